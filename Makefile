@@ -1,0 +1,53 @@
+# SKAM — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# The test suite runs against the real PostgreSQL and Redis on this machine.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/skam
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test venv dev-venv lint format messages migrations clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+venv: $(BIN)/.installed
+dev-venv: $(BIN)/.dev-installed
+
+## Run SKAM on its embedded default: SQLite, a filesystem broker, a real worker and beat.
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_load --if-empty
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-prefix start -f Procfile.dev -p $(PORT)
+
+## Run everything CI runs: lint, format, migrations check, unit, integration and browser tests.
+test: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev-venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Refresh the Russian catalogue after changing strings, then translate locale/ru/.../django.po.
+messages: venv
+	$(BIN)/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(BIN)/python manage.py compilemessages -l ru --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

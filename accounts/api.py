@@ -1,0 +1,145 @@
+"""REST endpoints for the register. Querysets come from the selectors, so a KAM's API shows
+exactly what their pages show; writes need the model permission of the user's role."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import permissions, serializers, viewsets
+
+from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
+from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
+
+
+class RolePermissions(permissions.DjangoModelPermissions):
+    """Django model permissions, reads included: a role without ``view_*`` sees nothing."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class AccountTeamMemberSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.__str__", read_only=True)
+
+    class Meta:
+        model = AccountTeamMember
+        fields = ["user", "user_name", "role"]
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    owner_kam = serializers.PrimaryKeyRelatedField(queryset=kams(), allow_null=True, required=False)
+    owner_kam_name = serializers.SerializerMethodField()
+    team = AccountTeamMemberSerializer(source="team_members", many=True, read_only=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "name",
+            "registration_number",
+            "segment",
+            "industry",
+            "region",
+            "owner_kam",
+            "owner_kam_name",
+            "team",
+            "is_key",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["is_key", "created_at", "updated_at"]
+
+    def get_owner_kam_name(self, client: Client) -> str | None:
+        return str(client.owner_kam) if client.owner_kam_id else None
+
+
+class VisibleClientField(serializers.PrimaryKeyRelatedField):
+    """A client reference limited to the clients the requesting user may see."""
+
+    def get_queryset(self) -> QuerySet[Client]:
+        return clients_visible_to(self.context["request"].user)
+
+
+class ClientNeedSerializer(serializers.ModelSerializer):
+    client = VisibleClientField()
+
+    class Meta:
+        model = ClientNeed
+        fields = ["id", "client", "name", "description", "weight"]
+        validators = [
+            serializers.UniqueTogetherValidator(
+                queryset=ClientNeed.objects.all(),
+                fields=["client", "name"],
+                message="This client already has a need with this name.",
+            )
+        ]
+
+
+class ClientFigureSerializer(serializers.ModelSerializer):
+    client = VisibleClientField()
+    period_label = serializers.CharField(read_only=True)
+    margin_percent = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True)
+
+    class Meta:
+        model = ClientFigure
+        fields = [
+            "id",
+            "client",
+            "period",
+            "period_label",
+            "revenue",
+            "gross_margin",
+            "margin_percent",
+            "potential_revenue",
+            "share_of_wallet",
+        ]
+        validators = [
+            serializers.UniqueTogetherValidator(
+                queryset=ClientFigure.objects.all(),
+                fields=["client", "period"],
+                message="This client already has figures for this quarter.",
+            )
+        ]
+
+
+class ClientViewSet(viewsets.ModelViewSet):
+    serializer_class = ClientSerializer
+    permission_classes = [RolePermissions]
+    # The register's own filter set (search ``q``, filters, ``ordering``), as on the list page.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClientFilter
+
+    def get_queryset(self) -> QuerySet[Client]:
+        return (
+            clients_visible_to(self.request.user)
+            .select_related("owner_kam")
+            .prefetch_related("team_members__user")
+            .order_by("name", "pk")
+        )
+
+
+class ClientNeedViewSet(viewsets.ModelViewSet):
+    serializer_class = ClientNeedSerializer
+    permission_classes = [RolePermissions]
+    filterset_class = ClientNeedFilter
+    search_fields = ["name"]
+    ordering_fields = ["weight", "name"]
+
+    def get_queryset(self) -> QuerySet[ClientNeed]:
+        return needs_visible_to(self.request.user).order_by("client_id", "-weight", "name", "pk")
+
+
+class ClientFigureViewSet(viewsets.ModelViewSet):
+    serializer_class = ClientFigureSerializer
+    permission_classes = [RolePermissions]
+    filterset_class = ClientFigureFilter
+    ordering_fields = ["period", "revenue"]
+
+    def get_queryset(self) -> QuerySet[ClientFigure]:
+        return figures_visible_to(self.request.user).order_by("client_id", "-period", "pk")

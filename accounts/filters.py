@@ -1,0 +1,77 @@
+"""One filter set for the client register, shared by the list page and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Client, ClientFigure, ClientNeed, Segment
+from accounts.selectors import kams
+
+
+class ClientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Name or registration number")
+    )
+    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Segment.choices)
+    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=[])
+    region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
+    owner_kam = django_filters.ModelChoiceFilter(label=_("Owner KAM"), queryset=kams())
+    is_key = django_filters.BooleanFilter(label=_("Key client"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("registration_number", "registration_number"),
+            ("segment", "segment"),
+            ("industry", "industry"),
+            ("region", "region"),
+            ("owner_kam__last_name", "owner_kam"),
+            ("updated_at", "updated_at"),
+        ),
+        field_labels={
+            "name": _("Name"),
+            "registration_number": _("Registration number"),
+            "segment": _("Segment"),
+            "industry": _("Industry"),
+            "region": _("Region"),
+            "owner_kam": _("Owner KAM"),
+            "updated_at": _("Updated"),
+        },
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Client
+        fields = ["q", "segment", "industry", "region", "owner_kam", "is_key"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Offer only the industries and regions that occur among the clients this user sees.
+        base = self.queryset
+        for name in ("industry", "region"):
+            values = (
+                base.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()
+            )
+            self.filters[name].extra["choices"] = [(v, v) for v in values]
+
+    def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(registration_number__icontains=value))
+
+
+class ClientNeedFilter(django_filters.FilterSet):
+    class Meta:
+        model = ClientNeed
+        fields = ["client"]
+
+
+class ClientFigureFilter(django_filters.FilterSet):
+    period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte")
+    period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte")
+
+    class Meta:
+        model = ClientFigure
+        fields = ["client", "period", "period_from", "period_to"]

@@ -1,0 +1,563 @@
+"""Import of clients, needs and figures from CSV and XLSX files, the way Russian companies keep
+them: UTF-8 or Windows-1251, ';' or ',' separated, decimal commas, Russian or English headers.
+
+Two steps. ``import_check`` reads the file, validates every row without writing anything to the
+register and keeps the file with its row-by-row report as an ``ImportBatch``. ``import_apply``
+imports a checked batch all-or-nothing, upserting by registration number. Both are set-based: a
+handful of queries per file, whatever its length.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import openpyxl
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    Client,
+    ClientFigure,
+    ClientNeed,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Segment,
+    User,
+    quarter_start,
+)
+from accounts.roles import Role
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (format, encoding, missing columns)."""
+
+
+# Column name → the spellings accepted in a header row (compared case-insensitively).
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    ImportKind.CLIENTS: {
+        "registration_number": (
+            "registration_number",
+            "registration number",
+            "inn",
+            "инн",
+            "регистрационный номер",
+            "рег. номер",
+        ),
+        "name": ("name", "client", "наименование", "название", "клиент"),
+        "segment": ("segment", "сегмент"),
+        "industry": ("industry", "отрасль"),
+        "region": ("region", "регион"),
+        "owner_kam": ("owner_kam", "owner kam", "kam", "кам", "менеджер", "ответственный"),
+        "notes": ("notes", "примечание", "комментарий"),
+    },
+    ImportKind.NEEDS: {
+        "registration_number": (
+            "registration_number",
+            "registration number",
+            "inn",
+            "инн",
+            "регистрационный номер",
+            "рег. номер",
+        ),
+        "name": ("need", "name", "потребность"),
+        "weight": ("weight", "importance", "вес", "важность"),
+        "description": ("description", "описание"),
+    },
+    ImportKind.FIGURES: {
+        "registration_number": (
+            "registration_number",
+            "registration number",
+            "inn",
+            "инн",
+            "регистрационный номер",
+            "рег. номер",
+        ),
+        "period": ("period", "quarter", "период", "квартал"),
+        "revenue": ("revenue", "выручка"),
+        "gross_margin": ("gross_margin", "gross margin", "margin", "валовая маржа", "маржа"),
+        "potential_revenue": ("potential_revenue", "potential revenue", "potential", "потенциал"),
+        "share_of_wallet": ("share_of_wallet", "share of wallet", "доля кошелька"),
+    },
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    ImportKind.CLIENTS: ("registration_number", "name"),
+    ImportKind.NEEDS: ("registration_number", "name", "weight"),
+    ImportKind.FIGURES: (
+        "registration_number",
+        "period",
+        "revenue",
+        "gross_margin",
+        "potential_revenue",
+    ),
+}
+
+
+@dataclass
+class RowResult:
+    row: int
+    key: str
+    action: str = ""  # "create", "update" or "error"
+    errors: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_report(self) -> dict[str, Any]:
+        return {"row": self.row, "key": self.key, "action": self.action, "errors": self.errors}
+
+
+# --- Reading files ---------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1251")
+
+
+def _read_csv(content: bytes) -> list[list[Any]]:
+    text = _decode(content)
+    first_line = text.split("\n", 1)[0]
+    try:
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=";,\t").delimiter
+    except csv.Error:
+        delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _read_xlsx(content: bytes) -> list[list[Any]]:
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        raise ImportFileError(_("This is not a readable .xlsx workbook.")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def read_table(content: bytes, filename: str) -> list[list[Any]]:
+    """The file's rows, header first, as lists of cell values."""
+    if not content:
+        raise ImportFileError(_("The file is empty."))
+    rows = _read_xlsx(content) if filename.lower().endswith(".xlsx") else _read_csv(content)
+    rows = [row for row in rows if any(_text(cell) for cell in row)]
+    if not rows:
+        raise ImportFileError(_("The file has no rows."))
+    return rows
+
+
+def _header_map(kind: str, header: list[Any]) -> dict[str, int]:
+    spellings = {spelling: column for column, names in COLUMNS[kind].items() for spelling in names}
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        column = spellings.get(_text(cell).lower())
+        if column and column not in found:
+            found[column] = index
+    missing = [c for c in REQUIRED[kind] if c not in found]
+    if missing:
+        expected = ", ".join(COLUMNS[kind][c][0] for c in missing)
+        raise ImportFileError(
+            _("The header row lacks required columns: %(columns)s.") % {"columns": expected}
+        )
+    return found
+
+
+# --- Reading cells ---------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """'1 234 567,89', '1234567.89', '1.234.567,89' and spreadsheet numbers alike."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return Decimal(str(value))
+    text = _SPACES.sub("", str(value)).replace("%", "")
+    if not text:
+        return None
+    if "," in text and "." in text:
+        # The separator that comes last is the decimal one; the other groups thousands.
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "")
+    text = text.replace(",", ".")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": value}) from exc
+
+
+_QUARTER_PATTERNS = (
+    re.compile(r"^(?P<year>\d{4})\s*[-/ ]?\s*[qк]\s*(?P<q>[1-4])$", re.IGNORECASE),
+    re.compile(
+        r"^[qк]?\s*(?P<q>[1-4])\s*(?:кв\.?|квартал|q)?\s*[-/ ]?\s*(?P<year>\d{4})\s*(?:г\.?)?$",
+        re.IGNORECASE,
+    ),
+)
+
+
+def parse_quarter(value: Any) -> datetime.date:
+    """'2026-Q3', '2026 Q3', 'Q3 2026', '3 кв. 2026', or the quarter's first day."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        day = value
+    else:
+        text = _text(value)
+        for pattern in _QUARTER_PATTERNS:
+            match = pattern.match(text)
+            if match:
+                return datetime.date(int(match["year"]), 3 * int(match["q"]) - 2, 1)
+        day = None
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                day = datetime.datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        if day is None:
+            raise ValidationError(
+                _("“%(value)s” is not a quarter: write it as 2026-Q3 or 01.07.2026.")
+                % {"value": text}
+            )
+    if day != quarter_start(day):
+        raise ValidationError(
+            _("%(day)s is not the first day of a quarter.") % {"day": day.strftime("%d.%m.%Y")}
+        )
+    return day
+
+
+def _segment_spellings() -> dict[str, str]:
+    """Each segment's code and its English and Russian labels, lower-cased, to its code."""
+    spellings = {}
+    for language in ("en", "ru"):
+        with translation.override(language):
+            spellings.update({str(label).lower(): code for code, label in Segment.choices})
+    spellings.update({code: code for code in Segment.values})
+    return spellings
+
+
+def _segment(value: Any, spellings: dict[str, str]) -> str:
+    text = _text(value)
+    if not text:
+        return Segment.MID_MARKET
+    if text.lower() in spellings:
+        return spellings[text.lower()]
+    raise ValidationError(
+        _("Unknown segment “%(value)s”; use one of: %(choices)s.")
+        % {"value": text, "choices": ", ".join(str(label) for _code, label in Segment.choices)}
+    )
+
+
+def _model_clean(model: type[models.Model], name: str, value: Any) -> Any:
+    """Run the model field's own conversion and validators (no database access)."""
+    return model._meta.get_field(name).clean(value, None)
+
+
+# --- Validating rows -------------------------------------------------------------------------
+
+
+def _rows(kind: str, table: list[list[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    columns = _header_map(kind, table[0])
+    for offset, row in enumerate(table[1:], start=2):
+        yield (
+            offset,
+            {name: (row[index] if index < len(row) else None) for name, index in columns.items()},
+        )
+
+
+def _validate_client(
+    raw: dict[str, Any], kams_by_username: dict[str, User], segments: dict[str, str]
+) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for name in ("name", "industry", "region", "notes"):
+        if name in raw:
+            try:
+                values[name] = _model_clean(Client, name, _text(raw[name]))
+            except ValidationError as exc:
+                errors[name] = exc
+    try:
+        values["segment"] = _segment(raw.get("segment"), segments)
+    except ValidationError as exc:
+        errors["segment"] = exc
+    if "owner_kam" in raw:
+        username = _text(raw["owner_kam"])
+        if username and username.lower() not in kams_by_username:
+            errors["owner_kam"] = ValidationError(
+                _("“%(value)s” is not the user name of an active KAM.") % {"value": username}
+            )
+        else:
+            values["owner_kam"] = kams_by_username.get(username.lower())
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _validate_need(raw: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for name in ("name", "description"):
+        try:
+            values[name] = _model_clean(ClientNeed, name, _text(raw.get(name)))
+        except ValidationError as exc:
+            errors[name] = exc
+    try:
+        weight = parse_decimal(raw.get("weight"))
+        if weight is None or weight != weight.to_integral_value():
+            raise ValidationError(_("The weight is a whole number from 0 to 10."))
+        values["weight"] = _model_clean(ClientNeed, "weight", int(weight))
+    except ValidationError as exc:
+        errors["weight"] = exc
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _validate_figure(raw: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    try:
+        values["period"] = parse_quarter(raw.get("period"))
+    except ValidationError as exc:
+        errors["period"] = exc
+    for name in ("revenue", "gross_margin", "potential_revenue", "share_of_wallet"):
+        if name not in raw:
+            continue
+        try:
+            number = parse_decimal(raw[name])
+            if number is None and name != "share_of_wallet":
+                raise ValidationError(_("This value is required."))
+            values[name] = _model_clean(ClientFigure, name, number)
+        except ValidationError as exc:
+            errors[name] = exc
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _messages(kind: str, exc: ValidationError) -> list[str]:
+    model = {ImportKind.CLIENTS: Client, ImportKind.NEEDS: ClientNeed}.get(kind, ClientFigure)
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    out = []
+    for name, errors in exc.error_dict.items():
+        label = str(model._meta.get_field(name).verbose_name)
+        out.extend(f"{label}: {message}" for error in errors for message in error.messages)
+    return out
+
+
+def validate_rows(kind: str, table: list[list[Any]]) -> list[RowResult]:
+    """Check every row; the database is read (in a few set-based queries), never written."""
+    parsed = list(_rows(kind, table))
+    numbers = {_text(raw.get("registration_number")) for _row, raw in parsed}
+    existing = dict(
+        Client.objects.filter(registration_number__in=numbers).values_list(
+            "registration_number", "pk"
+        )
+    )
+    kams_by_username, segments = {}, _segment_spellings()
+    if kind == ImportKind.CLIENTS:
+        kams_by_username = {
+            user.username.lower(): user
+            for user in User.objects.filter(groups__name=Role.KAM, is_active=True)
+        }
+    existing_children: set[tuple[int, Any]] = set()
+    if kind == ImportKind.NEEDS:
+        existing_children = set(
+            ClientNeed.objects.filter(client_id__in=existing.values()).values_list(
+                "client_id", "name"
+            )
+        )
+    elif kind == ImportKind.FIGURES:
+        existing_children = set(
+            ClientFigure.objects.filter(client_id__in=existing.values()).values_list(
+                "client_id", "period"
+            )
+        )
+
+    results: list[RowResult] = []
+    seen: dict[Any, int] = {}
+    for row, raw in parsed:
+        number = _text(raw.get("registration_number"))
+        result = RowResult(row=row, key=number)
+        results.append(result)
+        try:
+            _model_clean(Client, "registration_number", number)
+            if kind == ImportKind.CLIENTS:
+                result.values = _validate_client(raw, kams_by_username, segments)
+                identity: Any = number
+                is_update = number in existing
+            else:
+                if number not in existing:
+                    raise ValidationError(
+                        _("No client with registration number %(number)s in the register.")
+                        % {"number": number}
+                    )
+                if kind == ImportKind.NEEDS:
+                    result.values = _validate_need(raw)
+                    identity = (existing[number], result.values["name"])
+                else:
+                    result.values = _validate_figure(raw)
+                    identity = (existing[number], result.values["period"])
+                result.values["client_id"] = existing[number]
+                is_update = identity in existing_children
+        except ValidationError as exc:
+            result.action = "error"
+            result.errors = _messages(kind, exc)
+            continue
+        if identity in seen:
+            result.action = "error"
+            result.errors = [
+                _("Repeats row %(row)d; each row must describe something different.")
+                % {"row": seen[identity]}
+            ]
+            continue
+        seen[identity] = row
+        result.action = "update" if is_update else "create"
+    return results
+
+
+# --- Services --------------------------------------------------------------------------------
+
+
+def import_check(*, kind: str, filename: str, content: bytes, user: User) -> ImportBatch:
+    """Read and validate a file; keep it with its report. Writes nothing to the register."""
+    try:
+        table = read_table(content, filename)
+        results = validate_rows(kind, table)
+        if not results:
+            raise ImportFileError(_("The file has a header row but no data rows."))
+        report = [r.as_report() for r in results]
+        errors = sum(1 for r in results if r.action == "error")
+    except ImportFileError as exc:
+        report = [{"row": 0, "key": "", "action": "error", "errors": [str(exc)]}]
+        results, errors = [], 1
+    return ImportBatch.objects.create(
+        kind=kind,
+        filename=filename,
+        content=content,
+        uploaded_by=user,
+        status=ImportStatus.REJECTED if errors else ImportStatus.CHECKED,
+        report=report,
+        rows_total=len(results),
+        rows_with_errors=errors,
+    )
+
+
+class ImportNotApplicable(Exception):
+    """The batch was imported already, or has errors."""
+
+
+def import_apply(*, batch: ImportBatch) -> ImportBatch:
+    """Import a checked batch, all or nothing. The file is validated again against the register
+    as it is now; if anything fails, nothing is written and the report says why."""
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.CHECKED).update(
+            status=ImportStatus.APPLIED, applied_at=timezone.now()
+        )
+        if not claimed:
+            raise ImportNotApplicable(_("This file was imported already or has errors."))
+        results = validate_rows(batch.kind, read_table(bytes(batch.content), batch.filename))
+        failed = [r for r in results if r.action == "error"]
+        if failed:
+            transaction.set_rollback(True)
+        else:
+            _WRITERS[batch.kind](results)
+    if failed:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.REJECTED,
+            report=[r.as_report() for r in results],
+            rows_with_errors=len(failed),
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def _upsert(
+    model: type[models.Model],
+    results: Iterable[RowResult],
+    existing: dict[Any, models.Model],
+    identity: Any,
+    fields: list[str],
+) -> None:
+    to_create, to_update = [], []
+    for result in results:
+        instance = existing.get(identity(result.values))
+        if instance is None:
+            to_create.append(model(**result.values))
+        else:
+            for name in fields:
+                if name in result.values:
+                    setattr(instance, name, result.values[name])
+            to_update.append(instance)
+    model.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        model.objects.bulk_update(to_update, fields, batch_size=1000)
+
+
+def _write_clients(results: list[RowResult]) -> None:
+    now = timezone.now()
+    for result in results:
+        result.values["registration_number"] = result.key
+        result.values["updated_at"] = now  # bulk_update does not touch auto_now fields
+    existing = Client.objects.in_bulk([r.key for r in results], field_name="registration_number")
+    fields = sorted({name for r in results for name in r.values} - {"registration_number"})
+    _upsert(Client, results, existing, lambda v: v["registration_number"], fields)
+
+
+def _write_needs(results: list[RowResult]) -> None:
+    client_ids = {r.values["client_id"] for r in results}
+    existing = {
+        (need.client_id, need.name): need
+        for need in ClientNeed.objects.filter(client_id__in=client_ids)
+    }
+    _upsert(
+        ClientNeed,
+        results,
+        existing,
+        lambda v: (v["client_id"], v["name"]),
+        ["weight", "description"],
+    )
+
+
+def _write_figures(results: list[RowResult]) -> None:
+    client_ids = {r.values["client_id"] for r in results}
+    existing = {
+        (figure.client_id, figure.period): figure
+        for figure in ClientFigure.objects.filter(client_id__in=client_ids)
+    }
+    _upsert(
+        ClientFigure,
+        results,
+        existing,
+        lambda v: (v["client_id"], v["period"]),
+        ["revenue", "gross_margin", "potential_revenue", "share_of_wallet"],
+    )
+
+
+_WRITERS = {
+    ImportKind.CLIENTS: _write_clients,
+    ImportKind.NEEDS: _write_needs,
+    ImportKind.FIGURES: _write_figures,
+}

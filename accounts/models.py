@@ -1,0 +1,298 @@
+"""The register: people, clients, their account teams, figures per quarter and needs."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import COMMITTEE_ROLES, Role
+
+
+class User(AbstractUser):
+    """A person using SKAM. What they may do follows from their role groups."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        """The role values of the groups this user belongs to."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_committee(self) -> bool:
+        return self.has_role(*COMMITTEE_ROLES)
+
+    @property
+    def is_kam(self) -> bool:
+        return self.has_role(Role.KAM)
+
+
+class Segment(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    MID_MARKET = "mid_market", _("Mid-market")
+    SMALL = "small", _("Small business")
+    PUBLIC = "public", _("Public sector")
+
+
+registration_number_validator = RegexValidator(
+    r"^[0-9A-Za-z-]{5,20}$",
+    _("A registration number has 5 to 20 letters, digits or dashes (for example an INN)."),
+)
+
+
+class Client(models.Model):
+    """A client company in the register.
+
+    ``is_key`` is never edited by hand: it follows from the committee's decisions and only the
+    governance decision service writes it.
+    """
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    registration_number = models.CharField(
+        _("registration number"),
+        max_length=20,
+        unique=True,
+        validators=[registration_number_validator],
+        help_text=_("Tax or company registration number (INN); unique in the register."),
+    )
+    segment = models.CharField(
+        _("segment"), max_length=20, choices=Segment.choices, default=Segment.MID_MARKET
+    )
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    owner_kam = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner KAM"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_clients",
+        limit_choices_to={"groups__name": Role.KAM},
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_key = models.BooleanField(_("key client"), default=False, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name", "pk"]
+        permissions = [
+            ("view_all_clients", _("Can see every client, not only own accounts")),
+            ("import_register", _("Can import clients, needs and figures from files")),
+        ]
+        indexes = [
+            models.Index(fields=["segment"]),
+            models.Index(fields=["region"]),
+            models.Index(fields=["industry"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:client-detail", args=[self.pk])
+
+    def team_is_single_kam(self) -> bool:
+        """True when one KAM works the account alone (no team members besides the owner)."""
+        return not any(m.user_id != self.owner_kam_id for m in self.team_members.all())
+
+
+class TeamRole(models.TextChoices):
+    LEAD = "lead", _("Lead KAM")
+    KAM = "kam", _("Key-account manager")
+    TECHNICAL = "technical", _("Technical specialist")
+    SERVICE = "service", _("Service manager")
+    FINANCE = "finance", _("Finance partner")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+
+
+class AccountTeamMember(models.Model):
+    """A person on a client's account team, with their role in it."""
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="team_members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="account_teams",
+    )
+    role = models.CharField(_("role in the team"), max_length=20, choices=TeamRole.choices)
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        ordering = ["client", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "user"], name="team_member_once_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+def quarter_start(day: datetime.date) -> datetime.date:
+    """The first day of the quarter that contains ``day``."""
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def validate_quarter_start(value: datetime.date) -> None:
+    if value != quarter_start(value):
+        raise ValidationError(
+            _("A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
+        )
+
+
+def quarter_label(day: datetime.date) -> str:
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+
+
+money = {"max_digits": 16, "decimal_places": 2}
+percent_validators = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+
+
+class ClientFigure(models.Model):
+    """A client's figures for one quarter."""
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="figures"
+    )
+    period = models.DateField(
+        _("quarter"), validators=[validate_quarter_start], help_text=_("First day of the quarter.")
+    )
+    revenue = models.DecimalField(_("revenue"), **money, validators=[MinValueValidator(Decimal(0))])
+    gross_margin = models.DecimalField(_("gross margin"), **money)
+    potential_revenue = models.DecimalField(
+        _("potential revenue over the horizon"),
+        **money,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    share_of_wallet = models.DecimalField(
+        _("share of wallet, %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=percent_validators,
+    )
+
+    class Meta:
+        verbose_name = _("client figures")
+        verbose_name_plural = _("client figures")
+        ordering = ["client", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "period"], name="one_figure_per_quarter"),
+            models.CheckConstraint(
+                condition=models.Q(revenue__gte=0) & models.Q(potential_revenue__gte=0),
+                name="figures_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_of_wallet__isnull=True)
+                | models.Q(share_of_wallet__gte=0, share_of_wallet__lte=100),
+                name="share_of_wallet_is_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        return quarter_label(self.period)
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        if not self.revenue:
+            return None
+        return (self.gross_margin * 100 / self.revenue).quantize(Decimal("0.1"))
+
+
+class ClientNeed(models.Model):
+    """Something the client needs from a supplier, with how much it matters to them (0–10)."""
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="needs"
+    )
+    name = models.CharField(_("need"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    weight = models.PositiveSmallIntegerField(
+        _("importance weight"),
+        default=1,
+        validators=[MaxValueValidator(10)],
+        help_text=_("0 (does not matter) to 10 (decides the deal)."),
+    )
+
+    class Meta:
+        verbose_name = _("client need")
+        verbose_name_plural = _("client needs")
+        ordering = ["client", "-weight", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="need_named_once_per_client"),
+            models.CheckConstraint(condition=models.Q(weight__lte=10), name="need_weight_0_to_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.weight})"
+
+
+class ImportKind(models.TextChoices):
+    CLIENTS = "clients", _("Clients")
+    NEEDS = "needs", _("Client needs")
+    FIGURES = "figures", _("Client figures")
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", _("Checked, ready to import")
+    REJECTED = "rejected", _("Has errors, nothing imported")
+    APPLIED = "applied", _("Imported")
+
+
+class ImportBatch(models.Model):
+    """An uploaded file, kept with its dry-run report so the import can be confirmed later."""
+
+    kind = models.CharField(_("what the file holds"), max_length=10, choices=ImportKind.choices)
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("file content"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices)
+    report = models.JSONField(_("row-by-row report"), default=list)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_with_errors = models.PositiveIntegerField(_("rows with errors"), default=0)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:import-detail", args=[self.pk])

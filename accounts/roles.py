@@ -1,0 +1,105 @@
+"""The five roles of SKAM, as Django groups, and the permissions each one carries.
+
+A role is a group whose name is the role's value. The groups are created by a migration; the
+permissions are granted after every ``migrate`` (``roles_sync``), because permissions of apps
+added later only exist once their migrations have run.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COMMITTEE_CHAIR = "committee_chair", _("Committee chair")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member")
+    KAM = "kam", _("Key-account manager")
+    DIRECTOR = "director", _("Director")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+COMMITTEE_ROLES = frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER})
+
+_READ_REGISTER = (
+    "accounts.view_client",
+    "accounts.view_all_clients",
+    "accounts.view_clientneed",
+    "accounts.view_clientfigure",
+    "accounts.view_accountteammember",
+    "criteria.view_usp",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.COMMITTEE_CHAIR: (*_READ_REGISTER, "governance.view_committeemember"),
+    Role.COMMITTEE_MEMBER: (*_READ_REGISTER, "governance.view_committeemember"),
+    Role.DIRECTOR: (*_READ_REGISTER, "governance.view_committeemember"),
+    # A KAM sees only the accounts they own or work in a team on (``clients_visible_to``) and
+    # keeps those clients' needs current; master data and figures belong to the administrator.
+    Role.KAM: (
+        "accounts.view_client",
+        "accounts.view_clientneed",
+        "accounts.add_clientneed",
+        "accounts.change_clientneed",
+        "accounts.delete_clientneed",
+        "accounts.view_clientfigure",
+        "accounts.view_accountteammember",
+        "criteria.view_usp",
+    ),
+    Role.ADMINISTRATOR: (
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "auth.view_group",
+        "accounts.view_client",
+        "accounts.view_all_clients",
+        "accounts.add_client",
+        "accounts.change_client",
+        "accounts.delete_client",
+        "accounts.import_register",
+        "accounts.view_importbatch",
+        "accounts.view_clientneed",
+        "accounts.add_clientneed",
+        "accounts.change_clientneed",
+        "accounts.delete_clientneed",
+        "accounts.view_clientfigure",
+        "accounts.add_clientfigure",
+        "accounts.change_clientfigure",
+        "accounts.delete_clientfigure",
+        "accounts.view_accountteammember",
+        "accounts.add_accountteammember",
+        "accounts.change_accountteammember",
+        "accounts.delete_accountteammember",
+        "criteria.view_usp",
+        "criteria.add_usp",
+        "criteria.change_usp",
+        "governance.view_committeemember",
+        "governance.add_committeemember",
+        "governance.change_committeemember",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.add_crontabschedule",
+        "django_celery_beat.change_crontabschedule",
+    ),
+}
+
+
+def roles_sync() -> None:
+    """Create the role groups and grant each exactly the permissions listed above.
+
+    Idempotent; connected to ``post_migrate`` so it runs after every ``migrate``.
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.core.exceptions import ImproperlyConfigured
+
+    every = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for role, codes in ROLE_PERMISSIONS.items():
+        missing = sorted(set(codes) - every.keys())
+        if missing:
+            raise ImproperlyConfigured(f"Role {role} lists unknown permissions: {missing}")
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set([every[code] for code in codes])

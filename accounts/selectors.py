@@ -1,0 +1,50 @@
+"""Reads that decide what a user may see. Every view and endpoint filters through these."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, User
+
+
+def clients_visible_to(user: User) -> QuerySet[Client]:
+    """The clients ``user`` may see: all of them for the committee, directors and administrators;
+    for a KAM, the accounts they own or work on as a team member; nothing for anyone else."""
+    if not user.is_authenticated or not user.has_perm("accounts.view_client"):
+        return Client.objects.none()
+    if user.has_perm("accounts.view_all_clients"):
+        return Client.objects.all()
+    on_team = AccountTeamMember.objects.filter(client=OuterRef("pk"), user=user)
+    return Client.objects.filter(Q(owner_kam=user) | Exists(on_team))
+
+
+def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:
+    """The client ``pk`` if ``user`` may see it and holds ``perm``.
+
+    403 when the role lacks ``perm``; 404 when the client is outside the user's accounts, so
+    that it is indistinguishable from one that does not exist."""
+    if not user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(clients_visible_to(user), pk=pk)
+
+
+def needs_visible_to(user: User) -> QuerySet[ClientNeed]:
+    if not user.has_perm("accounts.view_clientneed"):
+        return ClientNeed.objects.none()
+    return ClientNeed.objects.filter(client__in=clients_visible_to(user))
+
+
+def figures_visible_to(user: User) -> QuerySet[ClientFigure]:
+    if not user.has_perm("accounts.view_clientfigure"):
+        return ClientFigure.objects.none()
+    return ClientFigure.objects.filter(client__in=clients_visible_to(user))
+
+
+def kams() -> QuerySet[User]:
+    from accounts.roles import Role
+
+    return User.objects.filter(groups__name=Role.KAM, is_active=True).order_by(
+        "last_name", "first_name"
+    )

@@ -1,0 +1,209 @@
+"""Pages of the client register. Thin: access through the selectors, rules in forms and services."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.filters import ClientFilter
+from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
+from accounts.imports import ImportNotApplicable, import_apply, import_check
+from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus, quarter_start
+from accounts.selectors import client_get_for_user, clients_visible_to
+
+
+def _last_four_quarters_start(today: datetime.date) -> datetime.date:
+    start = quarter_start(today)
+    return start.replace(year=start.year - 1)
+
+
+def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
+    """Annotate each client with its revenue over the last four quarters (one subquery)."""
+    since = _last_four_quarters_start(timezone.localdate())
+    revenue = (
+        ClientFigure.objects.filter(client=OuterRef("pk"), period__gte=since)
+        .order_by()
+        .values("client")
+        .annotate(total=Sum("revenue"))
+        .values("total")
+    )
+    return queryset.annotate(
+        revenue_4q=Coalesce(
+            Subquery(revenue),
+            Value(0),
+            output_field=DecimalField(max_digits=18, decimal_places=2),
+        )
+    )
+
+
+@login_required
+@permission_required("accounts.view_client", raise_exception=True)
+def client_list(request: HttpRequest) -> HttpResponse:
+    clients = clients_with_revenue(clients_visible_to(request.user).select_related("owner_kam"))
+    filterset = ClientFilter(request.GET, queryset=clients, request=request)
+    page = Paginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    template = "accounts/client_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#client-results"
+    return render(request, template, context)
+
+
+@login_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(request.user, pk)
+    figures = list(client.figures.order_by("-period")[:8])
+    context = {
+        "client": client,
+        "team": client.team_members.select_related("user"),
+        "needs": client.needs.all(),
+        "figures": figures,
+        "can_change": request.user.has_perm("accounts.change_client"),
+        "can_edit_needs": request.user.has_perm("accounts.change_clientneed"),
+        "can_edit_figures": request.user.has_perm("accounts.change_clientfigure"),
+    }
+    return render(request, "accounts/client_detail.html", context)
+
+
+@login_required
+@permission_required("accounts.add_client", raise_exception=True)
+def client_create(request: HttpRequest) -> HttpResponse:
+    return _client_form(request, Client())
+
+
+@login_required
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _client_form(
+        request, client_get_for_user(request.user, pk, perm="accounts.change_client")
+    )
+
+
+def _client_form(request: HttpRequest, client: Client) -> HttpResponse:
+    form = ClientForm(request.POST or None, instance=client)
+    team = TeamFormSet(request.POST or None, instance=client, prefix="team")
+    if request.method == "POST" and form.is_valid() and team.is_valid():
+        with transaction.atomic():
+            client = form.save()
+            team.instance = client
+            team.save()
+        messages.success(request, _("Client “%(name)s” saved.") % {"name": client.name})
+        return redirect(client)
+    return render(
+        request, "accounts/client_form.html", {"form": form, "team": team, "client": client}
+    )
+
+
+@login_required
+def client_needs_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(request.user, pk, perm="accounts.change_clientneed")
+    formset = NeedFormSet(request.POST or None, instance=client, prefix="needs")
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, _("Needs of “%(name)s” saved.") % {"name": client.name})
+        return redirect(client)
+    return render(
+        request,
+        "accounts/formset_page.html",
+        {"client": client, "formset": formset, "title": _("Needs of %(name)s") % {"name": client}},
+    )
+
+
+@login_required
+def client_figures_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(request.user, pk, perm="accounts.change_clientfigure")
+    formset = FigureFormSet(
+        request.POST or None,
+        instance=client,
+        prefix="figures",
+        queryset=client.figures.order_by("-period"),
+    )
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, _("Figures of “%(name)s” saved.") % {"name": client.name})
+        return redirect(client)
+    return render(
+        request,
+        "accounts/formset_page.html",
+        {
+            "client": client,
+            "formset": formset,
+            "title": _("Figures of %(name)s") % {"name": client},
+        },
+    )
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+def import_list(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = import_check(
+            kind=form.cleaned_data["kind"],
+            filename=upload.name,
+            content=upload.read(),
+            user=request.user,
+        )
+        return redirect(batch)
+    batches = Paginator(
+        ImportBatch.objects.select_related("uploaded_by").defer("content", "report"), 20
+    ).get_page(request.GET.get("page"))
+    return render(request, "accounts/import_list.html", {"form": form, "page": batches})
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch.objects.defer("content"), pk=pk)
+    rows = batch.report
+    counts = {
+        action: sum(1 for row in rows if row["action"] == action)
+        for action in ("create", "update", "error")
+    }
+    show = request.GET.get("show", "all")
+    if show in counts:
+        rows = [row for row in rows if row["action"] == show]
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/import_detail.html",
+        {"batch": batch, "page": page, "counts": counts, "show": show},
+    )
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        batch = import_apply(batch=batch)
+    except ImportNotApplicable as exc:
+        messages.error(request, str(exc))
+        return redirect(batch)
+    if batch.status == ImportStatus.APPLIED:
+        messages.success(
+            request,
+            _("Imported %(count)d rows from %(file)s.")
+            % {"count": batch.rows_total, "file": batch.filename},
+        )
+    else:
+        messages.error(
+            request,
+            _("The register changed since the check: nothing was imported. See the rows below."),
+        )
+    return redirect(batch)

@@ -1,0 +1,357 @@
+"""Demo data: a believable industrial supplier, its committee, KAMs and 200 clients.
+
+Deterministic (a fixed random seed), set-based (bulk inserts) and idempotent: loading twice
+changes nothing, and it refuses a database that already holds someone else's data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import (
+    AccountTeamMember,
+    Client,
+    ClientFigure,
+    ClientNeed,
+    Segment,
+    TeamRole,
+    User,
+    quarter_start,
+)
+from accounts.roles import Role
+from criteria.models import USP
+from governance.models import CommitteeMember, CommitteeRole
+
+DEMO_PASSWORD = "demo"
+DEMO_EMAIL_DOMAIN = "demo.skam.local"
+SEED = 20261127
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    title: str
+    committee_role: str | None = None
+    is_chair: bool = False
+
+
+DEMO_USERS = (
+    DemoUser(
+        "chair",
+        "Irina",
+        "Volkova",
+        Role.COMMITTEE_CHAIR,
+        "CEO, committee chair",
+        CommitteeRole.EXECUTIVE_DIRECTOR,
+        is_chair=True,
+    ),
+    DemoUser(
+        "member",
+        "Pavel",
+        "Smirnov",
+        Role.COMMITTEE_MEMBER,
+        "Sales director, committee member",
+        CommitteeRole.SALES_DIRECTOR,
+    ),
+    DemoUser(
+        "headkam",
+        "Olga",
+        "Kuznetsova",
+        Role.COMMITTEE_MEMBER,
+        "Head of the KAM department, committee member",
+        CommitteeRole.HEAD_OF_KAM,
+    ),
+    DemoUser(
+        "commercial",
+        "Sergey",
+        "Lebedev",
+        Role.COMMITTEE_MEMBER,
+        "Commercial director, committee member",
+        CommitteeRole.COMMERCIAL_DIRECTOR,
+    ),
+    DemoUser("kam", "Anna", "Petrova", Role.KAM, "Key-account manager"),
+    DemoUser("kam2", "Dmitry", "Ivanov", Role.KAM, "Key-account manager"),
+    DemoUser("kam3", "Elena", "Sokolova", Role.KAM, "Key-account manager"),
+    DemoUser("director", "Nikolai", "Morozov", Role.DIRECTOR, "Finance director (dashboards)"),
+    DemoUser("admin", "Alexei", "Popov", Role.ADMINISTRATOR, "Administrator"),
+)
+# People on account teams who do not use SKAM themselves (no role, no password).
+TEAM_HELPERS = (
+    ("svc.orlov", "Maxim", "Orlov"),
+    ("eng.fedorova", "Tatiana", "Fedorova"),
+    ("fin.nikitin", "Roman", "Nikitin"),
+)
+
+USPS = (
+    ("24-hour delivery", "Delivery within 24 hours anywhere in the European part of Russia."),
+    ("On-site service engineer", "A certified engineer on the client's site within 48 hours."),
+    ("Deep warehouse stock", "20,000 items in stock in Moscow, Yekaterinburg and Novosibirsk."),
+    ("Custom engineering", "Our design bureau adapts equipment to the client's process."),
+    ("Deferred payment", "Payment terms up to 90 days for qualified clients."),
+    ("Certified quality", "ISO 9001 and GOST certification, full traceability of batches."),
+    ("Five-year warranty", "Warranty twice the market's usual term."),
+    ("EDI integration", "Orders, invoices and shipping notices exchanged with the client's ERP."),
+    ("Consignment stock", "Our stock kept at the client's site, paid for as used."),
+    ("Local production", "Made at our own plants in Russia: no import risk."),
+    ("Staff training", "Training and certification for the client's operators."),
+    ("Dedicated account team", "A named team with a lead KAM for every key account."),
+)
+
+# Needs a client may have: (need, the USP that answers it or None, usual weight range).
+NEEDS = (
+    ("24-hour delivery", "24-hour delivery", (5, 10)),
+    ("On-site engineer", "On-site service engineer", (3, 9)),
+    ("Parts always in stock", "Deep warehouse stock", (4, 9)),
+    ("Equipment adapted to our process", "Custom engineering", (2, 8)),
+    ("Deferred payment", "Deferred payment", (3, 8)),
+    ("Certified quality", "Certified quality", (4, 10)),
+    ("Long warranty", "Five-year warranty", (2, 6)),
+    ("Electronic document exchange", "EDI integration", (1, 6)),
+    ("Stock at our site", "Consignment stock", (2, 7)),
+    ("No import dependence", "Local production", (3, 9)),
+    ("Operator training", "Staff training", (1, 5)),
+    ("Single point of contact", "Dedicated account team", (2, 6)),
+    ("Lowest price", None, (3, 10)),
+    ("Same-day delivery in Siberia", None, (1, 6)),
+    ("Financing through leasing", None, (1, 5)),
+)
+
+INDUSTRIES = (
+    "Metallurgy",
+    "Oil and gas",
+    "Chemicals",
+    "Food processing",
+    "Construction",
+    "Automotive",
+    "Energy",
+    "Mining",
+    "Pulp and paper",
+    "Machine building",
+)
+REGIONS = (
+    "Moscow",
+    "Saint Petersburg",
+    "Yekaterinburg",
+    "Kazan",
+    "Novosibirsk",
+    "Nizhny Novgorod",
+    "Samara",
+    "Chelyabinsk",
+    "Perm",
+    "Krasnoyarsk",
+)
+NAME_STEMS = (
+    "Volga",
+    "Ural",
+    "Baltic",
+    "Siberia",
+    "Kama",
+    "Don",
+    "Neva",
+    "Altai",
+    "Oka",
+    "Angara",
+    "Severny",
+    "Yuzhny",
+    "Vostok",
+    "Zapad",
+    "Ladoga",
+    "Irtysh",
+    "Sayan",
+    "Taiga",
+    "Onega",
+    "Yenisei",
+)
+NAME_TRADES = (
+    "Steel Works",
+    "Chemical Plant",
+    "Machinery",
+    "Foods",
+    "Energy",
+    "Mining Company",
+    "Paper Mill",
+    "Construction Group",
+    "Auto Components",
+    "Refinery",
+)
+LEGAL_FORMS = ("LLC", "JSC", "PJSC")
+SEGMENT_SCALE = {  # typical quarterly revenue, roubles
+    Segment.ENTERPRISE: (40_000_000, 180_000_000),
+    Segment.MID_MARKET: (8_000_000, 40_000_000),
+    Segment.SMALL: (1_000_000, 8_000_000),
+    Segment.PUBLIC: (5_000_000, 60_000_000),
+}
+
+
+def _inn(rng: random.Random) -> str:
+    """A 10-digit INN with a correct check digit (as a Russian company's has)."""
+    digits = [rng.randint(0, 9) for _ in range(9)]
+    digits[0] = rng.randint(1, 9)
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
+    return "".join(map(str, digits)) + str(check)
+
+
+class DemoRefused(Exception):
+    """The database already holds data that is not SKAM's demo."""
+
+
+def demo_is_loaded() -> bool:
+    return User.objects.filter(username="chair", email=f"chair@{DEMO_EMAIL_DOMAIN}").exists()
+
+
+def database_is_empty() -> bool:
+    return not Client.objects.exists() and not User.objects.exists()
+
+
+def demo_load(*, today: datetime.date | None = None) -> bool:
+    """Load the demo company. Returns False when it was loaded already (nothing changes).
+
+    Raises ``DemoRefused`` when the database holds other data.
+    """
+    if demo_is_loaded():
+        return False
+    if not database_is_empty():
+        raise DemoRefused(
+            "The database already holds clients or users that are not the demo's; "
+            "demo data is loaded only into an empty database."
+        )
+    today = today or timezone.localdate()
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        users = _load_users(today)
+        usps = _load_usps(today)
+        _load_clients(rng, users, today)
+    del usps
+    return True
+
+
+def _load_users(today: datetime.date) -> dict[str, User]:
+    password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
+    groups = {group.name: group for group in Group.objects.all()}
+    users = {}
+    for demo in DEMO_USERS:
+        users[demo.username] = User.objects.create(
+            username=demo.username,
+            first_name=demo.first_name,
+            last_name=demo.last_name,
+            email=f"{demo.username}@{DEMO_EMAIL_DOMAIN}",
+            password=password,
+            is_staff=demo.role == Role.ADMINISTRATOR,
+        )
+        users[demo.username].groups.add(groups[demo.role])
+    for username, first, last in TEAM_HELPERS:
+        users[username] = User.objects.create(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+            password=make_password(None),
+        )
+    seat_start = today.replace(year=today.year - 2, month=1, day=1)
+    CommitteeMember.objects.bulk_create(
+        CommitteeMember(
+            user=users[demo.username],
+            committee_role=demo.committee_role,
+            is_chair=demo.is_chair,
+            active_from=seat_start,
+        )
+        for demo in DEMO_USERS
+        if demo.committee_role
+    )
+    return users
+
+
+def _load_usps(today: datetime.date) -> list[USP]:
+    return USP.objects.bulk_create(
+        USP(name=name, description=description, since=today.replace(year=today.year - 6, day=1))
+        for name, description in USPS
+    )
+
+
+def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+    kams = [users["kam"], users["kam2"], users["kam3"]]
+    names: set[str] = set()
+    numbers: set[str] = set()
+    clients = []
+    while len(clients) < 200:
+        name = f"{rng.choice(NAME_STEMS)} {rng.choice(NAME_TRADES)} {rng.choice(LEGAL_FORMS)}"
+        number = _inn(rng)
+        if name in names or number in numbers:
+            continue
+        names.add(name)
+        numbers.add(number)
+        index = len(clients)
+        segment = rng.choices(list(SEGMENT_SCALE), weights=(2, 4, 3, 1))[0]
+        # About one in eight clients has no KAM yet: prospects the register still holds.
+        owner = None if index % 8 == 7 else kams[index % len(kams)]
+        clients.append(
+            Client(
+                name=name,
+                registration_number=number,
+                segment=segment,
+                industry=rng.choice(INDUSTRIES),
+                region=rng.choice(REGIONS),
+                owner_kam=owner,
+            )
+        )
+    Client.objects.bulk_create(clients)
+    clients = list(Client.objects.order_by("pk"))
+
+    team, needs, figures = [], [], []
+    helpers = [users[username] for username, _first, _last in TEAM_HELPERS]
+    last_quarter = quarter_start(quarter_start(today) - datetime.timedelta(days=1))
+    quarters = []
+    period = last_quarter
+    for _ in range(8):
+        quarters.append(period)
+        period = quarter_start(period - datetime.timedelta(days=1))
+    for client in clients:
+        # Large accounts are worked by a team: the owner as lead, a second KAM, a specialist.
+        if client.owner_kam and client.segment == Segment.ENTERPRISE and rng.random() < 0.6:
+            second = rng.choice([k for k in kams if k != client.owner_kam])
+            team += [
+                AccountTeamMember(client=client, user=client.owner_kam, role=TeamRole.LEAD),
+                AccountTeamMember(client=client, user=second, role=TeamRole.KAM),
+                AccountTeamMember(
+                    client=client,
+                    user=rng.choice(helpers),
+                    role=rng.choice([TeamRole.TECHNICAL, TeamRole.SERVICE, TeamRole.FINANCE]),
+                ),
+            ]
+        for need, _usp, (low, high) in rng.sample(NEEDS, rng.randint(6, 11)):
+            needs.append(ClientNeed(client=client, name=need, weight=rng.randint(low, high)))
+        low, high = SEGMENT_SCALE[client.segment]
+        base = Decimal(rng.randint(low, high))
+        growth = Decimal(str(rng.uniform(-0.04, 0.08)))
+        margin = Decimal(str(rng.uniform(0.12, 0.34)))
+        wallet = Decimal(str(rng.uniform(5, 70)))
+        for age, quarter in enumerate(reversed(quarters)):
+            season = Decimal("0.9") if quarter.month == 1 else Decimal(1)
+            revenue = (base * (1 + growth) ** age * season).quantize(Decimal(1))
+            figures.append(
+                ClientFigure(
+                    client=client,
+                    period=quarter,
+                    revenue=revenue,
+                    gross_margin=(revenue * margin).quantize(Decimal(1)),
+                    potential_revenue=(revenue * 4 * Decimal(str(rng.uniform(1.1, 3.0)))).quantize(
+                        Decimal(1)
+                    ),
+                    share_of_wallet=min(Decimal(95), wallet + age).quantize(Decimal("0.1")),
+                )
+            )
+    AccountTeamMember.objects.bulk_create(team)
+    ClientNeed.objects.bulk_create(needs)
+    ClientFigure.objects.bulk_create(figures, batch_size=500)

@@ -1,0 +1,32 @@
+"""Project-level pages: home and the friendly error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.selectors import clients_visible_to
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    clients = clients_visible_to(request.user)
+    summary = clients.aggregate(total=Count("pk"), key=Count("pk", filter=Q(is_key=True)))
+    return render(request, "home.html", {"summary": summary})
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    # No context processors that touch the database: the database may be what failed.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)

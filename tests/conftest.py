@@ -1,0 +1,90 @@
+"""The cast every test can call on: one person per role, plus an outsider with no role, and
+an account for each of the two KAMs."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client as HttpClient
+
+from accounts.models import Client, User
+from accounts.roles import Role
+from tests.factories import ClientFactory, UserFactory
+
+
+@pytest.fixture
+def chair(db: None) -> User:
+    return UserFactory(username="chair", role=Role.COMMITTEE_CHAIR)
+
+
+@pytest.fixture
+def member(db: None) -> User:
+    return UserFactory(username="member", role=Role.COMMITTEE_MEMBER)
+
+
+@pytest.fixture
+def kam(db: None) -> User:
+    return UserFactory(username="kam", role=Role.KAM)
+
+
+@pytest.fixture
+def kam2(db: None) -> User:
+    return UserFactory(username="kam2", role=Role.KAM)
+
+
+@pytest.fixture
+def director(db: None) -> User:
+    return UserFactory(username="director", role=Role.DIRECTOR)
+
+
+@pytest.fixture
+def administrator(db: None) -> User:
+    return UserFactory(username="administrator", role=Role.ADMINISTRATOR, is_staff=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Signed in, but with no role at all."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def cast(
+    chair: User,
+    member: User,
+    kam: User,
+    kam2: User,
+    director: User,
+    administrator: User,
+    outsider: User,
+) -> dict[str, User]:
+    return {
+        "chair": chair,
+        "member": member,
+        "kam": kam,
+        "kam2": kam2,
+        "director": director,
+        "administrator": administrator,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def account_of_kam(kam: User) -> Client:
+    return ClientFactory(name="Volga Steel Works JSC", owner_kam=kam)
+
+
+@pytest.fixture
+def account_of_kam2(kam2: User) -> Client:
+    return ClientFactory(name="Ural Chemical Plant LLC", owner_kam=kam2)
+
+
+@pytest.fixture
+def client_as(db: None):
+    """An HTTP test client logged in as the given user."""
+
+    def make(user: User) -> HttpClient:
+        http = HttpClient()
+        http.force_login(user)
+        return http
+
+    return make

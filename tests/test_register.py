@@ -1,0 +1,196 @@
+"""The client register: who sees which clients, the list page's search, filters, sorting and
+pagination over htmx, the detail page and the edit forms."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Client, ClientNeed, Segment, TeamRole
+from accounts.selectors import clients_visible_to
+from tests.factories import ClientFactory, FigureFactory, NeedFactory, TeamMemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_kam_sees_owned_and_team_accounts_only(kam, kam2, account_of_kam, account_of_kam2):
+    shared = ClientFactory(owner_kam=kam2)
+    TeamMemberFactory(client=shared, user=kam, role=TeamRole.KAM)
+
+    assert set(clients_visible_to(kam)) == {account_of_kam, shared}
+    assert set(clients_visible_to(kam2)) == {account_of_kam2, shared}
+
+
+def test_committee_and_directors_see_every_client(chair, member, director, administrator):
+    ClientFactory.create_batch(3)
+    for user in (chair, member, director, administrator):
+        assert clients_visible_to(user).count() == 3
+
+
+def test_someone_without_a_role_sees_no_client(outsider):
+    ClientFactory()
+    assert not clients_visible_to(outsider).exists()
+
+
+def test_list_searches_by_name_or_registration_number(client_as, chair):
+    ClientFactory(name="Volga Steel Works JSC", registration_number="7701234567")
+    ClientFactory(name="Ural Chemical Plant LLC", registration_number="6609876543")
+    http = client_as(chair)
+
+    by_name = http.get(reverse("accounts:client-list"), {"q": "volga"})
+    by_number = http.get(reverse("accounts:client-list"), {"q": "66098"})
+
+    assert "Volga Steel Works JSC" in by_name.text
+    assert "Ural Chemical Plant LLC" not in by_name.text
+    assert "Ural Chemical Plant LLC" in by_number.text
+    assert "Volga Steel Works JSC" not in by_number.text
+
+
+def test_list_filters_and_sorts(client_as, chair):
+    ClientFactory(name="Alpha", segment=Segment.ENTERPRISE, region="Kazan")
+    ClientFactory(name="Beta", segment=Segment.ENTERPRISE, region="Moscow")
+    ClientFactory(name="Gamma", segment=Segment.SMALL, region="Kazan")
+    http = client_as(chair)
+
+    page = http.get(
+        reverse("accounts:client-list"), {"segment": "enterprise", "ordering": "-name"}
+    ).text
+
+    assert page.index("Beta") < page.index("Alpha")
+    assert "Gamma" not in page.split("client-results")[1]
+
+
+def test_htmx_request_gets_only_the_results_region(client_as, chair):
+    ClientFactory(name="Alpha")
+    response = client_as(chair).get(
+        reverse("accounts:client-list"), {"q": "alp"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="client-results"')
+    assert "<html" not in response.text
+    assert "Alpha" in response.text
+
+
+def test_list_paginates_with_a_fixed_number_of_queries(
+    client_as, chair, django_assert_max_num_queries, settings
+):
+    settings.SKAM_CLIENT_PAGE_SIZE = 10
+    http = client_as(chair)
+    ClientFactory.create_batch(5, owner_kam=None)
+    with django_assert_max_num_queries(12) as few:
+        http.get(reverse("accounts:client-list"))
+    ClientFactory.create_batch(40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = http.get(reverse("accounts:client-list"), {"page": 2})
+    assert "Page 2 of 5" in response.text
+
+
+def test_detail_shows_needs_figures_and_team(client_as, kam, kam2, account_of_kam):
+    NeedFactory(client=account_of_kam, name="24-hour delivery", weight=9)
+    FigureFactory(client=account_of_kam)
+    TeamMemberFactory(client=account_of_kam, user=kam2, role=TeamRole.TECHNICAL)
+
+    page = client_as(kam).get(account_of_kam.get_absolute_url()).text
+
+    assert "24-hour delivery" in page
+    assert "2026 Q3" in page
+    assert "Technical specialist" in page
+
+
+def test_a_kam_cannot_open_another_kams_account(client_as, kam, account_of_kam2):
+    assert client_as(kam).get(account_of_kam2.get_absolute_url()).status_code == 404
+
+
+def test_administrator_creates_a_client_with_a_team(client_as, administrator, kam, kam2):
+    response = client_as(administrator).post(
+        reverse("accounts:client-create"),
+        {
+            "name": "Kama Foods LLC",
+            "registration_number": "1650000001",
+            "segment": "enterprise",
+            "industry": "Food processing",
+            "region": "Kazan",
+            "owner_kam": kam.pk,
+            "notes": "",
+            "team-TOTAL_FORMS": "1",
+            "team-INITIAL_FORMS": "0",
+            "team-0-user": kam2.pk,
+            "team-0-role": "kam",
+        },
+    )
+    client = Client.objects.get(registration_number="1650000001")
+    assert response.status_code == 302
+    assert client.owner_kam == kam
+    assert list(client.team_members.values_list("user__username", flat=True)) == ["kam2"]
+
+
+def test_client_form_rejects_a_duplicate_registration_number_and_keeps_the_input(
+    client_as, administrator
+):
+    ClientFactory(registration_number="1650000001")
+    response = client_as(administrator).post(
+        reverse("accounts:client-create"),
+        {
+            "name": "Kama Foods LLC",
+            "registration_number": "1650000001",
+            "segment": "enterprise",
+            "team-TOTAL_FORMS": "0",
+            "team-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Client with this Registration number already exists." in response.text
+    assert 'value="Kama Foods LLC"' in response.text
+
+
+def test_key_status_cannot_be_set_through_the_form(client_as, administrator, account_of_kam):
+    client_as(administrator).post(
+        reverse("accounts:client-edit", args=[account_of_kam.pk]),
+        {
+            "name": account_of_kam.name,
+            "registration_number": account_of_kam.registration_number,
+            "segment": "enterprise",
+            "is_key": "on",
+            "team-TOTAL_FORMS": "0",
+            "team-INITIAL_FORMS": "0",
+        },
+    )
+    account_of_kam.refresh_from_db()
+    assert account_of_kam.segment == "enterprise"
+    assert account_of_kam.is_key is False
+
+
+def test_kam_edits_the_needs_of_own_account(client_as, kam, account_of_kam):
+    need = NeedFactory(client=account_of_kam, name="Deferred payment", weight=3)
+    response = client_as(kam).post(
+        reverse("accounts:client-needs", args=[account_of_kam.pk]),
+        {
+            "needs-TOTAL_FORMS": "2",
+            "needs-INITIAL_FORMS": "1",
+            "needs-0-id": need.pk,
+            "needs-0-name": "Deferred payment",
+            "needs-0-weight": "7",
+            "needs-1-name": "On-site engineer",
+            "needs-1-weight": "4",
+        },
+    )
+    assert response.status_code == 302
+    assert dict(account_of_kam.needs.values_list("name", "weight")) == {
+        "Deferred payment": 7,
+        "On-site engineer": 4,
+    }
+
+
+def test_need_weight_above_ten_is_refused_with_a_message(client_as, kam, account_of_kam):
+    response = client_as(kam).post(
+        reverse("accounts:client-needs", args=[account_of_kam.pk]),
+        {
+            "needs-TOTAL_FORMS": "1",
+            "needs-INITIAL_FORMS": "0",
+            "needs-0-name": "Lowest price",
+            "needs-0-weight": "11",
+        },
+    )
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 10." in response.text
+    assert not ClientNeed.objects.exists()
