@@ -90,9 +90,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'skam.sqlite3'}"),
-}
+_database_url = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'skam.sqlite3'}")
+_database_scheme = _database_url.partition("://")[0]
+if _database_scheme not in {"sqlite", "postgres", "postgresql", "pgsql", "psql"}:
+    # Fail here, naming the variable, rather than later with a KeyError or a backend ImportError.
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a sqlite:// or postgres:// URL (got scheme {_database_scheme!r})."
+    )
+DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The embedded default shares one SQLite file between web, worker and beat.

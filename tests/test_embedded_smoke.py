@@ -1,0 +1,292 @@
+"""The embedded default, for real: SQLite, the filesystem broker, runserver, a Celery worker and
+beat, each in its own process with no DATABASE_URL or REDIS_URL in sight.
+
+Every demo user logs in through the login form and opens every page; nobody may get a 5xx.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from skam.demo import DEMO_PASSWORD, DEMO_USERS
+
+pytestmark = pytest.mark.smoke
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MANAGE = str(BASE_DIR / "manage.py")
+VENV_BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 60
+# Whatever points SKAM at a server or at production mode is removed: the embedded default only.
+SERVER_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "STATIC_ROOT",
+)
+PAGES = (
+    "/",
+    "/clients/",
+    "/clients/?q=a&segment=enterprise",
+    "/clients/{id}/",
+    "/clients/{id}/edit/",
+    "/clients/{id}/needs/",
+    "/clients/{id}/figures/",
+    "/clients/imports/",
+    "/api/clients/",
+    "/api/needs/",
+    "/api/figures/",
+    "/api/schema/",
+    "/api/docs/",
+    "/admin/",
+)
+COUNTS = (
+    "from accounts.models import Client, ClientFigure, ClientNeed, User; "
+    "from criteria.models import USP; "
+    "print({m.__name__: m.objects.count() for m in (Client, ClientFigure, ClientNeed, User, USP)})"
+)
+
+
+def embedded_env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
+    env.update(
+        SKAM_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="skam.settings",
+        PYTHONUNBUFFERED="1",
+        LANG="C.UTF-8",
+    )
+    return env
+
+
+def manage(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, MANAGE, *args],
+        cwd=BASE_DIR,
+        env=embedded_env(var_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def manage_ok(var_dir: Path, *args: str) -> str:
+    result = manage(var_dir, *args)
+    assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def counts(var_dir: Path) -> dict[str, int]:
+    return json.loads(manage_ok(var_dir, "shell", "-c", COUNTS).strip().replace("'", '"'))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    """A long-running subprocess whose combined output is collected by a reader thread."""
+
+    name: str
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start(name: str, args: list[str], var_dir: Path) -> Service:
+    process = subprocess.Popen(
+        args,
+        cwd=BASE_DIR,
+        env=embedded_env(var_dir),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return Service(name, process)
+
+
+def web_answers(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/login/", timeout=2) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def wait_until_ready(base_url: str, services: dict[str, Service]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        for service in services.values():
+            assert service.process.poll() is None, f"{service.name} died:\n{service.output}"
+        if " ready." in services["worker"].output and web_answers(base_url):
+            return
+        time.sleep(0.5)
+    report = "\n".join(f"--- {s.name}:\n{s.output}" for s in services.values())
+    pytest.fail(f"the embedded default did not come up within {STARTUP_TIMEOUT} s:\n{report}")
+
+
+@pytest.fixture(scope="module")
+def loaded_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    var_dir = tmp_path_factory.mktemp("embedded-var")
+    manage_ok(var_dir, "migrate", "--noinput")
+    assert "Demo company loaded." in manage_ok(var_dir, "demo_load")
+    return var_dir
+
+
+@pytest.fixture(scope="module")
+def running(loaded_var_dir: Path) -> Iterator[tuple[str, dict[str, Service]]]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    celery = str(VENV_BIN / "celery")
+    services: dict[str, Service] = {}
+    try:
+        commands = {
+            "web": [sys.executable, MANAGE, "runserver", "--noreload", f"127.0.0.1:{port}"],
+            "worker": [celery, "-A", "skam", "worker", "--pool=solo", "--loglevel=INFO"],
+            "beat": [celery, "-A", "skam", "beat", "--loglevel=INFO"],
+        }
+        for name, command in commands.items():
+            services[name] = start(name, command, loaded_var_dir)
+        wait_until_ready(base_url, services)
+        yield base_url, services
+    finally:
+        for service in services.values():
+            service.stop()
+
+
+class Browser:
+    """Keeps cookies like a browser; reports every status instead of raising on 4xx/5xx."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base_url + path, data=body)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def cookie(self, name: str) -> str:
+        return next(cookie.value for cookie in self.cookies if cookie.name == name)
+
+    def log_in(self, username: str, password: str) -> str:
+        status, page = self.request("/login/")
+        assert status == 200
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match, "the login form has no CSRF token"
+        assert self.cookie("csrftoken")
+        status, home = self.request(
+            "/login/",
+            {
+                "csrfmiddlewaretoken": match.group(1),
+                "username": username,
+                "password": password,
+                "next": "",
+            },
+        )
+        assert status == 200, f"logging in as {username} answered {status}"
+        assert self.cookie("sessionid"), f"{username} got no session"
+        return home
+
+
+def test_demo_load_is_idempotent(loaded_var_dir: Path) -> None:
+    before = counts(loaded_var_dir)
+    assert before["Client"] == 200
+    assert before["User"] >= len(DEMO_USERS)
+    assert "already loaded; nothing changed" in manage_ok(loaded_var_dir, "demo_load")
+    assert counts(loaded_var_dir) == before
+
+
+def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]]) -> None:
+    base_url, services = running
+    admin = Browser(base_url)
+    admin.log_in("admin", DEMO_PASSWORD)
+    status, listing = admin.request("/api/clients/?format=json")
+    assert status == 200
+    any_client = json.loads(listing)["results"][0]["id"]
+
+    failures = []
+    for demo in DEMO_USERS:
+        browser = Browser(base_url)
+        home = browser.log_in(demo.username, DEMO_PASSWORD)
+        assert demo.first_name in home, f"{demo.username} is not logged in"
+        # One of the user's own clients when they have any, and one that may not be theirs.
+        status, own = browser.request("/api/clients/?format=json")
+        client_ids = {any_client}
+        if status == 200 and json.loads(own)["results"]:
+            client_ids.add(json.loads(own)["results"][0]["id"])
+        pages = sorted({page.format(id=pk) for page in PAGES for pk in client_ids})
+        for page in pages:
+            status, _body = browser.request(page)
+            if status >= 500:
+                failures.append(f"{demo.username} {page} -> {status}")
+    assert not failures, "\n".join(failures) + "\n--- web:\n" + services["web"].output[-5000:]
+    for service in services.values():
+        assert service.process.poll() is None, f"{service.name} died:\n{service.output}"
+
+
+def test_demo_load_refuses_someone_elses_database(tmp_path: Path) -> None:
+    manage_ok(tmp_path, "migrate", "--noinput")
+    manage_ok(
+        tmp_path,
+        "shell",
+        "-c",
+        "from accounts.models import User; User.objects.create_user('someone', password='x')",
+    )
+
+    refused = manage(tmp_path, "demo_load")
+    assert refused.returncode != 0
+    assert "not the demo's" in refused.stderr
+
+    skipped = manage(tmp_path, "demo_load", "--if-empty")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "Demo data not loaded" in skipped.stdout
+    assert counts(tmp_path)["Client"] == 0
