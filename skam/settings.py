@@ -17,7 +17,20 @@ VAR_DIR = Path(env.str("SKAM_VAR_DIR", default=str(BASE_DIR / "var")))
 
 EMBEDDED_SECRET_KEY = "embedded-default-not-for-production"
 
-DEBUG = env.bool("DEBUG", default=True)
+
+def _flag(name: str, *, default: bool) -> bool:
+    """A yes/no variable; a value that is neither (``DEBUG=banana``) stops the start."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}.")
+
+
+DEBUG = _flag("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -29,8 +42,11 @@ if not DEBUG:
         )
     if not env.str("ALLOWED_HOSTS", default=""):
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0.")
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+    SESSION_COOKIE_SECURE = _flag("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    if _flag("BEHIND_HTTPS_PROXY", default=False):
+        # The proxy terminates TLS and says so in X-Forwarded-Proto.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -157,10 +173,13 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without it kombu keeps its exchange tables in ./control, relative to the cwd.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+    for _folder in ("processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

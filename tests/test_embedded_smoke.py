@@ -61,9 +61,11 @@ PAGES = (
     "/admin/",
 )
 COUNTS = (
+    "import json; "
     "from accounts.models import Client, ClientFigure, ClientNeed, User; "
     "from criteria.models import USP; "
-    "print({m.__name__: m.objects.count() for m in (Client, ClientFigure, ClientNeed, User, USP)})"
+    "print(json.dumps({m.__name__: m.objects.count() "
+    "for m in (Client, ClientFigure, ClientNeed, User, USP)}))"
 )
 
 
@@ -96,7 +98,7 @@ def manage_ok(var_dir: Path, *args: str) -> str:
 
 
 def counts(var_dir: Path) -> dict[str, int]:
-    return json.loads(manage_ok(var_dir, "shell", "-c", COUNTS).strip().replace("'", '"'))
+    return json.loads(manage_ok(var_dir, "shell", "-c", COUNTS).strip().splitlines()[-1])
 
 
 def free_port() -> int:
@@ -215,7 +217,7 @@ class Browser:
             return error.code, error.read().decode(errors="replace")
 
     def cookie(self, name: str) -> str:
-        return next(cookie.value for cookie in self.cookies if cookie.name == name)
+        return next((cookie.value for cookie in self.cookies if cookie.name == name), "")
 
     def log_in(self, username: str, password: str) -> str:
         status, page = self.request("/login/")
@@ -271,6 +273,13 @@ def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]
     assert not failures, "\n".join(failures) + "\n--- web:\n" + services["web"].output[-5000:]
     for service in services.values():
         assert service.process.poll() is None, f"{service.name} died:\n{service.output}"
+
+
+def test_the_broker_lives_in_the_var_dir(
+    loaded_var_dir: Path, running: tuple[str, dict[str, Service]]
+) -> None:
+    """kombu's exchange tables too: nothing of the broker's is written relative to the cwd."""
+    assert (loaded_var_dir / "celery-broker" / "control" / "celery.exchange").exists()
 
 
 def test_demo_load_refuses_someone_elses_database(tmp_path: Path) -> None:

@@ -1,0 +1,143 @@
+"""Settings fail loudly on an unsafe or malformed environment, and the production shape
+(Dockerfile, docker-compose.yml) keeps its structure."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LONG_SECRET_KEY = "x7Lq-0vN2pRk9sWt4yZb8cDf3gHj6mKp1nQr5uVw"
+CONFIG_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+)
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def django_setup(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh interpreter with exactly these configuration variables."""
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    env.update(DJANGO_SETTINGS_MODULE="skam.settings", SKAM_VAR_DIR=str(tmp_path), **variables)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path: Path) -> None:
+    result = django_setup(tmp_path, DEBUG="0", ALLOWED_HOSTS="skam.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_with_a_short_secret_key_refuses_to_start(tmp_path: Path) -> None:
+    result = django_setup(tmp_path, DEBUG="0", SECRET_KEY="short", ALLOWED_HOSTS="skam.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_without_allowed_hosts_refuses_to_start(tmp_path: Path) -> None:
+    result = django_setup(tmp_path, DEBUG="0", SECRET_KEY=LONG_SECRET_KEY)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_with_secret_key_and_allowed_hosts_starts(tmp_path: Path) -> None:
+    result = django_setup(
+        tmp_path, DEBUG="0", SECRET_KEY=LONG_SECRET_KEY, ALLOWED_HOSTS="skam.example.com"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_embedded_default_starts_with_no_environment(tmp_path: Path) -> None:
+    result = django_setup(tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("database_url", ["nonsense://x", "", "localhost:5432/skam"])
+def test_malformed_database_url_fails(tmp_path: Path, database_url: str) -> None:
+    result = django_setup(tmp_path, DATABASE_URL=database_url)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_the_five_services(compose: dict) -> None:
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["postgres"]["image"] == "postgres:15"
+    assert services["redis"]["image"] == "redis:7"
+    for server in ("postgres", "redis"):
+        assert services[server]["healthcheck"]["test"]
+
+
+def command_of(service: dict) -> str:
+    command = service["command"]
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_compose_commands(compose: dict) -> None:
+    services = compose["services"]
+    assert command_of(services["web"]).startswith("gunicorn skam.wsgi")
+    assert "0.0.0.0:8000" in command_of(services["web"])
+    assert command_of(services["worker"]).startswith("celery -A skam worker")
+    assert command_of(services["beat"]).startswith("celery -A skam beat")
+    assert command_of(services["migrate"]) == "python manage.py migrate --noinput"
+
+
+def test_compose_app_services_wait_for_servers_and_migrations(compose: dict) -> None:
+    services = compose["services"]
+    for name in APP_SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["postgres"]["condition"] == "service_healthy", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+
+
+def test_compose_configures_production_from_the_environment(compose: dict) -> None:
+    for name in (*APP_SERVICES, "migrate"):
+        environment = compose["services"][name]["environment"]
+        assert environment["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}", name
+        assert str(environment["DEBUG"]) == "0", name
+        assert environment["DATABASE_URL"].startswith("postgres://"), name
+        assert environment["REDIS_URL"].startswith("redis://redis:6379/"), name
+        assert environment["ALLOWED_HOSTS"], name
+
+
+def test_no_image_floats_on_latest(compose: dict) -> None:
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert bases == ["python:3.11-slim"]
+    images = [service["image"] for service in compose["services"].values() if "image" in service]
+    for image in [*bases, *images]:
+        assert ":" in image and not image.endswith(":latest"), image
+
+
+def test_dockerfile_runs_gunicorn_as_a_non_root_user() -> None:
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert "collectstatic --noinput" in dockerfile
+    assert re.search(r'^CMD \["gunicorn", "skam\.wsgi"', dockerfile, flags=re.MULTILINE)
+    assert "EXPOSE 8000" in dockerfile
