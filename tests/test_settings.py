@@ -70,6 +70,12 @@ def test_embedded_default_starts_with_no_environment(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_a_debug_value_that_is_neither_yes_nor_no_refuses_to_start(tmp_path: Path) -> None:
+    result = django_setup(tmp_path, DEBUG="banana")
+    assert result.returncode != 0
+    assert "DEBUG must be" in result.stderr
+
+
 @pytest.mark.parametrize("database_url", ["nonsense://x", "", "localhost:5432/skam"])
 def test_malformed_database_url_fails(tmp_path: Path, database_url: str) -> None:
     result = django_setup(tmp_path, DATABASE_URL=database_url)
