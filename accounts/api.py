@@ -4,6 +4,7 @@ exactly what their pages show; writes need the model permission of the user's ro
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import permissions, serializers, viewsets
 
@@ -60,7 +61,15 @@ class ClientSerializer(serializers.ModelSerializer):
 
 
 class VisibleClientField(serializers.PrimaryKeyRelatedField):
-    """A client reference limited to the clients the requesting user may see."""
+    """A client reference limited to the clients the requesting user may see. Another KAM's
+    client is refused with the same message as one that does not exist."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "does_not_exist": _(
+            "Client {pk_value} does not exist or is not one of the accounts you may work on."
+        ),
+    }
 
     def get_queryset(self) -> QuerySet[Client]:
         return clients_visible_to(self.context["request"].user)
@@ -84,7 +93,9 @@ class ClientNeedSerializer(serializers.ModelSerializer):
 class ClientFigureSerializer(serializers.ModelSerializer):
     client = VisibleClientField()
     period_label = serializers.CharField(read_only=True)
-    margin_percent = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True)
+    # No digit limit: a tiny revenue against a large margin gives a huge percentage, which must
+    # be shown, not fail the whole list.
+    margin_percent = serializers.DecimalField(max_digits=None, decimal_places=1, read_only=True)
 
     class Meta:
         model = ClientFigure

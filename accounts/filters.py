@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
-from accounts.selectors import kams
+from accounts.selectors import clients_visible_to, kams
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -62,13 +63,24 @@ class ClientFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(registration_number__icontains=value))
 
 
+def _visible_clients(request: HttpRequest | None) -> QuerySet[Client]:
+    """The clients a ``?client=`` filter accepts: only those the requesting user may see, so that
+    another KAM's client is refused exactly like one that does not exist."""
+    if request is None:
+        return Client.objects.none()
+    return clients_visible_to(request.user)
+
+
 class ClientNeedFilter(django_filters.FilterSet):
+    client = django_filters.ModelChoiceFilter(queryset=_visible_clients)
+
     class Meta:
         model = ClientNeed
         fields = ["client"]
 
 
 class ClientFigureFilter(django_filters.FilterSet):
+    client = django_filters.ModelChoiceFilter(queryset=_visible_clients)
     period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte")
     period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte")
 

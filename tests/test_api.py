@@ -1,34 +1,512 @@
+"""The REST API: who sees which clients, needs and figures; token authentication; pagination and
+filters; the rules on writes (a KAM keeps their own accounts' needs, the administrator keeps
+clients and figures, nobody sets key status); the OpenAPI schema and its offline docs; and list
+endpoints whose query count does not grow with the number of rows."""
+
+from __future__ import annotations
+
 import json
-from decimal import Decimal
+import re
+
 import pytest
+from django.contrib.staticfiles import finders
+from django.db import connection
 from django.test import Client as HttpClient
-from tests.factories import FigureFactory, NeedFactory
+from django.test.utils import CaptureQueriesContext
+from drf_spectacular.validation import validate_schema
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Client, ClientFigure, ClientNeed, Segment, TeamRole, User
+from tests.factories import (
+    PASSWORD,
+    ClientFactory,
+    FigureFactory,
+    NeedFactory,
+    TeamMemberFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_explore(cast, client_as, account_of_kam, account_of_kam2):
-    FigureFactory(client=account_of_kam, revenue=Decimal("0.01"), gross_margin=Decimal("-99999999999999.00"))
-    http = client_as(cast["kam"])
-    r = http.post("/api/needs/", {"client": account_of_kam2.pk, "name": "x", "weight": 3}, content_type="application/json")
-    print(r.status_code, r.json())
-    r = http.post("/api/needs/", {"client": account_of_kam.pk, "name": "x", "weight": 11}, content_type="application/json")
-    print(r.status_code, r.json())
-    r = http.post("/api/needs/", {"client": account_of_kam.pk, "name": "x", "weight": 1}, content_type="application/json")
-    print(r.status_code, r.json())
-    r = http.post("/api/needs/", {"client": account_of_kam.pk, "name": "x", "weight": 1}, content_type="application/json")
-    print(r.status_code, r.json())
-    adm = client_as(cast["administrator"])
-    r = adm.post("/api/figures/", {"client": account_of_kam.pk, "period": "2026-02-01", "revenue": "1", "gross_margin": "1", "potential_revenue": "1"}, content_type="application/json")
-    print(r.status_code, r.json())
-    r = adm.post("/api/clients/", {"name": "N", "registration_number": "1234567", "is_key": True}, content_type="application/json")
-    print(r.status_code, r.json())
-    r = adm.get("/api/schema/?format=json")
-    print(r.status_code, r["Content-Type"], list(json.loads(r.content)["paths"]))
-    r = adm.get("/api/docs/")
-    print(r.content.decode())
-    try:
-        r = adm.get("/api/figures/")
-        print(r.status_code, r.content[:300])
-    except Exception as e:
-        print("EXC", repr(e))
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def shared_account(kam: User, kam2: User) -> Client:
+    """Owned by kam2; kam works on it as a team member."""
+    client = ClientFactory(name="Kama Foods LLC", owner_kam=kam2)
+    TeamMemberFactory(client=client, user=kam, role=TeamRole.KAM)
+    return client
+
+
+def ids(response) -> set[int]:
+    return {row["id"] for row in response.json()["results"]}
+
+
+def post(http: HttpClient, path: str, data: dict[str, object]):
+    return http.post(path, data, content_type="application/json")
+
+
+def patch(http: HttpClient, path: str, data: dict[str, object]):
+    return http.patch(path, data, content_type="application/json")
+
+
+# --- Who sees what -------------------------------------------------------------------------
+
+
+def test_a_kam_lists_exactly_own_and_team_accounts(
+    client_as, kam, kam2, account_of_kam, account_of_kam2, shared_account
+):
+    ClientFactory(name="Nobody's Client LLC", owner_kam=None)
+
+    as_kam = client_as(kam).get("/api/clients/").json()
+    as_kam2 = client_as(kam2).get("/api/clients/").json()
+
+    assert as_kam["count"] == 2
+    assert {row["id"] for row in as_kam["results"]} == {account_of_kam.pk, shared_account.pk}
+    assert as_kam2["count"] == 2
+    assert {row["id"] for row in as_kam2["results"]} == {account_of_kam2.pk, shared_account.pk}
+
+
+@pytest.mark.parametrize("role", ["chair", "member", "director", "administrator"])
+def test_committee_directors_and_administrator_list_every_client(
+    client_as, cast, role, account_of_kam, account_of_kam2, shared_account
+):
+    ClientFactory(owner_kam=None)
+    assert client_as(cast[role]).get("/api/clients/").json()["count"] == 4
+
+
+def test_someone_without_a_role_gets_nothing(client_as, outsider, account_of_kam):
+    NeedFactory(client=account_of_kam)
+    FigureFactory(client=account_of_kam)
+    http = client_as(outsider)
+
+    for path in ("/api/clients/", "/api/needs/", "/api/figures/"):
+        response = http.get(path)
+        assert response.status_code == 403
+        assert "results" not in response.json()
+
+
+def test_a_kam_lists_needs_and_figures_of_own_and_team_accounts_only(
+    client_as, kam, account_of_kam, account_of_kam2, shared_account
+):
+    own = NeedFactory(client=account_of_kam)
+    team = NeedFactory(client=shared_account)
+    NeedFactory(client=account_of_kam2)
+    own_figure = FigureFactory(client=account_of_kam)
+    team_figure = FigureFactory(client=shared_account)
+    FigureFactory(client=account_of_kam2)
+    http = client_as(kam)
+
+    assert ids(http.get("/api/needs/")) == {own.pk, team.pk}
+    assert ids(http.get("/api/figures/")) == {own_figure.pk, team_figure.pk}
+
+
+def test_another_kams_client_is_a_404_just_like_a_missing_one(client_as, kam, account_of_kam2):
+    http = client_as(kam)
+    need = NeedFactory(client=account_of_kam2)
+    figure = FigureFactory(client=account_of_kam2)
+    missing = account_of_kam2.pk + 1000
+
+    other = http.get(f"/api/clients/{account_of_kam2.pk}/")
+    absent = http.get(f"/api/clients/{missing}/")
+
+    assert other.status_code == absent.status_code == 404
+    assert other.json() == absent.json()
+    assert http.get(f"/api/needs/{need.pk}/").status_code == 404
+    assert http.get(f"/api/figures/{figure.pk}/").status_code == 404
+
+
+def test_a_kam_cannot_change_or_delete_another_kams_need(client_as, kam, account_of_kam2):
+    need = NeedFactory(client=account_of_kam2, name="Deferred payment", weight=5)
+    http = client_as(kam)
+
+    assert patch(http, f"/api/needs/{need.pk}/", {"weight": 1}).status_code == 404
+    assert http.delete(f"/api/needs/{need.pk}/").status_code == 404
+    need.refresh_from_db()
+    assert need.weight == 5
+
+
+# --- Token authentication ------------------------------------------------------------------
+
+
+def test_a_token_authenticates_api_calls(kam, account_of_kam, account_of_kam2):
+    token = Token.objects.create(user=kam)
+
+    response = HttpClient().get("/api/clients/", headers={"Authorization": f"Token {token.key}"})
+
+    assert response.status_code == 200
+    assert ids(response) == {account_of_kam.pk}
+
+
+def test_a_wrong_token_is_refused(kam, account_of_kam):
+    Token.objects.create(user=kam)
+    response = HttpClient().get("/api/clients/", headers={"Authorization": "Token not-a-token"})
+    assert response.status_code in {401, 403}
+    assert "results" not in response.json()
+
+
+def test_a_token_is_obtained_with_username_and_password(kam, account_of_kam):
+    anonymous = HttpClient()
+
+    response = anonymous.post("/api/auth/token/", {"username": "kam", "password": PASSWORD})
+    key = response.json()["token"]
+    listing = anonymous.get("/api/clients/", headers={"Authorization": f"Token {key}"})
+
+    assert response.status_code == 200
+    assert key == Token.objects.get(user=kam).key
+    assert ids(listing) == {account_of_kam.pk}
+
+
+def test_no_token_for_a_wrong_password(kam):
+    response = HttpClient().post("/api/auth/token/", {"username": "kam", "password": "guess"})
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+    assert not Token.objects.exists()
+
+
+# --- Pagination and filters ----------------------------------------------------------------
+
+
+def test_lists_are_paginated_by_fifty(client_as, chair):
+    ClientFactory.create_batch(51)
+    http = client_as(chair)
+
+    first = http.get("/api/clients/").json()
+    second = http.get(first["next"]).json()
+
+    assert first["count"] == 51
+    assert len(first["results"]) == 50
+    assert first["previous"] is None
+    assert "page=2" in first["next"]
+    assert len(second["results"]) == 1
+    assert second["next"] is None
+    assert second["previous"] is not None
+
+
+def test_clients_are_searched_by_name_or_registration_number(client_as, chair):
+    volga = ClientFactory(name="Volga Steel Works JSC", registration_number="7701234567")
+    ural = ClientFactory(name="Ural Chemical Plant LLC", registration_number="6609876543")
+    http = client_as(chair)
+
+    assert ids(http.get("/api/clients/", {"q": "volga"})) == {volga.pk}
+    assert ids(http.get("/api/clients/", {"q": "66098"})) == {ural.pk}
+
+
+def test_clients_are_filtered_by_segment_and_sorted(client_as, chair):
+    ClientFactory(name="Alpha", segment=Segment.ENTERPRISE)
+    ClientFactory(name="Beta", segment=Segment.ENTERPRISE)
+    ClientFactory(name="Gamma", segment=Segment.SMALL)
+
+    rows = (
+        client_as(chair)
+        .get("/api/clients/", {"segment": "enterprise", "ordering": "-name"})
+        .json()["results"]
+    )
+
+    assert [row["name"] for row in rows] == ["Beta", "Alpha"]
+
+
+def test_a_kam_filters_by_segment_within_own_accounts_only(
+    client_as, kam, account_of_kam, account_of_kam2
+):
+    Client.objects.update(segment=Segment.PUBLIC)
+    assert ids(client_as(kam).get("/api/clients/", {"segment": "public"})) == {account_of_kam.pk}
+
+
+def test_needs_are_filtered_by_client(client_as, chair, account_of_kam, account_of_kam2):
+    wanted = NeedFactory(client=account_of_kam)
+    NeedFactory(client=account_of_kam2)
+    response = client_as(chair).get("/api/needs/", {"client": account_of_kam.pk})
+    assert ids(response) == {wanted.pk}
+
+
+def test_filtering_by_another_kams_client_is_refused_like_a_missing_client(
+    client_as, kam, account_of_kam2
+):
+    NeedFactory(client=account_of_kam2)
+    http = client_as(kam)
+
+    other = http.get("/api/needs/", {"client": account_of_kam2.pk})
+    absent = http.get("/api/needs/", {"client": account_of_kam2.pk + 1000})
+
+    assert other.status_code == absent.status_code == 400
+    assert set(other.json()) == set(absent.json()) == {"client"}
+
+
+# --- Writes: needs -------------------------------------------------------------------------
+
+
+def test_a_kam_adds_a_need_to_own_and_team_accounts(client_as, kam, account_of_kam, shared_account):
+    http = client_as(kam)
+
+    own = post(
+        http, "/api/needs/", {"client": account_of_kam.pk, "name": "24-hour delivery", "weight": 9}
+    )
+    team = post(http, "/api/needs/", {"client": shared_account.pk, "name": "Deferred payment"})
+
+    assert own.status_code == 201
+    assert own.json()["weight"] == 9
+    assert team.status_code == 201
+    assert set(ClientNeed.objects.values_list("client_id", "name")) == {
+        (account_of_kam.pk, "24-hour delivery"),
+        (shared_account.pk, "Deferred payment"),
+    }
+
+
+def test_a_kam_cannot_add_a_need_to_another_kams_client(client_as, kam, account_of_kam2):
+    response = post(
+        client_as(kam),
+        "/api/needs/",
+        {"client": account_of_kam2.pk, "name": "24-hour delivery", "weight": 9},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["client"] == [
+        f"Client {account_of_kam2.pk} does not exist or is not one of the accounts you may work on."
+    ]
+    assert not ClientNeed.objects.exists()
+
+
+def test_a_need_name_is_used_once_per_client(client_as, kam, account_of_kam):
+    NeedFactory(client=account_of_kam, name="24-hour delivery")
+    response = post(
+        client_as(kam), "/api/needs/", {"client": account_of_kam.pk, "name": "24-hour delivery"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["This client already has a need with this name."]
+    }
+    assert ClientNeed.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        (11, "Ensure this value is less than or equal to 10."),
+        (-1, "Ensure this value is greater than or equal to 0."),
+    ],
+)
+def test_a_need_weight_is_between_zero_and_ten(client_as, kam, account_of_kam, weight, message):
+    response = post(
+        client_as(kam),
+        "/api/needs/",
+        {"client": account_of_kam.pk, "name": "Lowest price", "weight": weight},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"weight": [message]}
+    assert not ClientNeed.objects.exists()
+
+
+def test_a_kam_changes_and_deletes_needs_of_own_account(client_as, kam, account_of_kam):
+    need = NeedFactory(client=account_of_kam, name="Deferred payment", weight=3)
+    doomed = NeedFactory(client=account_of_kam, name="Free samples")
+    http = client_as(kam)
+
+    changed = patch(http, f"/api/needs/{need.pk}/", {"weight": 7})
+    deleted = http.delete(f"/api/needs/{doomed.pk}/")
+
+    assert changed.status_code == 200
+    assert deleted.status_code == 204
+    assert list(account_of_kam.needs.values_list("name", "weight")) == [("Deferred payment", 7)]
+
+
+def test_a_kam_cannot_move_a_need_to_another_kams_client(
+    client_as, kam, account_of_kam, account_of_kam2
+):
+    need = NeedFactory(client=account_of_kam)
+    response = patch(client_as(kam), f"/api/needs/{need.pk}/", {"client": account_of_kam2.pk})
+    assert response.status_code == 400
+    need.refresh_from_db()
+    assert need.client == account_of_kam
+
+
+@pytest.mark.parametrize("role", ["chair", "member", "director"])
+def test_committee_and_directors_change_nothing(client_as, cast, role, account_of_kam):
+    need = NeedFactory(client=account_of_kam)
+    http = client_as(cast[role])
+
+    assert post(http, "/api/needs/", {"client": account_of_kam.pk, "name": "x"}).status_code == 403
+    assert patch(http, f"/api/needs/{need.pk}/", {"weight": 1}).status_code == 403
+    assert patch(http, f"/api/clients/{account_of_kam.pk}/", {"notes": "x"}).status_code == 403
+    assert http.delete(f"/api/clients/{account_of_kam.pk}/").status_code == 403
+    assert Client.objects.filter(pk=account_of_kam.pk, notes="").exists()
+
+
+# --- Writes: clients and figures -----------------------------------------------------------
+
+NEW_CLIENT = {
+    "name": "Kama Foods LLC",
+    "registration_number": "1650000001",
+    "segment": "enterprise",
+    "industry": "Food processing",
+    "region": "Kazan",
+}
+
+NEW_FIGURE = {
+    "period": "2026-04-01",
+    "revenue": "1200000.00",
+    "gross_margin": "300000.00",
+    "potential_revenue": "5000000.00",
+    "share_of_wallet": "25.00",
+}
+
+
+def test_a_kam_cannot_create_a_client_or_a_figure(client_as, kam, account_of_kam):
+    http = client_as(kam)
+
+    client = post(http, "/api/clients/", NEW_CLIENT)
+    figure = post(http, "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk})
+    edit = patch(http, f"/api/clients/{account_of_kam.pk}/", {"name": "Renamed"})
+
+    assert (client.status_code, figure.status_code, edit.status_code) == (403, 403, 403)
+    assert list(Client.objects.values_list("name", flat=True)) == [account_of_kam.name]
+    assert not ClientFigure.objects.exists()
+
+
+def test_the_administrator_creates_a_client(client_as, administrator, kam):
+    response = post(client_as(administrator), "/api/clients/", {**NEW_CLIENT, "owner_kam": kam.pk})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["owner_kam"] == kam.pk
+    assert body["owner_kam_name"] == str(kam)
+    assert body["team"] == []
+    client = Client.objects.get(registration_number="1650000001")
+    assert (client.name, client.owner_kam) == ("Kama Foods LLC", kam)
+
+
+def test_the_owner_kam_must_be_a_kam(client_as, administrator, director):
+    response = post(
+        client_as(administrator), "/api/clients/", {**NEW_CLIENT, "owner_kam": director.pk}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"owner_kam"}
+
+
+def test_the_administrator_creates_a_figure(client_as, administrator, account_of_kam):
+    response = post(
+        client_as(administrator), "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["period_label"] == "2026 Q2"
+    assert response.json()["margin_percent"] == "25.0"
+    assert account_of_kam.figures.get().revenue == 1200000
+
+
+def test_a_figure_period_is_the_first_day_of_a_quarter(client_as, administrator, account_of_kam):
+    response = post(
+        client_as(administrator),
+        "/api/figures/",
+        {**NEW_FIGURE, "client": account_of_kam.pk, "period": "2026-05-15"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "period": ["A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct)."]
+    }
+    assert not ClientFigure.objects.exists()
+
+
+def test_one_figure_per_client_and_quarter(client_as, administrator, account_of_kam):
+    FigureFactory(client=account_of_kam, period="2026-04-01")
+    response = post(
+        client_as(administrator), "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["This client already has figures for this quarter."]
+    }
+
+
+def test_a_huge_margin_percentage_is_shown_not_a_server_error(client_as, chair, account_of_kam):
+    FigureFactory(client=account_of_kam, revenue="1.00", gross_margin="-1000000.00")
+    response = client_as(chair).get("/api/figures/")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["margin_percent"] == "-100000000.0"
+
+
+def test_key_status_cannot_be_set_through_the_api(client_as, administrator, account_of_kam):
+    http = client_as(administrator)
+
+    created = post(http, "/api/clients/", {**NEW_CLIENT, "is_key": True})
+    changed = patch(http, f"/api/clients/{account_of_kam.pk}/", {"is_key": True, "notes": "x"})
+
+    assert created.status_code == 201
+    assert created.json()["is_key"] is False
+    assert changed.status_code == 200
+    assert changed.json()["is_key"] is False
+    assert not Client.objects.filter(is_key=True).exists()
+    assert Client.objects.get(pk=account_of_kam.pk).notes == "x"
+
+
+# --- Schema and docs -----------------------------------------------------------------------
+
+
+def test_the_openapi_schema_is_valid(client_as, chair):
+    response = client_as(chair).get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    validate_schema(schema)  # raises on anything that is not OpenAPI 3
+    assert {"/api/clients/", "/api/clients/{id}/", "/api/needs/", "/api/figures/"} <= set(
+        schema["paths"]
+    )
+    assert "/api/auth/token/" in schema["paths"]
+
+
+def test_the_api_docs_load_offline(client_as, chair, settings):
+    page = client_as(chair).get("/api/docs/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    for remote in ("cdn.", "unpkg", "jsdelivr"):
+        assert remote not in html
+    assets = re.findall(r'(?:src|href)="(/static/drf_spectacular_sidecar/[^"]+)"', html)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    assert any(asset.endswith("swagger-ui.css") for asset in assets)
+    # ...and every one of them ships in our static files.
+    for asset in assets:
+        assert finders.find(asset.removeprefix(settings.STATIC_URL)), asset
+
+
+# --- Query counts --------------------------------------------------------------------------
+
+
+def add_accounts(count: int, kam: User, kam2: User) -> None:
+    """Accounts of kam with kam2 on the team, each with a need and a figure."""
+    for client in ClientFactory.create_batch(count, owner_kam=kam):
+        TeamMemberFactory(client=client, user=kam2, role=TeamRole.TECHNICAL)
+        NeedFactory(client=client)
+        FigureFactory(client=client)
+
+
+# Queries per list, however many rows: the session, the user and the user's permissions (own and
+# through groups) come first; then each endpoint's count and page. Clients add the industries and
+# regions offered by the filter and the prefetch of the teams with their people.
+@pytest.mark.parametrize(
+    ("path", "role", "queries"),
+    [
+        ("/api/clients/", "chair", 4 + 2 + 2 + 2),
+        ("/api/clients/", "kam", 4 + 2 + 2 + 2),
+        ("/api/needs/", "chair", 4 + 2),
+        ("/api/needs/", "kam", 4 + 2),
+        ("/api/figures/", "chair", 4 + 2),
+        ("/api/figures/", "kam", 4 + 2),
+    ],
+)
+def test_list_endpoints_run_a_fixed_number_of_queries(
+    client_as, cast, kam, kam2, path, role, queries
+):
+    http = client_as(cast[role])
+    add_accounts(3, kam, kam2)
+    with CaptureQueriesContext(connection) as few:
+        assert http.get(path).json()["count"] == 3
+
+    add_accounts(27, kam, kam2)
+    with CaptureQueriesContext(connection) as many:
+        assert http.get(path).json()["count"] == 30
+
+    assert len(many) == len(few) == queries, [q["sql"] for q in many.captured_queries]

@@ -1,0 +1,276 @@
+"""Who may open what: every page and API endpoint, requested as every role, with the status each
+one must get. The navigation shows each role only the sections it may use, and no GET of any
+page or API list fails with a server error, whoever asks and whatever the query string says."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from accounts.imports import import_check
+from accounts.models import Client, ImportKind, User
+from skam.context_processors import NAVIGATION
+from tests.factories import (
+    PASSWORD,
+    ClientFactory,
+    FigureFactory,
+    NeedFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    """The matrix logs the whole cast in hundreds of times; a slow hasher adds nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+ROLES = ("anonymous", "outsider", "chair", "member", "kam", "kam2", "director", "administrator")
+
+# The places in a path:
+#   {kam}, {kam2}  the account owned by kam / by kam2;
+#   {shared}       an account owned by kam2 with kam on its team;
+#   {missing}      a client id that does not exist;
+#   {need}, {figure}  a need and a figure of kam's account;
+#   {batch}        a checked client import.
+# Anonymous users are sent to the login page (302) by pages and refused (403) by the API; the
+# admin sends everyone who is not staff to its own login (302).
+# fmt: off
+MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
+    # method  path                                 anon outs chair memb  kam kam2  dir admin
+    ("GET",   "/",                                  302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/login/",                            200, 302, 302, 302, 302, 302, 302, 302),
+    ("POST",  "/logout/",                           302, 302, 302, 302, 302, 302, 302, 302),
+    ("POST",  "/i18n/setlang/",                     302, 302, 302, 302, 302, 302, 302, 302),
+    # The client register.
+    ("GET",   "/clients/",                          302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/clients/{kam}/",                    302, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/clients/{kam2}/",                   302, 403, 200, 200, 404, 200, 200, 200),
+    ("GET",   "/clients/{shared}/",                 302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/clients/{missing}/",                302, 403, 404, 404, 404, 404, 404, 404),
+    ("GET",   "/clients/new/",                      302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/clients/{kam}/edit/",               302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/clients/{kam}/needs/",              302, 403, 403, 403, 200, 404, 403, 200),
+    ("GET",   "/clients/{kam2}/needs/",             302, 403, 403, 403, 404, 200, 403, 200),
+    ("GET",   "/clients/{shared}/needs/",           302, 403, 403, 403, 200, 200, 403, 200),
+    ("GET",   "/clients/{kam}/figures/",            302, 403, 403, 403, 403, 403, 403, 200),
+    # Imports: the administrator's alone.
+    ("GET",   "/clients/imports/",                  302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/clients/imports/{batch}/",          302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/clients/imports/{batch}/confirm/",  302, 403, 403, 403, 403, 403, 403, 405),
+    ("POST",  "/clients/imports/{batch}/confirm/",  302, 403, 403, 403, 403, 403, 403, 302),
+    ("GET",   "/admin/",                            302, 302, 302, 302, 302, 302, 302, 200),
+    # The REST API.
+    ("GET",   "/api/",                              403, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/clients/",                      403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/clients/{kam}/",                403, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/api/clients/{kam2}/",               403, 403, 200, 200, 404, 200, 200, 200),
+    ("GET",   "/api/clients/{shared}/",             403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/clients/{missing}/",            403, 403, 404, 404, 404, 404, 404, 404),
+    ("PATCH", "/api/clients/{kam}/",                403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/api/needs/",                        403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/needs/{need}/",                 403, 403, 200, 200, 200, 404, 200, 200),
+    ("PATCH", "/api/needs/{need}/",                 403, 403, 403, 403, 200, 404, 403, 200),
+    ("GET",   "/api/figures/",                      403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/figures/{figure}/",             403, 403, 200, 200, 200, 404, 200, 200),
+    ("PATCH", "/api/figures/{figure}/",             403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST",  "/api/auth/token/",                   400, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/schema/",                       403, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/docs/",                         302, 200, 200, 200, 200, 200, 200, 200),
+]
+# fmt: on
+
+# What the writes in the matrix send. The token endpoint gets the requester's own credentials
+# (anonymous: someone else's name with a wrong password).
+PAYLOADS: dict[str, dict[str, object]] = {
+    "/i18n/setlang/": {"language": "ru"},
+    "/api/clients/{kam}/": {"notes": "Met the new buyer."},
+    "/api/needs/{need}/": {"weight": 3},
+    "/api/figures/{figure}/": {"revenue": "2000000.00"},
+}
+
+
+@pytest.fixture
+def places(
+    cast: dict[str, User], account_of_kam: Client, account_of_kam2: Client
+) -> dict[str, int]:
+    shared = ClientFactory(name="Kama Foods LLC", owner_kam=cast["kam2"])
+    TeamMemberFactory(client=shared, user=cast["kam"])
+    batch = import_check(
+        kind=ImportKind.CLIENTS,
+        filename="clients.csv",
+        content=b"registration_number;name\n1650000001;Tatneft Supply LLC\n",
+        user=cast["administrator"],
+    )
+    return {
+        "kam": account_of_kam.pk,
+        "kam2": account_of_kam2.pk,
+        "shared": shared.pk,
+        "missing": Client.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000,
+        "need": NeedFactory(client=account_of_kam, name="24-hour delivery").pk,
+        "figure": FigureFactory(client=account_of_kam).pk,
+        "batch": batch.pk,
+    }
+
+
+def http_as(role: str, cast: dict[str, User]) -> HttpClient:
+    http = HttpClient(raise_request_exception=False)
+    if role != "anonymous":
+        http.force_login(cast[role])
+    return http
+
+
+def request(
+    http: HttpClient, method: str, path: str, payload: dict[str, object] | None = None
+) -> int:
+    if method == "GET":
+        return http.get(path).status_code
+    if method == "PATCH":
+        return http.patch(path, payload or {}, content_type="application/json").status_code
+    return http.post(path, payload or {}).status_code
+
+
+def _cells() -> list[pytest.param]:
+    return [
+        pytest.param(method, path, role, status, id=f"{method} {path} as {role}")
+        for method, path, *statuses in MATRIX
+        for role, status in zip(ROLES, statuses, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "role", "expected"), _cells())
+def test_permission_matrix(
+    method: str,
+    path: str,
+    role: str,
+    expected: int,
+    cast: dict[str, User],
+    places: dict[str, int],
+) -> None:
+    payload = PAYLOADS.get(path)
+    if path == "/api/auth/token/":
+        username = cast[role].username if role != "anonymous" else "kam"
+        password = PASSWORD if role != "anonymous" else "wrong"
+        payload = {"username": username, "password": password}
+
+    status = request(http_as(role, cast), method, path.format(**places), payload)
+
+    assert status == expected
+
+
+def _named_routes(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _named_routes(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_the_matrix_covers_every_route() -> None:
+    """Adding a page or an endpoint without a row in the matrix fails here."""
+    sample = dict.fromkeys(("kam", "kam2", "shared", "missing", "need", "figure", "batch"), 1)
+    covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
+    # The admin's own pages are Django's; its index stands for them.
+    routes = {name for name in _named_routes(get_resolver()) if not name.startswith("admin:")}
+
+    assert routes - covered == set()
+    assert "admin:index" in covered
+
+
+NAV_LINK = re.compile(r'<a href="(?P<url>[^"]+)"[^>]*>(?P<label>[^<]+)</a>')
+
+
+def navigation_of(page: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', page, re.S)
+    return [m["label"].strip() for m in NAV_LINK.finditer(nav[1])] if nav else []
+
+
+@pytest.mark.parametrize(
+    ("role", "sections"),
+    [
+        ("outsider", ["Home", "API"]),
+        ("chair", ["Home", "Clients", "API"]),
+        ("member", ["Home", "Clients", "API"]),
+        ("kam", ["Home", "Clients", "API"]),
+        ("kam2", ["Home", "Clients", "API"]),
+        ("director", ["Home", "Clients", "API"]),
+        ("administrator", ["Home", "Clients", "Imports", "API", "Administration"]),
+    ],
+)
+def test_navigation_shows_each_role_only_what_it_may_use(
+    role: str, sections: list[str], cast: dict[str, User]
+) -> None:
+    http = http_as(role, cast)
+
+    assert navigation_of(http.get("/").text) == sections
+    # Every section shown opens; every section hidden is refused.
+    for item in NAVIGATION:
+        status = http.get(reverse(item.url_name)).status_code
+        assert (status == 200) == (str(item.label) in sections), (item.label, status)
+
+
+def test_staff_without_a_role_gets_administration_but_not_imports(db: None) -> None:
+    staff = UserFactory(username="staff", is_staff=True)
+    http = HttpClient()
+    http.force_login(staff)
+
+    assert navigation_of(http.get("/").text) == ["Home", "API", "Administration"]
+
+
+def test_anonymous_visitors_see_no_navigation(db: None) -> None:
+    page = HttpClient().get("/login/")
+    assert page.status_code == 200
+    assert navigation_of(page.text) == []
+
+
+def _get_urls() -> list[str]:
+    """Every GET in the matrix, plus the lists with odd and hostile query strings."""
+    paths = [path for method, path, *_ in MATRIX if method == "GET"]
+    return [
+        *paths,
+        "/clients/?q=%00&segment=nonsense&ordering=nonsense&page=999",
+        "/clients/?owner_kam=abc&industry=nowhere&region=nowhere&is_key=maybe&page=-1",
+        "/clients/imports/?page=abc",
+        "/clients/imports/{batch}/?show=nonsense&page=999",
+        "/api/clients/?q=%00&segment=nonsense&ordering=nonsense&page=abc",
+        "/api/clients/?owner_kam=abc&is_key=maybe&industry=nowhere",
+        "/api/clients/?page=999",
+        "/api/needs/?client=abc&ordering=nonsense&search=%00",
+        "/api/needs/?client={kam2}&ordering=-weight",
+        "/api/figures/?client=abc&period=not-a-date&period_from=x&period_to=y",
+        "/api/figures/?ordering=-revenue&format=json",
+        "/api/schema/?format=json",
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_or_api_list_fails_with_a_server_error(
+    role: str, cast: dict[str, User], places: dict[str, int]
+) -> None:
+    # Awkward but legal figures: no revenue at all, and a huge negative margin on almost none.
+    FigureFactory(client_id=places["kam"], period="2025-01-01", revenue=0)
+    FigureFactory(
+        client_id=places["kam"],
+        period="2025-04-01",
+        revenue=Decimal("0.01"),
+        gross_margin=Decimal("-99999999999999.99"),
+    )
+    http = http_as(role, cast)
+
+    failures = [
+        (url, status)
+        for url in (template.format(**places) for template in _get_urls())
+        if (status := http.get(url).status_code) >= 500
+    ]
+
+    assert failures == []
