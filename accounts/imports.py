@@ -121,17 +121,29 @@ def _decode(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return content.decode("cp1251")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(_("The file is not a readable CSV table.")) from exc
+
+
+def _delimiter(header_line: str) -> str:
+    # Excel in a Russian locale separates with ';', and its header names often hold commas
+    # ("Выручка, руб."): a ';' in the header row decides, whatever the commas say.
+    for delimiter in (";", "\t"):
+        if delimiter in header_line:
+            return delimiter
+    return ","
 
 
 def _read_csv(content: bytes) -> list[list[Any]]:
     text = _decode(content)
-    first_line = text.split("\n", 1)[0]
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=";,\t").delimiter
-    except csv.Error:
-        delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return list(csv.reader(io.StringIO(text), delimiter=_delimiter(header_line)))
+    except csv.Error as exc:
+        raise ImportFileError(_("The file is not a readable CSV table.")) from exc
 
 
 def _read_xlsx(content: bytes) -> list[list[Any]]:
@@ -141,27 +153,45 @@ def _read_xlsx(content: bytes) -> list[list[Any]]:
         raise ImportFileError(_("This is not a readable .xlsx workbook.")) from exc
     try:
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [[_xlsx_value(cell) for cell in row] for row in sheet.iter_rows()]
     finally:
         workbook.close()
 
 
+def _xlsx_value(cell: Any) -> Any:
+    value = cell.value
+    # A cell shown as "12,5 %" holds 0.125; the file means the number it shows.
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and "%" in (cell.number_format or ""):
+        return value * 100
+    return value
+
+
 def read_table(content: bytes, filename: str) -> list[list[Any]]:
-    """The file's rows, header first, as lists of cell values."""
+    """The file's rows as lists of cell values. Blank rows are kept, so that ``table[i]`` is
+    row ``i + 1`` of the file, the number the user sees in the spreadsheet."""
     if not content:
         raise ImportFileError(_("The file is empty."))
     rows = _read_xlsx(content) if filename.lower().endswith(".xlsx") else _read_csv(content)
-    rows = [row for row in rows if any(_text(cell) for cell in row)]
-    if not rows:
+    if not any(_filled(row) for row in rows):
         raise ImportFileError(_("The file has no rows."))
     return rows
+
+
+def _filled(row: list[Any]) -> bool:
+    return any(_text(cell) for cell in row)
+
+
+# What follows a column's name: "Выручка, руб.", "Доля кошелька (%)", "Маржа (без НДС), руб.".
+_HEADER_UNIT = re.compile(r"\s*[,(].*$")
 
 
 def _header_map(kind: str, header: list[Any]) -> dict[str, int]:
     spellings = {spelling: column for column, names in COLUMNS[kind].items() for spelling in names}
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
-        column = spellings.get(_text(cell).lower())
+        name = _text(cell).lower()
+        column = spellings.get(name) or spellings.get(_HEADER_UNIT.sub("", name))
         if column and column not in found:
             found[column] = index
     missing = [c for c in REQUIRED[kind] if c not in found]
@@ -191,20 +221,27 @@ def parse_decimal(value: Any) -> Decimal | None:
     """'1 234 567,89', '1234567.89', '1.234.567,89' and spreadsheet numbers alike."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return Decimal(str(value))
-    text = _SPACES.sub("", str(value)).replace("%", "")
-    if not text:
-        return None
-    if "," in text and "." in text:
-        # The separator that comes last is the decimal one; the other groups thousands.
-        thousands = "." if text.rfind(",") > text.rfind(".") else ","
-        text = text.replace(thousands, "")
-    text = text.replace(",", ".")
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise ValidationError(_("“%(value)s” is not a number.") % {"value": value}) from exc
+    if isinstance(value, float):
+        # A spreadsheet keeps 15 significant digits and shows no more; past them is binary
+        # noise (a formula's 1234.56 is stored as 1234.5600000000002).
+        number = Decimal(format(value, ".15g"))
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        number = Decimal(value)
+    else:
+        text = _SPACES.sub("", str(value)).replace("%", "")
+        if not text:
+            return None
+        if "," in text and "." in text:
+            # The separator that comes last is the decimal one; the other groups thousands.
+            thousands = "." if text.rfind(",") > text.rfind(".") else ","
+            text = text.replace(thousands, "")
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            number = Decimal("NaN")
+    if not number.is_finite():
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": value})
+    return number
 
 
 _QUARTER_PATTERNS = (
@@ -278,10 +315,13 @@ def _model_clean(model: type[models.Model], name: str, value: Any) -> Any:
 
 
 def _rows(kind: str, table: list[list[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-    columns = _header_map(kind, table[0])
-    for offset, row in enumerate(table[1:], start=2):
+    """Each row under the header (the first row that is not blank), with its number in the
+    file; blank rows are skipped."""
+    numbered = [(number, row) for number, row in enumerate(table, start=1) if _filled(row)]
+    columns = _header_map(kind, numbered[0][1])
+    for number, row in numbered[1:]:
         yield (
-            offset,
+            number,
             {name: (row[index] if index < len(row) else None) for name, index in columns.items()},
         )
 
@@ -297,10 +337,11 @@ def _validate_client(
                 values[name] = _model_clean(Client, name, _text(raw[name]))
             except ValidationError as exc:
                 errors[name] = exc
-    try:
-        values["segment"] = _segment(raw.get("segment"), segments)
-    except ValidationError as exc:
-        errors["segment"] = exc
+    if "segment" in raw:  # without the column, an existing client keeps its segment
+        try:
+            values["segment"] = _segment(raw["segment"], segments)
+        except ValidationError as exc:
+            errors["segment"] = exc
     if "owner_kam" in raw:
         username = _text(raw["owner_kam"])
         if username and username.lower() not in kams_by_username:
@@ -318,8 +359,10 @@ def _validate_need(raw: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for name in ("name", "description"):
+        if name not in raw:  # without the column, an existing need keeps its description
+            continue
         try:
-            values[name] = _model_clean(ClientNeed, name, _text(raw.get(name)))
+            values[name] = _model_clean(ClientNeed, name, _text(raw[name]))
         except ValidationError as exc:
             errors[name] = exc
     try:
@@ -473,6 +516,8 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
     """Import a checked batch, all or nothing. The file is validated again against the register
     as it is now; if anything fails, nothing is written and the report says why."""
     with transaction.atomic():
+        # The claim holds the batch's row lock until commit: a second confirm waits, then
+        # finds the batch imported or rejected.
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.CHECKED).update(
             status=ImportStatus.APPLIED, applied_at=timezone.now()
         )
@@ -481,15 +526,17 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
         results = validate_rows(batch.kind, read_table(bytes(batch.content), batch.filename))
         failed = [r for r in results if r.action == "error"]
         if failed:
-            transaction.set_rollback(True)
+            # Validation only reads: nothing has been written, the claim turns into a rejection.
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportStatus.REJECTED,
+                applied_at=None,
+                report=[r.as_report() for r in results],
+                rows_with_errors=len(failed),
+            )
         else:
             _WRITERS[batch.kind](results)
-    if failed:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportStatus.REJECTED,
-            report=[r.as_report() for r in results],
-            rows_with_errors=len(failed),
-        )
+            # The report tells what was done, should the register have moved since the check.
+            ImportBatch.objects.filter(pk=batch.pk).update(report=[r.as_report() for r in results])
     batch.refresh_from_db()
     return batch
 

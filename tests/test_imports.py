@@ -1,0 +1,1095 @@
+"""The register import: clients, needs and figures from CSV and XLSX files as Russian companies
+keep them; a dry run with a row-by-row report, then an all-or-nothing import that upserts by
+registration number."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import threading
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.imports import (
+    ImportNotApplicable,
+    import_apply,
+    import_check,
+    parse_decimal,
+    parse_quarter,
+    read_table,
+)
+from accounts.models import (
+    Client,
+    ClientFigure,
+    ClientNeed,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Segment,
+    User,
+)
+from accounts.roles import Role
+from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory
+
+VOLGA = "7701234567"
+URAL = "6609876543"
+Q3 = datetime.date(2026, 7, 1)
+
+CLIENTS_RU = [
+    "ИНН;Наименование;Сегмент;Отрасль;Регион;КАМ",
+    f"{VOLGA};ПАО «Волжский металлург»;Крупный бизнес;Металлургия;Самарская область;kam",
+    f"{URAL};ООО «Уральская химия»;Малый бизнес;Химия;Свердловская область;",
+]
+
+
+def csv_file(*lines: str, encoding: str = "utf-8-sig") -> bytes:
+    """A CSV file as Excel writes it: CRLF line ends; UTF-8 with a BOM unless told otherwise."""
+    return "".join(f"{line}\r\n" for line in lines).encode(encoding)
+
+
+def xlsx_file(rows: list[list[Any]], number_formats: dict[str, str] | None = None) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for coordinate, number_format in (number_formats or {}).items():
+        sheet[coordinate].number_format = number_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_with_sheet_xml(content: bytes, replacements: dict[str, str]) -> bytes:
+    """The workbook with text in its first sheet's XML replaced, to write cells as Excel does."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for old, new in replacements.items():
+                    assert old in text
+                    text = text.replace(old, new)
+                data = text.encode()
+            target.writestr(item, data)
+    return buffer.getvalue()
+
+
+def check(kind: str, content: bytes, user: User, filename: str = "") -> ImportBatch:
+    return import_check(kind=kind, filename=filename or f"{kind}.csv", content=content, user=user)
+
+
+def report_rows(batch: ImportBatch) -> dict[int, dict[str, Any]]:
+    return {entry["row"]: entry for entry in batch.report}
+
+
+def register_counts() -> tuple[int, int, int]:
+    return Client.objects.count(), ClientNeed.objects.count(), ClientFigure.objects.count()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are compared in English; a page asked for in Russian leaves Russian active in
+    the thread after the request, so each test starts, and leaves, in English."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def volga(kam: User) -> Client:
+    return ClientFactory(
+        registration_number=VOLGA,
+        name="Volga Steel Works JSC",
+        segment=Segment.ENTERPRISE,
+        industry="Metallurgy",
+        region="Samara",
+        owner_kam=kam,
+        notes="Signed a frame contract in 2025.",
+    )
+
+
+@pytest.fixture
+def ural(kam2: User) -> Client:
+    return ClientFactory(registration_number=URAL, name="Ural Chemical Plant LLC", owner_kam=kam2)
+
+
+# --- Reading the formats Russian companies keep ------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp1251"])
+def test_russian_clients_csv_imports_alike_in_utf8_and_windows_1251(encoding, administrator, kam):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU, encoding=encoding), administrator)
+
+    assert batch.status == ImportStatus.CHECKED
+    assert [(r["row"], r["key"], r["action"], r["errors"]) for r in batch.report] == [
+        (2, VOLGA, "create", []),
+        (3, URAL, "create", []),
+    ]
+    import_apply(batch=batch)
+    assert list(
+        Client.objects.order_by("registration_number").values_list(
+            "registration_number", "name", "segment", "industry", "region", "owner_kam"
+        )
+    ) == [
+        (URAL, "ООО «Уральская химия»", Segment.SMALL, "Химия", "Свердловская область", None),
+        (
+            VOLGA,
+            "ПАО «Волжский металлург»",
+            Segment.ENTERPRISE,
+            "Металлургия",
+            "Самарская область",
+            kam.pk,
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_comma_separated_file_with_english_headers_and_quoted_commas(administrator, kam):
+    content = csv_file(
+        "registration_number,name,segment,industry,region,kam,notes",
+        f'{VOLGA},"Volga Steel Works, JSC",enterprise,Metallurgy,Samara,KAM,"Frame, 2025"',
+        f"{URAL},Ural Chemical Plant LLC,Public sector,Chemicals,Ekaterinburg,,",
+        encoding="utf-8",
+    )
+
+    batch = import_apply(batch=check(ImportKind.CLIENTS, content, administrator))
+
+    assert batch.status == ImportStatus.APPLIED
+    volga = Client.objects.get(registration_number=VOLGA)
+    assert (volga.name, volga.segment, volga.owner_kam, volga.notes) == (
+        "Volga Steel Works, JSC",
+        Segment.ENTERPRISE,
+        kam,  # user names match whatever their case
+        "Frame, 2025",
+    )
+    assert Client.objects.get(registration_number=URAL).segment == Segment.PUBLIC
+
+
+@pytest.mark.django_db
+def test_semicolon_file_whose_header_names_carry_units_and_commas(administrator, volga):
+    # As Excel saves "CSV (разделители — запятые)" in a Russian locale: Windows-1251, ';',
+    # no-break spaces between thousands, decimal commas.
+    content = csv_file(
+        "ИНН;Квартал;Выручка, руб.;Валовая маржа (без НДС), руб.;Потенциал, руб.;Доля кошелька (%)",
+        f"{VOLGA};3 кв. 2026;1\u00a0234\u00a0567,89;246\u00a0913,58;5\u00a0000\u00a0000;12,5",
+        encoding="cp1251",
+    )
+
+    batch = import_apply(batch=check(ImportKind.FIGURES, content, administrator))
+
+    assert batch.status == ImportStatus.APPLIED, batch.report
+    figure = ClientFigure.objects.get(client=volga, period=Q3)
+    assert (figure.revenue, figure.gross_margin, figure.potential_revenue) == (
+        Decimal("1234567.89"),
+        Decimal("246913.58"),
+        Decimal("5000000"),
+    )
+    assert figure.share_of_wallet == Decimal("12.5")
+
+
+@pytest.mark.django_db
+def test_xlsx_clients_with_a_numeric_registration_number(administrator, kam):
+    content = xlsx_file(
+        [
+            ["ИНН", "Наименование", "Сегмент", "КАМ"],
+            [int(VOLGA), "ПАО «Волжский металлург»", "Крупный бизнес", "kam"],
+        ]
+    )
+
+    batch = check(ImportKind.CLIENTS, content, administrator, filename="clients.XLSX")
+    import_apply(batch=batch)
+
+    assert report_rows(batch)[2]["key"] == VOLGA
+    client = Client.objects.get()
+    assert (client.registration_number, client.segment, client.owner_kam) == (
+        VOLGA,
+        Segment.ENTERPRISE,
+        kam,
+    )
+
+
+@pytest.mark.django_db
+def test_xlsx_figures_with_numeric_cells_a_date_period_and_a_percent_cell(administrator, volga):
+    content = xlsx_file(
+        [
+            ["ИНН", "Период", "Выручка", "Валовая маржа", "Потенциал", "Доля кошелька"],
+            [VOLGA, datetime.datetime(2026, 7, 1), 1234567.89, -15000, 5000000, 0.125],
+            [VOLGA, datetime.date(2026, 4, 1), 1000, 250.5, 0, 30],
+        ],
+        number_formats={"B2": "DD.MM.YYYY", "F2": "0.0%"},
+    )
+
+    batch = import_apply(batch=check(ImportKind.FIGURES, content, administrator, "f.xlsx"))
+
+    assert batch.status == ImportStatus.APPLIED, batch.report
+    q3 = ClientFigure.objects.get(client=volga, period=Q3)
+    assert (q3.revenue, q3.gross_margin, q3.potential_revenue, q3.share_of_wallet) == (
+        Decimal("1234567.89"),
+        Decimal("-15000"),  # a margin may be negative, revenue may not
+        Decimal("5000000"),
+        Decimal("12.5"),  # shown as 12,5 % in Excel, kept there as 0.125
+    )
+    q2 = ClientFigure.objects.get(client=volga, period=datetime.date(2026, 4, 1))
+    assert q2.share_of_wallet == Decimal("30")
+
+
+@pytest.mark.django_db
+def test_xlsx_formula_results_are_taken_as_shown_not_with_binary_noise(administrator, volga):
+    content = xlsx_file(
+        [
+            ["inn", "period", "revenue", "gross_margin", "potential_revenue"],
+            [VOLGA, "2026-Q3", 1234.56, 0.3, 10000],
+        ]
+    )
+    # Excel keeps a formula's result with 17 significant digits (openpyxl writes fewer).
+    content = xlsx_with_sheet_xml(
+        content,
+        {"<v>1234.56</v>": "<v>1234.5600000000002</v>", "<v>0.3</v>": "<v>0.30000000000000004</v>"},
+    )
+
+    batch = import_apply(batch=check(ImportKind.FIGURES, content, administrator, "f.xlsx"))
+
+    assert batch.status == ImportStatus.APPLIED, batch.report
+    figure = ClientFigure.objects.get()
+    assert (figure.revenue, figure.gross_margin) == (Decimal("1234.56"), Decimal("0.30"))
+
+
+@pytest.mark.django_db
+def test_blank_rows_are_skipped_and_rows_keep_their_numbers_in_the_file(administrator):
+    csv_content = csv_file(
+        "ИНН;Наименование", "", f"{VOLGA};Volga", ";", "12;Too short", "", f"{URAL};Ural", ""
+    )
+    xlsx_content = xlsx_file(
+        [["ИНН", "Наименование"], [], [VOLGA, "Volga"], [None, None], ["12", "Too short"]]
+    )
+
+    from_csv = check(ImportKind.CLIENTS, csv_content, administrator)
+    from_xlsx = check(ImportKind.CLIENTS, xlsx_content, administrator, "clients.xlsx")
+
+    assert [(r["row"], r["action"]) for r in from_csv.report] == [
+        (3, "create"),
+        (5, "error"),
+        (7, "create"),
+    ]
+    assert [(r["row"], r["action"]) for r in from_xlsx.report] == [(3, "create"), (5, "error")]
+    assert from_csv.rows_total == 3
+
+
+def test_read_table_keeps_cells_as_written() -> None:
+    table = read_table(csv_file("ИНН;Выручка", "7701234567;1 234,5", encoding="cp1251"), "f.csv")
+    assert table == [["ИНН", "Выручка"], ["7701234567", "1 234,5"]]
+
+
+# --- Numbers and quarters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("1 234 567,89", Decimal("1234567.89")),
+        ("1\u00a0234\u00a0567,89", Decimal("1234567.89")),  # Excel's thousands: no-break space
+        ("1\u202f234\u202f567,89", Decimal("1234567.89")),  # narrow no-break space
+        ("1.234.567,89", Decimal("1234567.89")),
+        ("1,234,567.89", Decimal("1234567.89")),
+        ("1234567.89", Decimal("1234567.89")),
+        ("12,5", Decimal("12.5")),
+        ("12,5 %", Decimal("12.5")),
+        (" -15 000,00 ", Decimal("-15000.00")),
+        ("0", Decimal("0")),
+        (12.5, Decimal("12.5")),
+        (1234.5600000000002, Decimal("1234.56")),
+        (7, Decimal("7")),
+        (Decimal("3.14"), Decimal("3.14")),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_parse_decimal_reads_russian_and_spreadsheet_numbers(written, number) -> None:
+    assert parse_decimal(written) == number
+
+
+@pytest.mark.parametrize(
+    "written", ["много", "12,3,4", "1.234.567", "inf", "-Infinity", "NaN", float("nan"), True]
+)
+def test_parse_decimal_refuses_what_is_not_a_number(written) -> None:
+    with pytest.raises(ValidationError, match="is not a number"):
+        parse_decimal(written)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026-Q3",
+        "2026 Q3",
+        "2026q3",
+        "Q3 2026",
+        "q3-2026",
+        "3 кв. 2026",
+        "3кв.2026",
+        "3 квартал 2026 г.",
+        "2026 К3",
+        "01.07.2026",
+        "2026-07-01",
+        datetime.date(2026, 7, 1),
+        datetime.datetime(2026, 7, 1, 0, 0),
+    ],
+)
+def test_parse_quarter_reads_the_usual_spellings(written) -> None:
+    assert parse_quarter(written) == Q3
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("15.07.2026", "15.07.2026 is not the first day of a quarter."),
+        ("2026-08-01", "01.08.2026 is not the first day of a quarter."),
+        (datetime.date(2026, 7, 15), "15.07.2026 is not the first day of a quarter."),
+        ("2026-Q5", "“2026-Q5” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
+        ("summer 2026", "“summer 2026” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
+        ("31.02.2026", "“31.02.2026” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
+        ("", "“” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
+    ],
+)
+def test_parse_quarter_says_what_is_wrong(written, message) -> None:
+    with pytest.raises(ValidationError) as error:
+        parse_quarter(written)
+    assert error.value.messages == [message]
+
+
+# --- The dry run -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_dry_run_writes_nothing_and_reports_every_row(administrator, volga):
+    NeedFactory(client=volga, name="Delivery in 24 h", weight=5)
+    FigureFactory(client=volga, period=Q3)
+    before = register_counts()
+
+    clients = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    needs = check(
+        ImportKind.NEEDS,
+        csv_file("ИНН;Потребность;Вес", f"{VOLGA};Delivery in 24 h;8", f"{VOLGA};Credit;6"),
+        administrator,
+    )
+    figures = check(
+        ImportKind.FIGURES,
+        csv_file(
+            "ИНН;Квартал;Выручка;Валовая маржа;Потенциал",
+            f"{VOLGA};2026-Q3;1;1;1",
+            f"{VOLGA};2026-Q4;1;1;1",
+        ),
+        administrator,
+    )
+
+    assert register_counts() == before
+    volga.refresh_from_db()
+    assert volga.name == "Volga Steel Works JSC"
+    assert ClientNeed.objects.get().weight == 5
+    for batch in (clients, needs, figures):
+        assert batch.status == ImportStatus.CHECKED
+        assert (batch.rows_total, batch.rows_with_errors, batch.applied_at) == (2, 0, None)
+        assert [(r["row"], r["action"]) for r in batch.report] == [(2, "update"), (3, "create")]
+    assert report_rows(clients)[2]["key"] == VOLGA
+    assert bytes(clients.content) == csv_file(*CLIENTS_RU)  # kept for the confirmation
+
+
+CLIENTS_HEADER = "ИНН;Наименование;Сегмент;КАМ"
+NEEDS_HEADER = "ИНН;Потребность;Вес"
+FIGURES_HEADER = "ИНН;Квартал;Выручка;Валовая маржа;Потенциал;Доля кошелька"
+
+BAD_ROWS = {
+    "unknown KAM": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;kam", "7702000003;Ural;;nobody"],
+        "owner KAM: “nobody” is not the user name of an active KAM.",
+    ),
+    "a director is no KAM": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;kam", "7702000003;Ural;;director"],
+        "owner KAM: “director” is not the user name of an active KAM.",
+    ),
+    "unknown segment": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;", "7702000003;Ural;Huge;"],
+        "segment: Unknown segment “Huge”; use one of: "
+        "Enterprise, Mid-market, Small business, Public sector.",
+    ),
+    "bad registration number": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;", "12/34;Ural;;"],
+        "A registration number has 5 to 20 letters, digits or dashes (for example an INN).",
+    ),
+    "no name": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;", "7702000003;;;"],
+        "name: This field cannot be blank.",
+    ),
+    "client twice": (
+        ImportKind.CLIENTS,
+        [CLIENTS_HEADER, f"{VOLGA};Volga;;", f"{VOLGA};Volga again;;"],
+        "Repeats row 2; each row must describe something different.",
+    ),
+    "weight 11": (
+        ImportKind.NEEDS,
+        [NEEDS_HEADER, f"{VOLGA};Delivery;10", f"{VOLGA};Credit;11"],
+        "importance weight: Ensure this value is less than or equal to 10.",
+    ),
+    "negative weight": (
+        ImportKind.NEEDS,
+        [NEEDS_HEADER, f"{VOLGA};Delivery;0", f"{VOLGA};Credit;-1"],
+        "importance weight: Ensure this value is greater than or equal to 0.",
+    ),
+    "fractional weight": (
+        ImportKind.NEEDS,
+        [NEEDS_HEADER, f"{VOLGA};Delivery;5,0", f"{VOLGA};Credit;2,5"],
+        "importance weight: The weight is a whole number from 0 to 10.",
+    ),
+    "need of an unknown client": (
+        ImportKind.NEEDS,
+        [NEEDS_HEADER, f"{VOLGA};Delivery;5", "9999999999;Credit;5"],
+        "No client with registration number 9999999999 in the register.",
+    ),
+    "need twice": (
+        ImportKind.NEEDS,
+        [NEEDS_HEADER, f"{VOLGA};Delivery;5", f"{VOLGA};Delivery;7"],
+        "Repeats row 2; each row must describe something different.",
+    ),
+    "negative revenue": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;", f"{VOLGA};2026-Q3;-100;10;100;"],
+        "revenue: Ensure this value is greater than or equal to 0.",
+    ),
+    "revenue in words": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;", f"{VOLGA};2026-Q3;много;10;100;"],
+        "revenue: “много” is not a number.",
+    ),
+    "no revenue": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;", f"{VOLGA};2026-Q3;;10;100;"],
+        "revenue: This value is required.",
+    ),
+    "share of wallet over 100": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;99,99", f"{VOLGA};2026-Q3;100;10;100;120"],
+        "share of wallet, %: Ensure this value is less than or equal to 100.",
+    ),
+    "period inside a quarter": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;", f"{VOLGA};15.07.2026;100;10;100;"],
+        "quarter: 15.07.2026 is not the first day of a quarter.",
+    ),
+    "figures of an unknown client": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q2;100;10;100;", "9999999999;2026-Q3;100;10;100;"],
+        "No client with registration number 9999999999 in the register.",
+    ),
+    "quarter twice, spelled two ways": (
+        ImportKind.FIGURES,
+        [FIGURES_HEADER, f"{VOLGA};2026-Q3;100;10;100;", f"{VOLGA};01.07.2026;100;10;100;"],
+        "Repeats row 2; each row must describe something different.",
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", BAD_ROWS.values(), ids=BAD_ROWS.keys())
+def test_a_bad_row_is_named_with_its_number_and_why(case, administrator, director, volga):
+    kind, lines, message = case
+    before = register_counts()
+
+    batch = check(kind, csv_file(*lines), administrator)
+
+    assert batch.status == ImportStatus.REJECTED
+    assert (batch.rows_total, batch.rows_with_errors) == (2, 1)
+    rows = report_rows(batch)
+    assert rows[2]["action"] in {"create", "update"}
+    assert rows[2]["errors"] == []
+    assert rows[3]["action"] == "error"
+    assert rows[3]["errors"] == [message]
+    with pytest.raises(ImportNotApplicable):
+        import_apply(batch=batch)
+    assert register_counts() == before
+
+
+@pytest.mark.django_db
+def test_a_row_with_several_faults_lists_each(administrator, volga):
+    batch = check(
+        ImportKind.FIGURES,
+        csv_file(FIGURES_HEADER, f"{VOLGA};2026-Q5;-1;x;100;"),
+        administrator,
+    )
+    assert report_rows(batch)[2]["errors"] == [
+        "quarter: “2026-Q5” is not a quarter: write it as 2026-Q3 or 01.07.2026.",
+        "revenue: Ensure this value is greater than or equal to 0.",
+        "gross margin: “x” is not a number.",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_inactive_kam_cannot_be_given_clients(administrator):
+    UserFactory(username="retired", role=Role.KAM, is_active=False)
+    content = csv_file(CLIENTS_HEADER, f"{VOLGA};Volga;;retired")
+    batch = check(ImportKind.CLIENTS, content, administrator)
+    assert report_rows(batch)[2]["errors"] == [
+        "owner KAM: “retired” is not the user name of an active KAM."
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "content", "filename", "message"),
+    [
+        (
+            ImportKind.NEEDS,
+            csv_file("ИНН;Потребность;Важность?", f"{VOLGA};Delivery;5"),
+            "needs.csv",
+            "The header row lacks required columns: weight.",
+        ),
+        (
+            ImportKind.FIGURES,
+            csv_file("ИНН;Выручка", f"{VOLGA};5"),
+            "figures.csv",
+            "The header row lacks required columns: period, gross_margin, potential_revenue.",
+        ),
+        (ImportKind.CLIENTS, b"", "clients.csv", "The file is empty."),
+        (ImportKind.CLIENTS, csv_file("", ";;", " "), "clients.csv", "The file has no rows."),
+        (
+            ImportKind.CLIENTS,
+            csv_file("ИНН;Наименование"),
+            "clients.csv",
+            "The file has a header row but no data rows.",
+        ),
+        (
+            ImportKind.CLIENTS,
+            csv_file(*CLIENTS_RU),
+            "clients.xlsx",
+            "This is not a readable .xlsx workbook.",
+        ),
+        # Neither UTF-8 nor Windows-1251 (0x98 is unassigned there).
+        (ImportKind.CLIENTS, b"\x98\x00\xff\xfe", "clients.csv", "not a readable CSV table"),
+        (
+            ImportKind.CLIENTS,
+            csv_file("ИНН;Наименование", f'{VOLGA};"{"x" * 200_000}'),
+            "clients.csv",
+            "not a readable CSV table",
+        ),
+    ],
+    ids=[
+        "missing weight",
+        "missing three",
+        "empty",
+        "blank",
+        "header only",
+        "csv named xlsx",
+        "binary",
+        "broken csv",
+    ],
+)
+def test_a_file_that_cannot_be_read_is_rejected_as_a_whole(
+    kind, content, filename, message, administrator, volga
+):
+    before = register_counts()
+
+    batch = check(kind, content, administrator, filename)
+
+    assert batch.status == ImportStatus.REJECTED
+    assert (batch.rows_total, batch.rows_with_errors) == (0, 1)
+    [entry] = batch.report
+    assert (entry["row"], entry["action"]) == (0, "error")
+    assert message in entry["errors"][0]
+    with pytest.raises(ImportNotApplicable):
+        import_apply(batch=batch)
+    assert register_counts() == before
+
+
+# --- The import --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_one_bad_row_and_nothing_is_imported(administrator, kam):
+    content = csv_file(*CLIENTS_RU, "7702000003;ООО «Третий»;;;;nobody")
+
+    batch = check(ImportKind.CLIENTS, content, administrator)
+
+    assert batch.status == ImportStatus.REJECTED
+    with pytest.raises(ImportNotApplicable, match="imported already or has errors"):
+        import_apply(batch=batch)
+    assert not Client.objects.exists()
+    batch.refresh_from_db()
+    assert (batch.status, batch.applied_at) == (ImportStatus.REJECTED, None)
+
+
+@pytest.mark.django_db
+def test_confirming_a_good_file_imports_every_row(administrator, kam):
+    batch = import_apply(batch=check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator))
+
+    assert batch.status == ImportStatus.APPLIED
+    assert batch.applied_at is not None
+    assert set(Client.objects.values_list("registration_number", flat=True)) == {VOLGA, URAL}
+    assert not Client.objects.filter(is_key=True).exists()  # key status is not imported
+
+
+@pytest.mark.django_db
+def test_an_existing_client_is_updated_not_duplicated(administrator, volga, ural, kam2):
+    content = csv_file(
+        "ИНН;Наименование;Отрасль;Регион;КАМ",
+        f"{VOLGA};ПАО «Волжский металлург»;Сталь;Самара;kam2",
+        "7702000003;ООО «Новый клиент»;Химия;Казань;",
+    )
+    updated_before = volga.updated_at
+
+    batch = check(ImportKind.CLIENTS, content, administrator)
+    import_apply(batch=batch)
+
+    assert [r["action"] for r in batch.report] == ["update", "create"]
+    assert Client.objects.count() == 3
+    volga.refresh_from_db()
+    assert (volga.pk, volga.name, volga.industry, volga.region, volga.owner_kam) == (
+        volga.pk,
+        "ПАО «Волжский металлург»",
+        "Сталь",
+        "Самара",
+        kam2,
+    )
+    assert volga.updated_at > updated_before
+    # Columns the file does not have are left as they were.
+    assert volga.segment == Segment.ENTERPRISE
+    assert volga.notes == "Signed a frame contract in 2025."
+    ural.refresh_from_db()
+    assert ural.name == "Ural Chemical Plant LLC"  # not in the file, untouched
+
+
+@pytest.mark.django_db
+def test_empty_cells_clear_the_values_of_their_columns(administrator, volga):
+    content = csv_file("ИНН;Наименование;Регион;КАМ", f"{VOLGA};Volga;;")
+
+    import_apply(batch=check(ImportKind.CLIENTS, content, administrator))
+
+    volga.refresh_from_db()
+    assert (volga.region, volga.owner_kam) == ("", None)
+
+
+@pytest.mark.django_db
+def test_needs_are_upserted_by_client_and_name(administrator, volga, ural):
+    delivery = NeedFactory(client=volga, name="Delivery in 24 h", weight=5, description="Moscow")
+    NeedFactory(client=ural, name="Delivery in 24 h", weight=2)
+    content = csv_file(
+        "inn;need;weight", f"{VOLGA};Delivery in 24 h;9", f"{VOLGA};Credit 60 days;7"
+    )
+
+    batch = import_apply(batch=check(ImportKind.NEEDS, content, administrator))
+
+    assert [r["action"] for r in batch.report] == ["update", "create"]
+    delivery.refresh_from_db()
+    assert (delivery.weight, delivery.description) == (9, "Moscow")  # no description column
+    assert set(volga.needs.values_list("name", "weight")) == {
+        ("Delivery in 24 h", 9),
+        ("Credit 60 days", 7),
+    }
+    assert ural.needs.get().weight == 2
+
+
+@pytest.mark.django_db
+def test_figures_are_upserted_by_client_and_quarter(administrator, volga):
+    FigureFactory(client=volga, period=Q3, revenue=Decimal(1), share_of_wallet=Decimal(30))
+    content = csv_file(
+        "ИНН;Квартал;Выручка;Валовая маржа;Потенциал",
+        f"{VOLGA};Q3 2026;2 000 000,50;500 000;9 000 000",
+        f"{VOLGA};4 кв. 2026;100;10;1000",
+    )
+
+    batch = import_apply(batch=check(ImportKind.FIGURES, content, administrator))
+
+    assert [r["action"] for r in batch.report] == ["update", "create"]
+    q3 = ClientFigure.objects.get(client=volga, period=Q3)
+    assert (q3.revenue, q3.gross_margin, q3.share_of_wallet) == (
+        Decimal("2000000.50"),
+        Decimal("500000"),
+        Decimal("30"),  # no share-of-wallet column: kept
+    )
+    assert volga.figures.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_second_confirmation_does_nothing_and_says_so(administrator, kam):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    import_apply(batch=batch)
+    applied_at = ImportBatch.objects.get().applied_at
+    Client.objects.filter(registration_number=VOLGA).update(name="Renamed since")
+
+    with pytest.raises(ImportNotApplicable, match="This file was imported already"):
+        import_apply(batch=batch)
+
+    assert Client.objects.count() == 2
+    assert Client.objects.get(registration_number=VOLGA).name == "Renamed since"
+    batch.refresh_from_db()
+    assert (batch.status, batch.applied_at) == (ImportStatus.APPLIED, applied_at)
+
+
+@pytest.mark.django_db
+def test_a_register_changed_since_the_check_rejects_the_whole_batch(administrator, volga, ural):
+    content = csv_file(NEEDS_HEADER, f"{VOLGA};Delivery;5", f"{URAL};Credit;7")
+    batch = check(ImportKind.NEEDS, content, administrator)
+    assert batch.status == ImportStatus.CHECKED
+    ural.delete()
+
+    batch = import_apply(batch=batch)
+
+    assert batch.status == ImportStatus.REJECTED
+    assert batch.applied_at is None
+    assert batch.rows_with_errors == 1
+    rows = report_rows(batch)
+    assert rows[2]["action"] == "create"
+    assert rows[3]["errors"] == [f"No client with registration number {URAL} in the register."]
+    assert not ClientNeed.objects.exists()  # not even the need of the client still there
+    with pytest.raises(ImportNotApplicable):
+        import_apply(batch=batch)
+
+
+@pytest.mark.django_db
+def test_the_report_after_import_tells_what_was_done(administrator, kam):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    ClientFactory(registration_number=VOLGA, name="Entered by hand meanwhile")
+
+    batch = import_apply(batch=batch)
+
+    assert batch.status == ImportStatus.APPLIED
+    assert [r["action"] for r in batch.report] == ["update", "create"]
+    assert Client.objects.count() == 2
+    assert Client.objects.get(registration_number=VOLGA).name == "ПАО «Волжский металлург»"
+
+
+# --- Races and scale ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_import_exactly_once(administrator):
+    lines = ["ИНН;Наименование"] + [f"77{n:08d};Client {n}" for n in range(300)]
+    batch = check(ImportKind.CLIENTS, csv_file(*lines), administrator)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+    failures: list[BaseException] = []
+
+    def confirm() -> None:
+        try:
+            start.wait()
+            import_apply(batch=ImportBatch.objects.get(pk=batch.pk))
+            outcomes.append("imported")
+        except ImportNotApplicable:
+            outcomes.append("refused")
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert sorted(outcomes) == ["imported", "refused"]
+    assert Client.objects.count() == 300
+    assert ImportBatch.objects.get().status == ImportStatus.APPLIED
+
+
+def _clients_file(size: int) -> bytes:
+    # Half the rows update existing clients, half create new ones.
+    lines = ["ИНН;Наименование;Сегмент;КАМ"]
+    lines += [f"77{n:08d};Existing {n};Крупный бизнес;kam" for n in range(size // 2)]
+    lines += [f"78{n:08d};New {n};;kam2" for n in range(size - size // 2)]
+    return csv_file(*lines)
+
+
+def _needs_file(size: int) -> bytes:
+    lines = ["ИНН;Потребность;Вес;Описание"]
+    lines += [f"77{n % 10:08d};Need {n};{n % 11};Why {n}" for n in range(size)]
+    return csv_file(*lines)
+
+
+def _figures_file(size: int) -> bytes:
+    lines = ["ИНН;Квартал;Выручка;Валовая маржа;Потенциал;Доля кошелька"]
+    lines += [
+        f"77{n % 10:08d};{2000 + n // 10}-Q{n % 4 + 1};1 000,{n % 100:02d};100;5000;12,5"
+        for n in range(size)
+    ]
+    return csv_file(*lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "make_file"),
+    [
+        (ImportKind.CLIENTS, _clients_file),
+        (ImportKind.NEEDS, _needs_file),
+        (ImportKind.FIGURES, _figures_file),
+    ],
+)
+def test_queries_do_not_grow_with_the_number_of_rows(kind, make_file, administrator, kam, kam2):
+    Client.objects.bulk_create(
+        ClientFactory.build(registration_number=f"77{n:08d}") for n in range(100)
+    )
+    for client in Client.objects.all()[:10]:  # existing needs and figures, to be updated
+        NeedFactory(client=client, name="Need 0")
+        FigureFactory(client=client, period=datetime.date(2000, 1, 1))
+    counts = {}
+    for size in (10, 200):
+        with CaptureQueriesContext(connection) as checking:
+            batch = check(kind, make_file(size), administrator)
+        assert batch.status == ImportStatus.CHECKED, batch.report[:3]
+        assert {r["action"] for r in batch.report} == {"create", "update"}
+        with CaptureQueriesContext(connection) as importing:
+            batch = import_apply(batch=batch)
+        assert batch.status == ImportStatus.APPLIED
+        counts[size] = (len(checking), len(importing))
+
+    assert counts[10] == counts[200]
+    # Checking: clients, (KAMs or existing needs/figures), the batch. Importing adds the claim,
+    # the writes, the report and the savepoint around them.
+    assert counts[200][0] <= 3 and counts[200][1] <= 10, counts
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def upload(content: bytes, name: str = "clients.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["chair", "member", "kam", "kam2", "director", "outsider"])
+def test_only_the_administrator_may_reach_the_import_pages(who, cast, client_as):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), cast["administrator"])
+    http = client_as(cast[who])
+
+    responses = [
+        http.get(reverse("accounts:import-list")),
+        http.post(
+            reverse("accounts:import-list"),
+            {"kind": ImportKind.CLIENTS, "file": upload(csv_file(*CLIENTS_RU))},
+        ),
+        http.get(reverse("accounts:import-detail", args=[batch.pk])),
+        http.post(reverse("accounts:import-confirm", args=[batch.pk])),
+    ]
+
+    assert [response.status_code for response in responses] == [403, 403, 403, 403]
+    assert ImportBatch.objects.count() == 1
+    assert not Client.objects.exists()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.CHECKED
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in(client, administrator):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    for response in (
+        client.get(reverse("accounts:import-list")),
+        client.get(reverse("accounts:import-detail", args=[batch.pk])),
+        client.post(reverse("accounts:import-confirm", args=[batch.pk])),
+    ):
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    assert not Client.objects.exists()
+
+
+@pytest.mark.django_db
+def test_upload_checks_the_file_and_shows_the_report(client_as, administrator, kam):
+    http = client_as(administrator)
+    content = csv_file(*CLIENTS_RU, encoding="cp1251")
+
+    response = http.post(
+        reverse("accounts:import-list"), {"kind": ImportKind.CLIENTS, "file": upload(content)}
+    )
+
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:import-detail", args=[batch.pk])
+    assert (batch.filename, batch.kind, batch.uploaded_by) == (
+        "clients.csv",
+        ImportKind.CLIENTS,
+        administrator,
+    )
+    assert bytes(batch.content) == content
+    assert not Client.objects.exists()
+    page = http.get(response.url).text
+    assert "Checked, ready to import" in page
+    assert "2 rows: 2 to create, 0 to update, 0 with errors" in page
+    assert VOLGA in page and URAL in page
+    assert reverse("accounts:import-confirm", args=[batch.pk]) in page
+    listing = http.get(reverse("accounts:import-list")).text
+    assert 'href="{}"'.format(reverse("accounts:import-detail", args=[batch.pk])) in listing
+
+
+@pytest.mark.django_db
+def test_upload_of_an_xlsx_file_through_the_form(client_as, administrator):
+    content = xlsx_file([["ИНН", "Наименование"], [int(VOLGA), "Volga"]])
+    http = client_as(administrator)
+
+    http.post(
+        reverse("accounts:import-list"),
+        {"kind": ImportKind.CLIENTS, "file": SimpleUploadedFile("Клиенты.xlsx", content)},
+    )
+
+    batch = ImportBatch.objects.get()
+    assert (batch.filename, batch.status, batch.rows_total) == (
+        "Клиенты.xlsx",
+        ImportStatus.CHECKED,
+        1,
+    )
+
+
+@pytest.mark.django_db
+def test_upload_form_refuses_other_files_and_oversized_ones(client_as, administrator, settings):
+    http = client_as(administrator)
+    url = reverse("accounts:import-list")
+
+    pdf = http.post(url, {"kind": ImportKind.CLIENTS, "file": upload(b"%PDF-1.7", "report.pdf")})
+    settings.SKAM_IMPORT_MAX_BYTES = 1024 * 1024
+    big = http.post(
+        url,
+        {"kind": ImportKind.CLIENTS, "file": upload(b"x" * (1024 * 1024 + 1), "big.csv")},
+    )
+    no_kind = http.post(url, {"kind": "users", "file": upload(csv_file(*CLIENTS_RU))})
+
+    assert (pdf.status_code, big.status_code, no_kind.status_code) == (200, 200, 200)
+    assert "Upload a .csv or .xlsx file." in pdf.text
+    assert "The file is larger than 1 MB." in big.text
+    assert "Select a valid choice." in no_kind.text
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_detail_page_filters_the_report_by_result(client_as, administrator, volga):
+    content = csv_file(
+        CLIENTS_HEADER,
+        f"{VOLGA};Volga;;",
+        "7702000003;Ural;;nobody",
+        "7702000004;Kama;;",
+    )
+    batch = check(ImportKind.CLIENTS, content, administrator)
+    http = client_as(administrator)
+    url = reverse("accounts:import-detail", args=[batch.pk])
+
+    everything = http.get(url).text
+    errors = http.get(url, {"show": "error"}).text
+    new = http.get(url, {"show": "create"}).text
+
+    assert all(n in everything for n in (VOLGA, "7702000003", "7702000004"))
+    report = errors.split('data-testid="import-report"')[1]
+    assert "7702000003" in report
+    assert "“nobody” is not the user name of an active KAM." in report
+    assert VOLGA not in report and "7702000004" not in report
+    assert "7702000004" in new and "7702000003" not in new.split('data-testid="import-report"')[1]
+    assert "Errors (1)" in errors and "New (1)" in errors and "Updates (1)" in errors
+    assert "Has errors, nothing imported" in errors
+    assert "Nothing was imported." in errors
+    assert reverse("accounts:import-confirm", args=[batch.pk]) not in everything
+
+
+@pytest.mark.django_db
+def test_detail_page_shows_a_file_level_error(client_as, administrator):
+    batch = check(ImportKind.NEEDS, csv_file("ИНН;Потребность", f"{VOLGA};x"), administrator)
+
+    page = client_as(administrator).get(reverse("accounts:import-detail", args=[batch.pk])).text
+
+    assert "The header row lacks required columns: weight." in page
+    assert "Has errors, nothing imported" in page
+
+
+@pytest.mark.django_db
+def test_confirm_by_post_imports_and_a_second_post_says_it_was_done(client_as, administrator):
+    content = csv_file(CLIENTS_HEADER, f"{VOLGA};Volga Steel Works JSC;;")
+    batch = check(ImportKind.CLIENTS, content, administrator)
+    http = client_as(administrator)
+    url = reverse("accounts:import-confirm", args=[batch.pk])
+
+    assert http.get(url).status_code == 405
+    assert not Client.objects.exists()
+    first = http.post(url, follow=True)
+    second = http.post(url, follow=True)
+
+    assert first.redirect_chain == [(reverse("accounts:import-detail", args=[batch.pk]), 302)]
+    assert "Imported 1 row" in first.text and "from clients.csv." in first.text
+    assert 'data-testid="import-status">Imported<' in first.text
+    assert Client.objects.get().registration_number == VOLGA
+    assert "This file was imported already or has errors." in second.text
+    assert Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_confirm_after_the_register_changed_says_nothing_was_imported(
+    client_as, administrator, volga
+):
+    content = csv_file(FIGURES_HEADER, f"{VOLGA};2026-Q3;1;1;1;")
+    batch = check(ImportKind.FIGURES, content, administrator)
+    volga.delete()
+
+    page = (
+        client_as(administrator)
+        .post(reverse("accounts:import-confirm", args=[batch.pk]), follow=True)
+        .text
+    )
+
+    assert "The register changed since the check: nothing was imported." in page
+    assert f"No client with registration number {VOLGA} in the register." in page
+    assert not ClientFigure.objects.exists()
+
+
+@pytest.mark.django_db
+def test_missing_batch_is_not_found(client_as, administrator):
+    http = client_as(administrator)
+    assert http.get(reverse("accounts:import-detail", args=[999])).status_code == 404
+    assert http.post(reverse("accounts:import-confirm", args=[999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_error_filter_keeps_to_errors_across_pages(client_as, administrator, volga):
+    lines = [NEEDS_HEADER, f"{VOLGA};Delivery;5"]
+    lines += [f"99{n:08d};Need;5" for n in range(150)]  # clients not in the register
+    batch = check(ImportKind.NEEDS, csv_file(*lines), administrator)
+    http = client_as(administrator)
+    url = reverse("accounts:import-detail", args=[batch.pk])
+
+    first = http.get(url, {"show": "error"}).text
+    second = http.get(url, {"show": "error", "page": 2}).text
+
+    assert "Page 1 of 2" in first
+    assert 'href="?show=error&amp;page=2"' in first
+    assert "9900000000" in first and "9900000149" not in first
+    assert "9900000149" in second and "Page 2 of 2" in second
+    assert ">151<" in second  # the last row of the file keeps its number
+    assert VOLGA not in first.split('data-testid="import-report"')[1]
+
+
+@pytest.mark.django_db
+def test_the_report_speaks_the_uploaders_language(client_as, administrator):
+    http = client_as(administrator)
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+
+    http.post(
+        reverse("accounts:import-list"),
+        {
+            "kind": ImportKind.CLIENTS,
+            "file": upload(csv_file(CLIENTS_HEADER, f"{VOLGA};Volga;;nobody")),
+        },
+    )
+    page = http.get(ImportBatch.objects.get().get_absolute_url()).text
+
+    assert "ответственный КАМ: «nobody» — не логин действующего КАМ." in page
+    assert "Есть ошибки, ничего не загружено" in page
