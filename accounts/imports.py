@@ -20,7 +20,7 @@ from typing import Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -534,7 +534,17 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
                 rows_with_errors=len(failed),
             )
         else:
-            _WRITERS[batch.kind](results)
+            try:
+                with transaction.atomic():
+                    _WRITERS[batch.kind](results)
+            except IntegrityError:
+                # Someone changed the same clients between our check and our write.
+                ImportBatch.objects.filter(pk=batch.pk).update(
+                    status=ImportStatus.CHECKED, applied_at=None
+                )
+                raise ImportNotApplicable(
+                    _("The register changed while importing; nothing was imported. Try again.")
+                ) from None
             # The report tells what was done, should the register have moved since the check.
             ImportBatch.objects.filter(pk=batch.pk).update(report=[r.as_report() for r in results])
     batch.refresh_from_db()

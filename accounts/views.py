@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.filters import ClientFilter
@@ -175,7 +176,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for action in ("create", "update", "error")
     }
     show = request.GET.get("show", "all")
-    if show in counts:
+    if show not in counts:
+        show = "all"
+    else:
         rows = [row for row in rows if row["action"] == show]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
@@ -198,7 +201,11 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if batch.status == ImportStatus.APPLIED:
         messages.success(
             request,
-            _("Imported %(count)d rows from %(file)s.")
+            ngettext(
+                "Imported %(count)d row from %(file)s.",
+                "Imported %(count)d rows from %(file)s.",
+                batch.rows_total,
+            )
             % {"count": batch.rows_total, "file": batch.filename},
         )
     else:
