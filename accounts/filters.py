@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,10 @@ class ClientFilter(django_filters.FilterSet):
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=[])
     region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
     owner_kam = django_filters.ModelChoiceFilter(label=_("Owner KAM"), queryset=kams())
-    is_key = django_filters.BooleanFilter(label=_("Key client"))
+    is_key = django_filters.BooleanFilter(
+        label=_("Key client"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),

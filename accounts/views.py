@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -41,11 +41,7 @@ def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
         .values("total")
     )
     return queryset.annotate(
-        revenue_4q=Coalesce(
-            Subquery(revenue),
-            Value(0),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
+        revenue_4q=Subquery(revenue, output_field=DecimalField(max_digits=18, decimal_places=2))
     )
 
 
@@ -59,9 +55,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"filter": filterset, "page": page, "query": query.urlencode()}
     template = "accounts/client_list.html"
-    if request.htmx and not request.htmx.boosted:
+    # A history restore asks for the whole page even though it comes from htmx.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#client-results"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same URL answers with the page or its results region: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

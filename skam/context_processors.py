@@ -26,6 +26,7 @@ class NavItem:
 NAVIGATION = (
     NavItem(_("Home"), "home"),
     NavItem(_("Clients"), "accounts:client-list", perm="accounts.view_client"),
+    NavItem(_("The ruler"), "criteria:overview", perm="criteria.view_evaluationrun"),
     NavItem(_("Imports"), "accounts:import-list", perm="accounts.import_register"),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", staff_only=True),

@@ -27,7 +27,17 @@ from accounts.models import (
     quarter_start,
 )
 from accounts.roles import Role
-from criteria.models import USP
+from criteria.evaluation import run_all_chunks, run_start
+from criteria.models import (
+    USP,
+    CriterionKind,
+    Degree,
+    NeedCoverage,
+    RulerCriterion,
+    RulerVersion,
+    StrategicFitRating,
+)
+from criteria.services import ruler_adopt, ruler_draft_create
 from governance.models import CommitteeMember, CommitteeRole
 
 DEMO_PASSWORD = "demo"
@@ -233,7 +243,7 @@ def demo_load(*, today: datetime.date | None = None) -> bool:
         users = _load_users(today)
         usps = _load_usps(today)
         _load_clients(rng, users, today)
-    del usps
+        _load_ruler(rng, users, usps, today)
     return True
 
 
@@ -273,11 +283,76 @@ def _load_users(today: datetime.date) -> dict[str, User]:
     return users
 
 
-def _load_usps(today: datetime.date) -> list[USP]:
-    return USP.objects.bulk_create(
-        USP(name=name, description=description, since=today.replace(year=today.year - 6, day=1))
+# USPs the company added lately: earlier evaluations did not count them, so the history of
+# coverage shows the value chain improving.
+RECENT_USPS = {"EDI integration": 9, "Consignment stock": 5, "Staff training": 2}  # months ago
+
+
+def _months_ago(today: datetime.date, months: int) -> datetime.date:
+    index = today.year * 12 + today.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _load_usps(today: datetime.date) -> dict[str, USP]:
+    usps = USP.objects.bulk_create(
+        USP(
+            name=name,
+            description=description,
+            since=_months_ago(today, RECENT_USPS.get(name, 72)),
+        )
         for name, description in USPS
     )
+    return {usp.name: usp for usp in usps}
+
+
+def _load_ruler(
+    rng: random.Random, users: dict[str, User], usps: dict[str, USP], today: datetime.date
+) -> None:
+    """Coverage of every need, the ruler in force and a draft, fit ratings, three runs."""
+    usp_for_need = {need: usp for need, usp, _weights in NEEDS}
+    coverage = []
+    for need in ClientNeed.objects.all():
+        usp = usp_for_need.get(need.name)
+        if usp is None:
+            continue
+        degree = rng.choices([Degree.FULL, Degree.PARTIAL, Degree.NONE], weights=(7, 2, 1))[0]
+        if degree:
+            coverage.append(NeedCoverage(need=need, usp=usps[usp], degree=degree))
+    NeedCoverage.objects.bulk_create(coverage, batch_size=1000)
+
+    in_force = ruler_draft_create(title="Key-client ruler 2026")
+    RulerCriterion.objects.bulk_create(
+        [
+            RulerCriterion(
+                ruler=in_force,
+                kind=CriterionKind.POTENTIAL_REVENUE,
+                threshold=Decimal(150_000_000),
+                is_gate=True,
+            ),
+            RulerCriterion(
+                ruler=in_force, kind=CriterionKind.GROSS_MARGIN_PERCENT, threshold=20, weight=2
+            ),
+            RulerCriterion(
+                ruler=in_force, kind=CriterionKind.REVENUE_GROWTH, threshold=5, weight=1
+            ),
+            RulerCriterion(
+                ruler=in_force, kind=CriterionKind.STRATEGIC_FIT, threshold=4, weight=2
+            ),
+        ]
+    )
+    ruler_adopt(ruler=in_force, by=users["admin"])
+    draft = ruler_draft_create(title="Raise the bar to 80 %", based_on=in_force)
+    RulerVersion.objects.filter(pk=draft.pk).update(coverage_threshold=Decimal("0.80"))
+
+    clients = list(Client.objects.filter(segment__in=[Segment.ENTERPRISE, Segment.PUBLIC]))
+    StrategicFitRating.objects.bulk_create(
+        StrategicFitRating(client=client, rating=rng.randint(2, 5), rated_by=users["chair"])
+        for client in clients
+    )
+    # Two past quarters and today, so every scorecard has a history.
+    for as_of in (_months_ago(today, 6), _months_ago(today, 3), today):
+        run = run_start(requested_by=users["admin"], as_of=as_of)
+        run_all_chunks(run=run)
 
 
 def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:

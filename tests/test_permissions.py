@@ -4,6 +4,7 @@ page or API list fails with a server error, whoever asks and whatever the query 
 
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from accounts.imports import import_check
 from accounts.models import Client, ImportKind, User
+from criteria.evaluation import run_start
+from criteria.models import RulerStatus, RulerVersion
 from skam.context_processors import NAVIGATION
 from tests.factories import (
     PASSWORD,
@@ -21,6 +24,7 @@ from tests.factories import (
     NeedFactory,
     TeamMemberFactory,
     UserFactory,
+    USPFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +71,14 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/clients/imports/{batch}/confirm/",  302, 403, 403, 403, 403, 403, 403, 405),
     ("POST",  "/clients/imports/{batch}/confirm/",  302, 403, 403, 403, 403, 403, 403, 302),
     ("GET",   "/admin/",                            302, 302, 302, 302, 302, 302, 302, 200),
+    # The ruler: the committee, directors and the administrator; a KAM sees own scorecards.
+    ("GET",   "/ruler/",                            302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/ruler/runs/start/",                 302, 403, 302, 302, 403, 403, 403, 302),
+    ("GET",   "/ruler/runs/{run}/",                 302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/ruler/clients/{kam}/",              302, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/ruler/clients/{kam2}/",             302, 403, 200, 200, 404, 200, 200, 200),
+    ("GET",   "/ruler/clients/{kam}/coverage/",     302, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/ruler/clients/{kam}/coverage/",     302, 403, 302, 302, 403, 404, 403, 302),
     # The REST API.
     ("GET",   "/api/",                              403, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/clients/",                      403, 403, 200, 200, 200, 200, 200, 200),
@@ -94,6 +106,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/clients/{kam}/": {"notes": "Met the new buyer."},
     "/api/needs/{need}/": {"weight": 3},
     "/api/figures/{figure}/": {"revenue": "2000000.00"},
+    "/ruler/clients/{kam}/coverage/": {"need": "{need}", "usp": "{usp}", "degree": "1"},
 }
 
 
@@ -101,6 +114,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
 def places(
     cast: dict[str, User], account_of_kam: Client, account_of_kam2: Client
 ) -> dict[str, int]:
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
     shared = ClientFactory(name="Kama Foods LLC", owner_kam=cast["kam2"])
     TeamMemberFactory(client=shared, user=cast["kam"])
     batch = import_check(
@@ -117,6 +131,8 @@ def places(
         "need": NeedFactory(client=account_of_kam, name="24-hour delivery").pk,
         "figure": FigureFactory(client=account_of_kam).pk,
         "batch": batch.pk,
+        "usp": USPFactory().pk,
+        "run": run_start(as_of=datetime.date(2026, 10, 1)).pk,
     }
 
 
@@ -154,7 +170,10 @@ def test_permission_matrix(
     cast: dict[str, User],
     places: dict[str, int],
 ) -> None:
-    payload = PAYLOADS.get(path)
+    payload = {
+        name: value.format(**places) if isinstance(value, str) else value
+        for name, value in PAYLOADS.get(path, {}).items()
+    }
     if path == "/api/auth/token/":
         username = cast[role].username if role != "anonymous" else "kam"
         password = PASSWORD if role != "anonymous" else "wrong"
@@ -178,7 +197,9 @@ def _named_routes(resolver: URLResolver, namespace: str = "") -> set[str]:
 
 def test_the_matrix_covers_every_route() -> None:
     """Adding a page or an endpoint without a row in the matrix fails here."""
-    sample = dict.fromkeys(("kam", "kam2", "shared", "missing", "need", "figure", "batch"), 1)
+    sample = dict.fromkeys(
+        ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run"), 1
+    )
     covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
     # The admin's own pages are Django's; its index stands for them.
     routes = {name for name in _named_routes(get_resolver()) if not name.startswith("admin:")}
@@ -199,12 +220,15 @@ def navigation_of(page: str) -> list[str]:
     ("role", "sections"),
     [
         ("outsider", ["Home", "API"]),
-        ("chair", ["Home", "Clients", "API"]),
-        ("member", ["Home", "Clients", "API"]),
+        ("chair", ["Home", "Clients", "The ruler", "API"]),
+        ("member", ["Home", "Clients", "The ruler", "API"]),
         ("kam", ["Home", "Clients", "API"]),
         ("kam2", ["Home", "Clients", "API"]),
-        ("director", ["Home", "Clients", "API"]),
-        ("administrator", ["Home", "Clients", "Imports", "API", "Administration"]),
+        ("director", ["Home", "Clients", "The ruler", "API"]),
+        (
+            "administrator",
+            ["Home", "Clients", "The ruler", "Imports", "API", "Administration"],
+        ),
     ],
 )
 def test_navigation_shows_each_role_only_what_it_may_use(

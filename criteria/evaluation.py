@@ -1,0 +1,454 @@
+"""Re-evaluation of every client against the ruler in force: set-based, chunked, idempotent.
+
+A run is split into chunks of client ids. Each chunk is one transaction of a few statements:
+claim the chunk, write every client's evaluation with one ``INSERT … SELECT … GROUP BY``, open
+and close review items. A chunk that was claimed is never done again, so a run can be resumed
+after a crash, and many workers can share its chunks. The web, the API, the Celery task and the
+benchmark all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json as jsonlib
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from accounts.models import Client, ClientFigure, ClientNeed, quarter_start
+from criteria.models import (
+    USP,
+    CriterionKind,
+    Direction,
+    Evaluation,
+    EvaluationChunk,
+    EvaluationRun,
+    NeedCoverage,
+    ReviewItem,
+    ReviewKind,
+    RulerVersion,
+    RunStatus,
+    StrategicFitRating,
+)
+
+DEFAULT_CHUNK_SIZE = 5000
+
+
+class NoRulerInForce(Exception):
+    """No ruler version has been adopted yet."""
+
+
+# The only SQL that differs between PostgreSQL and SQLite: building the JSON breakdown.
+_JSON = {
+    "postgresql": {"agg": "jsonb_agg({})", "array": "jsonb_build_array({})", "json": "{}"},
+    "sqlite": {"agg": "json_group_array({})", "array": "json_array({})", "json": "json({})"},
+}
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The quarters a run's figures come from, fixed by the run's ``as_of`` date."""
+
+    last: datetime.date  # the last completed quarter
+    first_of_last_four: datetime.date
+    first_of_previous_four: datetime.date
+    last_of_previous_four: datetime.date
+
+    @classmethod
+    def as_of(cls, day: datetime.date) -> Periods:
+        last = quarter_start(quarter_start(day) - datetime.timedelta(days=1))
+
+        def back(quarters: int) -> datetime.date:
+            months = last.year * 12 + last.month - 1 - 3 * quarters
+            return datetime.date(months // 12, months % 12 + 1, 1)
+
+        return cls(last, back(3), back(7), back(4))
+
+
+def ruler_in_force() -> RulerVersion:
+    ruler = RulerVersion.objects.filter(status="in_force").first()
+    if ruler is None:
+        raise NoRulerInForce
+    return ruler
+
+
+def run_start(
+    *,
+    requested_by: object | None = None,
+    as_of: datetime.date | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> EvaluationRun | None:
+    """Create a run over every client, or return None when another run is in progress."""
+    ruler = ruler_in_force()
+    _refresh_planner_statistics()
+    bounds = Client.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    first, last = bounds["first"] or 0, bounds["last"] or 0
+    chunks = math.ceil((last - first + 1) / chunk_size) if bounds["first"] is not None else 0
+    try:
+        with transaction.atomic():
+            return EvaluationRun.objects.create(
+                ruler=ruler,
+                requested_by=requested_by,
+                as_of=as_of or timezone.localdate(),
+                first_client_id=first,
+                last_client_id=last,
+                chunk_size=chunk_size,
+                chunks_total=chunks,
+            )
+    except IntegrityError:
+        return None
+
+
+def _refresh_planner_statistics() -> None:
+    """ANALYZE the tables a run reads, once per run. Right after a large import PostgreSQL has
+    no statistics yet and would plan the chunk statement as nested loops over "one row";
+    sampling takes a fraction of a second even for millions of rows."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(_table(m) for m in (Client, ClientNeed, NeedCoverage, ClientFigure, USP))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
+def run_in_progress() -> EvaluationRun | None:
+    return EvaluationRun.objects.filter(in_progress=True).select_related("ruler").first()
+
+
+def run_start_or_resume(
+    *, requested_by: object | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> tuple[EvaluationRun, bool]:
+    """The run in progress if there is one (to resume it), else a new run; and whether it is
+    new. Two schedulers calling this at once get the same run."""
+    run = run_start(requested_by=requested_by, chunk_size=chunk_size)
+    if run is not None:
+        return run, True
+    run = run_in_progress()
+    if run is None:  # it finished between our two looks: start afresh
+        return run_start_or_resume(requested_by=requested_by, chunk_size=chunk_size)
+    return run, False
+
+
+def chunks_remaining(*, run: EvaluationRun) -> list[int]:
+    done = set(run.chunks.values_list("number", flat=True))
+    return [number for number in range(run.chunks_total) if number not in done]
+
+
+def run_chunk(*, run: EvaluationRun, index: int) -> bool:
+    """Evaluate one chunk of a run. Returns False when the chunk was done already."""
+    low = run.first_client_id + index * run.chunk_size
+    high = min(low + run.chunk_size - 1, run.last_client_id)
+    now = timezone.now()
+    EvaluationRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=now
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {EvaluationChunk._meta.db_table} "
+                "(run_id, number, clients, verdict_changes, done_at) VALUES (%s, %s, 0, 0, %s) "
+                "ON CONFLICT (run_id, number) DO NOTHING",
+                [run.pk, index, now],
+            )
+            if cursor.rowcount == 0:
+                return False
+            sql, params = evaluation_insert_sql(run=run, low=low, high=high, now=now)
+            cursor.execute(sql, params)
+            evaluated = cursor.rowcount
+        changes = _verdict_changes(run=run, low=low, high=high)
+        _review_items_update(run=run, low=low, high=high, now=now)
+        EvaluationChunk.objects.filter(run=run, number=index).update(
+            clients=evaluated, verdict_changes=changes
+        )
+        EvaluationRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1,
+            clients_evaluated=F("clients_evaluated") + evaluated,
+            verdict_changes=F("verdict_changes") + changes,
+        )
+    run_finish_if_complete(run=run)
+    return True
+
+
+def run_finish_if_complete(*, run: EvaluationRun) -> bool:
+    """Mark the run done once every chunk is; safe to call any number of times."""
+    return bool(
+        EvaluationRun.objects.filter(
+            pk=run.pk,
+            status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+            chunks_done__gte=F("chunks_total"),
+        ).update(status=RunStatus.DONE, finished_at=timezone.now(), in_progress=None)
+    )
+
+
+def run_fail(*, run: EvaluationRun, error: str) -> None:
+    EvaluationRun.objects.filter(pk=run.pk, in_progress=True).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), in_progress=None, error=error[:2000]
+    )
+
+
+def run_all_chunks(*, run: EvaluationRun) -> EvaluationRun:
+    """Do every chunk that is not done yet, in this process (the embedded way, and tests)."""
+    for index in chunks_remaining(run=run):
+        run_chunk(run=run, index=index)
+    run_finish_if_complete(run=run)
+    run.refresh_from_db()
+    return run
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+EVALUATION_COLUMNS = (
+    "run_id", "client_id", "ruler_id", "coverage_ratio", "weight_total", "potential_revenue",
+    "revenue_4q", "gross_margin_percent", "revenue_growth", "share_of_wallet", "strategic_fit",
+    "score", "meets_ruler", "was_key", "breakdown", "created_at",
+)  # fmt: skip
+
+
+def evaluation_insert_sql(
+    *, run: EvaluationRun, low: int, high: int, now: datetime.datetime
+) -> tuple[str, list[object]]:
+    """One statement that evaluates the clients with ids in [low, high] and writes the result."""
+    select, params = evaluation_select_sql(
+        ruler=run.ruler, as_of=run.as_of, low=low, high=high, run_id=run.pk, now=now
+    )
+    sql = (
+        f"INSERT INTO {_table(Evaluation)} ({', '.join(EVALUATION_COLUMNS)}) {select} "
+        "ON CONFLICT (run_id, client_id) DO NOTHING"
+    )
+    return sql, params
+
+
+def evaluation_preview(
+    *, client: Client, ruler: RulerVersion | None = None, as_of: datetime.date | None = None
+) -> Evaluation:
+    """The client evaluated now, by the same statement a run uses, without storing it."""
+    ruler = ruler or ruler_in_force()
+    now = timezone.now()
+    sql, params = evaluation_select_sql(
+        ruler=ruler,
+        as_of=as_of or timezone.localdate(),
+        low=client.pk,
+        high=client.pk,
+        run_id=None,
+        now=now,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    values = dict(zip(EVALUATION_COLUMNS, row, strict=True))
+    fields = {f.attname: f for f in Evaluation._meta.concrete_fields}
+    for name in ("coverage_ratio", "potential_revenue", "revenue_4q", "gross_margin_percent",
+                 "revenue_growth", "share_of_wallet", "score"):  # fmt: skip
+        if values[name] is not None:
+            values[name] = fields[name].to_python(round(Decimal(str(values[name])), 6))
+    if isinstance(values["breakdown"], str):
+        values["breakdown"] = jsonlib.loads(values["breakdown"])
+    values["meets_ruler"] = bool(values["meets_ruler"])
+    values["was_key"] = bool(values["was_key"])
+    values["created_at"] = now
+    evaluation = Evaluation(**values)
+    evaluation.ruler = ruler
+    evaluation.client = client
+    return evaluation
+
+
+# Percentages are stored as NUMERIC(9, 2). Growth from next to nothing, or a margin on a tiny
+# revenue, would overflow that and fail the client's whole chunk (and so the run, every night):
+# capped at the largest storable value, they still pass or fail any sensible threshold.
+PERCENT_CAP = "9999999.99"
+
+
+def _percent_capped(expression: str) -> str:
+    return (
+        f"CASE WHEN {expression} > {PERCENT_CAP} THEN {PERCENT_CAP} "
+        f"WHEN {expression} < -{PERCENT_CAP} THEN -{PERCENT_CAP} ELSE {expression} END"
+    )
+
+
+def evaluation_select_sql(
+    *,
+    ruler: RulerVersion,
+    as_of: datetime.date,
+    low: int,
+    high: int,
+    run_id: int | None,
+    now: datetime.datetime,
+) -> tuple[str, list[object]]:
+    """The SELECT that evaluates the clients with ids in [low, high]: one row per client, in
+    the order of ``EVALUATION_COLUMNS``."""
+    json = _JSON[connection.vendor]
+    periods = Periods.as_of(as_of)
+    criteria = list(ruler.criteria.all())
+
+    values = {
+        CriterionKind.POTENTIAL_REVENUE: "f.potential_revenue",
+        CriterionKind.REVENUE_4Q: "f.revenue_4q",
+        CriterionKind.GROSS_MARGIN_PERCENT: _percent_capped("f.gross_margin_percent"),
+        CriterionKind.REVENUE_GROWTH: _percent_capped("f.revenue_growth"),
+        CriterionKind.SHARE_OF_WALLET: "f.share_of_wallet",
+        CriterionKind.STRATEGIC_FIT: "fit.rating",
+    }
+
+    def passes(criterion: object) -> str:
+        operator = ">=" if criterion.direction == Direction.AT_LEAST else "<="
+        # CAST: SQLite receives decimals as text, and text never compares equal to a number.
+        return f"COALESCE({values[criterion.kind]} {operator} CAST(%s AS NUMERIC), FALSE)"
+
+    params: list[object] = []
+    coverage = "CASE WHEN n.weight_total > 0 THEN ROUND(n.weight_met * 1.0 / n.weight_total, 6) END"
+    gates = [f"COALESCE({coverage} >= CAST(%s AS NUMERIC), FALSE)"]
+    gate_params: list[object] = [ruler.coverage_threshold]
+    for criterion in criteria:
+        if criterion.is_gate:
+            gates.append(passes(criterion))
+            gate_params.append(criterion.threshold)
+    scoring = [c for c in criteria if not c.is_gate and c.weight]
+    if scoring:
+        total_weight = sum(c.weight for c in scoring)
+        score = (
+            "ROUND(("
+            + " + ".join(f"CASE WHEN {passes(c)} THEN {int(c.weight)} ELSE 0 END" for c in scoring)
+            + f") * 100.0 / {int(total_weight)}, 2)"
+        )
+        score_params: list[object] = [c.threshold for c in scoring]
+    else:
+        score, score_params = "NULL", []
+
+    need, coverage_table, usp = _table(ClientNeed), _table(NeedCoverage), _table(USP)
+    figure, fit_table = _table(ClientFigure), _table(StrategicFitRating)
+    client = _table(Client)
+
+    sql = f"""
+    WITH best AS (
+        SELECT nc.need_id, MAX(nc.degree) AS degree,
+               {json["agg"].format("nc.usp_id")} AS usps
+        FROM {coverage_table} nc
+        JOIN {usp} u ON u.id = nc.usp_id AND u.since <= %s
+                    AND (u.retired_on IS NULL OR u.retired_on > %s)
+        JOIN {need} cn ON cn.id = nc.need_id
+        WHERE cn.client_id BETWEEN %s AND %s AND nc.degree > 0
+        GROUP BY nc.need_id
+    ),
+    n AS (
+        SELECT cn.client_id,
+               SUM(cn.weight) AS weight_total,
+               SUM(cn.weight * COALESCE(b.degree, 0)) AS weight_met,
+               {
+        json["agg"].format(
+            json["array"].format(
+                "cn.id, cn.name, cn.weight, COALESCE(b.degree, 0), " + json["json"].format("b.usps")
+            )
+        )
+    } AS breakdown
+        FROM {need} cn LEFT JOIN best b ON b.need_id = cn.id
+        WHERE cn.client_id BETWEEN %s AND %s
+        GROUP BY cn.client_id
+    ),
+    f AS (
+        SELECT client_id,
+               SUM(CASE WHEN period = %s THEN potential_revenue END) AS potential_revenue,
+               SUM(CASE WHEN period = %s THEN share_of_wallet END) AS share_of_wallet,
+               SUM(CASE WHEN period >= %s THEN revenue END) AS revenue_4q,
+               ROUND(SUM(CASE WHEN period >= %s THEN gross_margin END) * 100.0
+                     / NULLIF(SUM(CASE WHEN period >= %s THEN revenue END), 0), 2)
+                   AS gross_margin_percent,
+               ROUND((SUM(CASE WHEN period >= %s THEN revenue END)
+                      - SUM(CASE WHEN period <= %s THEN revenue END)) * 100.0
+                     / NULLIF(SUM(CASE WHEN period <= %s THEN revenue END), 0), 2)
+                   AS revenue_growth
+        FROM {figure}
+        WHERE client_id BETWEEN %s AND %s AND period BETWEEN %s AND %s
+        GROUP BY client_id
+    )
+    SELECT CAST(%s AS INTEGER), c.id, %s, {
+        coverage
+    }, COALESCE(n.weight_total, 0), f.potential_revenue,
+           f.revenue_4q, {values[CriterionKind.GROSS_MARGIN_PERCENT]},
+           {values[CriterionKind.REVENUE_GROWTH]}, f.share_of_wallet,
+           fit.rating, {score}, ({" AND ".join(gates)}), c.is_key,
+           COALESCE(n.breakdown, {json["array"].format("")}), %s
+    FROM {client} c
+    LEFT JOIN n ON n.client_id = c.id
+    LEFT JOIN f ON f.client_id = c.id
+    LEFT JOIN (
+        SELECT r.client_id, r.rating FROM {fit_table} r
+        WHERE r.client_id BETWEEN %s AND %s AND NOT EXISTS (
+            SELECT 1 FROM {fit_table} later
+            WHERE later.client_id = r.client_id
+              AND (later.rated_at > r.rated_at OR (later.rated_at = r.rated_at AND later.id > r.id))
+        )
+    ) fit ON fit.client_id = c.id
+    WHERE c.id BETWEEN %s AND %s
+    """
+    params = [
+        as_of, as_of, low, high,  # best
+        low, high,  # n
+        periods.last, periods.last, periods.first_of_last_four, periods.first_of_last_four,
+        periods.first_of_last_four, periods.first_of_last_four, periods.last_of_previous_four,
+        periods.last_of_previous_four, low, high, periods.first_of_previous_four, periods.last,
+        run_id, ruler.pk,
+        *score_params, *gate_params, now,
+        low, high,  # fit
+        low, high,
+    ]  # fmt: skip
+    return sql, params
+
+
+def _verdict_changes(*, run: EvaluationRun, low: int, high: int) -> int:
+    """Clients in the chunk whose verdict differs from the one in the previous finished run."""
+    previous = (
+        EvaluationRun.objects.filter(status=RunStatus.DONE, pk__lt=run.pk).order_by("-pk").first()
+    )
+    if previous is None:
+        return 0
+    evaluation = _table(Evaluation)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {evaluation} cur JOIN {evaluation} prev "
+            "ON prev.client_id = cur.client_id AND prev.run_id = %s "
+            "WHERE cur.run_id = %s AND cur.client_id BETWEEN %s AND %s "
+            "AND cur.meets_ruler <> prev.meets_ruler",
+            [previous.pk, run.pk, low, high],
+        )
+        return cursor.fetchone()[0]
+
+
+def _review_items_update(
+    *, run: EvaluationRun, low: int, high: int, now: datetime.datetime
+) -> None:
+    """Close the open items the verdict no longer supports; open one for each disagreement."""
+    evaluation, item = _table(Evaluation), _table(ReviewItem)
+    disagreement = (
+        f"CASE WHEN e.meets_ruler THEN '{ReviewKind.MEETS_BUT_NOT_KEY}' "
+        f"ELSE '{ReviewKind.KEY_BUT_FAILS}' END"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {item} SET closed_at = %s WHERE closed_at IS NULL "
+            "AND client_id BETWEEN %s AND %s AND NOT EXISTS ("
+            f"  SELECT 1 FROM {evaluation} e WHERE e.run_id = %s AND e.client_id = {item}.client_id"
+            f"  AND e.meets_ruler <> e.was_key AND {disagreement} = {item}.kind)",
+            [now, low, high, run.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {item} (client_id, kind, opened_by_run_id, opened_at, closed_at) "
+            f"SELECT e.client_id, {disagreement}, %s, %s, NULL FROM {evaluation} e "
+            "WHERE e.run_id = %s AND e.client_id BETWEEN %s AND %s "
+            "AND e.meets_ruler <> e.was_key AND NOT EXISTS ("
+            f"  SELECT 1 FROM {item} opened WHERE opened.client_id = e.client_id "
+            "  AND opened.closed_at IS NULL)",
+            [run.pk, now, run.pk, low, high],
+        )
+
+
+def coverage_ratio_of(breakdown: list[list[object]]) -> Decimal | None:
+    """The weighted share of needs met, from an evaluation's breakdown (for display)."""
+    total = sum(Decimal(str(row[2])) for row in breakdown)
+    if not total:
+        return None
+    return sum(Decimal(str(row[2])) * Decimal(str(row[3])) for row in breakdown) / total

@@ -1,0 +1,135 @@
+"""Pages of the ruler: a client's scorecard and coverage matrix, runs and their progress."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import client_get_for_user
+from criteria.evaluation import NoRulerInForce, evaluation_preview, run_in_progress
+from criteria.forms import DEGREE_CHOICES, CoverageCellForm
+from criteria.models import USP, EvaluationRun, NeedCoverage, RulerVersion
+from criteria.selectors import (
+    evaluation_history,
+    last_finished_run,
+    open_review_items_for,
+    scorecard_for,
+)
+from criteria.services import coverage_set
+
+
+@login_required
+def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(request.user, pk, perm="criteria.view_evaluation")
+    history = evaluation_history(client)
+    try:
+        live = scorecard_for(evaluation_preview(client=client))
+    except NoRulerInForce:
+        live = None
+    context = {
+        "client": client,
+        "live": live,
+        "last": scorecard_for(history[0]) if history else None,
+        "history": history,
+        "open_items": client.review_items.filter(closed_at__isnull=True),
+    }
+    return render(request, "criteria/scorecard.html", context)
+
+
+def _matrix_context(request: HttpRequest, client: object) -> dict[str, object]:
+    needs = list(client.needs.order_by("-weight", "name"))
+    usps = list(USP.objects.filter(retired_on__isnull=True).order_by("name"))
+    degrees = {
+        (need_id, usp_id): degree
+        for need_id, usp_id, degree in NeedCoverage.objects.filter(need__client=client).values_list(
+            "need_id", "usp_id", "degree"
+        )
+    }
+    rows = [
+        {
+            "need": need,
+            "cells": [{"usp": usp, "degree": degrees.get((need.pk, usp.pk))} for usp in usps],
+        }
+        for need in needs
+    ]
+    try:
+        live = scorecard_for(evaluation_preview(client=client))
+    except NoRulerInForce:
+        live = None
+    return {
+        "client": client,
+        "usps": usps,
+        "rows": rows,
+        "live": live,
+        "degree_choices": DEGREE_CHOICES,
+        "can_edit": request.user.has_perm("criteria.change_needcoverage"),
+    }
+
+
+@login_required
+def coverage_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for_user(request.user, pk, perm="criteria.view_needcoverage")
+    if request.method == "POST":
+        if not request.user.has_perm("criteria.change_needcoverage"):
+            raise PermissionDenied
+        form = CoverageCellForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest(form.errors.as_text())
+        need = get_object_or_404(client.needs, pk=form.cleaned_data["need"])
+        coverage_set(need=need, usp=form.cleaned_data["usp"], degree=form.cleaned_data["degree"])
+        if not request.htmx:
+            return redirect("criteria:coverage", pk=client.pk)
+        return render(
+            request, "criteria/coverage.html#coverage-summary", _matrix_context(request, client)
+        )
+    return render(request, "criteria/coverage.html", _matrix_context(request, client))
+
+
+@login_required
+@permission_required("criteria.view_evaluationrun", raise_exception=True)
+def ruler_overview(request: HttpRequest) -> HttpResponse:
+    runs = Paginator(EvaluationRun.objects.select_related("ruler", "requested_by"), 10).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "in_force": RulerVersion.objects.filter(status="in_force")
+        .prefetch_related("criteria")
+        .first(),
+        "drafts": RulerVersion.objects.filter(status="draft"),
+        "running": run_in_progress(),
+        "last_run": last_finished_run(),
+        "page": runs,
+        "review_items": open_review_items_for(request.user)[:50],
+    }
+    return render(request, "criteria/overview.html", context)
+
+
+@login_required
+@permission_required("criteria.start_evaluationrun", raise_exception=True)
+@require_POST
+def run_start_view(request: HttpRequest) -> HttpResponse:
+    from criteria.tasks import reevaluate_all
+
+    try:
+        RulerVersion.objects.get(status="in_force")
+    except RulerVersion.DoesNotExist:
+        messages.error(request, _("No ruler version is in force yet: adopt one first."))
+        return redirect("criteria:overview")
+    transaction.on_commit(lambda: reevaluate_all.delay(request.user.pk))
+    messages.success(request, _("Re-evaluation of every client started."))
+    return redirect("criteria:overview")
+
+
+@login_required
+@permission_required("criteria.view_evaluationrun", raise_exception=True)
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(EvaluationRun.objects.select_related("ruler"), pk=pk)
+    template = "criteria/run_progress.html" + ("#progress" if request.htmx else "")
+    return render(request, template, {"run": run})
