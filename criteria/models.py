@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, ClientNeed
@@ -198,7 +199,13 @@ class RulerCriterion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.get_direction_display()} {self.threshold}"
+        return f"{self.get_kind_display()} {self.get_direction_display()} {self.threshold_label}"
+
+    @property
+    def threshold_label(self) -> str:
+        """The threshold as people write it: grouped digits, no trailing zeros."""
+        places = 0 if self.threshold == self.threshold.to_integral_value() else 2
+        return formats.number_format(self.threshold, places, use_l10n=True, force_grouping=True)
 
     def passes(self, value: Decimal | None) -> bool:
         """Whether a client's ``value`` meets this criterion; an unknown value never does."""

@@ -3,8 +3,12 @@ an account for each of the two KAMs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from accounts.models import Client, User
 from accounts.roles import Role
@@ -88,3 +92,10 @@ def client_as(db: None):
         return http
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A request in Russian leaves Russian active in the thread; the next test starts afresh."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
