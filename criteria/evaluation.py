@@ -323,10 +323,22 @@ def evaluation_select_sql(
     figure, fit_table = _table(ClientFigure), _table(StrategicFitRating)
     client = _table(Client)
 
+    # Built apart so that each placeholder in the statement below is a plain name.
+    usps = json["agg"].format("nc.usp_id")
+    breakdown = json["agg"].format(
+        json["array"].format(
+            "cn.id, cn.name, cn.weight, COALESCE(b.degree, 0), " + json["json"].format("b.usps")
+        )
+    )
+    empty = json["array"].format("")
+    margin = values[CriterionKind.GROSS_MARGIN_PERCENT]
+    growth = values[CriterionKind.REVENUE_GROWTH]
+    all_gates = " AND ".join(gates)
+
     sql = f"""
     WITH best AS (
         SELECT nc.need_id, MAX(nc.degree) AS degree,
-               {json["agg"].format("nc.usp_id")} AS usps
+               {usps} AS usps
         FROM {coverage_table} nc
         JOIN {usp} u ON u.id = nc.usp_id AND u.since <= %s
                     AND (u.retired_on IS NULL OR u.retired_on > %s)
@@ -338,13 +350,7 @@ def evaluation_select_sql(
         SELECT cn.client_id,
                SUM(cn.weight) AS weight_total,
                SUM(cn.weight * COALESCE(b.degree, 0)) AS weight_met,
-               {
-        json["agg"].format(
-            json["array"].format(
-                "cn.id, cn.name, cn.weight, COALESCE(b.degree, 0), " + json["json"].format("b.usps")
-            )
-        )
-    } AS breakdown
+               {breakdown} AS breakdown
         FROM {need} cn LEFT JOIN best b ON b.need_id = cn.id
         WHERE cn.client_id BETWEEN %s AND %s
         GROUP BY cn.client_id
@@ -365,13 +371,13 @@ def evaluation_select_sql(
         WHERE client_id BETWEEN %s AND %s AND period BETWEEN %s AND %s
         GROUP BY client_id
     )
-    SELECT CAST(%s AS INTEGER), c.id, %s, {
-        coverage
-    }, COALESCE(n.weight_total, 0), f.potential_revenue,
-           f.revenue_4q, {values[CriterionKind.GROSS_MARGIN_PERCENT]},
-           {values[CriterionKind.REVENUE_GROWTH]}, f.share_of_wallet,
-           fit.rating, {score}, ({" AND ".join(gates)}), c.is_key,
-           COALESCE(n.breakdown, {json["array"].format("")}), %s
+    SELECT CAST(%s AS INTEGER) AS run_id, c.id AS client_id, %s AS ruler_id,
+           {coverage} AS coverage_ratio, COALESCE(n.weight_total, 0) AS weight_total,
+           f.potential_revenue AS potential_revenue, f.revenue_4q AS revenue_4q,
+           {margin} AS gross_margin_percent, {growth} AS revenue_growth,
+           f.share_of_wallet AS share_of_wallet, fit.rating AS strategic_fit,
+           {score} AS score, ({all_gates}) AS meets_ruler, c.is_key AS was_key,
+           COALESCE(n.breakdown, {empty}) AS breakdown, %s AS created_at
     FROM {client} c
     LEFT JOIN n ON n.client_id = c.id
     LEFT JOIN f ON f.client_id = c.id

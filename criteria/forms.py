@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from criteria.models import USP, Degree
+from criteria.models import USP, Degree, RulerCriterion, RulerVersion
 
 
 class CoverageCellForm(forms.Form):
@@ -24,3 +24,62 @@ class CoverageCellForm(forms.Form):
 
 
 DEGREE_CHOICES = [(str(value), label) for value, label in Degree.CHOICES]
+
+
+def _percent(share: Decimal) -> Decimal:
+    """0.75 → 75, 0.125 → 12.5: a share as people write it in percent."""
+    value = (share * 100).quantize(Decimal("0.01"))
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+class RulerVersionForm(forms.ModelForm):
+    """A draft's settings, with the shares shown as percentages as people speak of them."""
+
+    threshold_percent = forms.DecimalField(
+        label=_("Coverage threshold, %"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        help_text=_("Share of a key client's weighted needs our USPs must meet."),
+    )
+    concession_percent = forms.DecimalField(
+        label=_("Concession rate, %"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        help_text=_(
+            "Share of a deal's value we give away for each unit of uncovered need: the basis "
+            "of the cost of mismatch."
+        ),
+    )
+
+    class Meta:
+        model = RulerVersion
+        fields = ["title", "horizon_months", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["threshold_percent"].initial = _percent(self.instance.coverage_threshold)
+        self.fields["concession_percent"].initial = _percent(self.instance.concession_rate)
+
+    def save(self, commit: bool = True) -> RulerVersion:
+        self.instance.coverage_threshold = self.cleaned_data["threshold_percent"] / 100
+        self.instance.concession_rate = self.cleaned_data["concession_percent"] / 100
+        return super().save(commit=commit)
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = RulerCriterion
+        fields = ["kind", "direction", "threshold", "is_gate", "weight"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+
+CriteriaFormSet = forms.inlineformset_factory(
+    RulerVersion, RulerCriterion, form=CriterionForm, extra=1, can_delete=True
+)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import client_get_for_user
 from criteria.evaluation import NoRulerInForce, evaluation_preview, run_in_progress
-from criteria.forms import DEGREE_CHOICES, CoverageCellForm
+from criteria.forms import DEGREE_CHOICES, CoverageCellForm, CriteriaFormSet, RulerVersionForm
 from criteria.models import USP, EvaluationRun, NeedCoverage, RulerVersion
 from criteria.selectors import (
     evaluation_history,
@@ -22,7 +22,8 @@ from criteria.selectors import (
     open_review_items_for,
     scorecard_for,
 )
-from criteria.services import coverage_set
+from criteria.services import RulerNotDraft, coverage_set, ruler_adopt, ruler_draft_create
+from criteria.whatif import ruler_what_if
 
 
 @login_required
@@ -133,3 +134,69 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(EvaluationRun.objects.select_related("ruler"), pk=pk)
     template = "criteria/run_progress.html" + ("#progress" if request.htmx else "")
     return render(request, template, {"run": run})
+
+
+@login_required
+@permission_required("criteria.view_rulerversion", raise_exception=True)
+def ruler_version(request: HttpRequest, pk: int) -> HttpResponse:
+    """A ruler version; a draft can be edited, compared with the one in force, and adopted."""
+    ruler = get_object_or_404(RulerVersion.objects.prefetch_related("criteria"), pk=pk)
+    editable = ruler.is_draft and request.user.has_perm("criteria.change_rulerversion")
+    form = RulerVersionForm(request.POST or None, instance=ruler) if editable else None
+    criteria = CriteriaFormSet(request.POST or None, instance=ruler, prefix="criteria")
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid() and criteria.is_valid():
+            with transaction.atomic():
+                form.save()
+                criteria.save()
+            messages.success(request, _("Draft saved."))
+            return redirect("criteria:version", pk=ruler.pk)
+    what_if = None
+    if ruler.is_draft:
+        try:
+            what_if = ruler_what_if(draft=ruler)
+        except NoRulerInForce:
+            what_if = None
+    context = {
+        "ruler": ruler,
+        "form": form,
+        "criteria": criteria if editable else None,
+        "what_if": what_if,
+        "can_adopt": ruler.is_draft and request.user.has_perm("criteria.adopt_rulerversion"),
+    }
+    return render(request, "criteria/version.html", context)
+
+
+@login_required
+@permission_required("criteria.add_rulerversion", raise_exception=True)
+@require_POST
+def ruler_draft_new(request: HttpRequest) -> HttpResponse:
+    based_on = RulerVersion.objects.filter(status="in_force").first()
+    draft = ruler_draft_create(
+        title=_("Draft based on %(ruler)s") % {"ruler": based_on} if based_on else _("First ruler"),
+        based_on=based_on,
+    )
+    messages.success(request, _("Draft %(ruler)s created.") % {"ruler": draft})
+    return redirect("criteria:version", pk=draft.pk)
+
+
+@login_required
+@permission_required("criteria.adopt_rulerversion", raise_exception=True)
+@require_POST
+def ruler_adopt_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from criteria.tasks import reevaluate_all
+
+    ruler = get_object_or_404(RulerVersion, pk=pk)
+    try:
+        ruler_adopt(ruler=ruler, by=request.user)
+    except RulerNotDraft as exc:
+        messages.error(request, str(exc))
+        return redirect("criteria:version", pk=ruler.pk)
+    # Every verdict now follows the new ruler: re-evaluate at once rather than tonight.
+    transaction.on_commit(lambda: reevaluate_all.delay(request.user.pk))
+    messages.success(
+        request, _("%(ruler)s is in force; every client is being re-evaluated.") % {"ruler": ruler}
+    )
+    return redirect("criteria:overview")

@@ -194,3 +194,114 @@ def test_run_progress_polls_while_in_progress_and_stops_when_done(client_as, cha
     assert 'hx-trigger="every 2s"' in waiting and "<html" not in waiting
     assert 'hx-trigger="every 2s"' not in done
     assert 'data-testid="run-progress">100 %' in done
+
+
+@pytest.fixture
+def two_clients_and_a_draft(ruler, account_of_kam, account_of_kam2):
+    """kam's client is covered 80 %, kam2's 70 %; the draft lowers the threshold to 70 %."""
+    usp = USPFactory(name="Certified quality")
+    for client, degree, revenue in (
+        (account_of_kam, Decimal("0.8"), Decimal(3_000_000)),
+        (account_of_kam2, Decimal("0.7"), Decimal(1_000_000)),
+    ):
+        need = NeedFactory(client=client, name="Quality", weight=5)
+        NeedCoverage.objects.create(need=need, usp=usp, degree=degree)
+        FigureFactory(client=client, period=datetime.date(2026, 7, 1), revenue=revenue)
+    ruler.criteria.all().delete()
+    draft = RulerVersion.objects.create(
+        number=2, title="Lower bar", coverage_threshold=Decimal("0.70")
+    )
+    return draft
+
+
+def test_what_if_names_the_clients_a_draft_would_make_eligible(
+    client_as, chair, two_clients_and_a_draft, account_of_kam2
+):
+    page = client_as(chair).get(reverse("criteria:version", args=[two_clients_and_a_draft.pk])).text
+
+    assert "Clients meeting the ruler: 1 now, 2 with this draft" in page
+    assert "75.0 % now, 100.0 % with this draft" in page
+    assert "1 client would become eligible" in page
+    assert account_of_kam2.name in page
+    assert "0 clients would lose eligibility" in page
+
+
+def test_committee_edits_a_draft_in_percent(client_as, chair, two_clients_and_a_draft):
+    draft = two_clients_and_a_draft
+    response = client_as(chair).post(
+        reverse("criteria:version", args=[draft.pk]),
+        {
+            "title": "Lower bar",
+            "horizon_months": "18",
+            "notes": "",
+            "threshold_percent": "72.5",
+            "concession_percent": "12",
+            "criteria-TOTAL_FORMS": "1",
+            "criteria-INITIAL_FORMS": "0",
+            "criteria-0-kind": "gross_margin_percent",
+            "criteria-0-direction": "at_least",
+            "criteria-0-threshold": "15",
+            "criteria-0-weight": "2",
+        },
+    )
+    draft.refresh_from_db()
+    assert response.status_code == 302
+    assert draft.coverage_threshold == Decimal("0.725")
+    assert draft.concession_rate == Decimal("0.12")
+    assert draft.horizon_months == 18
+    assert list(draft.criteria.values_list("kind", "threshold")) == [
+        ("gross_margin_percent", Decimal("15.00"))
+    ]
+
+
+def test_a_threshold_above_100_percent_is_refused(client_as, chair, two_clients_and_a_draft):
+    response = client_as(chair).post(
+        reverse("criteria:version", args=[two_clients_and_a_draft.pk]),
+        {
+            "title": "Lower bar",
+            "horizon_months": "12",
+            "threshold_percent": "120",
+            "concession_percent": "10",
+            "criteria-TOTAL_FORMS": "0",
+            "criteria-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 100." in response.text
+    two_clients_and_a_draft.refresh_from_db()
+    assert two_clients_and_a_draft.coverage_threshold == Decimal("0.70")
+
+
+def test_an_adopted_version_cannot_be_edited(client_as, chair, ruler):
+    response = client_as(chair).post(
+        reverse("criteria:version", args=[ruler.pk]),
+        {"title": "Changed", "horizon_months": "1", "threshold_percent": "1"},
+    )
+    assert response.status_code == 403
+    ruler.refresh_from_db()
+    assert ruler.title == "Ruler 2026"
+
+
+def test_only_the_administrator_adopts_and_the_old_version_is_superseded(
+    client_as, chair, administrator, ruler, two_clients_and_a_draft, monkeypatch
+):
+    monkeypatch.setattr("criteria.tasks.reevaluate_all.delay", lambda *a: None)
+    url = reverse("criteria:version-adopt", args=[two_clients_and_a_draft.pk])
+
+    assert client_as(chair).post(url).status_code == 403
+    response = client_as(administrator).post(url, follow=True)
+
+    assert "is in force; every client is being re-evaluated." in response.text
+    assert RulerVersion.objects.get(status=RulerStatus.IN_FORCE) == two_clients_and_a_draft
+    ruler.refresh_from_db()
+    assert ruler.status == RulerStatus.SUPERSEDED
+    again = client_as(administrator).post(url, follow=True)
+    assert "Only a draft can be adopted" in again.text
+
+
+def test_drafting_a_new_version_copies_the_one_in_force(client_as, chair, ruler):
+    response = client_as(chair).post(reverse("criteria:version-new"))
+    draft = RulerVersion.objects.get(status=RulerStatus.DRAFT)
+    assert response.url == reverse("criteria:version", args=[draft.pk])
+    assert draft.number == 2
+    assert list(draft.criteria.values_list("kind", flat=True)) == ["potential_revenue"]

@@ -67,3 +67,31 @@ def test_a_kam_reads_the_scorecard_of_own_client(page: Page, live_server, kam, s
         page.get_by_text("Only the committee and administrators change coverage.")
     ).to_be_visible()
     expect(page.locator("select")).to_have_count(0)
+
+
+def test_what_if_shows_the_clients_a_draft_would_flip(
+    page: Page, live_server, chair, scored_account, account_of_kam2
+) -> None:
+    """kam's client is covered 60 %; kam2's 100 %. Lowering the bar to 60 % flips kam's client
+    to eligible; the page says so, and after saving a stricter bar the flip is gone."""
+    quality = USPFactory(name="Certified quality")
+    need = NeedFactory(client=account_of_kam2, name="Quality", weight=5)
+    NeedCoverage.objects.create(need=need, usp=quality, degree=Decimal(1))
+    FigureFactory(client=account_of_kam2, period=datetime.date(2026, 7, 1))
+    RulerCriterion.objects.all().delete()
+    login(page, live_server, "chair")
+    page.goto(f"{live_server.url}/ruler/")
+    page.get_by_role("button", name="Draft a new version").click()
+
+    page.get_by_label("Coverage threshold, %").fill("60")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    what_if = page.get_by_test_id("what-if")
+    expect(what_if).to_contain_text("Clients meeting the ruler: 1 now, 2 with this draft")
+    expect(page.get_by_test_id("gains")).to_contain_text(scored_account.name)
+
+    page.get_by_label("Coverage threshold, %").fill("90")
+    page.get_by_role("button", name="Save the draft").click()
+    page.reload()
+    expect(page.get_by_test_id("what-if")).to_contain_text("0 clients would become eligible")
+    expect(page.get_by_test_id("gains")).to_have_count(0)
