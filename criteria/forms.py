@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Segment
+from accounts.selectors import kams
 from criteria.models import USP, Degree, RulerCriterion, RulerVersion
 
 
@@ -83,3 +86,32 @@ class CriterionForm(forms.ModelForm):
 CriteriaFormSet = forms.inlineformset_factory(
     RulerVersion, RulerCriterion, form=CriterionForm, extra=1, can_delete=True
 )
+
+
+class PortfolioFilter(forms.Form):
+    """Filters of the portfolio map; ``apply`` narrows a queryset of evaluations."""
+
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+    owner_kam = forms.ModelChoiceField(label=_("Owner KAM"), queryset=None, required=False)
+    verdict = forms.ChoiceField(
+        label=_("Verdict"),
+        required=False,
+        choices=[("", _("Any")), ("meets", _("Meets the ruler")), ("fails", _("Does not meet"))],
+    )
+
+    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = [("", _("Any")), *Segment.choices]
+        self.fields["owner_kam"].queryset = kams()
+
+    def apply(self, evaluations: QuerySet) -> QuerySet:
+        if not self.is_bound or not self.is_valid():
+            return evaluations
+        data = self.cleaned_data
+        if data["segment"]:
+            evaluations = evaluations.filter(client__segment=data["segment"])
+        if data["owner_kam"]:
+            evaluations = evaluations.filter(client__owner_kam=data["owner_kam"])
+        if data["verdict"]:
+            evaluations = evaluations.filter(meets_ruler=data["verdict"] == "meets")
+        return evaluations

@@ -52,15 +52,21 @@ def ruler_draft_create(*, title: str, based_on: RulerVersion | None = None) -> R
 
 def ruler_adopt(*, ruler: RulerVersion, by: User) -> RulerVersion:
     """Put a draft in force; the version in force until now is superseded. Race-safe: of two
-    adoptions at once, one wins and the other finds its draft no longer a draft."""
+    adoptions of one draft at once, one wins and the other finds it no longer a draft; two
+    drafts adopted at once are adopted one after the other, and the later one is in force."""
     with transaction.atomic():
-        draft = RulerVersion.objects.select_for_update().get(pk=ruler.pk)
+        # Lock every version (there are few), in one statement and a fixed order, before
+        # looking: an adoption that waited for another to commit then sees the version that one
+        # put in force and supersedes it. (Locking the draft and the version in force apart
+        # missed it, and the two collided on the one-in-force constraint.)
+        versions = {v.pk: v for v in RulerVersion.objects.select_for_update().order_by("pk")}
+        draft = versions[ruler.pk]
         if draft.status != RulerStatus.DRAFT:
             raise RulerNotDraft(
                 _("Only a draft can be adopted; this version is %(status)s.")
                 % {"status": draft.get_status_display()}
             )
-        RulerVersion.objects.select_for_update().filter(status=RulerStatus.IN_FORCE).update(
+        RulerVersion.objects.filter(status=RulerStatus.IN_FORCE).update(
             status=RulerStatus.SUPERSEDED
         )
         draft.status = RulerStatus.IN_FORCE

@@ -11,6 +11,7 @@ from criteria.evaluation import (
     NoRulerInForce,
     chunks_remaining,
     run_chunk,
+    run_fail,
     run_finish_if_complete,
     run_start_or_resume,
 )
@@ -40,7 +41,15 @@ def evaluate_chunk(run_id: int, number: int) -> bool:
     run = EvaluationRun.objects.select_related("ruler").get(pk=run_id)
     if run.status in (RunStatus.DONE, RunStatus.FAILED):
         return False
-    return run_chunk(run=run, index=number)
+    try:
+        return run_chunk(run=run, index=number)
+    except OperationalError:
+        raise  # transient: retried here, or the run is resumed by the next reevaluate_all
+    except Exception as error:
+        # Anything else fails again on every resume: a run left in progress would block every
+        # later run for good. End it with the error; the next scheduled run starts afresh.
+        run_fail(run=run, error=f"Chunk {number}: {error!r}")
+        raise
 
 
 def _user(pk: int) -> object:

@@ -6,6 +6,7 @@ app_name = "criteria"
 
 urlpatterns = [
     path("", views.ruler_overview, name="overview"),
+    path("portfolio/", views.portfolio, name="portfolio"),
     path("versions/new/", views.ruler_draft_new, name="version-new"),
     path("versions/<int:pk>/", views.ruler_version, name="version"),
     path("versions/<int:pk>/adopt/", views.ruler_adopt_view, name="version-adopt"),

@@ -7,15 +7,22 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import client_get_for_user
+from accounts.selectors import client_get_for_user, clients_visible_to
 from criteria.evaluation import NoRulerInForce, evaluation_preview, run_in_progress
-from criteria.forms import DEGREE_CHOICES, CoverageCellForm, CriteriaFormSet, RulerVersionForm
-from criteria.models import USP, EvaluationRun, NeedCoverage, RulerVersion
+from criteria.forms import (
+    DEGREE_CHOICES,
+    CoverageCellForm,
+    CriteriaFormSet,
+    PortfolioFilter,
+    RulerVersionForm,
+)
+from criteria.models import USP, Evaluation, EvaluationRun, NeedCoverage, RulerVersion
 from criteria.selectors import (
     evaluation_history,
     last_finished_run,
@@ -200,3 +207,77 @@ def ruler_adopt_view(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("%(ruler)s is in force; every client is being re-evaluated.") % {"ruler": ruler}
     )
     return redirect("criteria:overview")
+
+
+PORTFOLIO_POINTS = 3000
+
+
+@login_required
+@permission_required("criteria.view_evaluation", raise_exception=True)
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """Every client on a map of coverage against potential, from the last finished run."""
+    run = last_finished_run()
+    filters = PortfolioFilter(request.GET or None, user=request.user)
+    evaluations = Evaluation.objects.none()
+    if run is not None:
+        evaluations = filters.apply(
+            Evaluation.objects.filter(run=run, client__in=clients_visible_to(request.user))
+        )
+    summary = evaluations.aggregate(
+        clients=Count("pk"),
+        key_meets=Count("pk", filter=Q(was_key=True, meets_ruler=True)),
+        key_fails=Count("pk", filter=Q(was_key=True, meets_ruler=False)),
+        meets_not_key=Count("pk", filter=Q(was_key=False, meets_ruler=True)),
+        neither=Count("pk", filter=Q(was_key=False, meets_ruler=False)),
+    )
+    points = list(
+        evaluations.exclude(coverage_ratio__isnull=True)
+        .order_by("-potential_revenue")
+        .values_list(
+            "client_id", "client__name", "coverage_ratio", "potential_revenue", "was_key",
+            "meets_ruler",
+        )[:PORTFOLIO_POINTS]
+    )  # fmt: skip
+    chart = {
+        "threshold": float(run.ruler.coverage_threshold * 100) if run else 75.0,
+        "points": [
+            {
+                "id": pk,
+                "name": name,
+                "x": round(float(ratio) * 100, 1),
+                "y": float(potential or 0),
+                "group": ("key" if key else "other") + ("_meets" if meets else "_fails"),
+            }
+            for pk, name, ratio, potential, key, meets in points
+        ],
+        "labels": {
+            "key_meets": _("Key, meets the ruler"),
+            "key_fails": _("Key, does not meet the ruler"),
+            "other_meets": _("Not key, meets the ruler"),
+            "other_fails": _("Not key, does not meet the ruler"),
+            "threshold": _("Threshold"),
+            "x": _("Coverage of needs, %"),
+            "y": _("Potential revenue over the horizon"),
+        },
+    }
+    disagreements = (
+        evaluations.exclude(was_key=F("meets_ruler"))
+        .select_related("client", "client__owner_kam")
+        .order_by("-potential_revenue", "client__name")
+    )
+    context = {
+        "run": run,
+        "filters": filters,
+        "summary": summary,
+        "chart": chart,
+        "truncated": summary["clients"] > PORTFOLIO_POINTS,
+        "page": Paginator(disagreements, 50).get_page(request.GET.get("page")),
+        "query": _query_without_page(request),
+    }
+    return render(request, "criteria/portfolio.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

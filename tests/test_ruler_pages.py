@@ -305,3 +305,58 @@ def test_drafting_a_new_version_copies_the_one_in_force(client_as, chair, ruler)
     assert response.url == reverse("criteria:version", args=[draft.pk])
     assert draft.number == 2
     assert list(draft.criteria.values_list("kind", flat=True)) == ["potential_revenue"]
+
+
+def test_portfolio_maps_the_last_run_and_lists_disagreements(
+    client_as, chair, two_clients_and_a_draft, account_of_kam, account_of_kam2
+):
+    Client = type(account_of_kam)
+    Client.objects.filter(pk=account_of_kam2.pk).update(is_key=True)
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+
+    response = client_as(chair).get(reverse("criteria:portfolio"))
+    chart = response.context["chart"]
+
+    assert {p["name"]: p["group"] for p in chart["points"]} == {
+        account_of_kam.name: "other_meets",
+        account_of_kam2.name: "key_fails",
+    }
+    assert chart["threshold"] == 75.0
+    assert response.context["summary"]["meets_not_key"] == 1
+    assert response.context["summary"]["key_fails"] == 1
+    rows = response.text.split('data-testid="disagreements"')[1]
+    assert account_of_kam.name in rows and account_of_kam2.name in rows
+    assert "chart-4.6.1.umd.min.js" in response.text
+
+
+def test_portfolio_filters_by_verdict_and_a_kam_sees_only_own_clients(
+    client_as, chair, kam, two_clients_and_a_draft, account_of_kam, account_of_kam2
+):
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+
+    failing = client_as(chair).get(reverse("criteria:portfolio"), {"verdict": "fails"})
+    own = client_as(kam).get(reverse("criteria:portfolio"))
+
+    assert [p["name"] for p in failing.context["chart"]["points"]] == [account_of_kam2.name]
+    assert [p["name"] for p in own.context["chart"]["points"]] == [account_of_kam.name]
+
+
+def test_portfolio_queries_do_not_grow_with_clients(
+    client_as, chair, ruler, django_assert_max_num_queries
+):
+    from tests.factories import ClientFactory
+
+    http = client_as(chair)
+    ClientFactory.create_batch(3)
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+    with django_assert_max_num_queries(20) as few:
+        http.get(reverse("criteria:portfolio"))
+    ClientFactory.create_batch(30)
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 2)))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        http.get(reverse("criteria:portfolio"))
+
+
+def test_portfolio_without_a_finished_run_says_so(client_as, chair):
+    page = client_as(chair).get(reverse("criteria:portfolio")).text
+    assert "No re-evaluation has finished yet, so there is nothing to map." in page
