@@ -335,9 +335,7 @@ def _load_ruler(
             RulerCriterion(
                 ruler=in_force, kind=CriterionKind.REVENUE_GROWTH, threshold=5, weight=1
             ),
-            RulerCriterion(
-                ruler=in_force, kind=CriterionKind.STRATEGIC_FIT, threshold=4, weight=2
-            ),
+            RulerCriterion(ruler=in_force, kind=CriterionKind.STRATEGIC_FIT, threshold=4, weight=2),
         ]
     )
     ruler_adopt(ruler=in_force, by=users["admin"])
