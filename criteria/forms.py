@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Segment
 from accounts.selectors import kams
-from criteria.models import USP, Degree, RulerCriterion, RulerVersion
+from criteria.models import USP, Degree, RulerCriterion, RulerVersion, StrategicFitRating
 
 
 class CoverageCellForm(forms.Form):
@@ -115,3 +115,31 @@ class PortfolioFilter(forms.Form):
         if data["verdict"]:
             evaluations = evaluations.filter(meets_ruler=data["verdict"] == "meets")
         return evaluations
+
+
+class FitRatingForm(forms.ModelForm):
+    class Meta:
+        model = StrategicFitRating
+        fields = ["rating", "comment"]
+        widgets = {
+            "rating": forms.Select(choices=[(n, str(n)) for n in range(1, 6)]),
+            "comment": forms.TextInput(),
+        }
+
+
+class USPForm(forms.ModelForm):
+    class Meta:
+        model = USP
+        fields = ["name", "description", "since", "retired_on"]
+        widgets = {
+            "since": forms.DateInput(attrs={"type": "date"}),
+            "retired_on": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        since, retired = data.get("since"), data.get("retired_on")
+        if since and retired and retired < since:
+            self.add_error("retired_on", _("A USP cannot be retired before it was offered."))
+        return data

@@ -19,8 +19,10 @@ from criteria.forms import (
     DEGREE_CHOICES,
     CoverageCellForm,
     CriteriaFormSet,
+    FitRatingForm,
     PortfolioFilter,
     RulerVersionForm,
+    USPForm,
 )
 from criteria.models import USP, Evaluation, EvaluationRun, NeedCoverage, RulerVersion
 from criteria.selectors import (
@@ -29,13 +31,33 @@ from criteria.selectors import (
     open_review_items_for,
     scorecard_for,
 )
-from criteria.services import RulerNotDraft, coverage_set, ruler_adopt, ruler_draft_create
+from criteria.services import (
+    RulerNotDraft,
+    coverage_set,
+    fit_rate,
+    ruler_adopt,
+    ruler_draft_create,
+)
 from criteria.whatif import ruler_what_if
 
 
 @login_required
 def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_get_for_user(request.user, pk, perm="criteria.view_evaluation")
+    can_rate = request.user.has_perm("criteria.add_strategicfitrating")
+    fit_form = FitRatingForm(request.POST or None) if can_rate else None
+    if request.method == "POST":
+        if fit_form is None:
+            raise PermissionDenied
+        if fit_form.is_valid():
+            fit_rate(
+                client=client,
+                rating=fit_form.cleaned_data["rating"],
+                comment=fit_form.cleaned_data["comment"],
+                by=request.user,
+            )
+            messages.success(request, _("Strategic fit rated."))
+            return redirect("criteria:scorecard", pk=client.pk)
     history = evaluation_history(client)
     try:
         live = scorecard_for(evaluation_preview(client=client))
@@ -47,6 +69,8 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "last": scorecard_for(history[0]) if history else None,
         "history": history,
         "open_items": client.review_items.filter(closed_at__isnull=True),
+        "fit_form": fit_form,
+        "fit_ratings": client.fit_ratings.select_related("rated_by")[:5],
     }
     return render(request, "criteria/scorecard.html", context)
 
@@ -281,3 +305,26 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+@login_required
+@permission_required("criteria.view_usp", raise_exception=True)
+def usp_list(request: HttpRequest) -> HttpResponse:
+    """The USP catalogue, with how many client needs each meets today."""
+    usps = USP.objects.annotate(needs_met=Count("coverages")).order_by("retired_on", "name")
+    return render(request, "criteria/usp_list.html", {"usps": usps})
+
+
+@login_required
+def usp_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add a USP or change one; a USP is retired by giving the date, never deleted."""
+    perm = "criteria.change_usp" if pk else "criteria.add_usp"
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    usp = get_object_or_404(USP, pk=pk) if pk else USP()
+    form = USPForm(request.POST or None, instance=usp)
+    if request.method == "POST" and form.is_valid():
+        usp = form.save()
+        messages.success(request, _("USP “%(name)s” saved.") % {"name": usp.name})
+        return redirect("criteria:usp-list")
+    return render(request, "criteria/usp_form.html", {"form": form, "usp": usp})

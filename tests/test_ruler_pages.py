@@ -360,3 +360,36 @@ def test_portfolio_queries_do_not_grow_with_clients(
 def test_portfolio_without_a_finished_run_says_so(client_as, chair):
     page = client_as(chair).get(reverse("criteria:portfolio")).text
     assert "No re-evaluation has finished yet, so there is nothing to map." in page
+
+
+def test_the_committee_rates_strategic_fit_and_the_latest_rating_counts(
+    client_as, chair, kam, scored_account
+):
+    url = reverse("criteria:scorecard", args=[scored_account.pk])
+    http = client_as(chair)
+    http.post(url, {"rating": "2", "comment": "Not our market"})
+    page = http.post(url, {"rating": "5", "comment": "Strategic bet"}, follow=True).text
+
+    assert "Strategic fit rated." in page
+    assert scored_account.fit_ratings.count() == 2
+    assert "5 / 5" in page.split('data-testid="fit-ratings"')[1].split("</li>")[0]
+    assert client_as(kam).post(url, {"rating": "1"}).status_code == 403
+    assert http.post(url, {"rating": "7"}).status_code == 200  # the form says what is wrong
+    assert scored_account.fit_ratings.count() == 2
+
+
+def test_usp_catalogue_retires_a_usp_but_never_before_it_was_offered(
+    client_as, administrator, chair
+):
+    usp = USPFactory(name="Five-year warranty", since=datetime.date(2020, 1, 1))
+    url = reverse("criteria:usp-edit", args=[usp.pk])
+    base = {"name": usp.name, "description": "", "since": "2020-01-01"}
+
+    early = client_as(administrator).post(url, {**base, "retired_on": "2019-12-31"})
+    assert "A USP cannot be retired before it was offered." in early.text
+    client_as(administrator).post(url, {**base, "retired_on": "2026-10-01"})
+    usp.refresh_from_db()
+
+    assert usp.retired_on == datetime.date(2026, 10, 1)
+    assert "retired 10/01/2026" in client_as(chair).get(reverse("criteria:usp-list")).text
+    assert client_as(chair).post(url, {**base, "retired_on": ""}).status_code == 403
