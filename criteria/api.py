@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
@@ -44,10 +44,15 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.selectors import Scorecard, scorecard_for
-from criteria.services import RulerNotDraft, fit_rate, ruler_adopt, ruler_draft_create
+from criteria.services import (
+    ADOPTED_IS_IMMUTABLE,
+    RulerNotDraft,
+    fit_rate,
+    ruler_adopt,
+    ruler_draft_change,
+    ruler_draft_create,
+)
 from criteria.tasks import reevaluate_all
-
-ADOPTED_IS_IMMUTABLE = _("An adopted ruler version cannot be changed; draft a new version.")
 
 
 class Conflict(exceptions.APIException):
@@ -123,7 +128,11 @@ class ReviewState:
     OPEN = "open"
     CLOSED = "closed"
     ALL = "all"
-    CHOICES = ((OPEN, _("open")), (CLOSED, _("closed")), (ALL, _("all")))
+    CHOICES = (
+        (OPEN, pgettext_lazy("review items", "open")),
+        (CLOSED, pgettext_lazy("review items", "closed")),
+        (ALL, pgettext_lazy("review items", "all")),
+    )
 
 
 class ReviewItemFilter(django_filters.FilterSet):
@@ -178,7 +187,7 @@ class USPSerializer(serializers.ModelSerializer):
         retired_on = attrs.get("retired_on", getattr(self.instance, "retired_on", None))
         if since and retired_on and retired_on < since:
             raise serializers.ValidationError(
-                {"retired_on": _("A USP cannot be retired before it was first offered.")}
+                {"retired_on": _("A USP cannot be retired before it was offered.")}
             )
         return attrs
 
@@ -355,11 +364,15 @@ class EvaluationDetailSerializer(EvaluationSerializer):
     class Meta(EvaluationSerializer.Meta):
         fields = [*EvaluationSerializer.Meta.fields, "explanation", "criteria"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._scorecards: dict[int, Scorecard] = {}
+
     def _scorecard(self, evaluation: Evaluation) -> Scorecard:
-        cards = self.__dict__.setdefault("_scorecards", {})
-        if evaluation.pk not in cards:
-            cards[evaluation.pk] = scorecard_for(evaluation)
-        return cards[evaluation.pk]
+        """One scorecard per evaluation, for both the explanation and the criteria."""
+        if evaluation.pk not in self._scorecards:
+            self._scorecards[evaluation.pk] = scorecard_for(evaluation)
+        return self._scorecards[evaluation.pk]
 
     def get_explanation(self, evaluation: Evaluation) -> str:
         return self._scorecard(evaluation).verdict_text()
@@ -453,41 +466,9 @@ class FitRatingSerializer(serializers.ModelSerializer):
         read_only_fields = ["rated_by", "rated_at"]
 
 
-# --- Services of the API -----------------------------------------------------------------------
-
-
-def ruler_draft_change(
-    *,
-    ruler: RulerVersion,
-    changes: dict[str, Any],
-    criteria: list[dict[str, Any]] | None = None,
-) -> RulerVersion:
-    """Change a draft's fields and, when ``criteria`` is given, replace its criteria with them.
-
-    The status is checked under a row lock: an adoption that committed first makes this refuse
-    (``RulerNotDraft``); one that comes later waits for this change and adopts it."""
-    with transaction.atomic():
-        draft = RulerVersion.objects.select_for_update().get(pk=ruler.pk)
-        if not draft.is_draft:
-            raise RulerNotDraft(str(ADOPTED_IS_IMMUTABLE))
-        for name, value in changes.items():
-            setattr(draft, name, value)
-        if changes:
-            draft.save(update_fields=list(changes))
-        if criteria is not None:
-            draft.criteria.all().delete()
-            RulerCriterion.objects.bulk_create(
-                RulerCriterion(ruler=draft, **criterion) for criterion in criteria
-            )
-    return draft
-
-
 # --- Viewsets ----------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    destroy=extend_schema(exclude=True),
-)
 class USPViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -502,7 +483,6 @@ class USPViewSet(
     serializer_class = USPSerializer
     permission_classes = [USPPermissions]
     search_fields = ["name"]
-    filterset_fields = ["retired_on"]
 
 
 class CoverageViewSet(viewsets.ModelViewSet):
@@ -594,11 +574,16 @@ class RulerViewSet(
     )
     @action(detail=True, methods=["post"], permission_classes=[CanAdoptRuler])
     def adopt(self, request: Request, pk: str | None = None) -> Response:
-        """Put this draft in force; the version in force until now is superseded."""
-        try:
-            ruler = ruler_adopt(ruler=self.get_object(), by=request.user)
-        except RulerNotDraft as error:
-            raise Conflict(str(error)) from error
+        """Put this draft in force; the version in force until now is superseded, and every
+        client is re-evaluated against the new one."""
+        with transaction.atomic():
+            try:
+                ruler = ruler_adopt(ruler=self.get_object(), by=request.user)
+            except RulerNotDraft as error:
+                raise Conflict(str(error)) from error
+            # As on the version page: every verdict follows the new ruler at once, not tonight.
+            user_id = request.user.pk
+            transaction.on_commit(lambda: reevaluate_all.delay(user_id))
         return Response(self.get_serializer(ruler).data)
 
 
@@ -651,7 +636,6 @@ class EvaluationRunViewSet(
             if created:
                 user_id = request.user.pk
                 transaction.on_commit(lambda: reevaluate_all.delay(user_id))
-        run = self.get_queryset().get(pk=run.pk)
         return Response(
             self.get_serializer(run).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Client, ClientNeed, User
 from criteria.models import (
@@ -25,27 +29,74 @@ class RulerNotDraft(Exception):
 
 
 def ruler_draft_create(*, title: str, based_on: RulerVersion | None = None) -> RulerVersion:
-    """A new draft, copying the threshold, horizon and criteria of ``based_on`` if given."""
-    with transaction.atomic():
-        number = (RulerVersion.objects.aggregate(last=Max("number"))["last"] or 0) + 1
-        draft = RulerVersion.objects.create(
-            number=number,
-            title=title,
-            coverage_threshold=based_on.coverage_threshold if based_on else Decimal("0.75"),
-            horizon_months=based_on.horizon_months if based_on else 12,
-            concession_rate=based_on.concession_rate if based_on else Decimal("0.10"),
+    """A new draft, copying the threshold, horizon and criteria of ``based_on`` if given.
+
+    Numbers follow the highest so far; when two drafts are created at once and take the same
+    number, the unique constraint refuses one and it takes the next number."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return _ruler_draft_insert(title=title, based_on=based_on)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ruler_draft_insert(*, title: str, based_on: RulerVersion | None) -> RulerVersion:
+    number = (RulerVersion.objects.aggregate(last=Max("number"))["last"] or 0) + 1
+    draft = RulerVersion.objects.create(
+        number=number,
+        title=title,
+        coverage_threshold=based_on.coverage_threshold if based_on else Decimal("0.75"),
+        horizon_months=based_on.horizon_months if based_on else 12,
+        concession_rate=based_on.concession_rate if based_on else Decimal("0.10"),
+    )
+    if based_on:
+        RulerCriterion.objects.bulk_create(
+            RulerCriterion(
+                ruler=draft,
+                kind=c.kind,
+                direction=c.direction,
+                threshold=c.threshold,
+                is_gate=c.is_gate,
+                weight=c.weight,
+            )
+            for c in based_on.criteria.all()
         )
-        if based_on:
+    return draft
+
+
+ADOPTED_IS_IMMUTABLE = _lazy("An adopted ruler version cannot be changed; draft a new version.")
+
+
+@contextmanager
+def ruler_draft_locked(*, ruler: RulerVersion) -> Iterator[RulerVersion]:
+    """Hold the draft's row lock for a change: an adoption that committed first makes this
+    refuse (``RulerNotDraft``); one that comes later waits for the change and adopts it."""
+    with transaction.atomic():
+        draft = RulerVersion.objects.select_for_update().get(pk=ruler.pk)
+        if not draft.is_draft:
+            raise RulerNotDraft(str(ADOPTED_IS_IMMUTABLE))
+        yield draft
+
+
+def ruler_draft_change(
+    *,
+    ruler: RulerVersion,
+    changes: dict[str, Any],
+    criteria: list[dict[str, Any]] | None = None,
+) -> RulerVersion:
+    """Change a draft's fields and, when ``criteria`` is given, replace its criteria with them."""
+    with ruler_draft_locked(ruler=ruler) as draft:
+        for name, value in changes.items():
+            setattr(draft, name, value)
+        if changes:
+            draft.save(update_fields=list(changes))
+        if criteria is not None:
+            draft.criteria.all().delete()
             RulerCriterion.objects.bulk_create(
-                RulerCriterion(
-                    ruler=draft,
-                    kind=c.kind,
-                    direction=c.direction,
-                    threshold=c.threshold,
-                    is_gate=c.is_gate,
-                    weight=c.weight,
-                )
-                for c in based_on.criteria.all()
+                RulerCriterion(ruler=draft, **criterion) for criterion in criteria
             )
     return draft
 

@@ -37,6 +37,7 @@ from criteria.services import (
     fit_rate,
     ruler_adopt,
     ruler_draft_create,
+    ruler_draft_locked,
 )
 from criteria.whatif import ruler_what_if
 
@@ -179,13 +180,18 @@ def ruler_version(request: HttpRequest, pk: int) -> HttpResponse:
         if not editable:
             raise PermissionDenied
         if form.is_valid() and criteria.is_valid():
-            with transaction.atomic():
-                form.save()
-                criteria.save()
-            messages.success(request, _("Draft saved."))
+            try:
+                with ruler_draft_locked(ruler=ruler):
+                    form.save()
+                    criteria.save()
+            except RulerNotDraft as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Draft saved."))
             return redirect("criteria:version", pk=ruler.pk)
     what_if = None
-    if ruler.is_draft:
+    # The what-if names clients across the portfolio: for those who see every client.
+    if ruler.is_draft and request.user.has_perm("accounts.view_all_clients"):
         try:
             what_if = ruler_what_if(draft=ruler)
         except NoRulerInForce:

@@ -11,11 +11,20 @@ from decimal import Decimal
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from accounts.imports import import_check
 from accounts.models import Client, ImportKind, User
 from criteria.evaluation import run_start
-from criteria.models import RulerStatus, RulerVersion
+from criteria.models import (
+    Evaluation,
+    NeedCoverage,
+    ReviewItem,
+    ReviewKind,
+    RulerStatus,
+    RulerVersion,
+    StrategicFitRating,
+)
 from skam.context_processors import NAVIGATION
 from tests.factories import (
     PASSWORD,
@@ -43,7 +52,12 @@ ROLES = ("anonymous", "outsider", "chair", "member", "kam", "kam2", "director", 
 #   {shared}       an account owned by kam2 with kam on its team;
 #   {missing}      a client id that does not exist;
 #   {need}, {figure}  a need and a figure of kam's account;
-#   {batch}        a checked client import.
+#   {batch}        a checked client import;
+#   {usp}          a USP; {coverage}  another USP's coverage of kam's {need};
+#   {ruler}, {draft}  the ruler version in force, and a draft;
+#   {run}          a run in progress; {eval_kam}, {eval_kam2}  its evaluations of kam's and
+#                  kam2's accounts; {item}  an open review item of kam's account;
+#   {rating}       a fit rating of kam's account.
 # Anonymous users are sent to the login page (302) by pages and refused (403) by the API; the
 # admin sends everyone who is not staff to its own login (302).
 # fmt: off
@@ -79,6 +93,14 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/ruler/clients/{kam2}/",             302, 403, 200, 200, 404, 200, 200, 200),
     ("GET",   "/ruler/clients/{kam}/coverage/",     302, 403, 200, 200, 200, 404, 200, 200),
     ("POST",  "/ruler/clients/{kam}/coverage/",     302, 403, 302, 302, 403, 404, 403, 302),
+    ("GET",   "/ruler/portfolio/",                  302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/ruler/usps/",                       302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/ruler/usps/new/",                   302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/ruler/usps/{usp}/",                 302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/ruler/versions/{draft}/",           302, 403, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/ruler/versions/{draft}/",           302, 403, 302, 302, 403, 403, 403, 302),
+    ("POST",  "/ruler/versions/new/",               302, 403, 302, 302, 403, 403, 403, 302),
+    ("POST",  "/ruler/versions/{draft}/adopt/",     302, 403, 403, 403, 403, 403, 403, 302),
     # The REST API.
     ("GET",   "/api/",                              403, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/clients/",                      403, 403, 200, 200, 200, 200, 200, 200),
@@ -93,6 +115,36 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/api/figures/",                      403, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/figures/{figure}/",             403, 403, 200, 200, 200, 404, 200, 200),
     ("PATCH", "/api/figures/{figure}/",             403, 403, 403, 403, 403, 403, 403, 200),
+    # The ruler's API: everyone with a role reads USPs, coverage, versions and evaluations (a KAM
+    # those of own accounts); runs, review items and fit ratings are the committee's, directors'
+    # and the administrator's. The committee and the administrator keep coverage and drafts and
+    # start runs; the administrator alone keeps USPs and adopts.
+    ("GET",   "/api/usps/",                         403, 403, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/api/usps/",                         403, 403, 403, 403, 403, 403, 403, 201),
+    ("GET",   "/api/usps/{usp}/",                   403, 403, 200, 200, 200, 200, 200, 200),
+    ("PATCH", "/api/usps/{usp}/",                   403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET",   "/api/coverages/",                    403, 403, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/api/coverages/",                    403, 403, 201, 201, 403, 403, 403, 201),
+    ("GET",   "/api/coverages/{coverage}/",         403, 403, 200, 200, 200, 404, 200, 200),
+    ("PATCH", "/api/coverages/{coverage}/",         403, 403, 200, 200, 403, 403, 403, 200),
+    ("GET",   "/api/rulers/",                       403, 403, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/api/rulers/",                       403, 403, 201, 201, 403, 403, 403, 201),
+    ("GET",   "/api/rulers/{ruler}/",               403, 403, 200, 200, 200, 200, 200, 200),
+    ("PATCH", "/api/rulers/{draft}/",               403, 403, 200, 200, 403, 403, 403, 200),
+    ("PATCH", "/api/rulers/{ruler}/",               403, 403, 409, 409, 403, 403, 403, 409),
+    ("POST",  "/api/rulers/{draft}/adopt/",         403, 403, 403, 403, 403, 403, 403, 200),
+    ("POST",  "/api/rulers/{ruler}/adopt/",         403, 403, 403, 403, 403, 403, 403, 409),
+    ("GET",   "/api/evaluations/",                  403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/evaluations/{eval_kam}/",       403, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/api/evaluations/{eval_kam2}/",      403, 403, 200, 200, 404, 200, 200, 200),
+    ("GET",   "/api/runs/",                         403, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/api/runs/",                         403, 403, 200, 200, 403, 403, 403, 200),
+    ("GET",   "/api/runs/{run}/",                   403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/review-items/",                 403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/review-items/{item}/",          403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/fit-ratings/",                  403, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/api/fit-ratings/",                  403, 403, 201, 201, 403, 403, 403, 201),
+    ("GET",   "/api/fit-ratings/{rating}/",         403, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/auth/token/",                   400, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/schema/",                       403, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/docs/",                         302, 200, 200, 200, 200, 200, 200, 200),
@@ -107,6 +159,22 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/needs/{need}/": {"weight": 3},
     "/api/figures/{figure}/": {"revenue": "2000000.00"},
     "/ruler/clients/{kam}/coverage/": {"need": "{need}", "usp": "{usp}", "degree": "1"},
+    "/ruler/versions/{draft}/": {
+        "title": "Ruler 2027",
+        "horizon_months": "12",
+        "threshold_percent": "80",
+        "concession_percent": "10",
+        "criteria-TOTAL_FORMS": "0",
+        "criteria-INITIAL_FORMS": "0",
+    },
+    "/api/usps/": {"name": "On-site service", "since": "2026-01-01"},
+    "/api/usps/{usp}/": {"retired_on": "2026-12-31"},
+    "/api/coverages/": {"need": "{need}", "usp": "{usp}", "degree": "0.5"},
+    "/api/coverages/{coverage}/": {"degree": "0.5"},
+    "/api/rulers/": {"title": "Ruler 2027"},
+    "/api/rulers/{draft}/": {"title": "Ruler 2027, second reading"},
+    "/api/rulers/{ruler}/": {"title": "Rewritten"},
+    "/api/fit-ratings/": {"client": "{kam}", "rating": "4"},
 }
 
 
@@ -114,7 +182,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
 def places(
     cast: dict[str, User], account_of_kam: Client, account_of_kam2: Client
 ) -> dict[str, int]:
-    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    ruler = RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
     shared = ClientFactory(name="Kama Foods LLC", owner_kam=cast["kam2"])
     TeamMemberFactory(client=shared, user=cast["kam"])
     batch = import_check(
@@ -123,16 +191,36 @@ def places(
         content=b"registration_number;name\n1650000001;Tatneft Supply LLC\n",
         user=cast["administrator"],
     )
+    need = NeedFactory(client=account_of_kam, name="24-hour delivery")
+    run = run_start(as_of=datetime.date(2026, 10, 1))
+    now = timezone.now()
+
+    def evaluation(client: Client) -> int:
+        return Evaluation.objects.create(
+            run=run, client=client, ruler=ruler, meets_ruler=False, was_key=False, created_at=now
+        ).pk
+
     return {
         "kam": account_of_kam.pk,
         "kam2": account_of_kam2.pk,
         "shared": shared.pk,
         "missing": Client.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000,
-        "need": NeedFactory(client=account_of_kam, name="24-hour delivery").pk,
+        "need": need.pk,
         "figure": FigureFactory(client=account_of_kam).pk,
         "batch": batch.pk,
         "usp": USPFactory().pk,
-        "run": run_start(as_of=datetime.date(2026, 10, 1)).pk,
+        "run": run.pk,
+        "coverage": NeedCoverage.objects.create(need=need, usp=USPFactory(), degree=1).pk,
+        "ruler": ruler.pk,
+        "draft": RulerVersion.objects.create(number=2, title="Ruler 2027").pk,
+        "eval_kam": evaluation(account_of_kam),
+        "eval_kam2": evaluation(account_of_kam2),
+        "item": ReviewItem.objects.create(
+            client=account_of_kam, kind=ReviewKind.KEY_BUT_FAILS, opened_by_run=run, opened_at=now
+        ).pk,
+        "rating": StrategicFitRating.objects.create(
+            client=account_of_kam, rating=4, rated_by=cast["chair"]
+        ).pk,
     }
 
 
@@ -198,8 +286,10 @@ def _named_routes(resolver: URLResolver, namespace: str = "") -> set[str]:
 def test_the_matrix_covers_every_route() -> None:
     """Adding a page or an endpoint without a row in the matrix fails here."""
     sample = dict.fromkeys(
-        ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run"), 1
-    )
+        ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
+         "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating"),
+        1,
+    )  # fmt: skip
     covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
     # The admin's own pages are Django's; its index stands for them.
     routes = {name for name in _named_routes(get_resolver()) if not name.startswith("admin:")}
