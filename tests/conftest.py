@@ -10,9 +10,9 @@ from django.conf import settings
 from django.test import Client as HttpClient
 from django.utils import translation
 
-from accounts.models import Client, User
+from accounts.models import Client, TeamRole, User
 from accounts.roles import Role
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, TeamMemberFactory, UserFactory
 
 
 @pytest.fixture
@@ -80,6 +80,20 @@ def account_of_kam(kam: User) -> Client:
 @pytest.fixture
 def account_of_kam2(kam2: User) -> Client:
     return ClientFactory(name="Ural Chemical Plant LLC", owner_kam=kam2)
+
+
+@pytest.fixture
+def shared_account(kam: User, kam2: User) -> Client:
+    """Owned by kam2; kam works on it as a team member."""
+    client = ClientFactory(name="Kama Foods LLC", owner_kam=kam2)
+    TeamMemberFactory(client=client, user=kam, role=TeamRole.KAM)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    """Tests log people in thousands of times; a slow hasher adds nothing to what they prove."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -28,19 +28,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def shared_account(kam: User, kam2: User) -> Client:
-    """Owned by kam2; kam works on it as a team member."""
-    client = ClientFactory(name="Kama Foods LLC", owner_kam=kam2)
-    TeamMemberFactory(client=client, user=kam, role=TeamRole.KAM)
-    return client
-
-
 def ids(response) -> set[int]:
     return {row["id"] for row in response.json()["results"]}
 

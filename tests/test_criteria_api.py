@@ -16,7 +16,7 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Client, TeamRole, User
+from accounts.models import User
 from criteria.api import ruler_draft_change
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import (
@@ -39,7 +39,6 @@ from tests.factories import (
     ClientFactory,
     FigureFactory,
     NeedFactory,
-    TeamMemberFactory,
     UserFactory,
     USPFactory,
 )
@@ -50,19 +49,6 @@ AS_OF = datetime.date(2026, 10, 1)  # figures of 2026 Q3 are the last completed 
 ADOPTED_IS_IMMUTABLE = "An adopted ruler version cannot be changed; draft a new version."
 COMMITTEE_AND_ADMIN = ["chair", "member", "administrator"]
 READ_ONLY_ROLES = ["kam", "kam2", "director"]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def shared_account(kam: User, kam2: User) -> Client:
-    """Owned by kam2; kam works on it as a team member."""
-    client = ClientFactory(name="Kama Foods LLC", owner_kam=kam2)
-    TeamMemberFactory(client=client, user=kam, role=TeamRole.KAM)
-    return client
 
 
 @pytest.fixture

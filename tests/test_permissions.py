@@ -39,12 +39,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    """The matrix logs the whole cast in hundreds of times; a slow hasher adds nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ROLES = ("anonymous", "outsider", "chair", "member", "kam", "kam2", "director", "administrator")
 
 # The places in a path:
