@@ -42,7 +42,8 @@ class NoRulerInForce(Exception):
     """No ruler version has been adopted yet."""
 
 
-# The only SQL that differs between PostgreSQL and SQLite: building the JSON breakdown.
+# Where the SQL differs between PostgreSQL and SQLite: building the JSON breakdown, and how each
+# need finds its coverage (see ``evaluation_select_sql``).
 _JSON = {
     "postgresql": {"agg": "jsonb_agg({})", "array": "jsonb_build_array({})", "json": "{}"},
     "sqlite": {"agg": "json_group_array({})", "array": "json_array({})", "json": "json({})"},
@@ -104,14 +105,25 @@ def run_start(
 
 
 def _refresh_planner_statistics() -> None:
-    """ANALYZE the tables a run reads, once per run. Right after a large import PostgreSQL has
-    no statistics yet and would plan the chunk statement as nested loops over "one row";
-    sampling takes a fraction of a second even for millions of rows."""
+    """ANALYZE the tables a run reads, once per run, when their statistics are missing or stale.
+    Right after a large import PostgreSQL has no statistics yet and would plan the chunk
+    statement as nested loops over "one row". Sampling takes a fraction of a second even for
+    millions of rows, but that is a good share of a run over a hundred thousand clients: the
+    tables with fresh statistics (autovacuum's threshold not passed) are left alone."""
     if connection.vendor != "postgresql":
         return
-    tables = ", ".join(_table(m) for m in (Client, ClientNeed, NeedCoverage, ClientFigure, USP))
+    tables = ", ".join(
+        f"'{_table(m)}'::regclass" for m in (Client, ClientNeed, NeedCoverage, ClientFigure, USP)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {tables}")
+        cursor.execute(
+            "DO $$ DECLARE stale text; BEGIN "
+            "SELECT string_agg(c.oid::regclass::text, ', ') INTO stale FROM pg_class c "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            f"WHERE c.oid IN ({tables}) AND (c.reltuples < 0 OR s.n_mod_since_analyze IS NULL "
+            "OR s.n_mod_since_analyze > 50 + 0.1 * c.reltuples); "
+            "IF stale IS NOT NULL THEN EXECUTE 'ANALYZE ' || stale; END IF; END $$"
+        )
 
 
 def run_in_progress() -> EvaluationRun | None:
@@ -128,6 +140,11 @@ def run_start_or_resume(
         return run, True
     run = run_in_progress()
     if run is None:  # it finished between our two looks: start afresh
+        return run_start_or_resume(requested_by=requested_by, chunk_size=chunk_size)
+    if run.ruler_id != ruler_in_force().pk:
+        # A new ruler was adopted while this run measured against the old one: its verdicts
+        # would be stale the moment it finished. Stop it and measure against the new ruler.
+        run_fail(run=run, error="Superseded: a new ruler version was put in force.")
         return run_start_or_resume(requested_by=requested_by, chunk_size=chunk_size)
     return run, False
 
@@ -156,6 +173,10 @@ def run_chunk(*, run: EvaluationRun, index: int) -> bool:
             if cursor.rowcount == 0:
                 return False
             sql, params = evaluation_insert_sql(run=run, low=low, high=high, now=now)
+            if connection.vendor == "postgresql":
+                # A chunk's cost estimate passes jit_above_cost, and compiling the statement
+                # (about 0.4 s) takes longer than running it. Sent with it: one round trip.
+                sql = f"SET LOCAL jit = off; {sql}"
             cursor.execute(sql, params)
             evaluated = cursor.rowcount
         changes = _verdict_changes(run=run, low=low, high=high)
@@ -324,34 +345,57 @@ def evaluation_select_sql(
     client = _table(Client)
 
     # Built apart so that each placeholder in the statement below is a plain name.
-    usps = json["agg"].format("nc.usp_id")
-    breakdown = json["agg"].format(
-        json["array"].format(
-            "cn.id, cn.name, cn.weight, COALESCE(b.degree, 0), " + json["json"].format("b.usps")
+    if connection.vendor == "postgresql":
+        # Each need looks up its own coverage through the index on need_id (LATERAL). Grouping
+        # the coverage by need before the join, as below for SQLite, let PostgreSQL hash the
+        # whole coverage table for every chunk: a run cost O(clients²). The breakdown is
+        # written as JSON text and parsed once, the same value as jsonb_agg(jsonb_build_array(…))
+        # at about half the cost.
+        best = ""
+        best_join = f"""LEFT JOIN LATERAL (
+            SELECT MAX(nc.degree) AS degree, '[' || string_agg(nc.usp_id::text, ',') || ']' AS usps
+            FROM {coverage_table} nc
+            WHERE nc.need_id = cn.id AND nc.degree > 0 AND nc.usp_id = ANY(ARRAY(
+                SELECT u.id FROM {usp} u
+                WHERE u.since <= %s AND (u.retired_on IS NULL OR u.retired_on > %s)
+            ))
+        ) b ON TRUE"""
+        best_params = [as_of, as_of]
+        breakdown = (
+            "concat('[', string_agg(concat('[', cn.id, ',', to_json(cn.name), ',', cn.weight, "
+            "',', COALESCE(b.degree, 0), ',', COALESCE(b.usps, 'null'), ']'), ','), ']')::jsonb"
         )
-    )
-    empty = json["array"].format("")
-    margin = values[CriterionKind.GROSS_MARGIN_PERCENT]
-    growth = values[CriterionKind.REVENUE_GROWTH]
-    all_gates = " AND ".join(gates)
-
-    sql = f"""
-    WITH best AS (
+    else:
+        best = f"""best AS (
         SELECT nc.need_id, MAX(nc.degree) AS degree,
-               {usps} AS usps
+               {json["agg"].format("nc.usp_id")} AS usps
         FROM {coverage_table} nc
         JOIN {usp} u ON u.id = nc.usp_id AND u.since <= %s
                     AND (u.retired_on IS NULL OR u.retired_on > %s)
         JOIN {need} cn ON cn.id = nc.need_id
         WHERE cn.client_id BETWEEN %s AND %s AND nc.degree > 0
         GROUP BY nc.need_id
-    ),
+    ),"""
+        best_join = "LEFT JOIN best b ON b.need_id = cn.id"
+        best_params = [as_of, as_of, low, high]
+        breakdown = json["agg"].format(
+            json["array"].format(
+                "cn.id, cn.name, cn.weight, COALESCE(b.degree, 0), " + json["json"].format("b.usps")
+            )
+        )
+    empty = json["array"].format("")
+    margin = values[CriterionKind.GROSS_MARGIN_PERCENT]
+    growth = values[CriterionKind.REVENUE_GROWTH]
+    all_gates = " AND ".join(gates)
+
+    sql = f"""
+    WITH {best}
     n AS (
         SELECT cn.client_id,
                SUM(cn.weight) AS weight_total,
                SUM(cn.weight * COALESCE(b.degree, 0)) AS weight_met,
                {breakdown} AS breakdown
-        FROM {need} cn LEFT JOIN best b ON b.need_id = cn.id
+        FROM {need} cn {best_join}
         WHERE cn.client_id BETWEEN %s AND %s
         GROUP BY cn.client_id
     ),
@@ -384,22 +428,22 @@ def evaluation_select_sql(
     LEFT JOIN (
         SELECT r.client_id, r.rating FROM {fit_table} r
         WHERE r.client_id BETWEEN %s AND %s AND NOT EXISTS (
+            -- The range again, else the anti-join reads every rating up to the chunk's.
             SELECT 1 FROM {fit_table} later
-            WHERE later.client_id = r.client_id
+            WHERE later.client_id = r.client_id AND later.client_id BETWEEN %s AND %s
               AND (later.rated_at > r.rated_at OR (later.rated_at = r.rated_at AND later.id > r.id))
         )
     ) fit ON fit.client_id = c.id
     WHERE c.id BETWEEN %s AND %s
     """
     params = [
-        as_of, as_of, low, high,  # best
-        low, high,  # n
+        *best_params, low, high,  # best, n
         periods.last, periods.last, periods.first_of_last_four, periods.first_of_last_four,
         periods.first_of_last_four, periods.first_of_last_four, periods.last_of_previous_four,
         periods.last_of_previous_four, low, high, periods.first_of_previous_four, periods.last,
         run_id, ruler.pk,
         *score_params, *gate_params, now,
-        low, high,  # fit
+        low, high, low, high,  # fit
         low, high,
     ]  # fmt: skip
     return sql, params
@@ -414,12 +458,15 @@ def _verdict_changes(*, run: EvaluationRun, low: int, high: int) -> int:
         return 0
     evaluation = _table(Evaluation)
     with connection.cursor() as cursor:
+        # The chunk's range on both sides (here and in the review items below): else
+        # PostgreSQL may read the whole previous run, or every open item, for each chunk.
         cursor.execute(
             f"SELECT COUNT(*) FROM {evaluation} cur JOIN {evaluation} prev "
             "ON prev.client_id = cur.client_id AND prev.run_id = %s "
+            "AND prev.client_id BETWEEN %s AND %s "
             "WHERE cur.run_id = %s AND cur.client_id BETWEEN %s AND %s "
             "AND cur.meets_ruler <> prev.meets_ruler",
-            [previous.pk, run.pk, low, high],
+            [previous.pk, low, high, run.pk, low, high],
         )
         return cursor.fetchone()[0]
 
@@ -438,8 +485,9 @@ def _review_items_update(
             f"UPDATE {item} SET closed_at = %s WHERE closed_at IS NULL "
             "AND client_id BETWEEN %s AND %s AND NOT EXISTS ("
             f"  SELECT 1 FROM {evaluation} e WHERE e.run_id = %s AND e.client_id = {item}.client_id"
+            "   AND e.client_id BETWEEN %s AND %s"
             f"  AND e.meets_ruler <> e.was_key AND {disagreement} = {item}.kind)",
-            [now, low, high, run.pk],
+            [now, low, high, run.pk, low, high],
         )
         cursor.execute(
             f"INSERT INTO {item} (client_id, kind, opened_by_run_id, opened_at, closed_at) "
@@ -447,8 +495,8 @@ def _review_items_update(
             "WHERE e.run_id = %s AND e.client_id BETWEEN %s AND %s "
             "AND e.meets_ruler <> e.was_key AND NOT EXISTS ("
             f"  SELECT 1 FROM {item} opened WHERE opened.client_id = e.client_id "
-            "  AND opened.closed_at IS NULL)",
-            [run.pk, now, run.pk, low, high],
+            "  AND opened.client_id BETWEEN %s AND %s AND opened.closed_at IS NULL)",
+            [run.pk, now, run.pk, low, high, low, high],
         )
 
 

@@ -338,11 +338,21 @@ class Evaluation(models.Model):
     degree met, USP ids meeting it]``.
     """
 
+    # No index of their own: (run, client) and (client, run) below serve both lookups, and each
+    # index is written once per client in every nightly run.
     run = models.ForeignKey(
-        EvaluationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="evaluations"
+        EvaluationRun,
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
     )
     client = models.ForeignKey(
-        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="evaluations"
+        Client,
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
     )
     ruler = models.ForeignKey(
         RulerVersion, verbose_name=_("ruler"), on_delete=models.PROTECT, related_name="+"

@@ -1169,3 +1169,22 @@ def test_reevaluate_all_runs_through_a_worker_on_redis(monkeypatch: pytest.Monke
         c.pk for c in clients
     )
     assert Evaluation.objects.filter(run=run, meets_ruler=True).count() == 3
+
+
+def test_a_run_in_progress_under_a_superseded_ruler_gives_way_to_the_new_ruler(
+    kam, administrator
+) -> None:
+    """Adopting a ruler mid-run: the next request does not resume the stale run."""
+    old = RulerVersion.objects.create(number=1, title="Old", status=RulerStatus.IN_FORCE)
+    ClientFactory.create_batch(3, owner_kam=kam)
+    stale, created = run_start_or_resume(chunk_size=1)
+    run_chunk(run=stale, index=0)
+    new = ruler_adopt(ruler=ruler_draft_create(title="New", based_on=old), by=administrator)
+
+    fresh, created = run_start_or_resume(chunk_size=1)
+
+    stale.refresh_from_db()
+    assert created is True
+    assert fresh.ruler == new
+    assert stale.status == RunStatus.FAILED
+    assert "Superseded" in stale.error
