@@ -33,6 +33,19 @@ _READ_REGISTER = (
     "criteria.view_reviewitem",
     "criteria.view_strategicfitrating",
 )
+# The committee proposes and votes; directors and the administrator follow its work.
+_FOLLOW_COMMITTEE = (
+    "governance.view_committeemember",
+    "governance.view_proposal",
+    "governance.view_decision",
+    "governance.view_vote",
+)
+_SIT_ON_COMMITTEE = (
+    "governance.add_proposal",
+    "governance.change_proposal",
+    "governance.add_vote",
+    "governance.add_recusal",
+)
 # The committee keeps the ruler: coverage of needs, drafts of new versions, fit ratings, runs.
 _KEEP_RULER = (
     "criteria.add_needcoverage",
@@ -45,9 +58,15 @@ _KEEP_RULER = (
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.COMMITTEE_CHAIR: (*_READ_REGISTER, *_KEEP_RULER, "governance.view_committeemember"),
-    Role.COMMITTEE_MEMBER: (*_READ_REGISTER, *_KEEP_RULER, "governance.view_committeemember"),
-    Role.DIRECTOR: (*_READ_REGISTER, "governance.view_committeemember"),
+    Role.COMMITTEE_CHAIR: (
+        *_READ_REGISTER,
+        *_KEEP_RULER,
+        *_FOLLOW_COMMITTEE,
+        *_SIT_ON_COMMITTEE,
+        "governance.close_proposal",
+    ),
+    Role.COMMITTEE_MEMBER: (*_READ_REGISTER, *_KEEP_RULER, *_FOLLOW_COMMITTEE, *_SIT_ON_COMMITTEE),
+    Role.DIRECTOR: (*_READ_REGISTER, *_FOLLOW_COMMITTEE),
     # A KAM sees only the accounts they own or work in a team on (``clients_visible_to``) and
     # keeps those clients' needs current; master data and figures belong to the administrator.
     Role.KAM: (
@@ -87,7 +106,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.delete_accountteammember",
         "criteria.add_usp",
         "criteria.change_usp",
-        "governance.view_committeemember",
+        *_FOLLOW_COMMITTEE,
         "governance.add_committeemember",
         "governance.change_committeemember",
         "django_celery_beat.view_periodictask",

@@ -12,6 +12,7 @@ from criteria.api import (
     RulerViewSet,
     USPViewSet,
 )
+from governance.api import DecisionViewSet, ProposalViewSet
 
 router = DefaultRouter()
 router.register("clients", ClientViewSet, basename="client")
@@ -24,3 +25,5 @@ router.register("evaluations", EvaluationViewSet, basename="evaluation")
 router.register("runs", EvaluationRunViewSet, basename="run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("fit-ratings", FitRatingViewSet, basename="fit-rating")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("decisions", DecisionViewSet, basename="decision")

@@ -27,6 +27,7 @@ NAVIGATION = (
     NavItem(_("Home"), "home"),
     NavItem(_("Clients"), "accounts:client-list", perm="accounts.view_client"),
     NavItem(_("The ruler"), "criteria:overview", perm="criteria.view_evaluationrun"),
+    NavItem(_("Committee"), "governance:proposal-list", perm="governance.view_proposal"),
     NavItem(_("Imports"), "accounts:import-list", perm="accounts.import_register"),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", staff_only=True),

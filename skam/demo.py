@@ -32,6 +32,7 @@ from criteria.models import (
     USP,
     CriterionKind,
     Degree,
+    EvaluationRun,
     NeedCoverage,
     RulerCriterion,
     RulerVersion,
@@ -39,6 +40,7 @@ from criteria.models import (
 )
 from criteria.services import ruler_adopt, ruler_draft_create
 from governance.models import CommitteeMember, CommitteeRole
+from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
 DEMO_PASSWORD = "demo"
 DEMO_EMAIL_DOMAIN = "demo.skam.local"
@@ -348,9 +350,79 @@ def _load_ruler(
         for client in clients
     )
     # Two past quarters and today, so every scorecard has a history.
-    for as_of in (_months_ago(today, 6), _months_ago(today, 3), today):
+    for as_of in (_months_ago(today, 6), _months_ago(today, 3)):
         run = run_start(requested_by=users["admin"], as_of=as_of)
         run_all_chunks(run=run)
+    _load_committee_work(rng, users, today)
+    run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
+
+
+def _load_committee_work(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+    """Key clients by the committee's decisions (voted through the same services as in the
+    browser), one strategic bet below the threshold, and two proposals still open."""
+    members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
+    last = EvaluationRun.objects.filter(status="done").order_by("-pk").first()
+    meeting = list(
+        Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=True)
+        .order_by("-evaluations__potential_revenue")
+        .distinct()
+    )
+    failing = list(
+        Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=False)
+        .exclude(owner_kam=None)
+        .order_by("-evaluations__potential_revenue")
+        .distinct()[:2]
+    )
+    deadline = timezone.now() + datetime.timedelta(days=7)
+
+    def decided(client: Client, kind: str, title: str, review: datetime.date | None) -> None:
+        proposal = proposal_open(
+            proposal=proposal_create(
+                type=kind,
+                title=title,
+                rationale="Covered by our USPs and worth the investment over the horizon.",
+                by=users["headkam"],
+                client=client,
+                review_date=review,
+            ),
+            deadline=deadline,
+        )
+        for member in members:
+            vote_cast(proposal=proposal, member=member, choice="for")
+        proposal_close(proposal=proposal, early=True)
+
+    for client in meeting[:14]:
+        decided(client, "grant_key", f"Key status for {client.name}", None)
+    decided(
+        failing[0],
+        "strategic_bet",
+        f"Strategic bet on {failing[0].name}",
+        today + datetime.timedelta(days=180),
+    )
+    # Still open: the committee votes on these in the browser.
+    open_grant = proposal_open(
+        proposal=proposal_create(
+            type="grant_key",
+            title=f"Key status for {meeting[14].name}",
+            rationale="Meets the ruler; the KAM asks for a dedicated team.",
+            by=users["headkam"],
+            client=meeting[14],
+        ),
+        deadline=deadline,
+    )
+    vote_cast(proposal=open_grant, member=users["headkam"], choice="for")
+    proposal_open(
+        proposal=proposal_create(
+            type="strategic_bet",
+            title=f"Strategic bet on {failing[1].name}",
+            rationale="Below the threshold today; a new plant next year needs what we make.",
+            by=users["commercial"],
+            client=failing[1],
+            review_date=today + datetime.timedelta(days=270),
+        ),
+        deadline=deadline,
+    )
+    del rng
 
 
 def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:

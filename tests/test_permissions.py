@@ -25,6 +25,8 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
+from governance.models import CommitteeMember, Proposal
+from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from skam.context_processors import NAVIGATION
 from tests.factories import (
     PASSWORD,
@@ -95,6 +97,18 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/ruler/versions/{draft}/",           302, 403, 302, 302, 403, 403, 403, 302),
     ("POST",  "/ruler/versions/new/",               302, 403, 302, 302, 403, 403, 403, 302),
     ("POST",  "/ruler/versions/{draft}/adopt/",     302, 403, 403, 403, 403, 403, 403, 302),
+    # The committee: members propose and vote; directors and the administrator follow.
+    ("GET",   "/committee/proposals/",              302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/proposals/new/",          302, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/committee/proposals/{proposal}/",   302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/proposals/{proposal}/",   302, 403, 302, 302, 403, 403, 403, 403),
+    ("POST",  "/committee/proposals/{proposal}/close/", 302, 403, 302, 403, 403, 403, 403, 403),
+    ("GET",   "/committee/decisions/",              302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/proposals/",                    403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/proposals/{proposal}/",         403, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/api/proposals/{proposal}/vote/",    403, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/api/decisions/",                    403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/decisions/{decision}/",         403, 403, 200, 200, 403, 403, 200, 200),
     # The REST API.
     ("GET",   "/api/",                              403, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/clients/",                      403, 403, 200, 200, 200, 200, 200, 200),
@@ -169,6 +183,8 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/rulers/{draft}/": {"title": "Ruler 2027, second reading"},
     "/api/rulers/{ruler}/": {"title": "Rewritten"},
     "/api/fit-ratings/": {"client": "{kam}", "rating": "4"},
+    "/committee/proposals/{proposal}/": {"choice": "for", "comment": ""},
+    "/api/proposals/{proposal}/vote/": {"choice": "for"},
 }
 
 
@@ -215,7 +231,34 @@ def places(
         "rating": StrategicFitRating.objects.create(
             client=account_of_kam, rating=4, rated_by=cast["chair"]
         ).pk,
+        **_committee_places(cast, account_of_kam, account_of_kam2),
     }
+
+
+def _committee_places(
+    cast: dict[str, User], account_of_kam: Client, account_of_kam2: Client
+) -> dict[str, int]:
+    """chair and member hold seats; an open proposal on kam's account; a decision on kam2's."""
+    for name in ("chair", "member"):
+        CommitteeMember.objects.create(
+            user=cast[name], committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+        )
+    deadline = timezone.now() + datetime.timedelta(days=3)
+
+    def opened(client: Client) -> Proposal:
+        return proposal_open(
+            proposal=proposal_create(
+                type="grant_key", title="Key", rationale="Why", by=cast["chair"], client=client
+            ),
+            deadline=deadline,
+        )
+
+    proposal = opened(account_of_kam)
+    decided = opened(account_of_kam2)
+    for name in ("chair", "member"):
+        vote_cast(proposal=decided, member=cast[name], choice="for")
+    proposal_close(proposal=decided, early=True)
+    return {"proposal": proposal.pk, "decision": decided.decision.pk}
 
 
 def http_as(role: str, cast: dict[str, User]) -> HttpClient:
@@ -281,7 +324,7 @@ def test_the_matrix_covers_every_route() -> None:
     """Adding a page or an endpoint without a row in the matrix fails here."""
     sample = dict.fromkeys(
         ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
-         "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating"),
+         "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision"),
         1,
     )  # fmt: skip
     covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
@@ -304,14 +347,14 @@ def navigation_of(page: str) -> list[str]:
     ("role", "sections"),
     [
         ("outsider", ["Home", "API"]),
-        ("chair", ["Home", "Clients", "The ruler", "API"]),
-        ("member", ["Home", "Clients", "The ruler", "API"]),
+        ("chair", ["Home", "Clients", "The ruler", "Committee", "API"]),
+        ("member", ["Home", "Clients", "The ruler", "Committee", "API"]),
         ("kam", ["Home", "Clients", "API"]),
         ("kam2", ["Home", "Clients", "API"]),
-        ("director", ["Home", "Clients", "The ruler", "API"]),
+        ("director", ["Home", "Clients", "The ruler", "Committee", "API"]),
         (
             "administrator",
-            ["Home", "Clients", "The ruler", "Imports", "API", "Administration"],
+            ["Home", "Clients", "The ruler", "Committee", "Imports", "API", "Administration"],
         ),
     ],
 )

@@ -24,14 +24,22 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 
 # What the main navigation shows to each role, in order.
-WITH_RULER = ["Home", "Clients", "The ruler", "API"]
+WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "API"]
 NAVIGATION_BY_ROLE = {
     "chair": WITH_RULER,
     "member": WITH_RULER,
     "kam": ["Home", "Clients", "API"],
     "kam2": ["Home", "Clients", "API"],
     "director": WITH_RULER,
-    "administrator": ["Home", "Clients", "The ruler", "Imports", "API", "Administration"],
+    "administrator": [
+        "Home",
+        "Clients",
+        "The ruler",
+        "Committee",
+        "Imports",
+        "API",
+        "Administration",
+    ],
 }
 
 

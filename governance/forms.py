@@ -1,0 +1,48 @@
+"""Forms of the committee."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Client
+from governance.models import ProposalType, VoteChoice
+
+
+class ProposalForm(forms.Form):
+    type = forms.ChoiceField(label=_("Proposal"), choices=ProposalType.choices)
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.order_by("name"), required=False
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))
+    review_date = forms.DateField(
+        label=_("Review date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Required for a strategic bet."),
+    )
+    deadline = forms.DateTimeField(
+        label=_("Votes close"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Members vote until then; the proposal closes by itself."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["deadline"].initial = (
+                timezone.localtime() + datetime.timedelta(days=7)
+            ).strftime("%Y-%m-%dT%H:%M")
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("Your vote"), choices=VoteChoice.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

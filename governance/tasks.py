@@ -1,0 +1,14 @@
+"""Celery tasks of the committee: a thin shell over ``governance.services``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from governance.services import proposals_close_due
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def close_due_proposals() -> int:
+    """Close every open proposal past its deadline; a missed beat is caught up by the next."""
+    return proposals_close_due()

@@ -1,0 +1,95 @@
+"""The committee in the browser: a member votes on a grant proposal with the evidence in front
+of them, another member's open page shows the new tally without a reload, the chair closes
+the settled vote, the decision enters the register and the client is key."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from criteria.models import NeedCoverage, RulerStatus, RulerVersion
+from governance.models import CommitteeMember, CommitteeRole
+from governance.services import proposal_create, proposal_open
+from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
+from tests.factories import NeedFactory, UserFactory, USPFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def committee(chair, member):
+    from accounts.roles import Role
+
+    third = UserFactory(username="headkam", role=Role.COMMITTEE_MEMBER)
+    seats = [
+        (chair, CommitteeRole.EXECUTIVE_DIRECTOR, True),
+        (member, CommitteeRole.SALES_DIRECTOR, False),
+        (third, CommitteeRole.HEAD_OF_KAM, False),
+    ]
+    for user, role, is_chair in seats:
+        CommitteeMember.objects.create(
+            user=user,
+            committee_role=role,
+            is_chair=is_chair,
+            active_from=datetime.date(2025, 1, 1),
+        )
+    return [chair, member, third]
+
+
+@pytest.fixture
+def grant_proposal(committee, account_of_kam):
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    need = NeedFactory(client=account_of_kam, name="24-hour delivery", weight=5)
+    NeedCoverage.objects.create(need=need, usp=USPFactory(name="Next-day"), degree=Decimal(1))
+    proposal = proposal_create(
+        type="grant_key",
+        title=f"Key status for {account_of_kam.name}",
+        rationale="Meets the ruler and grows fast.",
+        by=committee[2],
+        client=account_of_kam,
+    )
+    return proposal_open(proposal=proposal, deadline=timezone.now() + datetime.timedelta(days=3))
+
+
+def test_a_vote_shows_in_another_members_browser_and_the_chair_closes_it(
+    browser: Browser, page: Page, live_server, grant_proposal, account_of_kam
+) -> None:
+    other = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    other.set_default_timeout(TIMEOUT_MS)
+    chair_page = other.new_page()
+    login(chair_page, live_server, "chair")
+    chair_page.goto(f"{live_server.url}{grant_proposal.get_absolute_url()}")
+    expect(chair_page.get_by_test_id("tally-for")).to_have_text("0")
+    chair_page.evaluate("window.__marker = 1")
+
+    login(page, live_server, "member")
+    page.get_by_role("link", name="Committee", exact=True).click()
+    page.get_by_role("link", name=grant_proposal.title).click()
+    evidence = page.get_by_test_id("evidence")
+    expect(evidence).to_contain_text("Meets the ruler")
+    expect(evidence).to_contain_text("24-hour delivery")
+    page.get_by_label("For").check()
+    page.get_by_role("button", name="Cast the vote").click()
+    expect(page.get_by_text("Your vote is recorded.")).to_be_visible()
+    expect(page.get_by_test_id("tally-for")).to_have_text("1")
+
+    # The chair's page was not reloaded: the tally came by polling.
+    expect(chair_page.get_by_test_id("tally-for")).to_have_text("1", timeout=8000)
+    assert chair_page.evaluate("window.__marker") == 1
+    expect(chair_page.get_by_test_id("still-needed")).to_contain_text("1 more vote for adopts it")
+
+    chair_page.get_by_label("For").check()
+    chair_page.get_by_role("button", name="Cast the vote").click()
+    chair_page.get_by_role("button", name="Close the vote: the outcome is settled").click()
+    expect(chair_page.get_by_test_id("state")).to_have_text("Adopted")
+
+    chair_page.goto(f"{live_server.url}/committee/decisions/")
+    expect(chair_page.get_by_test_id("decisions")).to_contain_text(account_of_kam.name)
+    chair_page.goto(f"{live_server.url}{account_of_kam.get_absolute_url()}")
+    chair_page.reload()
+    expect(chair_page.get_by_role("heading", level=1)).to_contain_text("Key client")
+    other.close()
