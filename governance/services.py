@@ -33,6 +33,7 @@ from governance.models import (
     Vote,
     VoteChoice,
 )
+from governance.notifications import notify_opened, notify_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked.abstentions_count = rule.abstentions_count
         locked.evidence = _evidence(locked)
         locked.save()
+        notify_opened(proposal=locked)
     return locked
 
 
@@ -288,6 +290,7 @@ def proposal_close(*, proposal: Proposal, early: bool = False) -> Proposal:
         locked.save(update_fields=["state", "closed_at", "entitled", "final_tally"])
         if locked.state == ProposalState.ADOPTED:
             decision_apply(proposal=locked)
+        notify_outcome(proposal=locked)
     return locked
 
 

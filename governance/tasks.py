@@ -12,3 +12,11 @@ from governance.services import proposals_close_due
 def close_due_proposals() -> int:
     """Close every open proposal past its deadline; a missed beat is caught up by the next."""
     return proposals_close_due()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def remind_non_voters() -> int:
+    """Remind members who have not voted when a deadline is a day away (once per proposal)."""
+    from governance.notifications import remind_non_voters as remind
+
+    return remind()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal-detail"),
     path("proposals/<int:pk>/close/", views.proposal_close_view, name="proposal-close"),
     path("decisions/", views.decision_register, name="decision-list"),
+    path("drift/", views.drift_panel, name="drift"),
 ]

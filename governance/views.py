@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from governance.forms import ProposalForm, VoteForm
 from governance.models import Decision, Proposal, ProposalState, Vote
+from governance.selectors import DRIFT_ROWS, drift
 from governance.services import (
     NotEntitled,
     ProposalNotOpen,
@@ -146,3 +147,26 @@ def decision_register(request: HttpRequest) -> HttpResponse:
         decisions = decisions.filter(client_id=request.GET["client"])
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
     return render(request, "governance/decision_list.html", {"page": page})
+
+
+@login_required
+@permission_required("governance.view_decision", raise_exception=True)
+def drift_panel(request: HttpRequest) -> HttpResponse:
+    """Where the committee has not decided and things decided themselves."""
+    found = drift()
+    limit = DRIFT_ROWS
+    context = {
+        "drift": found,
+        "key_without_decision": list(found.key_without_decision[:limit]),
+        "review_overdue": list(found.review_overdue[:limit]),
+        "key_failing_ruler": list(found.key_failing_ruler[:limit]),
+        "meeting_never_considered": list(found.meeting_never_considered[:limit]),
+        "counts": {
+            "key_without_decision": found.key_without_decision.count(),
+            "review_overdue": found.review_overdue.count(),
+            "key_failing_ruler": found.key_failing_ruler.count(),
+            "meeting_never_considered": found.meeting_never_considered.count(),
+        },
+        "limit": limit,
+    }
+    return render(request, "governance/drift.html", context)

@@ -163,6 +163,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skam@localhost")
+# Where SKAM is reached from outside, for links in e-mail.
+SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: Redis in production; with no broker configured, kombu's filesystem transport, so
 # the embedded default runs a real worker and beat without any server.

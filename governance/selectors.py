@@ -1,0 +1,71 @@
+"""Reads of the committee's work that need care: the drift panel.
+
+The method: where the committee does not decide, decisions are still made, by drift. Each
+list below is one set-based query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Client
+from criteria.models import Evaluation, EvaluationRun, RunStatus
+from governance.models import Decision, Proposal, ProposalType
+
+DRIFT_ROWS = 50
+
+
+@dataclass
+class Drift:
+    key_without_decision: QuerySet[Client]
+    review_overdue: QuerySet[Decision]
+    key_failing_ruler: QuerySet[Client]
+    meeting_never_considered: QuerySet[Client]
+    run: EvaluationRun | None
+
+    @property
+    def total(self) -> int:
+        return sum(
+            query.count()
+            for query in (
+                self.key_without_decision,
+                self.review_overdue,
+                self.key_failing_ruler,
+                self.meeting_never_considered,
+            )
+        )
+
+
+def drift(*, today: datetime.date | None = None) -> Drift:
+    today = today or timezone.localdate()
+    in_force = Decision.objects.filter(superseded_by__isnull=True)
+    grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
+    run = EvaluationRun.objects.filter(status=RunStatus.DONE).order_by("-pk").first()
+    latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
+    bet = in_force.filter(client=OuterRef("pk"), proposal__type=ProposalType.STRATEGIC_BET)
+    ever_proposed = Proposal.objects.filter(client=OuterRef("pk"))
+    clients = Client.objects.select_related("owner_kam").order_by("name")
+    return Drift(
+        key_without_decision=clients.filter(is_key=True).exclude(Exists(grants_in_force)),
+        review_overdue=in_force.filter(review_date__lt=today)
+        .select_related("client", "proposal")
+        .order_by("review_date"),
+        key_failing_ruler=clients.filter(is_key=True)
+        .filter(Exists(latest.filter(meets_ruler=False)))
+        .annotate(is_bet=Exists(bet)),
+        meeting_never_considered=clients.filter(is_key=False)
+        .filter(Exists(latest.filter(meets_ruler=True)))
+        .exclude(Exists(ever_proposed)),
+        run=run,
+    )
+
+
+def decisions_due_for_review(*, within_days: int = 30) -> QuerySet[Decision]:
+    limit = timezone.localdate() + datetime.timedelta(days=within_days)
+    return Decision.objects.filter(
+        Q(superseded_by__isnull=True), review_date__isnull=False, review_date__lte=limit
+    )

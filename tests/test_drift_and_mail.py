@@ -1,0 +1,160 @@
+"""The drift panel shows what was decided by drift; members are reminded before a deadline."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Client
+from criteria.evaluation import run_all_chunks, run_start
+from criteria.models import NeedCoverage, RulerStatus, RulerVersion
+from governance.models import CommitteeMember, Decision
+from governance.notifications import remind_non_voters
+from governance.selectors import drift
+from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
+from tests.factories import ClientFactory, NeedFactory, USPFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seats(chair, member):
+    for user in (chair, member):
+        CommitteeMember.objects.create(
+            user=user, committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+        )
+    return [chair, member]
+
+
+def _covered(client: Client, degree: str) -> None:
+    need = NeedFactory(client=client, name="Quality", weight=5)
+    NeedCoverage.objects.create(need=need, usp=USPFactory(), degree=Decimal(degree))
+
+
+def _granted(client: Client, seats: list, review: datetime.date | None = None) -> Decision:
+    proposal = proposal_open(
+        proposal=proposal_create(
+            type="strategic_bet" if review else "grant_key",
+            title="Key",
+            rationale="Why",
+            by=seats[0],
+            client=client,
+            review_date=review,
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
+    for member in seats:
+        vote_cast(proposal=proposal, member=member, choice="for")
+    return proposal_close(proposal=proposal, early=True).decision
+
+
+def test_drift_finds_each_kind_of_undecided_state(seats):
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    legacy = ClientFactory(name="Legacy key client")
+    Client.objects.filter(pk=legacy.pk).update(is_key=True)  # key "historically", no decision
+    _covered(legacy, "1")
+    failing_key = ClientFactory(name="Key, failing")
+    _covered(failing_key, "0.5")
+    _granted(failing_key, seats)
+    overdue_bet = ClientFactory(name="Bet overdue")
+    _covered(overdue_bet, "0.5")
+    decision = _granted(overdue_bet, seats, review=timezone.localdate() + datetime.timedelta(1))
+    Decision.objects.filter(pk=decision.pk).update(review_date=datetime.date(2026, 1, 1))
+    never = ClientFactory(name="Meets, never considered")
+    _covered(never, "1")
+    considered = ClientFactory(name="Meets, proposal rejected")
+    _covered(considered, "1")
+    proposal_create(type="grant_key", title="Key", rationale="Why", by=seats[0], client=considered)
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+
+    found = drift(today=datetime.date(2026, 11, 27))
+
+    assert list(found.key_without_decision) == [legacy]
+    assert [d.client for d in found.review_overdue] == [overdue_bet]
+    failing = {c.name: c.is_bet for c in found.key_failing_ruler}
+    assert failing == {"Bet overdue": True, "Key, failing": False}
+    assert list(found.meeting_never_considered) == [never]
+
+
+def test_drift_page_for_the_committee_and_directors_only(client_as, chair, director, kam, seats):
+    assert client_as(chair).get(reverse("governance:drift")).status_code == 200
+    assert client_as(director).get(reverse("governance:drift")).status_code == 200
+    assert client_as(kam).get(reverse("governance:drift")).status_code == 403
+
+
+def test_members_who_have_not_voted_are_reminded_once(
+    seats, chair, member, account_of_kam, mailoutbox
+):
+    proposal = proposal_open(
+        proposal=proposal_create(
+            type="grant_key",
+            title="Key for Volga",
+            rationale="Why",
+            by=chair,
+            client=account_of_kam,
+        ),
+        deadline=timezone.now() + datetime.timedelta(hours=5),
+    )
+    vote_cast(proposal=proposal, member=chair, choice="for")
+    mailoutbox.clear()
+
+    assert remind_non_voters() == 1
+    assert remind_non_voters() == 0
+    assert [m.to for m in mailoutbox] == [[member.email]]
+    assert "Key for Volga" in mailoutbox[0].body
+    assert proposal.get_absolute_url() in mailoutbox[0].body
+
+
+def test_no_reminder_while_the_deadline_is_far(seats, chair, account_of_kam, mailoutbox):
+    proposal_open(
+        proposal=proposal_create(
+            type="grant_key", title="Key", rationale="Why", by=chair, client=account_of_kam
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=5),
+    )
+    mailoutbox.clear()
+    assert remind_non_voters() == 0
+    assert mailoutbox == []
+
+
+def test_members_hear_of_an_opened_proposal_and_of_its_outcome(
+    seats, chair, member, account_of_kam, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = proposal_open(
+            proposal=proposal_create(
+                type="grant_key",
+                title="Key for Volga",
+                rationale="Why",
+                by=chair,
+                client=account_of_kam,
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=2),
+        )
+    opened = sorted(m.to[0] for m in mailoutbox)
+    assert opened == sorted([chair.email, member.email])
+    assert mailoutbox[0].subject == "New proposal to vote on: Key for Volga"
+    mailoutbox.clear()
+
+    for user in seats:
+        vote_cast(proposal=proposal, member=user, choice="for")
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal_close(proposal=proposal, early=True)
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
+    assert "The vote has closed: Adopted." in mailoutbox[0].body
+
+
+def test_nothing_is_sent_when_opening_fails(seats, chair, account_of_kam, mailoutbox):
+    from django.core.exceptions import ValidationError
+
+    draft = proposal_create(
+        type="grant_key", title="Key", rationale="Why", by=chair, client=account_of_kam
+    )
+    with pytest.raises(ValidationError):
+        proposal_open(proposal=draft, deadline=timezone.now() - datetime.timedelta(hours=1))
+    assert mailoutbox == []
