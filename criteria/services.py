@@ -144,3 +144,26 @@ def fit_rate(*, client: Client, rating: int, by: User, comment: str = "") -> Str
     return StrategicFitRating.objects.create(
         client=client, rating=rating, rated_by=by, comment=comment
     )
+
+
+REEVALUATION_TASK = "Re-evaluate every client against the ruler"  # its PeriodicTask's name
+_CADENCE_CRONTAB = {  # at 02:00 in the company's time zone
+    "nightly": {"day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    "weekly": {"day_of_week": "1", "day_of_month": "*", "month_of_year": "*"},
+    "monthly": {"day_of_week": "*", "day_of_month": "1", "month_of_year": "*"},
+    "quarterly": {"day_of_week": "*", "day_of_month": "1", "month_of_year": "1,4,7,10"},
+}
+
+
+def reevaluation_schedule_set(*, cadence: str) -> None:
+    """Point the re-evaluation's periodic task at the crontab of ``cadence``."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _created = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="2", timezone=settings.TIME_ZONE, **_CADENCE_CRONTAB[cadence]
+    )
+    PeriodicTask.objects.update_or_create(
+        name=REEVALUATION_TASK,
+        defaults={"task": "criteria.tasks.reevaluate_all", "crontab": crontab, "interval": None},
+    )

@@ -9,13 +9,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client
-from governance.models import ProposalType, VoteChoice
+from criteria.models import RulerVersion
+from governance.models import Policy, ProposalType, VoteChoice
 
 
 class ProposalForm(forms.Form):
     type = forms.ChoiceField(label=_("Proposal"), choices=ProposalType.choices)
     client = forms.ModelChoiceField(
         label=_("Client"), queryset=Client.objects.order_by("name"), required=False
+    )
+    ruler = forms.ModelChoiceField(
+        label=_("Ruler version to adopt"),
+        queryset=RulerVersion.objects.filter(status="draft"),
+        required=False,
+    )
+    policy = forms.ModelChoiceField(
+        label=_("Policy version to adopt"),
+        queryset=Policy.objects.filter(status="draft"),
+        required=False,
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -19,12 +19,14 @@ from accounts.models import Client, User
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus, RulerVersion
 from criteria.selectors import scorecard_for
-from criteria.services import RulerNotDraft, ruler_adopt
+from criteria.services import RulerNotDraft, reevaluation_schedule_set, ruler_adopt
 from governance.models import (
     CLIENT_PROPOSALS,
     DEFAULT_RULE,
     CommitteeMember,
     Decision,
+    Policy,
+    PolicyStatus,
     Proposal,
     ProposalState,
     ProposalType,
@@ -128,6 +130,7 @@ def proposal_create(
     by: User,
     client: Client | None = None,
     ruler: object | None = None,
+    policy: Policy | None = None,
     review_date: datetime.date | None = None,
     supersedes: Decision | None = None,
 ) -> Proposal:
@@ -143,6 +146,10 @@ def proposal_create(
         errors["review_date"] = _("A strategic bet needs a review date.")
     if type == ProposalType.ADOPT_RULER and (ruler is None or ruler.status != RulerStatus.DRAFT):
         errors["ruler"] = _("Name a draft ruler version to adopt.")
+    if type == ProposalType.ADOPT_POLICY and (
+        policy is None or policy.status != PolicyStatus.DRAFT
+    ):
+        errors["policy"] = _("Name a draft policy version to adopt.")
     if review_date is not None and review_date <= timezone.localdate():
         errors["review_date"] = _("A review date lies in the future.")
     if errors:
@@ -154,6 +161,7 @@ def proposal_create(
         proposed_by=by,
         client=client if type in CLIENT_PROPOSALS else None,
         ruler=ruler if type == ProposalType.ADOPT_RULER else None,
+        policy=policy if type == ProposalType.ADOPT_POLICY else None,
         review_date=review_date,
         supersedes=supersedes,
     )
@@ -203,7 +211,8 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
     """Open a draft for votes: freeze its rule and evidence."""
     if deadline <= timezone.now():
         raise ValidationError({"deadline": _("The deadline lies in the future.")})
-    rule = DEFAULT_RULE
+    in_force = Policy.objects.filter(status=PolicyStatus.IN_FORCE).prefetch_related("rules").first()
+    rule = in_force.rule_for(proposal.type) if in_force else DEFAULT_RULE
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.state != ProposalState.DRAFT:
@@ -326,10 +335,13 @@ def decision_apply(*, proposal: Proposal) -> Decision:
             ).exists()
             if not in_force:
                 raise
+    if proposal.type == ProposalType.ADOPT_POLICY:
+        policy_adopt(policy=proposal.policy)
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,
-        summary=f"{proposal.get_type_display()}: {proposal.client or proposal.ruler}",
+        summary=f"{proposal.get_type_display()}: "
+        f"{proposal.client or proposal.ruler or proposal.policy}",
         key_status=key_status,
         effective_date=today,
         review_date=proposal.review_date,
@@ -358,3 +370,19 @@ def proposals_close_due(*, now: datetime.datetime | None = None) -> int:
     if failures:
         raise failures[0]
     return closed
+
+
+def policy_adopt(*, policy: Policy) -> Policy:
+    """Put a draft policy in force (the one in force is superseded) and set the re-evaluation
+    schedule to its cadence. Called by an adopted proposal, in its transaction."""
+    with transaction.atomic():
+        list(Policy.objects.select_for_update().order_by("pk"))  # one adoption at a time
+        draft = Policy.objects.get(pk=policy.pk)
+        if draft.status != PolicyStatus.DRAFT:
+            raise ProposalNotOpen(_("Only a draft policy can be adopted."))
+        Policy.objects.filter(status=PolicyStatus.IN_FORCE).update(status=PolicyStatus.SUPERSEDED)
+        draft.status = PolicyStatus.IN_FORCE
+        draft.adopted_at = timezone.now()
+        draft.save(update_fields=["status", "adopted_at"])
+        reevaluation_schedule_set(cadence=draft.reevaluation_cadence)
+    return draft

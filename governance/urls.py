@@ -11,4 +11,5 @@ urlpatterns = [
     path("proposals/<int:pk>/close/", views.proposal_close_view, name="proposal-close"),
     path("decisions/", views.decision_register, name="decision-list"),
     path("drift/", views.drift_panel, name="drift"),
+    path("policy/", views.policy_overview, name="policy"),
 ]

@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Client
 from governance.forms import ProposalForm, VoteForm
-from governance.models import Decision, Proposal, ProposalState, Vote
+from governance.models import Decision, Policy, PolicyStatus, Proposal, ProposalState, Vote
 from governance.selectors import DRIFT_ROWS, drift
 from governance.services import (
     NotEntitled,
@@ -113,9 +114,11 @@ def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("governance.add_proposal", raise_exception=True)
 def proposal_new(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if request.GET.get("client"):
-        initial = {"client": request.GET["client"], "type": request.GET.get("type", "grant_key")}
+    initial = {
+        name: request.GET[name]
+        for name in ("client", "type", "ruler", "policy")
+        if name in request.GET
+    }
     form = ProposalForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -126,6 +129,8 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
                 rationale=data["rationale"],
                 by=request.user,
                 client=data["client"],
+                ruler=data["ruler"],
+                policy=data["policy"],
                 review_date=data["review_date"],
             )
             proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
@@ -170,3 +175,19 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         "limit": limit,
     }
     return render(request, "governance/drift.html", context)
+
+
+@login_required
+@permission_required("governance.view_decision", raise_exception=True)
+def policy_overview(request: HttpRequest) -> HttpResponse:
+    """The policy in force, its decision rules, and drafts waiting for the committee."""
+    policies = Policy.objects.prefetch_related("rules").order_by("-number")
+    return render(
+        request,
+        "governance/policy.html",
+        {
+            "in_force": next((p for p in policies if p.status == PolicyStatus.IN_FORCE), None),
+            "drafts": [p for p in policies if p.status == PolicyStatus.DRAFT],
+            "key_clients": Client.objects.filter(is_key=True).count(),
+        },
+    )

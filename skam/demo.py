@@ -39,7 +39,14 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
-from governance.models import CommitteeMember, CommitteeRole
+from governance.models import (
+    BendLevel,
+    Cadence,
+    CommitteeMember,
+    CommitteeRole,
+    Policy,
+    PolicyRule,
+)
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
 DEMO_PASSWORD = "demo"
@@ -357,10 +364,61 @@ def _load_ruler(
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
 
 
+def _load_policy(users: dict[str, User], members: list[User]) -> None:
+    """The first policy, adopted by the committee under the default rule."""
+    policy = Policy.objects.create(
+        number=1,
+        title="Key-account policy 2026",
+        horizon_months=12,
+        key_clients_min=12,
+        key_clients_max=25,
+        key_sales_share_target=Decimal(35),
+        bend_level=BendLevel.SIGNIFICANT,
+        reevaluation_cadence=Cadence.NIGHTLY,
+    )
+    PolicyRule.objects.bulk_create(
+        [
+            PolicyRule(policy=policy, proposal_type="grant_key", quorum_percent=50),
+            PolicyRule(
+                policy=policy, proposal_type="revoke_key", quorum_percent=75, majority="two_thirds"
+            ),
+            PolicyRule(
+                policy=policy,
+                proposal_type="strategic_bet",
+                quorum_percent=75,
+                majority="two_thirds",
+            ),
+            PolicyRule(
+                policy=policy, proposal_type="adopt_ruler", quorum_percent=75, majority="two_thirds"
+            ),
+            PolicyRule(
+                policy=policy,
+                proposal_type="adopt_policy",
+                quorum_percent=100,
+                majority="unanimous",
+            ),
+        ]
+    )
+    proposal = proposal_open(
+        proposal=proposal_create(
+            type="adopt_policy",
+            title="Adopt the key-account policy 2026",
+            rationale="Twelve to twenty-five key clients carrying a third of sales.",
+            by=users["chair"],
+            policy=policy,
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=7),
+    )
+    for member in members:
+        vote_cast(proposal=proposal, member=member, choice="for")
+    proposal_close(proposal=proposal, early=True)
+
+
 def _load_committee_work(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
     """Key clients by the committee's decisions (voted through the same services as in the
     browser), one strategic bet below the threshold, and two proposals still open."""
     members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
+    _load_policy(users, members)
     last = EvaluationRun.objects.filter(status="done").order_by("-pk").first()
     meeting = list(
         Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=True)

@@ -105,6 +105,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/committee/proposals/{proposal}/close/", 302, 403, 302, 403, 403, 403, 403, 403),
     ("GET",   "/committee/decisions/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/drift/",                  302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/policy/",                 302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/api/proposals/",                    403, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/api/proposals/{proposal}/",         403, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/proposals/{proposal}/vote/",    403, 403, 200, 200, 403, 403, 403, 403),
