@@ -13,7 +13,15 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Client
 from governance.forms import ProposalForm, VoteForm
-from governance.models import Decision, Policy, PolicyStatus, Proposal, ProposalState, Vote
+from governance.models import (
+    Decision,
+    Policy,
+    PolicyStatus,
+    Proposal,
+    ProposalState,
+    ProposalType,
+    Vote,
+)
 from governance.selectors import DRIFT_ROWS, drift
 from governance.services import (
     NotEntitled,
@@ -22,6 +30,8 @@ from governance.services import (
     proposal_close,
     proposal_create,
     proposal_open,
+    proposal_withdraw,
+    recuse,
     tally_of,
     vote_cast,
 )
@@ -148,10 +158,18 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
 @permission_required("governance.view_decision", raise_exception=True)
 def decision_register(request: HttpRequest) -> HttpResponse:
     decisions = Decision.objects.select_related("client", "proposal", "superseded_by")
-    if request.GET.get("client"):
-        decisions = decisions.filter(client_id=request.GET["client"])
+    client = request.GET.get("client", "")
+    if client.isdigit():
+        decisions = decisions.filter(client_id=int(client))
+    kind = request.GET.get("type", "")
+    if kind in ProposalType.values:
+        decisions = decisions.filter(proposal__type=kind)
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
-    return render(request, "governance/decision_list.html", {"page": page})
+    return render(
+        request,
+        "governance/decision_list.html",
+        {"page": page, "types": ProposalType.choices, "type": kind, "query": f"type={kind}"},
+    )
 
 
 @login_required
@@ -191,3 +209,84 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
             "key_clients": Client.objects.filter(is_key=True).count(),
         },
     )
+
+
+@login_required
+@permission_required("governance.change_proposal", raise_exception=True)
+@require_POST
+def proposal_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proposer or the chair withdraws a proposal (to change it, propose again)."""
+    proposal = get_object_or_404(Proposal, pk=pk)
+    if request.user != proposal.proposed_by and not request.user.has_perm(
+        "governance.close_proposal"
+    ):
+        raise PermissionDenied
+    try:
+        proposal_withdraw(proposal=proposal)
+    except ProposalNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The proposal is withdrawn; the votes cast stay on record."))
+    return redirect(proposal)
+
+
+@login_required
+@permission_required("governance.add_recusal", raise_exception=True)
+@require_POST
+def proposal_recuse_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member stands aside on a proposal, saying why."""
+    proposal = get_object_or_404(Proposal, pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Say why you stand aside: the minutes record it."))
+        return redirect(proposal)
+    try:
+        recuse(proposal=proposal, member=request.user, reason=reason)
+    except ProposalNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("You stand aside on this proposal; your vote does not count."))
+    return redirect(proposal)
+
+
+@login_required
+@permission_required("governance.add_proposal", raise_exception=True)
+def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revisit a decision: a new proposal, linked to the decision it would supersede."""
+    decision = get_object_or_404(Decision.objects.select_related("client", "proposal"), pk=pk)
+    if decision.superseded_by_id:
+        messages.error(request, _("This decision has been superseded already."))
+        return redirect("governance:decision-list")
+    if decision.client is None:
+        messages.error(request, _("Only decisions on a client's key status are revisited here."))
+        return redirect("governance:decision-list")
+    kind = "revoke_key" if decision.client.is_key else "grant_key"
+    form = ProposalForm(
+        request.POST or None,
+        initial={
+            "type": kind,
+            "client": decision.client_id,
+            "title": _("Revisit: %(decision)s") % {"decision": decision.summary},
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proposal = proposal_create(
+                type=data["type"],
+                title=data["title"],
+                rationale=data["rationale"],
+                by=request.user,
+                client=data["client"],
+                review_date=data["review_date"],
+                supersedes=decision,
+            )
+            proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("The proposal is open for votes."))
+            return redirect(proposal)
+    return render(request, "governance/proposal_form.html", {"form": form, "revisiting": decision})

@@ -106,6 +106,9 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/decisions/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/drift/",                  302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/policy/",                 302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/proposals/{proposal}/recuse/", 302, 403, 302, 302, 403, 403, 403, 403),
+    ("POST",  "/committee/proposals/{proposal}/withdraw/", 302, 403, 302, 403, 403, 403, 403, 403),
+    ("GET",   "/committee/decisions/{decision}/revisit/", 302, 403, 200, 200, 403, 403, 403, 403),
     ("GET",   "/api/proposals/",                    403, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/api/proposals/{proposal}/",         403, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/proposals/{proposal}/vote/",    403, 403, 200, 200, 403, 403, 403, 403),
@@ -187,6 +190,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/fit-ratings/": {"client": "{kam}", "rating": "4"},
     "/committee/proposals/{proposal}/": {"choice": "for", "comment": ""},
     "/api/proposals/{proposal}/vote/": {"choice": "for"},
+    "/committee/proposals/{proposal}/recuse/": {"reason": "Board seat at the client"},
 }
 
 

@@ -1,0 +1,114 @@
+"""Committee pages: withdraw, stand aside, revisit a decision, filter the register."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.models import CommitteeMember, Decision, Proposal, ProposalState, Recusal
+from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seats(chair, member):
+    for user in (chair, member):
+        CommitteeMember.objects.create(
+            user=user, committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+        )
+    return [chair, member]
+
+
+@pytest.fixture
+def open_grant(seats, member, account_of_kam) -> Proposal:
+    return proposal_open(
+        proposal=proposal_create(
+            type="grant_key",
+            title="Key for Volga",
+            rationale="Why",
+            by=member,
+            client=account_of_kam,
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+
+
+def test_the_proposer_withdraws_and_others_cannot(client_as, member, director, open_grant):
+    url = reverse("governance:proposal-withdraw", args=[open_grant.pk])
+    assert client_as(director).post(url).status_code == 403
+    page = client_as(member).post(url, follow=True).text
+    open_grant.refresh_from_db()
+    assert open_grant.state == ProposalState.WITHDRAWN
+    assert "The proposal is withdrawn" in page
+
+
+def test_a_member_stands_aside_with_a_reason_and_the_vote_stops_counting(
+    client_as, chair, open_grant
+):
+    vote_cast(proposal=open_grant, member=chair, choice="for")
+    url = reverse("governance:proposal-recuse", args=[open_grant.pk])
+    refused = client_as(chair).post(url, {"reason": " "}, follow=True).text
+    assert "Say why you stand aside" in refused
+    page = client_as(chair).post(url, {"reason": "Board seat at the client"}, follow=True)
+    assert Recusal.objects.get(proposal=open_grant).reason == "Board seat at the client"
+    assert 'data-testid="tally-for">0<' in page.text
+    assert "Board seat at the client" in page.text
+
+
+def test_revisiting_a_decision_opens_a_linked_proposal(client_as, chair, member, open_grant):
+    for user in (chair, member):
+        vote_cast(proposal=open_grant, member=user, choice="for")
+    decision = proposal_close(proposal=open_grant, early=True).decision
+    url = reverse("governance:decision-revisit", args=[decision.pk])
+    deadline = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+
+    form = client_as(chair).get(url).text
+    response = client_as(chair).post(
+        url,
+        {
+            "type": "revoke_key",
+            "client": decision.client_id,
+            "title": "Revisit",
+            "rationale": "Lost the tender",
+            "deadline": deadline,
+        },
+    )
+
+    assert "If adopted, the new decision supersedes this one" in form
+    revisit = Proposal.objects.get(title="Revisit")
+    assert response.url == revisit.get_absolute_url()
+    assert revisit.supersedes == decision
+
+
+def test_the_register_filters_by_client_and_type(
+    client_as, chair, member, seats, account_of_kam, account_of_kam2
+):
+    for client in (account_of_kam, account_of_kam2):
+        proposal = proposal_open(
+            proposal=proposal_create(
+                type="grant_key",
+                title=f"Key {client.name}",
+                rationale="Why",
+                by=chair,
+                client=client,
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=2),
+        )
+        for user in seats:
+            vote_cast(proposal=proposal, member=user, choice="for")
+        proposal_close(proposal=proposal, early=True)
+    assert Decision.objects.count() == 2
+
+    page = (
+        client_as(chair)
+        .get(
+            reverse("governance:decision-list"), {"client": account_of_kam2.pk, "type": "grant_key"}
+        )
+        .text
+    )
+    rows = page.split('data-testid="decisions"')[1]
+    assert account_of_kam2.name in rows and account_of_kam.name not in rows
