@@ -71,6 +71,14 @@ PAGES = (
     "/api/runs/",
     "/api/review-items/",
     "/api/fit-ratings/",
+    "/api/proposals/",
+    "/api/decisions/",
+    "/committee/proposals/",
+    "/committee/proposals/?state=adopted",
+    "/committee/proposals/1/",
+    "/committee/decisions/",
+    "/committee/drift/",
+    "/committee/policy/",
     "/api/schema/",
     "/api/docs/",
     "/admin/",
@@ -269,6 +277,9 @@ def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]
     status, listing = admin.request("/api/clients/?format=json")
     assert status == 200
     any_client = json.loads(listing)["results"][0]["id"]
+    status, proposals = admin.request("/api/proposals/?state=open&format=json")
+    assert status == 200
+    assert json.loads(proposals)["count"] >= 2, "the demo holds at least two open proposals"
 
     failures = []
     for demo in DEMO_USERS:
