@@ -1,5 +1,6 @@
 from django.urls import path
 
+from governance import meeting_views as meeting_pages
 from governance import views
 
 app_name = "governance"
@@ -15,4 +16,20 @@ urlpatterns = [
     path("decisions/", views.decision_register, name="decision-list"),
     path("drift/", views.drift_panel, name="drift"),
     path("policy/", views.policy_overview, name="policy"),
+    path("meetings/", meeting_pages.meeting_list, name="meeting-list"),
+    path("meetings/new/", meeting_pages.meeting_new, name="meeting-new"),
+    path("meetings/<int:pk>/", meeting_pages.meeting_detail, name="meeting-detail"),
+    path(
+        "meetings/<int:pk>/agenda/build/",
+        meeting_pages.meeting_agenda_build,
+        name="meeting-agenda-build",
+    ),
+    path(
+        "meetings/<int:pk>/agenda/add/", meeting_pages.meeting_agenda_add, name="meeting-agenda-add"
+    ),
+    path(
+        "meetings/<int:pk>/attendance/", meeting_pages.meeting_attendance, name="meeting-attendance"
+    ),
+    path("meetings/<int:pk>/minutes/", meeting_pages.meeting_minutes, name="meeting-minutes"),
+    path("interests/", meeting_pages.interest_register, name="interest-register"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Client
 from governance.forms import ProposalForm, VoteForm
+from governance.meetings import recusal_suggestions
 from governance.models import (
     Decision,
     Policy,
@@ -71,6 +72,7 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         and request.user.has_perm("governance.close_proposal")
         and tally.outcome_is_settled(),
         "is_chair": request.user.has_perm("governance.close_proposal"),
+        "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
     }
 
 

@@ -25,6 +25,7 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
+from governance.meetings import meeting_create
 from governance.models import CommitteeMember, Proposal
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from skam.context_processors import NAVIGATION
@@ -54,6 +55,7 @@ ROLES = ("anonymous", "outsider", "chair", "member", "kam", "kam2", "director", 
 #   {run}          a run in progress; {eval_kam}, {eval_kam2}  its evaluations of kam's and
 #                  kam2's accounts; {item}  an open review item of kam's account;
 #   {rating}       a fit rating of kam's account.
+#   {meeting}      a meeting of the committee.
 # Anonymous users are sent to the login page (302) by pages and refused (403) by the API; the
 # admin sends everyone who is not staff to its own login (302).
 # fmt: off
@@ -106,6 +108,17 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/decisions/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/drift/",                  302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/policy/",                 302, 403, 200, 200, 403, 403, 200, 200),
+    # Meetings and the register of interests: members keep them, directors and admin read them.
+    ("GET",   "/committee/meetings/",               302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/meetings/new/",           302, 403, 200, 200, 403, 403, 403, 403),
+    ("POST",  "/committee/meetings/new/",           302, 403, 302, 302, 403, 403, 403, 403),
+    ("GET",   "/committee/meetings/{meeting}/",     302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST", "/committee/meetings/{meeting}/agenda/build/", 302, 403, 302, 302, 403, 403, 403, 403),
+    ("POST",  "/committee/meetings/{meeting}/agenda/add/", 302, 403, 302, 302, 403, 403, 403, 403),
+    ("POST",  "/committee/meetings/{meeting}/attendance/", 302, 403, 302, 302, 403, 403, 403, 403),
+    ("GET",   "/committee/meetings/{meeting}/minutes/", 302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/interests/",              302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/interests/",              302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/proposals/{proposal}/recuse/", 302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/proposals/{proposal}/withdraw/", 302, 403, 302, 403, 403, 403, 403, 403),
     ("GET",   "/committee/decisions/{decision}/revisit/", 302, 403, 200, 200, 403, 403, 403, 403),
@@ -190,6 +203,9 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/fit-ratings/": {"client": "{kam}", "rating": "4"},
     "/committee/proposals/{proposal}/": {"choice": "for", "comment": ""},
     "/api/proposals/{proposal}/vote/": {"choice": "for"},
+    "/committee/meetings/new/": {"held_on": "2026-11-20", "title": "Ad hoc session"},
+    "/committee/meetings/{meeting}/agenda/add/": {"text": "Other business"},
+    "/committee/interests/": {"client": "{kam}", "description": "Former employer"},
     "/committee/proposals/{proposal}/recuse/": {"reason": "Board seat at the client"},
 }
 
@@ -237,6 +253,7 @@ def places(
         "rating": StrategicFitRating.objects.create(
             client=account_of_kam, rating=4, rated_by=cast["chair"]
         ).pk,
+        "meeting": meeting_create(held_on=now.date(), title="Session", by=cast["chair"]).pk,
         **_committee_places(cast, account_of_kam, account_of_kam2),
     }
 
@@ -333,6 +350,7 @@ def test_the_matrix_covers_every_route() -> None:
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision"),
         1,
     )  # fmt: skip
+    sample["meeting"] = 1
     covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
     # The admin's own pages are Django's; its index stands for them.
     routes = {name for name in _named_routes(get_resolver()) if not name.startswith("admin:")}

@@ -91,7 +91,8 @@ def test_what_if_shows_the_clients_a_draft_would_flip(
     expect(page.get_by_test_id("gains")).to_contain_text(scored_account.name)
 
     page.get_by_label("Coverage threshold, %").fill("90")
-    page.get_by_role("button", name="Save the draft").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the draft").click()
     page.reload()
     expect(page.get_by_test_id("what-if")).to_contain_text("0 clients would become eligible")
     expect(page.get_by_test_id("gains")).to_have_count(0)
