@@ -39,6 +39,7 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
+from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
     BendLevel,
     Cadence,
@@ -46,6 +47,7 @@ from governance.models import (
     CommitteeRole,
     Policy,
     PolicyRule,
+    Proposal,
 )
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
@@ -362,6 +364,25 @@ def _load_ruler(
         run_all_chunks(run=run)
     _load_committee_work(rng, users, today)
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
+    _load_meeting(users, today)
+
+
+def _load_meeting(users: dict[str, User], today: datetime.date) -> None:
+    """The next meeting, its agenda built from what is open, and one declared interest."""
+    meeting = meeting_create(
+        held_on=today + datetime.timedelta(days=7),
+        title="Strategic committee, quarterly session",
+        by=users["chair"],
+        location="Board room",
+    )
+    agenda_build(meeting=meeting)
+    bet = Proposal.objects.filter(type="strategic_bet", state="open").first()
+    if bet is not None:
+        interest_declare(
+            member=users["commercial"],
+            client=bet.client,
+            description="Sat on the client's supervisory board until last year.",
+        )
 
 
 def _load_policy(users: dict[str, User], members: list[User]) -> None:
