@@ -123,6 +123,34 @@ def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(proposal)
 
 
+def _propose(
+    request: HttpRequest, form: ProposalForm, *, supersedes: Decision | None = None
+) -> Proposal | None:
+    """Create the proposal of a valid form and open it for votes; None when the services
+    refuse it, with their reasons put on the form."""
+    data = form.cleaned_data
+    try:
+        proposal = proposal_create(
+            type=data["type"],
+            title=data["title"],
+            rationale=data["rationale"],
+            by=request.user,
+            client=data["client"],
+            ruler=data["ruler"],
+            policy=data["policy"],
+            review_date=data["review_date"],
+            supersedes=supersedes,
+        )
+        proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return None
+    messages.success(request, _("The proposal is open for votes."))
+    return proposal
+
+
 @login_required
 @permission_required("governance.add_proposal", raise_exception=True)
 def proposal_new(request: HttpRequest) -> HttpResponse:
@@ -133,25 +161,8 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     }
     form = ProposalForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            proposal = proposal_create(
-                type=data["type"],
-                title=data["title"],
-                rationale=data["rationale"],
-                by=request.user,
-                client=data["client"],
-                ruler=data["ruler"],
-                policy=data["policy"],
-                review_date=data["review_date"],
-            )
-            proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            messages.success(request, _("The proposal is open for votes."))
+        proposal = _propose(request, form)
+        if proposal is not None:
             return redirect(proposal)
     return render(request, "governance/proposal_form.html", {"form": form})
 
@@ -272,23 +283,7 @@ def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            proposal = proposal_create(
-                type=data["type"],
-                title=data["title"],
-                rationale=data["rationale"],
-                by=request.user,
-                client=data["client"],
-                review_date=data["review_date"],
-                supersedes=decision,
-            )
-            proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            messages.success(request, _("The proposal is open for votes."))
+        proposal = _propose(request, form, supersedes=decision)
+        if proposal is not None:
             return redirect(proposal)
     return render(request, "governance/proposal_form.html", {"form": form, "revisiting": decision})
