@@ -35,6 +35,7 @@ _READ_REGISTER = (
 )
 # The committee proposes and votes; directors and the administrator follow its work.
 _FOLLOW_COMMITTEE = (
+    "governance.view_mandate",
     "governance.view_committeemember",
     "governance.view_proposal",
     "governance.view_decision",
@@ -81,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.view_needcoverage",
         "criteria.view_evaluation",
         "criteria.view_rulerversion",
+        "governance.view_own_mandate",
     ),
     Role.ADMINISTRATOR: (
         *_READ_REGISTER,
@@ -107,6 +109,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.add_usp",
         "criteria.change_usp",
         *_FOLLOW_COMMITTEE,
+        "governance.add_mandate",
+        "governance.change_mandate",
+        "governance.add_escalationtier",
+        "governance.change_escalationtier",
+        "governance.add_relationshipmethod",
+        "governance.change_relationshipmethod",
         "governance.add_committeemember",
         "governance.change_committeemember",
         "django_celery_beat.view_periodictask",

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from governance.models import CommitteeMember, Policy, PolicyRule, PolicyStatus
+from governance.models import (
+    CommitteeMember,
+    EscalationTier,
+    Mandate,
+    MandateAccount,
+    MandateStatus,
+    MandateTeamMember,
+    Policy,
+    PolicyRule,
+    PolicyStatus,
+    RelationshipMethod,
+)
 
 
 @admin.register(CommitteeMember)
@@ -27,3 +38,34 @@ class PolicyAdmin(admin.ModelAdmin):
         if obj is not None and obj.status != PolicyStatus.DRAFT:
             return False
         return super().has_change_permission(request, obj)
+
+
+class MandateAccountInline(admin.TabularInline):
+    model = MandateAccount
+    extra = 0
+    autocomplete_fields = ["client"]
+
+
+class MandateTeamInline(admin.TabularInline):
+    model = MandateTeamMember
+    extra = 0
+
+
+@admin.register(Mandate)
+class MandateAdmin(admin.ModelAdmin):
+    """Drafts are prepared here; a draft is put in force only by the committee's vote."""
+
+    list_display = ["kam", "title", "status", "valid_from", "valid_to"]
+    list_filter = ["status"]
+    readonly_fields = ["status", "adopted_at"]
+    filter_horizontal = ["methods"]
+    inlines = [MandateAccountInline, MandateTeamInline]
+
+    def has_change_permission(self, request: object, obj: Mandate | None = None) -> bool:
+        if obj is not None and obj.status != MandateStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+admin.site.register(RelationshipMethod)
+admin.site.register(EscalationTier)

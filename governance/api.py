@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.api import RolePermissions
+from governance.mandates import NotInMandate, mandate_check
 from governance.models import Decision, Proposal, VoteChoice
 from governance.services import (
     NotEntitled,
@@ -143,3 +147,47 @@ class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["client"]
     queryset = Decision.objects.order_by("-effective_date", "-pk")
+
+
+class MandateCheckSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+    deal_value = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    payment_term_days = serializers.IntegerField(min_value=0, required=False)
+    credit = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False)
+
+
+class BreachSerializer(serializers.Serializer):
+    limit = serializers.CharField()
+    allowed = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=False)
+    asked = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=False)
+
+
+class MandateCheckResultSerializer(serializers.Serializer):
+    within_mandate = serializers.BooleanField()
+    breaches = BreachSerializer(many=True)
+    escalate_to = serializers.CharField(allow_null=True)
+
+
+class MandateCheckView(APIView):
+    """Whether a deal stays inside the caller's mandate for one of their accounts (any subset
+    of discount, deal value, payment term and credit); 404 for an account outside it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=MandateCheckSerializer, responses=MandateCheckResultSerializer)
+    def post(self, request: Request) -> Response:
+        data = MandateCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asked = {k: Decimal(v) for k, v in data.validated_data.items() if k != "client"}
+        try:
+            result = mandate_check(
+                kam=request.user, client_id=data.validated_data["client"], asked=asked
+            )
+        except NotInMandate as exc:
+            raise exceptions.NotFound(str(exc)) from exc
+        return Response(MandateCheckResultSerializer(result).data)

@@ -57,3 +57,28 @@ class VoteForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MandateCheckForm(forms.Form):
+    client = forms.TypedChoiceField(label=_("Client"), coerce=int, choices=[])
+    discount_percent = forms.DecimalField(
+        label=_("Discount, %"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
+    deal_value = forms.DecimalField(
+        label=_("Deal value"), required=False, min_value=0, decimal_places=2
+    )
+    payment_term_days = forms.IntegerField(
+        label=_("Payment term, days"), required=False, min_value=0
+    )
+    credit = forms.DecimalField(label=_("Credit"), required=False, min_value=0, decimal_places=2)
+
+    def __init__(self, *args: object, clients: list[Client], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = [(c.pk, c.name) for c in clients]
+
+    def asked(self) -> dict[str, object]:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "client" and value is not None
+        }

@@ -131,6 +131,7 @@ def proposal_create(
     client: Client | None = None,
     ruler: object | None = None,
     policy: Policy | None = None,
+    mandate: object | None = None,
     review_date: datetime.date | None = None,
     supersedes: Decision | None = None,
 ) -> Proposal:
@@ -150,6 +151,8 @@ def proposal_create(
         policy is None or policy.status != PolicyStatus.DRAFT
     ):
         errors["policy"] = _("Name a draft policy version to adopt.")
+    if type == ProposalType.GRANT_MANDATE and (mandate is None or mandate.status != "draft"):
+        errors["mandate"] = _("Name a draft mandate to grant.")
     if review_date is not None and review_date <= timezone.localdate():
         errors["review_date"] = _("A review date lies in the future.")
     if errors:
@@ -162,6 +165,7 @@ def proposal_create(
         client=client if type in CLIENT_PROPOSALS else None,
         ruler=ruler if type == ProposalType.ADOPT_RULER else None,
         policy=policy if type == ProposalType.ADOPT_POLICY else None,
+        mandate=mandate if type == ProposalType.GRANT_MANDATE else None,
         review_date=review_date,
         supersedes=supersedes,
     )
@@ -337,11 +341,15 @@ def decision_apply(*, proposal: Proposal) -> Decision:
                 raise
     if proposal.type == ProposalType.ADOPT_POLICY:
         policy_adopt(policy=proposal.policy)
+    if proposal.type == ProposalType.GRANT_MANDATE:
+        from governance.mandates import mandate_adopt
+
+        mandate_adopt(mandate=proposal.mandate)
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,
         summary=f"{proposal.get_type_display()}: "
-        f"{proposal.client or proposal.ruler or proposal.policy}",
+        f"{proposal.client or proposal.ruler or proposal.policy or proposal.mandate}",
         key_status=key_status,
         effective_date=today,
         review_date=proposal.review_date,

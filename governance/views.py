@@ -12,10 +12,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Client
-from governance.forms import ProposalForm, VoteForm
+from governance.forms import MandateCheckForm, ProposalForm, VoteForm
+from governance.mandates import (
+    NotInMandate,
+    clients_of,
+    limits_of,
+    mandate_check,
+    mandate_in_force,
+)
 from governance.meetings import recusal_suggestions
 from governance.models import (
     Decision,
+    LimitKind,
+    Mandate,
     Policy,
     PolicyStatus,
     Proposal,
@@ -287,3 +296,55 @@ def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
         if proposal is not None:
             return redirect(proposal)
     return render(request, "governance/proposal_form.html", {"form": form, "revisiting": decision})
+
+
+def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -> HttpResponse:
+    clients = clients_of(mandate) if mandate else []
+    form = MandateCheckForm(request.POST or None, clients=clients) if own and mandate else None
+    check = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            check = mandate_check(
+                kam=request.user, client_id=form.cleaned_data["client"], asked=form.asked()
+            )
+        except NotInMandate as exc:
+            form.add_error("client", str(exc))
+    accounts = []
+    if mandate:
+        for account in mandate.accounts.all():
+            accounts.append({"account": account, "limits": limits_of(mandate, account)})
+    context = {
+        "mandate": mandate,
+        "own": own,
+        "accounts": accounts,
+        "form": form,
+        "check": check,
+        "limit_labels": dict(LimitKind.choices),
+    }
+    template = "governance/mandate.html"
+    if request.htmx and request.method == "POST":
+        template += "#mandate-check"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("governance.view_own_mandate", raise_exception=True)
+def my_mandate(request: HttpRequest) -> HttpResponse:
+    """A KAM's mandate on one screen, with the check of a deal against it."""
+    return _mandate_page(request, mandate_in_force(kam=request.user), own=True)
+
+
+@login_required
+@permission_required("governance.view_mandate", raise_exception=True)
+def mandate_list(request: HttpRequest) -> HttpResponse:
+    mandates = Mandate.objects.select_related("kam").order_by("kam__last_name", "-valid_from")
+    return render(request, "governance/mandate_list.html", {"mandates": mandates})
+
+
+@login_required
+@permission_required("governance.view_mandate", raise_exception=True)
+def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mandate = get_object_or_404(
+        Mandate.objects.prefetch_related("accounts__client", "team__user", "methods"), pk=pk
+    )
+    return _mandate_page(request, mandate, own=False)

@@ -28,6 +28,8 @@ NAVIGATION = (
     NavItem(_("Clients"), "accounts:client-list", perm="accounts.view_client"),
     NavItem(_("The ruler"), "criteria:overview", perm="criteria.view_evaluationrun"),
     NavItem(_("Committee"), "governance:proposal-list", perm="governance.view_proposal"),
+    NavItem(_("My mandate"), "governance:my-mandate", perm="governance.view_own_mandate"),
+    NavItem(_("Mandates"), "governance:mandate-list", perm="governance.view_mandate"),
     NavItem(_("Imports"), "accounts:import-list", perm="accounts.import_register"),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", staff_only=True),

@@ -41,13 +41,19 @@ from criteria.models import (
 from criteria.services import ruler_adopt, ruler_draft_create
 from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
+    Approver,
     BendLevel,
     Cadence,
     CommitteeMember,
     CommitteeRole,
+    EscalationTier,
+    Mandate,
+    MandateAccount,
+    MandateTeamMember,
     Policy,
     PolicyRule,
     Proposal,
+    RelationshipMethod,
 )
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
@@ -364,7 +370,71 @@ def _load_ruler(
         run_all_chunks(run=run)
     _load_committee_work(rng, users, today)
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
+    _load_mandates(users, today)
     _load_meeting(users, today)
+
+
+def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
+    """Escalation tiers, relationship methods, and a mandate for each KAM granted by vote."""
+    EscalationTier.objects.bulk_create(
+        [
+            EscalationTier(order=1, up_to_deal_value=5_000_000, approver=Approver.HEAD_OF_KAM),
+            EscalationTier(order=2, up_to_deal_value=50_000_000, approver=Approver.SALES_DIRECTOR),
+            EscalationTier(order=3, up_to_deal_value=None, approver=Approver.COMMITTEE),
+        ]
+    )
+    methods = RelationshipMethod.objects.bulk_create(
+        RelationshipMethod(name=name)
+        for name in (
+            "Executive sponsor",
+            "Quarterly business review",
+            "Joint planning",
+            "Supplier day at the client's site",
+        )
+    )
+    members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
+    for index, username in enumerate(("kam", "kam2", "kam3")):
+        kam = users[username]
+        owned = Client.objects.filter(owner_kam=kam)
+        accounts = list(owned.filter(is_key=True)) or list(owned.order_by("name")[:3])
+        mandate = Mandate.objects.create(
+            kam=kam,
+            title=f"Key accounts of {kam.get_full_name()}",
+            valid_from=today.replace(month=1, day=1),
+            valid_to=today.replace(month=12, day=31),
+            max_discount_percent=Decimal(7),
+            max_deal_value=Decimal(10_000_000),
+            credit_limit=Decimal(20_000_000),
+            max_payment_term_days=60,
+            budget_spend_without_approval=Decimal(500_000),
+        )
+        mandate.methods.set(methods[: 2 + index % 3])
+        MandateAccount.objects.bulk_create(
+            MandateAccount(
+                mandate=mandate,
+                client=client,
+                # The largest account may go further on discount: a committee-set override.
+                max_discount_percent=Decimal(10) if number == 0 else None,
+            )
+            for number, client in enumerate(accounts)
+        )
+        if username == "kam":
+            MandateTeamMember.objects.create(
+                mandate=mandate, user=users["svc.orlov"], role="Service manager"
+            )
+        proposal = proposal_open(
+            proposal=proposal_create(
+                type="grant_mandate",
+                title=f"Mandate for {kam.get_full_name()}",
+                rationale="Limits in line with the policy; accounts as decided.",
+                by=users["headkam"],
+                mandate=mandate,
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=7),
+        )
+        for member in members:
+            vote_cast(proposal=proposal, member=member, choice="for")
+        proposal_close(proposal=proposal, early=True)
 
 
 def _load_meeting(users: dict[str, User], today: datetime.date) -> None:

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 
+from governance.api import MandateCheckView
 from skam import views
 from skam.api import router
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("ruler/", include("criteria.urls")),
     path("committee/", include("governance.urls")),
     path("admin/", admin.site.urls),
+    path("api/mandate-check/", MandateCheckView.as_view(), name="api-mandate-check"),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     # Like the rest of the API, the schema and its docs are for signed-in users only.

@@ -25,8 +25,9 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
+from governance.mandates import mandate_adopt
 from governance.meetings import meeting_create
-from governance.models import CommitteeMember, Proposal
+from governance.models import CommitteeMember, Mandate, MandateAccount, Proposal
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from skam.context_processors import NAVIGATION
 from tests.factories import (
@@ -108,6 +109,10 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/decisions/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/drift/",                  302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/policy/",                 302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/my-mandate/",             302, 403, 403, 403, 200, 200, 403, 403),
+    ("GET",   "/committee/mandates/",               302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/mandates/{mandate}/",     302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/api/mandate-check/",                403, 404, 404, 404, 200, 404, 404, 404),
     # Meetings and the register of interests: members keep them, directors and admin read them.
     ("GET",   "/committee/meetings/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/meetings/new/",           302, 403, 200, 200, 403, 403, 403, 403),
@@ -207,6 +212,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/committee/meetings/{meeting}/agenda/add/": {"text": "Other business"},
     "/committee/interests/": {"client": "{kam}", "description": "Former employer"},
     "/committee/proposals/{proposal}/recuse/": {"reason": "Board seat at the client"},
+    "/api/mandate-check/": {"client": "{kam}", "discount_percent": "1"},
 }
 
 
@@ -281,7 +287,15 @@ def _committee_places(
     for name in ("chair", "member"):
         vote_cast(proposal=decided, member=cast[name], choice="for")
     proposal_close(proposal=decided, early=True)
-    return {"proposal": proposal.pk, "decision": decided.decision.pk}
+    mandate = Mandate.objects.create(
+        kam=cast["kam"],
+        title="Mandate",
+        valid_from=datetime.date(2025, 1, 1),
+        max_discount_percent=5,
+    )
+    MandateAccount.objects.create(mandate=mandate, client=account_of_kam)
+    mandate_adopt(mandate=mandate)
+    return {"proposal": proposal.pk, "decision": decided.decision.pk, "mandate": mandate.pk}
 
 
 def http_as(role: str, cast: dict[str, User]) -> HttpClient:
@@ -347,7 +361,8 @@ def test_the_matrix_covers_every_route() -> None:
     """Adding a page or an endpoint without a row in the matrix fails here."""
     sample = dict.fromkeys(
         ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
-         "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision"),
+         "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
+         "mandate"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1
@@ -371,14 +386,23 @@ def navigation_of(page: str) -> list[str]:
     ("role", "sections"),
     [
         ("outsider", ["Home", "API"]),
-        ("chair", ["Home", "Clients", "The ruler", "Committee", "API"]),
-        ("member", ["Home", "Clients", "The ruler", "Committee", "API"]),
-        ("kam", ["Home", "Clients", "API"]),
-        ("kam2", ["Home", "Clients", "API"]),
-        ("director", ["Home", "Clients", "The ruler", "Committee", "API"]),
+        ("chair", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
+        ("member", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
+        ("kam", ["Home", "Clients", "My mandate", "API"]),
+        ("kam2", ["Home", "Clients", "My mandate", "API"]),
+        ("director", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
         (
             "administrator",
-            ["Home", "Clients", "The ruler", "Committee", "Imports", "API", "Administration"],
+            [
+                "Home",
+                "Clients",
+                "The ruler",
+                "Committee",
+                "Mandates",
+                "Imports",
+                "API",
+                "Administration",
+            ],
         ),
     ],
 )

@@ -24,18 +24,19 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 
 # What the main navigation shows to each role, in order.
-WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "API"]
+WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]
 NAVIGATION_BY_ROLE = {
     "chair": WITH_RULER,
     "member": WITH_RULER,
-    "kam": ["Home", "Clients", "API"],
-    "kam2": ["Home", "Clients", "API"],
+    "kam": ["Home", "Clients", "My mandate", "API"],
+    "kam2": ["Home", "Clients", "My mandate", "API"],
     "director": WITH_RULER,
     "administrator": [
         "Home",
         "Clients",
         "The ruler",
         "Committee",
+        "Mandates",
         "Imports",
         "API",
         "Administration",
