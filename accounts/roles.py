@@ -36,12 +36,14 @@ _READ_REGISTER = (
 # The committee proposes and votes; directors and the administrator follow its work.
 _FOLLOW_COMMITTEE = (
     "governance.view_mandate",
+    "governance.view_exceptionrequest",
     "governance.view_committeemember",
     "governance.view_proposal",
     "governance.view_decision",
     "governance.view_vote",
 )
 _SIT_ON_COMMITTEE = (
+    "governance.change_exceptionrequest",
     "governance.add_proposal",
     "governance.change_proposal",
     "governance.add_vote",
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.view_evaluation",
         "criteria.view_rulerversion",
         "governance.view_own_mandate",
+        "governance.add_exceptionrequest",
     ),
     Role.ADMINISTRATOR: (
         *_READ_REGISTER,

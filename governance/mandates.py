@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,8 @@ from accounts.models import Client, User
 from governance.models import (
     Approver,
     EscalationTier,
+    ExceptionRequest,
+    ExceptionState,
     LimitKind,
     Mandate,
     MandateAccount,
@@ -136,3 +139,75 @@ def mandate_adopt(*, mandate: Mandate) -> Mandate:
 
 def clients_of(mandate: Mandate) -> list[Client]:
     return [account.client for account in mandate.accounts.all()]
+
+
+RESPONSE_TIME = datetime.timedelta(days=2)
+
+
+class AlreadyDecided(Exception):
+    """The request was decided or withdrawn already."""
+
+
+def exception_file(
+    *, kam: User, client_id: int, asked: dict[str, Decimal], justification: str
+) -> ExceptionRequest:
+    """Ask to go past the mandate for one deal. The check decides which limits are passed and
+    who decides; a deal inside the mandate needs no exception."""
+    if not justification.strip():
+        raise ValidationError({"justification": _("Say why the deal is worth the exception.")})
+    check = mandate_check(kam=kam, client_id=client_id, asked=asked)
+    if check.within_mandate:
+        raise ValidationError(_("This deal is within your mandate: you decide it yourself."))
+    return ExceptionRequest.objects.create(
+        mandate=check.mandate,
+        client_id=client_id,
+        requested_by=kam,
+        asked={kind: str(value) for kind, value in asked.items()},
+        breaches=[
+            {"limit": b.limit, "allowed": str(b.allowed), "asked": str(b.asked)}
+            for b in check.breaches
+        ],
+        justification=justification,
+        approver=check.escalate_to,
+        respond_by=timezone.now() + RESPONSE_TIME,
+    )
+
+
+def approver_roles_of(user: User) -> set[str]:
+    """The tiers ``user`` decides: their seat's role; every tier for the committee's chair."""
+    from governance.models import CommitteeMember
+
+    seats = list(CommitteeMember.objects.active_on(timezone.localdate()).filter(user=user))
+    if any(seat.is_chair for seat in seats):
+        return set(Approver.values)
+    return {seat.committee_role for seat in seats}
+
+
+def may_decide(*, user: User, request: ExceptionRequest) -> bool:
+    return request.approver in approver_roles_of(user)
+
+
+def exception_decide(
+    *, request: ExceptionRequest, by: User, approve: bool, comment: str = ""
+) -> ExceptionRequest:
+    """Approve or reject, once: of two approvers acting at once, one decides and the other is
+    told it was decided already (a conditional update, not a read-then-write)."""
+    decided = ExceptionRequest.objects.filter(pk=request.pk, state=ExceptionState.PENDING).update(
+        state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+    if not decided:
+        raise AlreadyDecided(_("This request was decided or withdrawn already."))
+    request.refresh_from_db()
+    return request
+
+
+def exception_withdraw(*, request: ExceptionRequest) -> ExceptionRequest:
+    if not ExceptionRequest.objects.filter(pk=request.pk, state=ExceptionState.PENDING).update(
+        state=ExceptionState.WITHDRAWN
+    ):
+        raise AlreadyDecided(_("This request was decided or withdrawn already."))
+    request.refresh_from_db()
+    return request

@@ -873,3 +873,53 @@ class EscalationTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_approver_display()} ≤ {self.up_to_deal_value or '∞'}"
+
+
+class ExceptionState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ExceptionRequest(models.Model):
+    """A KAM's request to go past a limit of the mandate for one deal, decided above them."""
+
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="exceptions")
+    client = models.ForeignKey(
+        "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="exception_requests",
+    )
+    asked = models.JSONField(_("asked"), default=dict)
+    breaches = models.JSONField(_("limits passed"), default=list)
+    justification = models.TextField(_("justification"))
+    approver = models.CharField(_("decided by"), max_length=20, choices=Approver.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ExceptionState.choices, default=ExceptionState.PENDING
+    )
+    respond_by = models.DateTimeField(_("answer due by"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("asked on"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exception request")
+        verbose_name_plural = _("exception requests")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "approver"])]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.get_state_display()}"

@@ -14,15 +14,21 @@ from django.views.decorators.http import require_POST
 from accounts.models import Client
 from governance.forms import MandateCheckForm, ProposalForm, VoteForm
 from governance.mandates import (
+    AlreadyDecided,
     NotInMandate,
     clients_of,
+    exception_decide,
+    exception_file,
     limits_of,
     mandate_check,
     mandate_in_force,
+    may_decide,
 )
 from governance.meetings import recusal_suggestions
 from governance.models import (
     Decision,
+    ExceptionRequest,
+    ExceptionState,
     LimitKind,
     Mandate,
     Policy,
@@ -313,9 +319,15 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     if mandate:
         for account in mandate.accounts.all():
             accounts.append({"account": account, "limits": limits_of(mandate, account)})
+    requests = (
+        ExceptionRequest.objects.filter(mandate=mandate).select_related("client", "decided_by")
+        if mandate
+        else ExceptionRequest.objects.none()
+    )
     context = {
         "mandate": mandate,
         "own": own,
+        "exception_requests": list(requests[:50]),
         "accounts": accounts,
         "form": form,
         "check": check,
@@ -348,3 +360,70 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Mandate.objects.prefetch_related("accounts__client", "team__user", "methods"), pk=pk
     )
     return _mandate_page(request, mandate, own=False)
+
+
+@login_required
+@permission_required("governance.add_exceptionrequest", raise_exception=True)
+@require_POST
+def exception_new(request: HttpRequest) -> HttpResponse:
+    """File an exception for the deal just checked on My mandate."""
+    mandate = mandate_in_force(kam=request.user)
+    form = MandateCheckForm(request.POST, clients=clients_of(mandate) if mandate else [])
+    justification = request.POST.get("justification", "")
+    if not form.is_valid():
+        messages.error(request, _("The deal could not be read; check it again."))
+        return redirect("governance:my-mandate")
+    try:
+        exception_file(
+            kam=request.user,
+            client_id=form.cleaned_data["client"],
+            asked=form.asked(),
+            justification=justification,
+        )
+    except (ValidationError, NotInMandate) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("Your exception request is filed with its approver."))
+    return redirect("governance:my-mandate")
+
+
+@login_required
+@permission_required("governance.view_exceptionrequest", raise_exception=True)
+def exception_list(request: HttpRequest) -> HttpResponse:
+    requests = ExceptionRequest.objects.select_related(
+        "client", "requested_by", "decided_by"
+    ).order_by("state", "respond_by")
+    state = request.GET.get("state", ExceptionState.PENDING)
+    if state in ExceptionState.values:
+        requests = requests.filter(state=state)
+    rows = [
+        {"request": r, "may_decide": may_decide(user=request.user, request=r)}
+        for r in requests[:200]
+    ]
+    return render(
+        request,
+        "governance/exception_list.html",
+        {"rows": rows, "state": state, "states": ExceptionState.choices},
+    )
+
+
+@login_required
+@permission_required("governance.change_exceptionrequest", raise_exception=True)
+@require_POST
+def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ExceptionRequest, pk=pk)
+    if not may_decide(user=request.user, request=item):
+        raise PermissionDenied
+    try:
+        exception_decide(
+            request=item,
+            by=request.user,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+        )
+    except AlreadyDecided as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Decided."))
+    return redirect("governance:exception-list")

@@ -25,7 +25,7 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
-from governance.mandates import mandate_adopt
+from governance.mandates import exception_file, mandate_adopt
 from governance.meetings import meeting_create
 from governance.models import CommitteeMember, Mandate, MandateAccount, Proposal
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
@@ -113,6 +113,9 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/mandates/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/mandates/{mandate}/",     302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/mandate-check/",                403, 404, 404, 404, 200, 404, 404, 404),
+    ("GET",   "/committee/exceptions/",             302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/exceptions/new/",         302, 403, 403, 403, 302, 302, 403, 403),
+    ("POST",  "/committee/exceptions/{exception}/decide/", 302, 403, 302, 403, 403, 403, 403, 403),
     # Meetings and the register of interests: members keep them, directors and admin read them.
     ("GET",   "/committee/meetings/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/meetings/new/",           302, 403, 200, 200, 403, 403, 403, 403),
@@ -213,6 +216,12 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/committee/interests/": {"client": "{kam}", "description": "Former employer"},
     "/committee/proposals/{proposal}/recuse/": {"reason": "Board seat at the client"},
     "/api/mandate-check/": {"client": "{kam}", "discount_percent": "1"},
+    "/committee/exceptions/new/": {
+        "client": "{kam}",
+        "discount_percent": "9",
+        "justification": "x",
+    },
+    "/committee/exceptions/{exception}/decide/": {"decision": "approve"},
 }
 
 
@@ -270,7 +279,10 @@ def _committee_places(
     """chair and member hold seats; an open proposal on kam's account; a decision on kam2's."""
     for name in ("chair", "member"):
         CommitteeMember.objects.create(
-            user=cast[name], committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+            user=cast[name],
+            committee_role="sales_director",
+            is_chair=name == "chair",
+            active_from=datetime.date(2025, 1, 1),
         )
     deadline = timezone.now() + datetime.timedelta(days=3)
 
@@ -295,7 +307,18 @@ def _committee_places(
     )
     MandateAccount.objects.create(mandate=mandate, client=account_of_kam)
     mandate_adopt(mandate=mandate)
-    return {"proposal": proposal.pk, "decision": decided.decision.pk, "mandate": mandate.pk}
+    exception = exception_file(
+        kam=cast["kam"],
+        client_id=account_of_kam.pk,
+        asked={"discount_percent": Decimal(9)},
+        justification="Tender",
+    )
+    return {
+        "proposal": proposal.pk,
+        "decision": decided.decision.pk,
+        "mandate": mandate.pk,
+        "exception": exception.pk,
+    }
 
 
 def http_as(role: str, cast: dict[str, User]) -> HttpClient:
@@ -362,7 +385,7 @@ def test_the_matrix_covers_every_route() -> None:
     sample = dict.fromkeys(
         ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
-         "mandate"),
+         "mandate", "exception"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1
@@ -374,6 +397,15 @@ def test_the_matrix_covers_every_route() -> None:
     assert "admin:index" in covered
 
 
+COMMITTEE_NAVIGATION = [
+    "Home",
+    "Clients",
+    "The ruler",
+    "Committee",
+    "Mandates",
+    "Exceptions",
+    "API",
+]
 NAV_LINK = re.compile(r'<a href="(?P<url>[^"]+)"[^>]*>(?P<label>[^<]+)</a>')
 
 
@@ -386,11 +418,11 @@ def navigation_of(page: str) -> list[str]:
     ("role", "sections"),
     [
         ("outsider", ["Home", "API"]),
-        ("chair", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
-        ("member", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
+        ("chair", COMMITTEE_NAVIGATION),
+        ("member", COMMITTEE_NAVIGATION),
         ("kam", ["Home", "Clients", "My mandate", "API"]),
         ("kam2", ["Home", "Clients", "My mandate", "API"]),
-        ("director", ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]),
+        ("director", COMMITTEE_NAVIGATION),
         (
             "administrator",
             [
@@ -399,6 +431,7 @@ def navigation_of(page: str) -> list[str]:
                 "The ruler",
                 "Committee",
                 "Mandates",
+                "Exceptions",
                 "Imports",
                 "API",
                 "Administration",

@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 
 # What the main navigation shows to each role, in order.
-WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "Mandates", "API"]
+WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "Mandates", "Exceptions", "API"]
 NAVIGATION_BY_ROLE = {
     "chair": WITH_RULER,
     "member": WITH_RULER,
@@ -37,6 +37,7 @@ NAVIGATION_BY_ROLE = {
         "The ruler",
         "Committee",
         "Mandates",
+        "Exceptions",
         "Imports",
         "API",
         "Administration",

@@ -1,0 +1,146 @@
+"""Exception requests: a KAM asks to go past the mandate, the tier's approver decides once."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+
+from governance.mandates import AlreadyDecided, exception_decide, exception_file, mandate_adopt
+from governance.models import (
+    Approver,
+    CommitteeMember,
+    EscalationTier,
+    ExceptionRequest,
+    ExceptionState,
+    Mandate,
+    MandateAccount,
+)
+
+
+@pytest.fixture
+def setup(kam, chair, member, account_of_kam):
+    EscalationTier.objects.create(
+        order=1, up_to_deal_value=5_000_000, approver=Approver.HEAD_OF_KAM
+    )
+    EscalationTier.objects.create(order=2, up_to_deal_value=None, approver=Approver.SALES_DIRECTOR)
+    CommitteeMember.objects.create(
+        user=chair,
+        committee_role="executive_director",
+        is_chair=True,
+        active_from=datetime.date(2025, 1, 1),
+    )
+    CommitteeMember.objects.create(
+        user=member, committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+    )
+    mandate = Mandate.objects.create(
+        kam=kam,
+        title="Mandate",
+        valid_from=datetime.date(2025, 1, 1),
+        max_discount_percent=Decimal(7),
+        max_deal_value=Decimal(10_000_000),
+    )
+    MandateAccount.objects.create(mandate=mandate, client=account_of_kam)
+    return mandate_adopt(mandate=mandate)
+
+
+def _file(kam, client, discount="9", deal="20000000"):
+    return exception_file(
+        kam=kam,
+        client_id=client.pk,
+        asked={"discount_percent": Decimal(discount), "deal_value": Decimal(deal)},
+        justification="Three-year contract",
+    )
+
+
+@pytest.mark.django_db
+def test_a_request_names_the_limits_passed_and_the_tier(kam, account_of_kam, setup):
+    request = _file(kam, account_of_kam)
+    assert request.approver == Approver.SALES_DIRECTOR
+    assert [b["limit"] for b in request.breaches] == ["discount_percent", "deal_value"]
+    assert request.state == ExceptionState.PENDING
+
+
+@pytest.mark.django_db
+def test_a_deal_within_the_mandate_needs_no_exception(kam, account_of_kam, setup):
+    with pytest.raises(ValidationError, match="within your mandate"):
+        _file(kam, account_of_kam, discount="5", deal="1000")
+    assert not ExceptionRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_approving_twice_or_after_a_withdrawal_is_impossible(kam, member, account_of_kam, setup):
+    request = _file(kam, account_of_kam)
+    exception_decide(request=request, by=member, approve=True)
+    with pytest.raises(AlreadyDecided):
+        exception_decide(request=request, by=member, approve=False)
+    request.refresh_from_db()
+    assert request.state == ExceptionState.APPROVED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvers_acting_at_once_leave_one_decision(kam, chair, member, account_of_kam, setup):
+    request = _file(kam, account_of_kam)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(user, approve):
+        try:
+            barrier.wait()
+            exception_decide(request=request, by=user, approve=approve)
+            outcomes.append("decided")
+        except AlreadyDecided:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(chair, True)),
+        threading.Thread(target=act, args=(member, False)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["decided", "refused"]
+    request.refresh_from_db()
+    assert request.state in (ExceptionState.APPROVED, ExceptionState.REJECTED)
+
+
+@pytest.mark.django_db
+def test_only_the_tiers_approver_or_the_chair_decides(
+    client_as, kam, chair, member, director, account_of_kam, setup
+):
+    small = _file(kam, account_of_kam, deal="1000000")  # head of KAM's tier: nobody holds it
+    url = reverse("governance:exception-decide", args=[small.pk])
+    assert client_as(member).post(url, {"decision": "approve"}).status_code == 403
+    assert client_as(director).post(url, {"decision": "approve"}).status_code == 403
+    assert client_as(chair).post(url, {"decision": "approve"}).status_code == 302
+    small.refresh_from_db()
+    assert (small.state, small.decided_by) == (ExceptionState.APPROVED, chair)
+
+
+@pytest.mark.django_db
+def test_the_kam_files_from_my_mandate_and_sees_the_state(client_as, kam, account_of_kam, setup):
+    http = client_as(kam)
+    response = http.post(
+        reverse("governance:exception-new"),
+        {"client": account_of_kam.pk, "discount_percent": "9", "justification": "Tender"},
+        follow=True,
+    )
+    assert "Your exception request is filed with its approver." in response.text
+    rows = response.text.split('data-testid="exception-requests"')[1]
+    assert "Waiting for a decision" in rows
+    empty = http.post(
+        reverse("governance:exception-new"),
+        {"client": account_of_kam.pk, "discount_percent": "9", "justification": " "},
+        follow=True,
+    )
+    assert "Say why the deal is worth the exception." in empty.text
+    assert ExceptionRequest.objects.count() == 1
