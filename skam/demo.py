@@ -39,6 +39,7 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
+from governance.mandates import exception_decide, exception_file
 from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
     Approver,
@@ -435,6 +436,20 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         for member in members:
             vote_cast(proposal=proposal, member=member, choice="for")
         proposal_close(proposal=proposal, early=True)
+    # One exception waiting for the sales director, one the head of KAM granted already.
+    waiting = ("kam", "9", "20000000", False)
+    granted = ("kam2", "12", "3000000", True)
+    for username, discount, deal, approve in (waiting, granted):
+        kam = users[username]
+        first = Mandate.objects.get(kam=kam, status="in_force").accounts.order_by("pk").first()
+        request = exception_file(
+            kam=kam,
+            client_id=first.client_id,
+            asked={"discount_percent": Decimal(discount), "deal_value": Decimal(deal)},
+            justification="A three-year supply contract against a competitor's offer.",
+        )
+        if approve:
+            exception_decide(request=request, by=users["headkam"], approve=True, comment="Once.")
 
 
 def _load_meeting(users: dict[str, User], today: datetime.date) -> None:
