@@ -417,6 +417,15 @@ class Policy(models.Model):
     reevaluation_cadence = models.CharField(
         _("re-evaluation"), max_length=10, choices=Cadence.choices, default=Cadence.NIGHTLY
     )
+    exceptions_flag_after = models.PositiveSmallIntegerField(
+        _("flag a client after this many granted exceptions"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Granted within the planning horizon: past it, we are buying the client's decision "
+            "on every deal."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Client
@@ -68,4 +68,33 @@ def decisions_due_for_review(*, within_days: int = 30) -> QuerySet[Decision]:
     limit = timezone.localdate() + datetime.timedelta(days=within_days)
     return Decision.objects.filter(
         Q(superseded_by__isnull=True), review_date__isnull=False, review_date__lte=limit
+    )
+
+
+def clients_buying_decisions(*, today: datetime.date | None = None) -> QuerySet[Client]:
+    """Clients for whom exceptions keep being granted: more than the policy allows within its
+    planning horizon (the method: we are buying the client's decision on every deal — change
+    the value chain, or review the client's key status)."""
+    from governance.models import ExceptionRequest, ExceptionState, Policy, PolicyStatus
+
+    today = today or timezone.localdate()
+    policy = Policy.objects.filter(status=PolicyStatus.IN_FORCE).first()
+    limit = policy.exceptions_flag_after if policy else 3
+    months = policy.horizon_months if policy else 12
+    index = today.year * 12 + today.month - 1 - months
+    since = datetime.date(index // 12, index % 12 + 1, min(today.day, 28))
+    granted = (
+        ExceptionRequest.objects.filter(
+            client=OuterRef("pk"), state=ExceptionState.APPROVED, decided_at__date__gte=since
+        )
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Client.objects.annotate(exceptions_granted=Subquery(granted))
+        .filter(exceptions_granted__gt=limit)
+        .select_related("owner_kam")
+        .order_by("-exceptions_granted", "name")
     )

@@ -38,7 +38,7 @@ from governance.models import (
     ProposalType,
     Vote,
 )
-from governance.selectors import DRIFT_ROWS, drift
+from governance.selectors import DRIFT_ROWS, clients_buying_decisions, drift
 from governance.services import (
     NotEntitled,
     ProposalNotOpen,
@@ -212,6 +212,7 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         "review_overdue": list(found.review_overdue[:limit]),
         "key_failing_ruler": list(found.key_failing_ruler[:limit]),
         "meeting_never_considered": list(found.meeting_never_considered[:limit]),
+        "buying_decisions": list(clients_buying_decisions()[:limit]),
         "counts": {
             "key_without_decision": found.key_without_decision.count(),
             "review_overdue": found.review_overdue.count(),

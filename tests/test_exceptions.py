@@ -144,3 +144,38 @@ def test_the_kam_files_from_my_mandate_and_sees_the_state(client_as, kam, accoun
     )
     assert "Say why the deal is worth the exception." in empty.text
     assert ExceptionRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("granted", "flagged"), [(2, False), (3, False), (4, True)])
+def test_the_pattern_flag_fires_past_the_set_count_and_not_before(
+    kam, member, account_of_kam, setup, granted, flagged
+):
+    from governance.models import Policy, PolicyStatus
+    from governance.selectors import clients_buying_decisions
+
+    Policy.objects.create(
+        number=1, title="Policy", status=PolicyStatus.IN_FORCE, exceptions_flag_after=3
+    )
+    for _ in range(granted):
+        exception_decide(request=_file(kam, account_of_kam), by=member, approve=True)
+    rejected = _file(kam, account_of_kam)  # rejected ones do not count
+    exception_decide(request=rejected, by=member, approve=False)
+
+    found = list(clients_buying_decisions())
+
+    assert (account_of_kam in found) is flagged
+    if flagged:
+        assert found[0].exceptions_granted == granted
+
+
+@pytest.mark.django_db
+def test_exceptions_granted_before_the_horizon_do_not_count(kam, member, account_of_kam, setup):
+    from django.utils import timezone
+
+    from governance.selectors import clients_buying_decisions
+
+    for _ in range(5):
+        exception_decide(request=_file(kam, account_of_kam), by=member, approve=True)
+    ExceptionRequest.objects.update(decided_at=timezone.now() - datetime.timedelta(days=400))
+    assert list(clients_buying_decisions()) == []
