@@ -211,3 +211,22 @@ def exception_withdraw(*, request: ExceptionRequest) -> ExceptionRequest:
         raise AlreadyDecided(_("This request was decided or withdrawn already."))
     request.refresh_from_db()
     return request
+
+
+NEXT_APPROVER = {
+    Approver.HEAD_OF_KAM: Approver.SALES_DIRECTOR,
+    Approver.SALES_DIRECTOR: Approver.COMMITTEE,
+}
+
+
+def exceptions_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Requests not answered by their deadline go one tier up with a fresh deadline (set-based:
+    one conditional update per tier; a request decided meanwhile is left alone)."""
+    now = now or timezone.now()
+    moved = 0
+    # Highest tier first, so that a request moves at most one tier per call.
+    for current in (Approver.SALES_DIRECTOR, Approver.HEAD_OF_KAM):
+        moved += ExceptionRequest.objects.filter(
+            state=ExceptionState.PENDING, approver=current, respond_by__lt=now
+        ).update(approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME)
+    return moved

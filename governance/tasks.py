@@ -20,3 +20,11 @@ def remind_non_voters() -> int:
     from governance.notifications import remind_non_voters as remind
 
     return remind()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def escalate_overdue_exceptions() -> int:
+    """Exception requests left unanswered past their deadline go one tier up."""
+    from governance.mandates import exceptions_escalate_overdue
+
+    return exceptions_escalate_overdue()

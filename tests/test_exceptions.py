@@ -179,3 +179,30 @@ def test_exceptions_granted_before_the_horizon_do_not_count(kam, member, account
         exception_decide(request=_file(kam, account_of_kam), by=member, approve=True)
     ExceptionRequest.objects.update(decided_at=timezone.now() - datetime.timedelta(days=400))
     assert list(clients_buying_decisions()) == []
+
+
+@pytest.mark.django_db
+def test_an_unanswered_request_goes_one_tier_up_at_a_time(kam, member, account_of_kam, setup):
+    from django.utils import timezone
+
+    from governance.tasks import escalate_overdue_exceptions
+
+    small = _file(kam, account_of_kam, deal="1000000")
+    answered = _file(kam, account_of_kam, deal="2000000")
+    exception_decide(request=answered, by=member, approve=True)
+    ExceptionRequest.objects.update(respond_by=timezone.now() - datetime.timedelta(hours=1))
+
+    assert escalate_overdue_exceptions() == 1
+    small.refresh_from_db()
+    assert small.approver == Approver.SALES_DIRECTOR
+    assert small.respond_by > timezone.now()
+    assert escalate_overdue_exceptions() == 0  # not overdue any more
+
+    ExceptionRequest.objects.filter(pk=small.pk).update(
+        respond_by=timezone.now() - datetime.timedelta(hours=1)
+    )
+    escalate_overdue_exceptions()
+    small.refresh_from_db()
+    answered.refresh_from_db()
+    assert small.approver == Approver.COMMITTEE
+    assert answered.approver == Approver.HEAD_OF_KAM  # decided requests stay where they were

@@ -1,0 +1,28 @@
+"""Every hour, move exception requests left unanswered past their deadline one tier up."""
+
+from django.db import migrations
+
+TASK_NAME = "Escalate unanswered exception requests"
+
+
+def create_schedule(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    hourly, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
+    PeriodicTask.objects.get_or_create(
+        name=TASK_NAME,
+        defaults={"task": "governance.tasks.escalate_overdue_exceptions", "interval": hourly},
+    )
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("governance", "0009_exception_pattern_threshold"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create_schedule, remove_schedule)]
