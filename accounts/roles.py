@@ -86,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.view_rulerversion",
         "governance.view_own_mandate",
         "governance.add_exceptionrequest",
+        "governance.add_budgetspend",
     ),
     Role.ADMINISTRATOR: (
         *_READ_REGISTER,
@@ -113,6 +114,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.change_usp",
         *_FOLLOW_COMMITTEE,
         "governance.add_mandate",
+        "governance.add_budget",
+        "governance.change_budget",
+        "governance.view_budget",
+        "governance.view_budgetspend",
         "governance.change_mandate",
         "governance.add_escalationtier",
         "governance.change_escalationtier",

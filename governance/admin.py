@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from governance.models import (
+    Budget,
+    BudgetSpend,
     CommitteeMember,
     EscalationTier,
     Mandate,
@@ -69,3 +71,25 @@ class MandateAdmin(admin.ModelAdmin):
 
 admin.site.register(RelationshipMethod)
 admin.site.register(EscalationTier)
+
+
+class BudgetSpendInline(admin.TabularInline):
+    model = BudgetSpend
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "amount", "category", "spent_on", "description", "exception", "recorded_by", "recorded_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False  # the KAM records spending on My mandate, through its checks
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """The committee's allocations, recorded by the administrator."""
+
+    list_display = ["client", "period", "allocated"]
+    list_filter = ["period"]
+    autocomplete_fields = ["client"]
+    inlines = [BudgetSpendInline]

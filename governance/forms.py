@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client
 from criteria.models import RulerVersion
-from governance.models import Policy, ProposalType, VoteChoice
+from governance.models import Policy, ProposalType, SpendCategory, VoteChoice
 
 
 class ProposalForm(forms.Form):
@@ -82,3 +83,22 @@ class MandateCheckForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name != "client" and value is not None
         }
+
+
+class SpendForm(forms.Form):
+    budget = forms.ModelChoiceField(label=_("Budget"), queryset=None)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    category = forms.ChoiceField(label=_("Category"), choices=SpendCategory.choices)
+    spent_on = forms.DateField(label=_("Spent on"), widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(label=_("What for"), max_length=300)
+    exception = forms.ModelChoiceField(
+        label=_("Approved exception"),
+        queryset=None,
+        required=False,
+        help_text=_("Needed when the amount is over your mandate's spending threshold."),
+    )
+
+    def __init__(self, *args: object, budgets: object, exceptions: object, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["budget"].queryset = budgets
+        self.fields["exception"].queryset = exceptions

@@ -932,3 +932,75 @@ class ExceptionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.get_state_display()}"
+
+
+class SpendCategory(models.TextChoices):
+    HOSPITALITY = "hospitality", _("Hospitality")
+    EVENTS = "events", _("Events and visits")
+    TRAVEL = "travel", _("Travel")
+    SAMPLES = "samples", _("Samples and trials")
+    MARKETING = "marketing", _("Joint marketing")
+    OTHER = "other", _("Other")
+
+
+class Budget(models.Model):
+    """What the committee allocates to work a key client in a quarter."""
+
+    client = models.ForeignKey(
+        "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.DateField(_("quarter"), help_text=_("First day of the quarter."))
+    allocated = models.DecimalField(
+        _("allocated"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        ordering = ["-period", "client"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "period"], name="one_budget_per_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.period:%Y-%m}"
+
+
+class BudgetSpend(models.Model):
+    """Money the KAM spent from a budget; past the mandate's threshold, it cites an approved
+    exception."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="spending")
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    category = models.CharField(_("category"), max_length=20, choices=SpendCategory.choices)
+    spent_on = models.DateField(_("spent on"))
+    description = models.CharField(_("what for"), max_length=300)
+    exception = models.ForeignKey(
+        ExceptionRequest,
+        verbose_name=_("approved exception"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("spending")
+        verbose_name_plural = _("spending")
+        ordering = ["-spent_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="spending_is_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget}: {self.amount}"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("drift/", views.drift_panel, name="drift"),
     path("policy/", views.policy_overview, name="policy"),
     path("my-mandate/", views.my_mandate, name="my-mandate"),
+    path("budgets/spend/", views.budget_spend_view, name="budget-spend"),
     path("exceptions/", views.exception_list, name="exception-list"),
     path("exceptions/new/", views.exception_new, name="exception-new"),
     path("exceptions/<int:pk>/decide/", views.exception_decide_view, name="exception-decide"),

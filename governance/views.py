@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Client
-from governance.forms import MandateCheckForm, ProposalForm, VoteForm
+from accounts.models import Client, quarter_start
+from governance.budgets import budget_spend, budgets_of
+from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm
 from governance.mandates import (
     AlreadyDecided,
     NotInMandate,
@@ -26,6 +28,7 @@ from governance.mandates import (
 )
 from governance.meetings import recusal_suggestions
 from governance.models import (
+    Budget,
     Decision,
     ExceptionRequest,
     ExceptionState,
@@ -334,6 +337,10 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
         "check": check,
         "limit_labels": dict(LimitKind.choices),
     }
+    if mandate:
+        context["budgets"] = budgets_of(mandate=mandate, day=timezone.localdate())
+        if own:
+            context["spend_form"] = _spend_form(None, mandate)
     template = "governance/mandate.html"
     if request.htmx and request.method == "POST":
         template += "#mandate-check"
@@ -428,3 +435,50 @@ def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Decided."))
     return redirect("governance:exception-list")
+
+
+def _spend_form(data: object, mandate: Mandate) -> SpendForm:
+    client_ids = [account.client_id for account in mandate.accounts.all()]
+    return SpendForm(
+        data,
+        budgets=Budget.objects.filter(
+            client_id__in=client_ids, period=quarter_start(timezone.localdate())
+        ).select_related("client"),
+        exceptions=ExceptionRequest.objects.filter(
+            mandate=mandate, state=ExceptionState.APPROVED
+        ).select_related("client"),
+    )
+
+
+@login_required
+@permission_required("governance.add_budgetspend", raise_exception=True)
+@require_POST
+def budget_spend_view(request: HttpRequest) -> HttpResponse:
+    """Record spending from one of the KAM's budgets."""
+    mandate = mandate_in_force(kam=request.user)
+    if mandate is None:
+        raise PermissionDenied
+    form = _spend_form(request.POST, mandate)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("governance:my-mandate")
+    data = form.cleaned_data
+    try:
+        budget_spend(
+            kam=request.user,
+            budget=data["budget"],
+            amount=data["amount"],
+            category=data["category"],
+            spent_on=data["spent_on"],
+            description=data["description"],
+            exception=data["exception"],
+        )
+    except (ValidationError, NotInMandate) as exc:
+        messages.error(
+            request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        )
+    else:
+        messages.success(request, _("The spending is recorded."))
+    return redirect("governance:my-mandate")

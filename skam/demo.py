@@ -39,11 +39,13 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
+from governance.budgets import budget_spend
 from governance.mandates import exception_decide, exception_file
 from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
     Approver,
     BendLevel,
+    Budget,
     Cadence,
     CommitteeMember,
     CommitteeRole,
@@ -436,6 +438,22 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         for member in members:
             vote_cast(proposal=proposal, member=member, choice="for")
         proposal_close(proposal=proposal, early=True)
+    # The committee's budgets for this quarter, and what the KAMs spent so far.
+    quarter = quarter_start(today)
+    budgets = Budget.objects.bulk_create(
+        Budget(client_id=account.client_id, period=quarter, allocated=Decimal(300_000))
+        for account in MandateAccount.objects.filter(mandate__status="in_force").order_by("pk")
+    )
+    for number, budget in enumerate(budgets[:6]):
+        owner = Client.objects.get(pk=budget.client_id).owner_kam
+        budget_spend(
+            kam=owner,
+            budget=budget,
+            amount=Decimal(20_000 + 15_000 * number),
+            category="hospitality" if number % 2 else "events",
+            spent_on=today,
+            description="Quarterly business review at the client's site",
+        )
     # One exception waiting for the sales director, one the head of KAM granted already.
     waiting = ("kam", "9", "20000000", False)
     granted = ("kam2", "12", "3000000", True)

@@ -114,6 +114,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/mandates/{mandate}/",     302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/mandate-check/",                403, 404, 404, 404, 200, 404, 404, 404),
     ("GET",   "/committee/exceptions/",             302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/budgets/spend/",          302, 403, 403, 403, 302, 403, 403, 403),
     ("POST",  "/committee/exceptions/new/",         302, 403, 403, 403, 302, 302, 403, 403),
     ("POST",  "/committee/exceptions/{exception}/decide/", 302, 403, 302, 403, 403, 403, 403, 403),
     # Meetings and the register of interests: members keep them, directors and admin read them.

@@ -1,0 +1,94 @@
+"""Budgets per key client and quarter: allocated by the committee, spent by the KAM. Spending
+past the mandate's threshold needs an approved exception; nobody spends past what is left."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from accounts.models import User, quarter_start
+from governance.mandates import limits_of, mandate_account
+from governance.models import (
+    Budget,
+    BudgetSpend,
+    ExceptionRequest,
+    ExceptionState,
+    LimitKind,
+    Mandate,
+)
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    budget: Budget
+    spent: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget.allocated - self.spent
+
+
+def budgets_of(*, mandate: Mandate, day: datetime.date) -> list[BudgetLine]:
+    """The quarter's budgets of the mandate's accounts, with what is spent (one query)."""
+    client_ids = [account.client_id for account in mandate.accounts.all()]
+    budgets = (
+        Budget.objects.filter(client_id__in=client_ids, period=quarter_start(day))
+        .select_related("client")
+        .annotate(
+            spent_total=Coalesce(
+                Sum("spending__amount"),
+                Value(Decimal(0)),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            )
+        )
+        .order_by("client__name")
+    )
+    return [BudgetLine(budget=b, spent=b.spent_total) for b in budgets]
+
+
+def budget_spend(
+    *,
+    kam: User,
+    budget: Budget,
+    amount: Decimal,
+    category: str,
+    spent_on: datetime.date,
+    description: str,
+    exception: ExceptionRequest | None = None,
+) -> BudgetSpend:
+    """Record spending from one of the KAM's budgets, checked under the budget's row lock."""
+    mandate, account = mandate_account(kam=kam, client_id=budget.client_id)
+    threshold = limits_of(mandate, account)[LimitKind.BUDGET_SPEND]
+    if amount > threshold and (
+        exception is None
+        or exception.client_id != budget.client_id
+        or exception.state != ExceptionState.APPROVED
+    ):
+        raise ValidationError(
+            _("Spending over %(threshold)s needs an exception approved for this client.")
+            % {"threshold": threshold}
+        )
+    with transaction.atomic():
+        locked = Budget.objects.select_for_update().get(pk=budget.pk)
+        spent = locked.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if amount > locked.allocated - spent:
+            raise ValidationError(
+                _("Only %(remaining)s is left of this budget.")
+                % {"remaining": locked.allocated - spent}
+            )
+        return BudgetSpend.objects.create(
+            budget=locked,
+            amount=amount,
+            category=category,
+            spent_on=spent_on,
+            description=description,
+            exception=exception,
+            recorded_by=kam,
+        )
