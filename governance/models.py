@@ -933,6 +933,18 @@ class ExceptionRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.client}: {self.get_state_display()}"
 
+    @property
+    def breach_lines(self) -> list[dict[str, object]]:
+        """The limits passed, with their names, for display."""
+        return [
+            {
+                "label": LimitKind(b["limit"]).label,
+                "asked": Decimal(b["asked"]),
+                "allowed": Decimal(b["allowed"]),
+            }
+            for b in self.breaches
+        ]
+
 
 class SpendCategory(models.TextChoices):
     HOSPITALITY = "hospitality", _("Hospitality")
