@@ -36,6 +36,7 @@ _READ_REGISTER = (
 # The committee proposes and votes; directors and the administrator follow its work.
 _FOLLOW_COMMITTEE = (
     "governance.view_mandate",
+    "governance.view_departmentrequest",
     "governance.view_exceptionrequest",
     "governance.view_committeemember",
     "governance.view_proposal",
@@ -87,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.view_own_mandate",
         "governance.add_exceptionrequest",
         "governance.add_budgetspend",
+        "governance.add_departmentrequest",
     ),
     Role.ADMINISTRATOR: (
         *_READ_REGISTER,
@@ -115,6 +117,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_FOLLOW_COMMITTEE,
         "governance.add_mandate",
         "governance.add_budget",
+        "governance.add_departmentobligation",
+        "governance.change_departmentobligation",
         "governance.change_budget",
         "governance.view_budget",
         "governance.view_budgetspend",

@@ -4,6 +4,7 @@ from governance.models import (
     Budget,
     BudgetSpend,
     CommitteeMember,
+    DepartmentObligation,
     EscalationTier,
     Mandate,
     MandateAccount,
@@ -93,3 +94,9 @@ class BudgetAdmin(admin.ModelAdmin):
     list_filter = ["period"]
     autocomplete_fields = ["client"]
     inlines = [BudgetSpendInline]
+
+
+@admin.register(DepartmentObligation)
+class DepartmentObligationAdmin(admin.ModelAdmin):
+    list_display = ["department", "title", "owner", "response_hours"]
+    list_filter = ["department"]

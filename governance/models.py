@@ -1016,3 +1016,66 @@ class BudgetSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.budget}: {self.amount}"
+
+
+class Department(models.TextChoices):
+    LOGISTICS = "logistics", _("Logistics")
+    FINANCE = "finance", _("Finance")
+    PRODUCTION = "production", _("Production")
+    LEGAL = "legal", _("Legal")
+    SERVICE = "service", _("Service")
+
+
+class DepartmentObligation(models.Model):
+    """What an internal department owes the KAMs, who answers for it, and how fast."""
+
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    title = models.CharField(_("obligation"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    response_hours = models.PositiveIntegerField(
+        _("response time, hours"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("department obligation")
+        verbose_name_plural = _("department obligations")
+        ordering = ["department", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.get_department_display()}: {self.title}"
+
+
+class DepartmentRequest(models.Model):
+    """A KAM's request against an obligation; late when fulfilled after its due time, or not at
+    all by then."""
+
+    obligation = models.ForeignKey(
+        DepartmentObligation, on_delete=models.PROTECT, related_name="requests"
+    )
+    client = models.ForeignKey(
+        "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="department_requests"
+    )
+    text = models.CharField(_("request"), max_length=300)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    due_at = models.DateTimeField(_("due"))
+    fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("department request")
+        verbose_name_plural = _("department requests")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def is_breached(self, now: datetime.datetime) -> bool:
+        done = self.fulfilled_at or now
+        return done > self.due_at

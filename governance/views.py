@@ -14,6 +14,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Client, quarter_start
 from governance.budgets import budget_spend, budgets_of
+from governance.departments import (
+    breaches_by_department,
+    department_fulfil,
+    department_request,
+)
 from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm
 from governance.mandates import (
     AlreadyDecided,
@@ -30,6 +35,9 @@ from governance.meetings import recusal_suggestions
 from governance.models import (
     Budget,
     Decision,
+    Department,
+    DepartmentObligation,
+    DepartmentRequest,
     ExceptionRequest,
     ExceptionState,
     LimitKind,
@@ -339,6 +347,13 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     }
     if mandate:
         context["budgets"] = budgets_of(mandate=mandate, day=timezone.localdate())
+        context["obligations"] = DepartmentObligation.objects.select_related("owner")
+        context["department_requests"] = list(
+            DepartmentRequest.objects.filter(requested_by=mandate.kam).select_related(
+                "obligation", "client"
+            )[:50]
+        )
+        context["now"] = timezone.now()
         if own:
             context["spend_form"] = _spend_form(None, mandate)
     template = "governance/mandate.html"
@@ -482,3 +497,57 @@ def budget_spend_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("The spending is recorded."))
     return redirect("governance:my-mandate")
+
+
+@login_required
+@permission_required("governance.add_departmentrequest", raise_exception=True)
+@require_POST
+def department_request_view(request: HttpRequest) -> HttpResponse:
+    obligation = get_object_or_404(DepartmentObligation, pk=request.POST.get("obligation") or 0)
+    client = request.POST.get("client", "")
+    try:
+        department_request(
+            kam=request.user,
+            obligation=obligation,
+            client_id=int(client) if client.isdigit() else 0,
+            text=request.POST.get("text", ""),
+        )
+    except (ValidationError, NotInMandate) as exc:
+        messages.error(
+            request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        )
+    else:
+        messages.success(request, _("Your request is with the department."))
+    return redirect("governance:my-mandate")
+
+
+@login_required
+def department_board(request: HttpRequest) -> HttpResponse:
+    """Obligation owners see the requests they owe; directors and the committee the breaches."""
+    sees_all = request.user.has_perm("governance.view_departmentrequest")
+    owned = DepartmentRequest.objects.filter(obligation__owner=request.user)
+    if not sees_all and not DepartmentObligation.objects.filter(owner=request.user).exists():
+        raise PermissionDenied
+    shown = DepartmentRequest.objects.all() if sees_all else owned
+    return render(
+        request,
+        "governance/departments.html",
+        {
+            "requests": shown.select_related("obligation", "client", "requested_by")[:200],
+            "breaches": list(breaches_by_department()) if sees_all else [],
+            "now": timezone.now(),
+            "labels": dict(Department.choices),
+        },
+    )
+
+
+@login_required
+@require_POST
+def department_fulfil_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(DepartmentRequest.objects.select_related("obligation"), pk=pk)
+    try:
+        department_fulfil(request=item, by=request.user)
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    messages.success(request, _("Marked fulfilled."))
+    return redirect("governance:departments")

@@ -40,6 +40,7 @@ from criteria.models import (
 )
 from criteria.services import ruler_adopt, ruler_draft_create
 from governance.budgets import budget_spend
+from governance.departments import department_fulfil, department_request
 from governance.mandates import exception_decide, exception_file
 from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
@@ -49,6 +50,8 @@ from governance.models import (
     Cadence,
     CommitteeMember,
     CommitteeRole,
+    DepartmentObligation,
+    DepartmentRequest,
     EscalationTier,
     Mandate,
     MandateAccount,
@@ -454,6 +457,40 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
             spent_on=today,
             description="Quarterly business review at the client's site",
         )
+    # What departments owe the KAMs, and two requests: one answered, one overdue.
+    obligations = DepartmentObligation.objects.bulk_create(
+        [
+            DepartmentObligation(
+                department="logistics",
+                title="Urgent shipment for a key client",
+                owner=users["svc.orlov"],
+                response_hours=24,
+            ),
+            DepartmentObligation(
+                department="finance",
+                title="Credit decision on a key client's order",
+                owner=users["fin.nikitin"],
+                response_hours=48,
+            ),
+        ]
+    )
+    first_account = Mandate.objects.get(kam=users["kam"], status="in_force").accounts.first()
+    answered = department_request(
+        kam=users["kam"],
+        obligation=obligations[0],
+        client_id=first_account.client_id,
+        text="Two pallets of seals by Friday",
+    )
+    department_fulfil(request=answered, by=users["svc.orlov"])
+    overdue = department_request(
+        kam=users["kam"],
+        obligation=obligations[1],
+        client_id=first_account.client_id,
+        text="Raise the credit line for the winter order",
+    )
+    DepartmentRequest.objects.filter(pk=overdue.pk).update(
+        due_at=timezone.now() - datetime.timedelta(hours=6)
+    )
     # One exception waiting for the sales director, one the head of KAM granted already.
     waiting = ("kam", "9", "20000000", False)
     granted = ("kam2", "12", "3000000", True)

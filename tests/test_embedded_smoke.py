@@ -82,6 +82,7 @@ PAGES = (
     "/committee/my-mandate/",
     "/committee/mandates/",
     "/committee/exceptions/",
+    "/committee/departments/",
     "/committee/meetings/",
     "/committee/interests/",
     "/api/schema/",

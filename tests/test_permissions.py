@@ -25,9 +25,16 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
+from governance.departments import department_request
 from governance.mandates import exception_file, mandate_adopt
 from governance.meetings import meeting_create
-from governance.models import CommitteeMember, Mandate, MandateAccount, Proposal
+from governance.models import (
+    CommitteeMember,
+    DepartmentObligation,
+    Mandate,
+    MandateAccount,
+    Proposal,
+)
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from skam.context_processors import NAVIGATION
 from tests.factories import (
@@ -115,6 +122,9 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/api/mandate-check/",                403, 404, 404, 404, 200, 404, 404, 404),
     ("GET",   "/committee/exceptions/",             302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/budgets/spend/",          302, 403, 403, 403, 302, 403, 403, 403),
+    ("GET",   "/committee/departments/",            302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/departments/request/",    302, 403, 403, 403, 302, 302, 403, 403),
+    ("POST", "/committee/departments/{deprequest}/fulfil/", 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST",  "/committee/exceptions/new/",         302, 403, 403, 403, 302, 302, 403, 403),
     ("POST",  "/committee/exceptions/{exception}/decide/", 302, 403, 302, 403, 403, 403, 403, 403),
     # Meetings and the register of interests: members keep them, directors and admin read them.
@@ -223,6 +233,11 @@ PAYLOADS: dict[str, dict[str, object]] = {
         "justification": "x",
     },
     "/committee/exceptions/{exception}/decide/": {"decision": "approve"},
+    "/committee/departments/request/": {
+        "obligation": "{obligation}",
+        "client": "{kam}",
+        "text": "x",
+    },
 }
 
 
@@ -314,11 +329,22 @@ def _committee_places(
         asked={"discount_percent": Decimal(9)},
         justification="Tender",
     )
+    obligation = DepartmentObligation.objects.create(
+        department="logistics",
+        title="Urgent shipment",
+        owner=UserFactory(username="logistics.head"),
+        response_hours=24,
+    )
+    deprequest = department_request(
+        kam=cast["kam"], obligation=obligation, client_id=account_of_kam.pk, text="Ship"
+    )
     return {
         "proposal": proposal.pk,
         "decision": decided.decision.pk,
         "mandate": mandate.pk,
         "exception": exception.pk,
+        "obligation": obligation.pk,
+        "deprequest": deprequest.pk,
     }
 
 
@@ -386,7 +412,7 @@ def test_the_matrix_covers_every_route() -> None:
     sample = dict.fromkeys(
         ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
-         "mandate", "exception"),
+         "mandate", "exception", "obligation", "deprequest"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1
