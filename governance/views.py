@@ -385,6 +385,12 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _mandate_page(request, mandate, own=False)
 
 
+def _refused(request: HttpRequest, exc: ValidationError | NotInMandate) -> None:
+    """Tell the KAM why a service refused what they asked, in one message."""
+    text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    messages.error(request, text)
+
+
 @login_required
 @permission_required("governance.add_exceptionrequest", raise_exception=True)
 @require_POST
@@ -404,8 +410,7 @@ def exception_new(request: HttpRequest) -> HttpResponse:
             justification=justification,
         )
     except (ValidationError, NotInMandate) as exc:
-        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, text)
+        _refused(request, exc)
     else:
         messages.success(request, _("Your exception request is filed with its approver."))
     return redirect("governance:my-mandate")
@@ -491,9 +496,7 @@ def budget_spend_view(request: HttpRequest) -> HttpResponse:
             exception=data["exception"],
         )
     except (ValidationError, NotInMandate) as exc:
-        messages.error(
-            request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        )
+        _refused(request, exc)
     else:
         messages.success(request, _("The spending is recorded."))
     return redirect("governance:my-mandate")
@@ -513,9 +516,7 @@ def department_request_view(request: HttpRequest) -> HttpResponse:
             text=request.POST.get("text", ""),
         )
     except (ValidationError, NotInMandate) as exc:
-        messages.error(
-            request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        )
+        _refused(request, exc)
     else:
         messages.success(request, _("Your request is with the department."))
     return redirect("governance:my-mandate")
