@@ -923,6 +923,7 @@ class ExceptionRequest(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("asked on"), auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("exception request")
@@ -1067,6 +1068,7 @@ class DepartmentRequest(models.Model):
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
     due_at = models.DateTimeField(_("due"))
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("department request")
@@ -1079,3 +1081,348 @@ class DepartmentRequest(models.Model):
     def is_breached(self, now: datetime.datetime) -> bool:
         done = self.fulfilled_at or now
         return done > self.due_at
+
+
+class Absence(models.Model):
+    """A committee member away from–to, and the deputy who decides in their place meanwhile."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who is away"),
+        on_delete=models.PROTECT,
+        related_name="absences",
+    )
+    starts_on = models.DateField(_("away from"))
+    ends_on = models.DateField(_("away until"))
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deputy"),
+        on_delete=models.PROTECT,
+        related_name="deputising",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="absence_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(deputy=models.F("user")),
+                name="absence_deputy_is_someone_else",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.deputy} ({self.starts_on}–{self.ends_on})"
+
+
+class SituationType(models.Model):
+    """A kind of exceptional situation in the playbook: what to do, who owns it, how fast."""
+
+    name = models.CharField(_("situation"), max_length=200, unique=True)
+    procedure = models.TextField(_("procedure"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    response_hours = models.PositiveIntegerField(
+        _("response time, hours"), validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField(_("in the playbook"), default=True)
+
+    class Meta:
+        verbose_name = _("situation type")
+        verbose_name_plural = _("situation types")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentState(models.TextChoices):
+    OPEN = "open", _("Declared")
+    IN_HAND = "in_hand", _("In hand")
+    CLOSED = "closed", _("Closed")
+
+
+class Incident(models.Model):
+    """An exceptional situation a KAM declared on an account: routed to the playbook's owner and
+    tracked until it is closed with a resolution."""
+
+    situation = models.ForeignKey(
+        SituationType,
+        verbose_name=_("situation"),
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    client = models.ForeignKey(
+        "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("declared by"),
+        on_delete=models.PROTECT,
+        related_name="declared_incidents",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_incidents",
+    )
+    description = models.TextField(_("what happened"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=IncidentState.choices, default=IncidentState.OPEN
+    )
+    declared_at = models.DateTimeField(_("declared"), auto_now_add=True)
+    respond_by = models.DateTimeField(_("answer due by"))
+    taken_at = models.DateTimeField(_("taken in hand"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-declared_at", "-pk"]
+        indexes = [models.Index(fields=["state", "respond_by"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="closed") | ~models.Q(resolution=""),
+                name="closed_incident_has_a_resolution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.situation}: {self.client}"
+
+
+class IncidentUpdate(models.Model):
+    """A step in handling an incident, in the order it was taken."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("update"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incident update")
+        verbose_name_plural = _("incident updates")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+# KPIs: what a KAM is measured by (question 7 of the management shell), their targets per
+# mandate and quarter, and the actuals, stored as snapshots so that no dashboard recomputes
+# history.
+
+
+class KpiUnit(models.TextChoices):
+    MONEY = "money", _("Money")
+    PERCENT = "percent", _("Per cent")
+    COUNT = "count", _("Count")
+
+
+class KpiDirection(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class KpiSource(models.TextChoices):
+    REVENUE = "revenue", _("Revenue")
+    GROSS_MARGIN = "gross_margin", _("Gross margin")
+    GROWTH = "growth", _("Revenue growth against the previous quarter, %")
+    KEY_SHARE = "key_share", _("Key clients' share of sales, %")
+    KEY_COVERAGE = "key_coverage", _("Average coverage of key clients, %")
+    EXCEPTIONS = "exceptions_granted", _("Exceptions granted")
+    BREACHES = "obligation_breaches", _("Department obligations breached")
+    BUDGET_USED = "budget_used", _("Budget used, %")
+    MANUAL = "manual", _("Entered by hand")
+
+
+class Kpi(models.Model):
+    """A KPI in the catalogue: how it is measured, and which way is good."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=10, choices=KpiUnit.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=KpiDirection.choices, default=KpiDirection.HIGHER
+    )
+    source = models.CharField(_("actual from"), max_length=30, choices=KpiSource.choices)
+    description = models.TextField(_("description"), blank=True)
+    watch_band_percent = models.DecimalField(
+        _("watch band, % of target"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(10),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("Missing the target by up to this share is 'watch'; by more, 'bad'."),
+    )
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["name"]
+        permissions = [
+            ("view_dashboard", _("Can see the KPI dashboards")),
+            ("view_own_kpis", _("Can see one's own KPIs")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiTarget(models.Model):
+    """The target a mandate sets for a KPI in a quarter, for all its accounts or for one."""
+
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT, related_name="+")
+    mandate = models.ForeignKey(
+        Mandate, verbose_name=_("mandate"), on_delete=models.CASCADE, related_name="kpi_targets"
+    )
+    client = models.ForeignKey(
+        "accounts.Client",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the target is for all the mandate's accounts."),
+    )
+    period = models.DateField(_("quarter"), help_text=_("First day of the quarter."))
+    target = models.DecimalField(_("target"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+        ordering = ["mandate", "period", "kpi"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "mandate", "period"],
+                condition=models.Q(client__isnull=True),
+                name="one_mandate_target_per_kpi_and_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["kpi", "mandate", "client", "period"],
+                condition=models.Q(client__isnull=False),
+                name="one_account_target_per_kpi_and_quarter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period:%Y-%m}: {self.target}"
+
+
+class KpiScope(models.TextChoices):
+    PORTFOLIO = "portfolio", _("Portfolio")
+    KAM = "kam", _("Key-account manager")
+    ACCOUNT = "account", _("Account")
+
+
+class KpiSnapshot(models.Model):
+    """A KPI's actual for a quarter and a scope (the portfolio, a KAM, an account), as the
+    snapshot job computed it. Recomputing a quarter overwrites its rows, never adds to them."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="snapshots")
+    period = models.DateField(_("quarter"))
+    scope = models.CharField(_("scope"), max_length=10, choices=KpiScope.choices)
+    # "portfolio", "kam:<user id>" or "account:<client id>": one key for the upsert.
+    scope_key = models.CharField(max_length=40)
+    kam = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    client = models.ForeignKey(
+        "accounts.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    value = models.DecimalField(_("actual"), max_digits=18, decimal_places=4, null=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+        ordering = ["period", "kpi"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period", "scope_key"], name="one_snapshot_per_kpi_quarter_scope"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["scope", "period"]),
+            models.Index(fields=["kam", "period"]),
+            models.Index(fields=["client", "period"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period:%Y-%m} {self.scope_key}: {self.value}"
+
+
+class KpiEntry(models.Model):
+    """A hand-entered actual, kept as an audit trail: a correction is a new row, and the latest
+    row for a KPI, quarter and scope is the one that counts."""
+
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(_("quarter"), help_text=_("First day of the quarter."))
+    kam = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("key-account manager"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "accounts.Client",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2)
+    note = models.CharField(_("source or note"), max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("KPI entry")
+        verbose_name_plural = _("KPI entries")
+        ordering = ["-entered_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period:%Y-%m}: {self.value}"
+
+
+class PortfolioSnapshot(models.Model):
+    """The portfolio in a quarter, as the snapshot job saw it: how many key clients, their share
+    of sales and how well our USPs cover them. The portfolio dashboard reads these rows only."""
+
+    period = models.DateField(_("quarter"), unique=True)
+    clients = models.PositiveIntegerField(_("clients"))
+    key_clients = models.PositiveIntegerField(_("key clients"))
+    total_revenue = models.DecimalField(_("total sales"), max_digits=20, decimal_places=2)
+    key_revenue = models.DecimalField(_("key clients' sales"), max_digits=20, decimal_places=2)
+    # Ten buckets of coverage (0–10 %, …, 90–100 %): counts of all evaluated clients, and of
+    # the key ones.
+    coverage_buckets = models.JSONField(default=list)
+    key_coverage_buckets = models.JSONField(default=list)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("portfolio snapshot")
+        verbose_name_plural = _("portfolio snapshots")
+        ordering = ["period"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}"
