@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, Sum, Value
+from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -92,3 +92,47 @@ def budget_spend(
             exception=exception,
             recorded_by=kam,
         )
+
+
+def budget_allocate(
+    *, client: object, period: datetime.date, allocated: Decimal, note: str = ""
+) -> Budget:
+    """The committee allocates (or changes) a key client's budget for a quarter; never below
+    what is spent already."""
+    period = quarter_start(period)
+    if not client.is_key:
+        raise ValidationError({"client": _("Budgets are allocated to key clients only.")})
+    with transaction.atomic():
+        budget = Budget.objects.select_for_update().filter(client=client, period=period).first()
+        if budget is None:
+            return Budget.objects.create(
+                client=client, period=period, allocated=allocated, note=note
+            )
+        spent = budget.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if allocated < spent:
+            raise ValidationError(
+                {
+                    "allocated": _("%(spent)s is spent already; allocate at least that.")
+                    % {"spent": spent}
+                }
+            )
+        budget.allocated = allocated
+        budget.note = note or budget.note
+        budget.save(update_fields=["allocated", "note"])
+        return budget
+
+
+def budget_lines(*, period: datetime.date) -> QuerySet[Budget]:
+    """Every budget of a quarter with what is spent from it (one query)."""
+    return (
+        Budget.objects.filter(period=quarter_start(period))
+        .select_related("client")
+        .annotate(
+            spent_total=Coalesce(
+                Sum("spending__amount"),
+                Value(Decimal(0)),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            )
+        )
+        .order_by("client__name")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from governance.mandates import mandate_account
 from governance.models import DepartmentObligation, DepartmentRequest
+from governance.notifications import notify_department_request
 
 
 def department_request(
@@ -21,13 +23,16 @@ def department_request(
     mandate_account(kam=kam, client_id=client_id)  # NotInMandate outside the KAM's accounts
     if not text.strip():
         raise ValidationError(_("Say what you need from the department."))
-    return DepartmentRequest.objects.create(
-        obligation=obligation,
-        client_id=client_id,
-        requested_by=kam,
-        text=text,
-        due_at=timezone.now() + datetime.timedelta(hours=obligation.response_hours),
-    )
+    with transaction.atomic():
+        request = DepartmentRequest.objects.create(
+            obligation=obligation,
+            client_id=client_id,
+            requested_by=kam,
+            text=text,
+            due_at=timezone.now() + datetime.timedelta(hours=obligation.response_hours),
+        )
+        notify_department_request(request=request)
+    return request
 
 
 def department_fulfil(*, request: DepartmentRequest, by: User) -> DepartmentRequest:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from governance.models import (
     MandateAccount,
     MandateStatus,
 )
+from governance.notifications import notify_exception_filed
 
 # The limits a check compares, in the order they are reported.
 CHECKED = (LimitKind.DISCOUNT, LimitKind.DEAL_VALUE, LimitKind.PAYMENT_TERM, LimitKind.CREDIT)
@@ -158,33 +159,67 @@ def exception_file(
     check = mandate_check(kam=kam, client_id=client_id, asked=asked)
     if check.within_mandate:
         raise ValidationError(_("This deal is within your mandate: you decide it yourself."))
-    return ExceptionRequest.objects.create(
-        mandate=check.mandate,
-        client_id=client_id,
-        requested_by=kam,
-        asked={kind: str(value) for kind, value in asked.items()},
-        breaches=[
-            {"limit": b.limit, "allowed": str(b.allowed), "asked": str(b.asked)}
-            for b in check.breaches
-        ],
-        justification=justification,
-        approver=check.escalate_to,
-        respond_by=timezone.now() + RESPONSE_TIME,
+    with transaction.atomic():
+        request = ExceptionRequest.objects.create(
+            mandate=check.mandate,
+            client_id=client_id,
+            requested_by=kam,
+            asked={kind: str(value) for kind, value in asked.items()},
+            breaches=[
+                {"limit": b.limit, "allowed": str(b.allowed), "asked": str(b.asked)}
+                for b in check.breaches
+            ],
+            justification=justification,
+            approver=check.escalate_to,
+            respond_by=timezone.now() + RESPONSE_TIME,
+        )
+        notify_exception_filed(request=request)
+    return request
+
+
+def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[str]:
+    """The tiers ``user`` decides today: their seat's role, and the roles of members who are
+    away and named them deputy; every tier for the chair or the chair's deputy (two queries)."""
+    from governance.models import Absence, CommitteeMember
+
+    day = day or timezone.localdate()
+    away_for = Absence.objects.filter(deputy=user, starts_on__lte=day, ends_on__gte=day).values(
+        "user_id"
     )
-
-
-def approver_roles_of(user: User) -> set[str]:
-    """The tiers ``user`` decides: their seat's role; every tier for the committee's chair."""
-    from governance.models import CommitteeMember
-
-    seats = list(CommitteeMember.objects.active_on(timezone.localdate()).filter(user=user))
+    seats = list(
+        CommitteeMember.objects.active_on(day).filter(
+            models.Q(user=user) | models.Q(user_id__in=away_for)
+        )
+    )
     if any(seat.is_chair for seat in seats):
         return set(Approver.values)
     return {seat.committee_role for seat in seats}
 
 
-def may_decide(*, user: User, request: ExceptionRequest) -> bool:
-    return request.approver in approver_roles_of(user)
+def may_decide(*, user: User, request: ExceptionRequest, roles: set[str] | None = None) -> bool:
+    """Whether ``user`` decides this request; pass ``roles`` when asking for many requests."""
+    if roles is None:
+        roles = approver_roles_of(user)
+    return request.approver in roles
+
+
+def approvers_for(approver: str, *, day: datetime.date | None = None) -> list[User]:
+    """Who is asked to decide a tier today: the members holding it (the chair when nobody
+    does; every member for the committee's tier), and the deputies of those who are away."""
+    from governance.models import Absence, CommitteeMember
+
+    day = day or timezone.localdate()
+    seats = CommitteeMember.objects.active_on(day)
+    if approver != Approver.COMMITTEE:
+        holding = seats.filter(committee_role=approver)
+        seats = holding if holding.exists() else seats.filter(is_chair=True)
+    holders = seats.values("user_id")
+    deputies = Absence.objects.filter(
+        user_id__in=holders, starts_on__lte=day, ends_on__gte=day
+    ).values("deputy_id")
+    return list(
+        User.objects.filter(models.Q(pk__in=holders) | models.Q(pk__in=deputies), is_active=True)
+    )
 
 
 def exception_decide(
@@ -213,6 +248,21 @@ def exception_withdraw(*, request: ExceptionRequest) -> ExceptionRequest:
     return request
 
 
+def exceptions_granted_by_client(*, mandate: Mandate, since: datetime.date) -> dict[int, int]:
+    """Per account of the mandate, the exceptions approved since a day (one query)."""
+    rows = (
+        ExceptionRequest.objects.filter(
+            mandate__kam_id=mandate.kam_id,
+            client_id__in=[account.client_id for account in mandate.accounts.all()],
+            state=ExceptionState.APPROVED,
+            decided_at__date__gte=since,
+        )
+        .values("client_id")
+        .annotate(count=models.Count("pk"))
+    )
+    return {row["client_id"]: row["count"] for row in rows}
+
+
 NEXT_APPROVER = {
     Approver.HEAD_OF_KAM: Approver.SALES_DIRECTOR,
     Approver.SALES_DIRECTOR: Approver.COMMITTEE,
@@ -228,5 +278,5 @@ def exceptions_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
     for current in (Approver.SALES_DIRECTOR, Approver.HEAD_OF_KAM):
         moved += ExceptionRequest.objects.filter(
             state=ExceptionState.PENDING, approver=current, respond_by__lt=now
-        ).update(approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME)
+        ).update(approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME, reminded_at=None)
     return moved

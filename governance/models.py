@@ -1203,6 +1203,13 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.situation}: {self.client}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("governance:incident-detail", args=[self.pk])
+
+    def is_overdue(self, now: datetime.datetime) -> bool:
+        """Not taken in hand by its deadline (or taken late)."""
+        return (self.taken_at or now) > self.respond_by
+
 
 class IncidentUpdate(models.Model):
     """A step in handling an incident, in the order it was taken."""

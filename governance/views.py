@@ -23,9 +23,11 @@ from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm
 from governance.mandates import (
     AlreadyDecided,
     NotInMandate,
+    approver_roles_of,
     clients_of,
     exception_decide,
     exception_file,
+    exceptions_granted_by_client,
     limits_of,
     mandate_check,
     mandate_in_force,
@@ -62,6 +64,7 @@ from governance.services import (
     tally_of,
     vote_cast,
 )
+from governance.shell_views import incidents_for_mandate
 
 
 @login_required
@@ -329,8 +332,18 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
             form.add_error("client", str(exc))
     accounts = []
     if mandate:
+        today = timezone.localdate()
+        budgets = {line.budget.client_id: line for line in budgets_of(mandate=mandate, day=today)}
+        granted = exceptions_granted_by_client(mandate=mandate, since=quarter_start(today))
         for account in mandate.accounts.all():
-            accounts.append({"account": account, "limits": limits_of(mandate, account)})
+            accounts.append(
+                {
+                    "account": account,
+                    "limits": limits_of(mandate, account),
+                    "budget": budgets.get(account.client_id),
+                    "granted": granted.get(account.client_id, 0),
+                }
+            )
     requests = (
         ExceptionRequest.objects.filter(mandate=mandate).select_related("client", "decided_by")
         if mandate
@@ -346,7 +359,8 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
         "limit_labels": dict(LimitKind.choices),
     }
     if mandate:
-        context["budgets"] = budgets_of(mandate=mandate, day=timezone.localdate())
+        context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
+        context["incidents"] = incidents_for_mandate(kam=mandate.kam)
         context["obligations"] = DepartmentObligation.objects.select_related("owner")
         context["department_requests"] = list(
             DepartmentRequest.objects.filter(requested_by=mandate.kam).select_related(
@@ -425,8 +439,9 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", ExceptionState.PENDING)
     if state in ExceptionState.values:
         requests = requests.filter(state=state)
+    roles = approver_roles_of(request.user)
     rows = [
-        {"request": r, "may_decide": may_decide(user=request.user, request=r)}
+        {"request": r, "may_decide": may_decide(user=request.user, request=r, roles=roles)}
         for r in requests[:200]
     ]
     return render(
@@ -437,9 +452,9 @@ def exception_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.change_exceptionrequest", raise_exception=True)
 @require_POST
 def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    # The tier's approver decides, or their deputy while they are away (who may hold no seat).
     item = get_object_or_404(ExceptionRequest, pk=pk)
     if not may_decide(user=request.user, request=item):
         raise PermissionDenied

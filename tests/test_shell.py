@@ -1,0 +1,492 @@
+"""The management shell beyond limits: deputies deciding while an approver is away, reminders
+of deadlines, exceptional situations from declaration to closure, the committee's budgets, and
+the same records over the API."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import Client, quarter_start
+from governance.budgets import budget_allocate, budget_spend
+from governance.departments import department_request
+from governance.incidents import (
+    IncidentMoved,
+    incident_close,
+    incident_declare,
+    incident_note,
+    incident_take,
+)
+from governance.mandates import (
+    NotInMandate,
+    approver_roles_of,
+    approvers_for,
+    exception_decide,
+    exception_file,
+    mandate_adopt,
+)
+from governance.models import (
+    Absence,
+    Approver,
+    Budget,
+    CommitteeMember,
+    DepartmentObligation,
+    EscalationTier,
+    ExceptionRequest,
+    ExceptionState,
+    Incident,
+    IncidentState,
+    Mandate,
+    MandateAccount,
+    SituationType,
+)
+from governance.notifications import remind_mandate_deadlines
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def shell(kam, chair, member, director, account_of_kam):
+    """Head of KAM (member) decides deals up to 5 M, the sales director (director's seat is
+    none: the chair's) above; kam's mandate covers one account."""
+    EscalationTier.objects.create(order=1, up_to_deal_value=5_000_000, approver="head_of_kam")
+    EscalationTier.objects.create(order=2, up_to_deal_value=None, approver="sales_director")
+    CommitteeMember.objects.create(
+        user=chair, committee_role="executive_director", is_chair=True, active_from=TODAY
+    )
+    CommitteeMember.objects.create(user=member, committee_role="head_of_kam", active_from=TODAY)
+    mandate = Mandate.objects.create(
+        kam=kam,
+        title="Mandate",
+        valid_from=TODAY,
+        max_discount_percent=Decimal(5),
+        budget_spend_without_approval=Decimal(10_000),
+    )
+    MandateAccount.objects.create(mandate=mandate, client=account_of_kam)
+    return mandate_adopt(mandate=mandate)
+
+
+def _small_exception(kam, client) -> ExceptionRequest:
+    return exception_file(
+        kam=kam,
+        client_id=client.pk,
+        asked={"discount_percent": Decimal(8), "deal_value": Decimal(1_000_000)},
+        justification="Tender",
+    )
+
+
+# Deputies -------------------------------------------------------------------------------------
+
+
+def test_a_deputy_decides_while_the_approver_is_away_and_not_otherwise(
+    kam, member, director, account_of_kam, shell
+):
+    request = _small_exception(kam, account_of_kam)
+    assert request.approver == Approver.HEAD_OF_KAM
+    assert "head_of_kam" not in approver_roles_of(director)
+
+    Absence.objects.create(
+        user=member, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(days=3), deputy=director
+    )
+    assert "head_of_kam" in approver_roles_of(director)
+    assert director in approvers_for(Approver.HEAD_OF_KAM)
+    # Before and after the absence, the deputy has nothing to decide.
+    assert "head_of_kam" not in approver_roles_of(director, day=TODAY + datetime.timedelta(days=4))
+    assert "head_of_kam" not in approver_roles_of(director, day=TODAY - datetime.timedelta(days=1))
+
+
+def test_the_deputy_decides_on_the_exceptions_page(
+    client_as, kam, member, director, account_of_kam, shell
+):
+    request = _small_exception(kam, account_of_kam)
+    url = reverse("governance:exception-decide", args=[request.pk])
+    # A director holds no seat: without an absence naming them, the page refuses.
+    assert client_as(director).post(url, {"decision": "approve"}).status_code == 403
+    Absence.objects.create(user=member, starts_on=TODAY, ends_on=TODAY, deputy=director)
+    page = client_as(director).get(reverse("governance:exception-list"))
+    assert f'action="{url}"' in page.text
+    assert client_as(director).post(url, {"decision": "approve"}).status_code == 302
+    request.refresh_from_db()
+    assert (request.state, request.decided_by) == (ExceptionState.APPROVED, director)
+
+
+def test_a_member_records_their_absence_and_ends_it(client_as, member, director, shell):
+    http = client_as(member)
+    response = http.post(
+        reverse("governance:absence-list"),
+        {
+            "user": member.pk,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY - datetime.timedelta(days=1)).isoformat(),
+            "deputy": member.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "The absence must end on or after its first day." in response.text
+    assert "The deputy must be someone else." in response.text
+    assert not Absence.objects.exists()
+
+    response = http.post(
+        reverse("governance:absence-list"),
+        {
+            "user": member.pk,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY + datetime.timedelta(days=5)).isoformat(),
+            "deputy": director.pk,
+        },
+        follow=True,
+    )
+    assert "Absence recorded" in response.text
+    absence = Absence.objects.get()
+    assert "head_of_kam" in approver_roles_of(director)
+
+    http.post(reverse("governance:absence-end", args=[absence.pk]))
+    assert "head_of_kam" not in approver_roles_of(director)
+
+
+def test_a_member_cannot_record_someone_elses_absence(client_as, chair, member, director, shell):
+    response = client_as(member).post(
+        reverse("governance:absence-list"),
+        {
+            "user": chair.pk,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": TODAY.isoformat(),
+            "deputy": director.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert not Absence.objects.exists()
+
+
+# Reminders ------------------------------------------------------------------------------------
+
+
+def test_filing_an_exception_mails_the_tiers_approvers(
+    kam, member, account_of_kam, shell, django_capture_on_commit_callbacks
+):
+    member.email = "head.kam@example.com"
+    member.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _small_exception(kam, account_of_kam)
+    assert [m.to for m in mail.outbox] == [["head.kam@example.com"]]
+    assert str(account_of_kam) in mail.outbox[0].subject
+
+
+def test_reminders_go_once_when_deadlines_are_near(kam, member, account_of_kam, shell):
+    member.email = "head.kam@example.com"
+    member.save()
+    owner = UserFactory(username="logistics.head", email="logistics@example.com")
+    obligation = DepartmentObligation.objects.create(
+        department="logistics", title="Urgent shipment", owner=owner, response_hours=4
+    )
+    far = _small_exception(kam, account_of_kam)  # due in two days: not yet
+    near = _small_exception(kam, account_of_kam)
+    ExceptionRequest.objects.filter(pk=near.pk).update(
+        respond_by=timezone.now() + datetime.timedelta(hours=2)
+    )
+    department_request(kam=kam, obligation=obligation, client_id=account_of_kam.pk, text="Ship")
+    decided = _small_exception(kam, account_of_kam)
+    exception_decide(request=decided, by=member, approve=True)
+    ExceptionRequest.objects.filter(pk=decided.pk).update(respond_by=timezone.now())
+    mail.outbox.clear()
+
+    assert remind_mandate_deadlines() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "head.kam@example.com",
+        "logistics@example.com",
+    ]
+    assert remind_mandate_deadlines() == 0  # once per item
+    far.refresh_from_db()
+    assert far.reminded_at is None
+
+
+# Incidents ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def situation(db) -> SituationType:
+    return SituationType.objects.create(
+        name="Quality failure",
+        procedure="Call the client within the hour; send the quality engineer.",
+        owner=UserFactory(username="quality.head", email="quality@example.com"),
+        response_hours=4,
+    )
+
+
+def test_an_incident_is_routed_to_the_owner_and_tracked_to_closure(
+    kam, account_of_kam, shell, situation, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incident_declare(
+            kam=kam, client_id=account_of_kam.pk, situation=situation, description="Defects"
+        )
+    assert incident.owner == situation.owner
+    late = incident.respond_by - incident.declared_at - datetime.timedelta(hours=4)
+    assert abs(late) < datetime.timedelta(seconds=5)
+    assert mail.outbox[0].to == ["quality@example.com"]
+
+    with pytest.raises(PermissionDenied):
+        incident_take(incident=incident, by=kam)  # the KAM declares; the owner handles
+    incident_note(incident=incident, by=kam, text="Client calls twice a day")
+    incident_take(incident=incident, by=situation.owner)
+    with pytest.raises(IncidentMoved):
+        incident_take(incident=incident, by=situation.owner)
+    with pytest.raises(ValidationError):
+        incident_close(incident=incident, by=situation.owner, resolution=" ")
+    incident_close(incident=incident, by=situation.owner, resolution="Batch replaced")
+
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.CLOSED
+    assert [u.text for u in incident.updates.all()] == [
+        "Client calls twice a day",
+        "Taken in hand.",
+        "Batch replaced",
+    ]
+    with pytest.raises(IncidentMoved):
+        incident_close(incident=incident, by=situation.owner, resolution="Again")
+
+
+def test_an_incident_outside_the_mandate_or_with_no_description_is_refused(
+    kam, account_of_kam, account_of_kam2, shell, situation
+):
+    with pytest.raises(NotInMandate):
+        incident_declare(
+            kam=kam, client_id=account_of_kam2.pk, situation=situation, description="x"
+        )
+    with pytest.raises(ValidationError):
+        incident_declare(kam=kam, client_id=account_of_kam.pk, situation=situation, description="")
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_closing_at_once_leave_one_resolution(
+    kam, chair, account_of_kam, shell, situation
+):
+    incident = incident_declare(
+        kam=kam, client_id=account_of_kam.pk, situation=situation, description="Defects"
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(user, text):
+        try:
+            barrier.wait()
+            incident_close(incident=incident, by=user, resolution=text)
+            outcomes.append("closed")
+        except IncidentMoved:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(chair, "By the chair")),
+        threading.Thread(target=act, args=(situation.owner, "By the owner")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["closed", "refused"]
+    assert incident.updates.count() == 1
+
+
+def test_the_kam_declares_on_the_page_and_sees_it_on_my_mandate(
+    client_as, kam, kam2, account_of_kam, shell, situation
+):
+    http = client_as(kam)
+    form = http.get(reverse("governance:incident-new"))
+    assert situation.procedure in form.text
+    empty = http.post(
+        reverse("governance:incident-new"),
+        {"situation": situation.pk, "client": account_of_kam.pk, "description": ""},
+    )
+    assert "This field is required." in empty.text
+    response = http.post(
+        reverse("governance:incident-new"),
+        {"situation": situation.pk, "client": account_of_kam.pk, "description": "Defects"},
+        follow=True,
+    )
+    assert "Incident declared" in response.text
+    incident = Incident.objects.get()
+    assert response.request["PATH_INFO"] == incident.get_absolute_url()
+    mine = http.get(reverse("governance:my-mandate")).text
+    assert "Quality failure" in mine.split('data-testid="mandate-incidents"')[1]
+    assert client_as(kam2).get(incident.get_absolute_url()).status_code == 404
+
+
+def test_the_owner_sees_their_incidents_and_closes_one_on_its_page(
+    client_as, kam, account_of_kam, shell, situation
+):
+    incident = incident_declare(
+        kam=kam, client_id=account_of_kam.pk, situation=situation, description="Defects"
+    )
+    http = client_as(situation.owner)
+    listing = http.get(reverse("governance:incident-list"))
+    assert incident.get_absolute_url() in listing.text
+    http.post(reverse("governance:incident-close", args=[incident.pk]), {"text": "Replaced"})
+    page = http.get(incident.get_absolute_url())
+    assert 'data-testid="resolution">Replaced' in page.text
+    assert incident.get_absolute_url() not in http.get(reverse("governance:incident-list")).text
+    closed = http.get(reverse("governance:incident-list") + "?state=closed")
+    assert incident.get_absolute_url() in closed.text
+
+
+# Budgets --------------------------------------------------------------------------------------
+
+
+def test_the_committee_allocates_a_key_clients_budget_and_never_below_spent(
+    client_as, kam, member, account_of_kam, shell
+):
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    account_of_kam.refresh_from_db()
+    http = client_as(member)
+    url = reverse("governance:budget-list")
+    http.post(url, {"client": account_of_kam.pk, "period": TODAY.isoformat(), "allocated": "50000"})
+    budget = Budget.objects.get()
+    assert (budget.period, budget.allocated) == (quarter_start(TODAY), Decimal(50_000))
+    budget_spend(
+        kam=kam,
+        budget=budget,
+        amount=Decimal(8_000),
+        category="travel",
+        spent_on=TODAY,
+        description="Visit",
+    )
+    refused = http.post(
+        url, {"client": account_of_kam.pk, "period": TODAY.isoformat(), "allocated": "5000"}
+    )
+    assert "is spent already; allocate at least that." in refused.text
+    budget.refresh_from_db()
+    assert budget.allocated == Decimal(50_000)
+    page = http.get(url)
+    assert 'data-testid="remaining">42,000' in page.text or (
+        'data-testid="remaining">42 000' in page.text
+    )
+
+
+def test_a_budget_goes_to_key_clients_only(account_of_kam2):
+    with pytest.raises(ValidationError, match="key clients only"):
+        budget_allocate(client=account_of_kam2, period=TODAY, allocated=Decimal(1))
+
+
+def test_my_mandate_shows_how_much_of_each_accounts_budget_is_used(
+    client_as, kam, member, account_of_kam, shell
+):
+    budget = Budget.objects.create(
+        client=account_of_kam, period=quarter_start(TODAY), allocated=Decimal(30_000)
+    )
+    budget_spend(
+        kam=kam,
+        budget=budget,
+        amount=Decimal(7_000),
+        category="events",
+        spent_on=TODAY,
+        description="Seminar",
+    )
+    exception_decide(request=_small_exception(kam, account_of_kam), by=member, approve=True)
+    page = client_as(kam).get(reverse("governance:my-mandate")).text
+    used = page.split('data-testid="budget-used">')[1].split("</td>")[0]
+    assert used.replace("\xa0", " ").replace(",", " ") in ("7 000 / 30 000",)
+    assert page.split('data-testid="granted">')[1].startswith("1<")
+
+
+# The API --------------------------------------------------------------------------------------
+
+
+def _api(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_the_api_files_decides_and_refuses_twice(kam, member, account_of_kam, shell):
+    filed = _api(kam).post(
+        "/api/exception-requests/",
+        {"client": account_of_kam.pk, "discount_percent": "8", "justification": "Tender"},
+        format="json",
+    )
+    assert filed.status_code == 201
+    assert filed.json()["approver"] == "head_of_kam"
+    pk = filed.json()["id"]
+    within = _api(kam).post(
+        "/api/exception-requests/",
+        {"client": account_of_kam.pk, "discount_percent": "2", "justification": "x"},
+        format="json",
+    )
+    assert within.status_code == 400
+    assert "within your mandate" in str(within.json())
+    decided = _api(member).post(
+        f"/api/exception-requests/{pk}/decide/", {"approve": True}, format="json"
+    )
+    assert decided.json()["state"] == "approved"
+    again = _api(member).post(
+        f"/api/exception-requests/{pk}/decide/", {"approve": False}, format="json"
+    )
+    assert again.status_code == 409
+    assert _api(kam).post(f"/api/exception-requests/{pk}/withdraw/").status_code == 409
+
+
+def test_the_api_narrows_a_kam_to_their_own_records(kam, kam2, account_of_kam, shell, situation):
+    _small_exception(kam, account_of_kam)
+    incident_declare(kam=kam, client_id=account_of_kam.pk, situation=situation, description="x")
+    assert _api(kam).get("/api/exception-requests/").json()["count"] == 1
+    assert _api(kam2).get("/api/exception-requests/").json()["count"] == 0
+    assert _api(kam).get("/api/incidents/").json()["count"] == 1
+    assert _api(kam2).get("/api/incidents/").json()["count"] == 0
+
+
+def test_the_api_tracks_an_incident_to_closure(kam, account_of_kam, shell, situation):
+    declared = _api(kam).post(
+        "/api/incidents/",
+        {"situation": situation.pk, "client": account_of_kam.pk, "description": "Defects"},
+        format="json",
+    )
+    assert declared.status_code == 201
+    pk = declared.json()["id"]
+    owner = _api(situation.owner)
+    assert owner.post(f"/api/incidents/{pk}/take/", {}, format="json").json()["state"] == (
+        "in_hand"
+    )
+    blank = owner.post(f"/api/incidents/{pk}/close/", {"text": ""}, format="json")
+    assert blank.status_code == 400
+    closed = owner.post(f"/api/incidents/{pk}/close/", {"text": "Replaced"}, format="json")
+    assert closed.json()["state"] == "closed"
+    assert [u["text"] for u in closed.json()["updates"]] == ["Taken in hand.", "Replaced"]
+    assert owner.post(f"/api/incidents/{pk}/close/", {"text": "x"}, format="json").status_code == (
+        409
+    )
+
+
+def test_the_api_refuses_spending_past_the_threshold_without_an_exception(
+    kam, account_of_kam, shell
+):
+    budget = Budget.objects.create(
+        client=account_of_kam, period=quarter_start(TODAY), allocated=Decimal(100_000)
+    )
+    refused = _api(kam).post(
+        "/api/spending/",
+        {
+            "budget": budget.pk,
+            "amount": "20000",
+            "category": "events",
+            "spent_on": TODAY.isoformat(),
+            "description": "Conference",
+        },
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "needs an exception approved" in str(refused.json())
+    assert not budget.spending.exists()
