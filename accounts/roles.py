@@ -59,6 +59,8 @@ _SIT_ON_COMMITTEE = (
     "governance.add_vote",
     "governance.add_recusal",
     "governance.change_incident",
+    "governance.add_absence",
+    "governance.view_absence",
     "governance.add_kpitarget",
     "governance.change_kpitarget",
     "governance.delete_kpitarget",

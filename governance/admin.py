@@ -1,11 +1,18 @@
 from django.contrib import admin
 
 from governance.models import (
+    Absence,
     Budget,
     BudgetSpend,
     CommitteeMember,
     DepartmentObligation,
     EscalationTier,
+    Incident,
+    IncidentUpdate,
+    Kpi,
+    KpiEntry,
+    KpiSnapshot,
+    KpiTarget,
     Mandate,
     MandateAccount,
     MandateStatus,
@@ -14,6 +21,7 @@ from governance.models import (
     PolicyRule,
     PolicyStatus,
     RelationshipMethod,
+    SituationType,
 )
 
 
@@ -54,6 +62,14 @@ class MandateTeamInline(admin.TabularInline):
     extra = 0
 
 
+class KpiTargetInline(admin.TabularInline):
+    """A draft's targets; a granted mandate's change on /committee/mandates/<id>/targets/."""
+
+    model = KpiTarget
+    extra = 0
+    autocomplete_fields = ["client"]
+
+
 @admin.register(Mandate)
 class MandateAdmin(admin.ModelAdmin):
     """Drafts are prepared here; a draft is put in force only by the committee's vote."""
@@ -62,7 +78,7 @@ class MandateAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     readonly_fields = ["status", "adopted_at"]
     filter_horizontal = ["methods"]
-    inlines = [MandateAccountInline, MandateTeamInline]
+    inlines = [MandateAccountInline, MandateTeamInline, KpiTargetInline]
 
     def has_change_permission(self, request: object, obj: Mandate | None = None) -> bool:
         if obj is not None and obj.status != MandateStatus.DRAFT:
@@ -100,3 +116,70 @@ class BudgetAdmin(admin.ModelAdmin):
 class DepartmentObligationAdmin(admin.ModelAdmin):
     list_display = ["department", "title", "owner", "response_hours"]
     list_filter = ["department"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "starts_on", "ends_on", "deputy"]
+    list_select_related = ["user", "deputy"]
+
+
+@admin.register(SituationType)
+class SituationTypeAdmin(admin.ModelAdmin):
+    """The playbook of exceptional situations, kept by the committee."""
+
+    list_display = ["name", "owner", "response_hours", "is_active"]
+    list_filter = ["is_active"]
+
+
+class IncidentUpdateInline(admin.TabularInline):
+    model = IncidentUpdate
+    extra = 0
+    can_delete = False
+    readonly_fields = ["author", "text", "created_at"]
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False  # steps are recorded on the incident's page, through its checks
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["situation", "client", "declared_by", "owner", "state", "respond_by"]
+    list_filter = ["state", "situation"]
+    list_select_related = ["situation", "client", "declared_by", "owner"]
+    readonly_fields = ["declared_at", "taken_at", "closed_at"]
+    inlines = [IncidentUpdateInline]
+
+
+@admin.register(Kpi)
+class KpiAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "unit", "direction", "source", "watch_band_percent"]
+    list_filter = ["source", "unit"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by SKAM's own services: shown, never edited here."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(KpiEntry)
+class KpiEntryAdmin(ReadOnlyAdmin):
+    list_display = ["kpi", "period", "kam", "client", "value", "entered_by", "entered_at"]
+    list_filter = ["kpi", "period"]
+    list_select_related = ["kpi", "kam", "client", "entered_by"]
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["kpi", "period", "scope_key", "value", "computed_at"]
+    list_filter = ["scope", "period", "kpi"]
+    list_select_related = ["kpi"]

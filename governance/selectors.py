@@ -98,3 +98,46 @@ def clients_buying_decisions(*, today: datetime.date | None = None) -> QuerySet[
         .select_related("owner_kam")
         .order_by("-exceptions_granted", "name")
     )
+
+
+@dataclass
+class ShellDrift:
+    """Where the management shell has lapsed: key clients no mandate covers today (a mandate
+    expired, or none was granted), mandates carrying no KPI target this quarter, and incidents
+    nobody took in hand in time."""
+
+    key_outside_mandates: QuerySet[Client]
+    mandates_without_targets: QuerySet
+    incidents_overdue: QuerySet
+
+
+def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
+    from accounts.models import quarter_start
+    from governance.models import (
+        Incident,
+        IncidentState,
+        KpiTarget,
+        Mandate,
+        MandateAccount,
+        MandateStatus,
+    )
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    valid = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_from__lte=today).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
+    )
+    covered = MandateAccount.objects.filter(mandate__in=valid, client=OuterRef("pk"))
+    targets = KpiTarget.objects.filter(mandate=OuterRef("pk"), period=quarter_start(today))
+    return ShellDrift(
+        key_outside_mandates=Client.objects.filter(is_key=True)
+        .exclude(Exists(covered))
+        .select_related("owner_kam")
+        .order_by("name"),
+        mandates_without_targets=valid.exclude(Exists(targets))
+        .select_related("kam")
+        .order_by("kam__last_name"),
+        incidents_overdue=Incident.objects.filter(state=IncidentState.OPEN, respond_by__lt=now)
+        .select_related("situation", "client", "owner")
+        .order_by("respond_by"),
+    )

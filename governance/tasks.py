@@ -28,3 +28,19 @@ def escalate_overdue_exceptions() -> int:
     from governance.mandates import exceptions_escalate_overdue
 
     return exceptions_escalate_overdue()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def remind_mandate_deadlines() -> int:
+    """Remind approvers, department owners and incident owners of deadlines near (once each)."""
+    from governance.notifications import remind_mandate_deadlines as remind
+
+    return remind()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def snapshot_kpis() -> int:
+    """Recompute the KPI snapshots of the current and the previous quarter (idempotent)."""
+    from governance.kpis import snapshot_recent
+
+    return snapshot_recent()

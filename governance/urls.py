@@ -1,7 +1,9 @@
 from django.urls import path
 
+from governance import dashboard_views as dashboards
+from governance import kpi_views, views
 from governance import meeting_views as meeting_pages
-from governance import views
+from governance import shell_views as shell
 
 app_name = "governance"
 
@@ -15,6 +17,9 @@ urlpatterns = [
     path("decisions/<int:pk>/revisit/", views.decision_revisit, name="decision-revisit"),
     path("decisions/", views.decision_register, name="decision-list"),
     path("drift/", views.drift_panel, name="drift"),
+    path("dashboards/", dashboards.dashboard_portfolio, name="dashboard-portfolio"),
+    path("dashboards/kam/<int:pk>/", dashboards.dashboard_kam, name="dashboard-kam"),
+    path("dashboards/account/<int:pk>/", dashboards.dashboard_account, name="dashboard-account"),
     path("policy/", views.policy_overview, name="policy"),
     path("my-mandate/", views.my_mandate, name="my-mandate"),
     path("budgets/spend/", views.budget_spend_view, name="budget-spend"),
@@ -26,6 +31,18 @@ urlpatterns = [
     path("exceptions/<int:pk>/decide/", views.exception_decide_view, name="exception-decide"),
     path("mandates/", views.mandate_list, name="mandate-list"),
     path("mandates/<int:pk>/", views.mandate_detail, name="mandate-detail"),
+    path("mandates/<int:pk>/targets/", kpi_views.mandate_targets, name="mandate-targets"),
+    path("kpis/entries/", kpi_views.kpi_entries, name="kpi-entries"),
+    path("incidents/", shell.incident_list, name="incident-list"),
+    path("incidents/new/", shell.incident_new, name="incident-new"),
+    path("incidents/<int:pk>/", shell.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/take/", shell.incident_take_view, name="incident-take"),
+    path("incidents/<int:pk>/close/", shell.incident_close_view, name="incident-close"),
+    path("incidents/<int:pk>/note/", shell.incident_note_view, name="incident-note"),
+    path("playbook/", shell.playbook, name="playbook"),
+    path("absences/", shell.absence_list, name="absence-list"),
+    path("absences/<int:pk>/end/", shell.absence_end, name="absence-end"),
+    path("budgets/", shell.budget_list, name="budget-list"),
     path("meetings/", meeting_pages.meeting_list, name="meeting-list"),
     path("meetings/new/", meeting_pages.meeting_new, name="meeting-new"),
     path("meetings/<int:pk>/", meeting_pages.meeting_detail, name="meeting-detail"),

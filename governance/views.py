@@ -20,6 +20,7 @@ from governance.departments import (
     department_request,
 )
 from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm
+from governance.kpis import kpi_rows_for_kam, previous_quarter
 from governance.mandates import (
     AlreadyDecided,
     NotInMandate,
@@ -51,7 +52,7 @@ from governance.models import (
     ProposalType,
     Vote,
 )
-from governance.selectors import DRIFT_ROWS, clients_buying_decisions, drift
+from governance.selectors import DRIFT_ROWS, clients_buying_decisions, drift, shell_drift
 from governance.services import (
     NotEntitled,
     ProposalNotOpen,
@@ -219,6 +220,7 @@ def decision_register(request: HttpRequest) -> HttpResponse:
 def drift_panel(request: HttpRequest) -> HttpResponse:
     """Where the committee has not decided and things decided themselves."""
     found = drift()
+    shell = shell_drift()
     limit = DRIFT_ROWS
     context = {
         "drift": found,
@@ -227,11 +229,17 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         "key_failing_ruler": list(found.key_failing_ruler[:limit]),
         "meeting_never_considered": list(found.meeting_never_considered[:limit]),
         "buying_decisions": list(clients_buying_decisions()[:limit]),
+        "key_outside_mandates": list(shell.key_outside_mandates[:limit]),
+        "mandates_without_targets": list(shell.mandates_without_targets[:limit]),
+        "incidents_overdue": list(shell.incidents_overdue[:limit]),
         "counts": {
             "key_without_decision": found.key_without_decision.count(),
             "review_overdue": found.review_overdue.count(),
             "key_failing_ruler": found.key_failing_ruler.count(),
             "meeting_never_considered": found.meeting_never_considered.count(),
+            "key_outside_mandates": shell.key_outside_mandates.count(),
+            "mandates_without_targets": shell.mandates_without_targets.count(),
+            "incidents_overdue": shell.incidents_overdue.count(),
         },
         "limit": limit,
     }
@@ -361,6 +369,9 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     if mandate:
         context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
         context["incidents"] = incidents_for_mandate(kam=mandate.kam)
+        # The last whole quarter: the current one has no figures until it closes.
+        context["kpi_period"] = previous_quarter(quarter_start(timezone.localdate()))
+        context["kpis"] = kpi_rows_for_kam(kam=mandate.kam, period=context["kpi_period"])
         context["obligations"] = DepartmentObligation.objects.select_related("owner")
         context["department_requests"] = list(
             DepartmentRequest.objects.filter(requested_by=mandate.kam).select_related(
@@ -440,14 +451,21 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     if state in ExceptionState.values:
         requests = requests.filter(state=state)
     roles = approver_roles_of(request.user)
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
     rows = [
         {"request": r, "may_decide": may_decide(user=request.user, request=r, roles=roles)}
-        for r in requests[:200]
+        for r in page.object_list
     ]
     return render(
         request,
         "governance/exception_list.html",
-        {"rows": rows, "state": state, "states": ExceptionState.choices},
+        {
+            "rows": rows,
+            "page": page,
+            "query": f"state={state}",
+            "state": state,
+            "states": ExceptionState.choices,
+        },
     )
 
 

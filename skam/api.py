@@ -13,6 +13,20 @@ from criteria.api import (
     USPViewSet,
 )
 from governance.api import DecisionViewSet, ProposalViewSet
+from governance.kpi_api import (
+    KpiEntryViewSet,
+    KpiSnapshotViewSet,
+    KpiTargetViewSet,
+    KpiViewSet,
+)
+from governance.shell_api import (
+    BudgetSpendViewSet,
+    BudgetViewSet,
+    DepartmentRequestViewSet,
+    ExceptionRequestViewSet,
+    IncidentViewSet,
+    SituationTypeViewSet,
+)
 
 router = DefaultRouter()
 router.register("clients", ClientViewSet, basename="client")
@@ -27,3 +41,13 @@ router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("fit-ratings", FitRatingViewSet, basename="fit-rating")
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("decisions", DecisionViewSet, basename="decision")
+router.register("exception-requests", ExceptionRequestViewSet, basename="exception-request")
+router.register("budgets", BudgetViewSet, basename="budget")
+router.register("spending", BudgetSpendViewSet, basename="spending")
+router.register("department-requests", DepartmentRequestViewSet, basename="department-request")
+router.register("situations", SituationTypeViewSet, basename="situation")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("kpis", KpiViewSet, basename="kpi")
+router.register("kpi-targets", KpiTargetViewSet, basename="kpi-target")
+router.register("kpi-entries", KpiEntryViewSet, basename="kpi-entry")
+router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import (
@@ -41,9 +42,11 @@ from criteria.models import (
 from criteria.services import ruler_adopt, ruler_draft_create
 from governance.budgets import budget_spend
 from governance.departments import department_fulfil, department_request
+from governance.incidents import incident_close, incident_declare, incident_take
 from governance.mandates import exception_decide, exception_file
 from governance.meetings import agenda_build, interest_declare, meeting_create
 from governance.models import (
+    Absence,
     Approver,
     BendLevel,
     Budget,
@@ -60,6 +63,7 @@ from governance.models import (
     PolicyRule,
     Proposal,
     RelationshipMethod,
+    SituationType,
 )
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
@@ -262,12 +266,96 @@ def demo_load(*, today: datetime.date | None = None) -> bool:
         )
     today = today or timezone.localdate()
     rng = random.Random(SEED)
-    with transaction.atomic():
+    # The demo's people are fictitious: what they would be mailed goes nowhere.
+    with (
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+        transaction.atomic(),
+    ):
         users = _load_users(today)
         usps = _load_usps(today)
         _load_clients(rng, users, today)
         _load_ruler(rng, users, usps, today)
     return True
+
+
+SITUATIONS = (
+    # name, procedure, owner, response hours
+    (
+        "Quality failure at a key client",
+        "Call the client's quality lead within the hour. Quarantine the batch, send the quality "
+        "engineer, agree on replacement or credit within a day. Report the root cause in a week.",
+        "eng.fedorova",
+        4,
+    ),
+    (
+        "Payment default",
+        "Stop new shipments on credit, call the client's finance director, agree on a schedule; "
+        "past 30 days, legal takes over.",
+        "fin.nikitin",
+        24,
+    ),
+    (
+        "Competitor attack on a key account",
+        "Head of KAM meets the client within three days; the committee decides on any response "
+        "past the mandate.",
+        "headkam",
+        72,
+    ),
+    (
+        "Client crisis (ownership change, bankruptcy risk)",
+        "Freeze credit past the current order, meet the new owners, review key status at the next "
+        "committee session.",
+        "commercial",
+        48,
+    ),
+)
+
+
+def _load_situations(users: dict[str, User], today: datetime.date) -> None:
+    """The playbook of exceptional situations, three incidents in different states, and a
+    member's planned absence with a deputy."""
+    situations = SituationType.objects.bulk_create(
+        SituationType(name=name, procedure=procedure, owner=users[owner], response_hours=hours)
+        for name, procedure, owner, hours in SITUATIONS
+    )
+    accounts = {
+        username: Mandate.objects.get(kam=users[username], status="in_force")
+        .accounts.order_by("pk")
+        .first()
+        .client_id
+        for username in ("kam", "kam2")
+    }
+    incident_declare(
+        kam=users["kam"],
+        client_id=accounts["kam"],
+        situation=situations[0],
+        description="The client found leaking seals in Tuesday's delivery; their line is down.",
+    )
+    in_hand = incident_declare(
+        kam=users["kam2"],
+        client_id=accounts["kam2"],
+        situation=situations[2],
+        description="A competitor offers 15 % below our price with a two-year lock-in.",
+    )
+    incident_take(incident=in_hand, by=users["headkam"], text="Meeting set for Thursday.")
+    closed = incident_declare(
+        kam=users["kam"],
+        client_id=accounts["kam"],
+        situation=situations[1],
+        description="The October invoice is 20 days overdue.",
+    )
+    incident_close(
+        incident=closed,
+        by=users["fin.nikitin"],
+        resolution="Schedule agreed: paid in two parts, the second on the 15th.",
+    )
+    Absence.objects.create(
+        user=users["headkam"],
+        starts_on=today + datetime.timedelta(days=7),
+        ends_on=today + datetime.timedelta(days=14),
+        deputy=users["member"],
+        note="Annual leave",
+    )
 
 
 def _load_users(today: datetime.date) -> dict[str, User]:
@@ -377,7 +465,9 @@ def _load_ruler(
     _load_committee_work(rng, users, today)
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
     _load_mandates(users, today)
+    _load_situations(users, today)
     _load_meeting(users, today)
+    _load_kpis(rng, users, today)
 
 
 def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
@@ -505,6 +595,102 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         )
         if approve:
             exception_decide(request=request, by=users["headkam"], approve=True, comment="Once.")
+
+
+def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+    """The KPI catalogue, each KAM's earlier mandate (so that KPIs have a history), hand-entered
+    satisfaction scores, the snapshots of every demo quarter, and targets around the actuals."""
+    from governance.kpis import (
+        kpi_entry_record,
+        mandate_for_quarter,
+        previous_quarter,
+        quarters_back,
+        snapshot_quarter,
+    )
+    from governance.models import Kpi, KpiSnapshot, KpiSource, KpiTarget, MandateStatus
+
+    catalogue = [
+        ("revenue", "Revenue of the accounts", "money", "higher", KpiSource.REVENUE),
+        ("gross-margin", "Gross margin", "money", "higher", KpiSource.GROSS_MARGIN),
+        ("growth", "Revenue growth, %", "percent", "higher", KpiSource.GROWTH),
+        ("key-share", "Key clients' share of sales, %", "percent", "higher", KpiSource.KEY_SHARE),
+        ("key-coverage", "Coverage of key clients, %", "percent", "higher", KpiSource.KEY_COVERAGE),
+        ("exceptions", "Exceptions granted", "count", "lower", KpiSource.EXCEPTIONS),
+        ("breaches", "Department obligations breached", "count", "lower", KpiSource.BREACHES),
+        ("budget-used", "Budget used, %", "percent", "lower", KpiSource.BUDGET_USED),
+        ("satisfaction", "Client satisfaction (survey), %", "percent", "higher", KpiSource.MANUAL),
+    ]
+    kpis = Kpi.objects.bulk_create(
+        Kpi(code=code, name=name, unit=unit, direction=direction, source=source)
+        for code, name, unit, direction, source in catalogue
+    )
+    current = quarter_start(today)
+    quarters = quarters_back(previous_quarter(current), 8)
+    # Each KAM held a first mandate over the same accounts until this year's was granted.
+    for mandate in Mandate.objects.filter(status=MandateStatus.IN_FORCE).order_by("pk"):
+        first = Mandate.objects.create(
+            kam=mandate.kam,
+            title=f"{mandate.title} (first mandate)",
+            status=MandateStatus.SUPERSEDED,
+            valid_from=quarters[0],
+            valid_to=mandate.valid_from - datetime.timedelta(days=1),
+            max_discount_percent=Decimal(5),
+            max_deal_value=Decimal(5_000_000),
+            adopted_at=timezone.make_aware(
+                datetime.datetime.combine(quarters[0], datetime.time(10))
+            ),
+        )
+        MandateAccount.objects.bulk_create(
+            MandateAccount(mandate=first, client_id=account.client_id)
+            for account in mandate.accounts.all()
+        )
+    satisfaction = kpis[-1]
+    for username in ("kam", "kam2", "kam3"):
+        for quarter in quarters[-4:]:
+            kpi_entry_record(
+                kpi=satisfaction,
+                period=quarter,
+                kam=users[username],
+                client=None,
+                value=Decimal(rng.randint(62, 92)),
+                note="Quarterly survey of the account teams' contacts",
+                by=users["headkam"],
+            )
+    for quarter in [*quarters, current]:
+        snapshot_quarter(quarter)
+    # Targets for the last four quarters and this one: around the KAM's actual, so that some
+    # are met, some are to watch and some are missed; coverage against the method's 75 %.
+    actuals = {
+        (kpi_id, kam_id, period): value
+        for kpi_id, kam_id, period, value in KpiSnapshot.objects.filter(
+            scope="kam", period__in=quarters[-4:]
+        ).values_list("kpi_id", "kam_id", "period", "value")
+    }
+    targets = []
+    for username in ("kam", "kam2", "kam3"):
+        kam = users[username]
+        for quarter in [*quarters[-4:], current]:
+            mandate = mandate_for_quarter(kam=kam, period=quarter)
+            if mandate is None:
+                continue
+            basis = quarter if quarter != current else quarters[-1]
+            for kpi in kpis:
+                actual = actuals.get((kpi.pk, kam.pk, basis))
+                if kpi.source == KpiSource.KEY_COVERAGE:
+                    target = Decimal(75)
+                elif kpi.source in (KpiSource.EXCEPTIONS, KpiSource.BREACHES):
+                    target = Decimal(1)
+                elif kpi.source == KpiSource.BUDGET_USED:
+                    target = Decimal(90)
+                elif actual is None:
+                    continue
+                else:
+                    factor = Decimal(rng.choice(["0.9", "0.97", "1.05", "1.2"]))
+                    target = (abs(actual) * factor).quantize(Decimal(1))
+                    if kpi.source == KpiSource.KEY_SHARE:
+                        target = min(target, Decimal(100))
+                targets.append(KpiTarget(kpi=kpi, mandate=mandate, period=quarter, target=target))
+    KpiTarget.objects.bulk_create(targets)
 
 
 def _load_meeting(users: dict[str, User], today: datetime.date) -> None:

@@ -490,3 +490,65 @@ def test_the_api_refuses_spending_past_the_threshold_without_an_exception(
     assert refused.status_code == 400
     assert "needs an exception approved" in str(refused.json())
     assert not budget.spending.exists()
+
+
+def test_my_mandate_costs_the_same_queries_for_two_accounts_or_eight(
+    client_as, kam, member, account_of_kam, shell, situation
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ClientFactory
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client_as(kam).get(reverse("governance:my-mandate")).status_code == 200
+        return len(captured)
+
+    def add_accounts(count: int) -> None:
+        for _ in range(count):
+            client = ClientFactory(owner_kam=kam)
+            MandateAccount.objects.create(mandate=shell, client=client)
+            Budget.objects.create(client=client, period=quarter_start(TODAY), allocated=1000)
+            incident_declare(kam=kam, client_id=client.pk, situation=situation, description="x")
+            exception_decide(request=_small_exception(kam, client), by=member, approve=True)
+
+    add_accounts(1)
+    few = queries()
+    add_accounts(6)
+    assert queries() == few
+
+
+# Drift of the shell ---------------------------------------------------------------------------
+
+
+def test_the_drift_panel_shows_lapsed_mandates_missing_targets_and_late_incidents(
+    client_as, chair, kam, account_of_kam, account_of_kam2, shell, situation
+):
+    from governance.models import Kpi, KpiTarget
+
+    Client.objects.filter(pk__in=[account_of_kam.pk, account_of_kam2.pk]).update(is_key=True)
+    late = incident_declare(
+        kam=kam, client_id=account_of_kam.pk, situation=situation, description="Defects"
+    )
+    Incident.objects.filter(pk=late.pk).update(respond_by=timezone.now() - datetime.timedelta(1))
+    page = client_as(chair).get(reverse("governance:drift")).text
+
+    outside = page.split('data-testid="outside-mandates"')[1].split("</ul>")[0]
+    assert account_of_kam2.name in outside and account_of_kam.name not in outside
+    assert str(shell) in page.split('data-testid="without-targets"')[1].split("</ul>")[0]
+    assert "Quality failure" in page.split('data-testid="incidents-overdue"')[1]
+
+    # Targets set: the mandate leaves that list.
+    kpi = Kpi.objects.create(code="revenue", name="Revenue", unit="money", source="revenue")
+    KpiTarget.objects.create(kpi=kpi, mandate=shell, period=quarter_start(TODAY), target=1)
+    assert (
+        'data-testid="without-targets"'
+        not in client_as(chair).get(reverse("governance:drift")).text
+    )
+    # The mandate expired: its account falls outside any mandate.
+    Mandate.objects.filter(pk=shell.pk).update(
+        valid_from=TODAY - datetime.timedelta(days=90), valid_to=TODAY - datetime.timedelta(days=1)
+    )
+    page = client_as(chair).get(reverse("governance:drift")).text
+    assert account_of_kam.name in page.split('data-testid="outside-mandates"')[1].split("</ul>")[0]
