@@ -31,6 +31,7 @@ NAVIGATION = (
     NavItem(_("My mandate"), "governance:my-mandate", perm="governance.view_own_mandate"),
     NavItem(_("Mandates"), "governance:mandate-list", perm="governance.view_mandate"),
     NavItem(_("Exceptions"), "governance:exception-list", perm="governance.view_exceptionrequest"),
+    NavItem(_("Dashboards"), "governance:dashboard-portfolio", perm="governance.view_dashboard"),
     NavItem(_("Imports"), "accounts:import-list", perm="accounts.import_register"),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", staff_only=True),

@@ -9,6 +9,11 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 
 from governance.api import MandateCheckView
+from governance.dashboard_api import (
+    AccountDashboardView,
+    KamDashboardView,
+    PortfolioDashboardView,
+)
 from skam import views
 from skam.api import router
 
@@ -22,6 +27,17 @@ urlpatterns = [
     path("committee/", include("governance.urls")),
     path("admin/", admin.site.urls),
     path("api/mandate-check/", MandateCheckView.as_view(), name="api-mandate-check"),
+    path(
+        "api/dashboards/portfolio/",
+        PortfolioDashboardView.as_view(),
+        name="api-dashboard-portfolio",
+    ),
+    path("api/dashboards/kam/<int:pk>/", KamDashboardView.as_view(), name="api-dashboard-kam"),
+    path(
+        "api/dashboards/account/<int:pk>/",
+        AccountDashboardView.as_view(),
+        name="api-dashboard-account",
+    ),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     # Like the rest of the API, the schema and its docs are for signed-in users only.

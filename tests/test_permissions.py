@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from accounts.imports import import_check
-from accounts.models import Client, ImportKind, User
+from accounts.models import Client, ImportKind, User, quarter_start
 from criteria.evaluation import run_start
 from criteria.models import (
     Evaluation,
@@ -25,15 +25,24 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
+from governance.budgets import budget_spend
 from governance.departments import department_request
+from governance.incidents import incident_declare
+from governance.kpis import kpi_entry_record, snapshot_quarter
 from governance.mandates import exception_file, mandate_adopt
 from governance.meetings import meeting_create
 from governance.models import (
+    Absence,
+    Budget,
     CommitteeMember,
     DepartmentObligation,
+    Kpi,
+    KpiSnapshot,
+    KpiTarget,
     Mandate,
     MandateAccount,
     Proposal,
+    SituationType,
 )
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from skam.context_processors import NAVIGATION
@@ -119,6 +128,34 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/my-mandate/",             302, 403, 403, 403, 200, 200, 403, 403),
     ("GET",   "/committee/mandates/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/mandates/{mandate}/",     302, 403, 200, 200, 403, 403, 200, 200),
+    # KPIs: the committee sets targets; the committee, directors and the administrator enter
+    # actuals by hand; a KAM reads only their own targets and snapshots.
+    ("GET",   "/committee/mandates/{mandate}/targets/", 302, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/committee/kpis/entries/",           302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/kpis/entries/",           302, 403, 302, 302, 403, 403, 302, 302),
+    ("GET",   "/api/kpis/",                         403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/kpis/{kpi}/",                   403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/kpi-targets/",                  403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/kpi-targets/{kpitarget}/",      403, 403, 200, 200, 200, 404, 200, 200),
+    ("PATCH", "/api/kpi-targets/{kpitarget}/",      403, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/api/kpi-entries/",                  403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/kpi-entries/{kpientry}/",       403, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/api/kpi-entries/",                  403, 403, 201, 201, 403, 403, 201, 201),
+    ("GET",   "/api/kpi-snapshots/",                403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/kpi-snapshots/{snap_portfolio}/", 403, 403, 200, 200, 404, 404, 200, 200),
+    ("GET",   "/api/kpi-snapshots/{snap_kam}/",     403, 403, 200, 200, 200, 404, 200, 200),
+    # Dashboards: directors, the committee and the administrator see all; a KAM their own KPIs
+    # and their mandate's accounts (another's are not found), never the portfolio.
+    ("GET",   "/committee/dashboards/",             302, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/committee/dashboards/kam/{kam_user}/", 302, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/committee/dashboards/kam/{kam2_user}/", 302, 403, 200, 200, 404, 200, 200, 200),
+    ("GET",   "/committee/dashboards/account/{kam}/", 302, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/committee/dashboards/account/{kam2}/", 302, 403, 200, 200, 404, 404, 200, 200),
+    ("GET",   "/committee/dashboards/account/{missing}/", 302, 403, 404, 404, 404, 404, 404, 404),
+    ("GET",   "/api/dashboards/portfolio/",         403, 403, 200, 200, 403, 403, 200, 200),
+    ("GET",   "/api/dashboards/kam/{kam_user}/",    403, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/api/dashboards/account/{kam}/",     403, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/api/dashboards/account/{kam2}/",    403, 403, 200, 200, 404, 404, 200, 200),
     ("POST",  "/api/mandate-check/",                403, 404, 404, 404, 200, 404, 404, 404),
     ("GET",   "/committee/exceptions/",             302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/budgets/spend/",          302, 403, 403, 403, 302, 403, 403, 403),
@@ -127,6 +164,22 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST", "/committee/departments/{deprequest}/fulfil/", 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST",  "/committee/exceptions/new/",         302, 403, 403, 403, 302, 302, 403, 403),
     ("POST",  "/committee/exceptions/{exception}/decide/", 302, 403, 302, 403, 403, 403, 403, 403),
+    # Exceptional situations: KAMs declare on their accounts, the owner or the committee handle.
+    ("GET",   "/committee/incidents/",              302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/committee/incidents/new/",          302, 403, 403, 403, 200, 200, 403, 403),
+    ("POST",  "/committee/incidents/new/",          302, 403, 403, 403, 302, 200, 403, 403),
+    ("GET",   "/committee/incidents/{incident}/",   302, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/committee/incidents/{incident}/take/", 302, 403, 302, 302, 403, 404, 403, 403),
+    ("POST",  "/committee/incidents/{incident}/close/", 302, 403, 302, 302, 403, 404, 403, 403),
+    ("POST",  "/committee/incidents/{incident}/note/", 302, 403, 302, 302, 302, 404, 403, 403),
+    ("GET",   "/committee/playbook/",               302, 403, 200, 200, 200, 200, 200, 200),
+    # Absences: members record their own, the administrator anyone's.
+    ("GET",   "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 200),
+    ("POST",  "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 200),
+    ("POST",  "/committee/absences/{absence}/end/", 302, 403, 302, 403, 403, 403, 403, 302),
+    # Budgets: the committee allocates, directors and the administrator follow.
+    ("GET",   "/committee/budgets/",                302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/budgets/",                302, 403, 200, 200, 403, 403, 403, 200),
     # Meetings and the register of interests: members keep them, directors and admin read them.
     ("GET",   "/committee/meetings/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/meetings/new/",           302, 403, 200, 200, 403, 403, 403, 403),
@@ -146,6 +199,30 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/api/proposals/{proposal}/vote/",    403, 403, 200, 200, 403, 403, 403, 403),
     ("GET",   "/api/decisions/",                    403, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/api/decisions/{decision}/",         403, 403, 200, 200, 403, 403, 200, 200),
+    # The management shell over the API: a KAM reads and writes their own only.
+    ("GET",   "/api/exception-requests/",           403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/exception-requests/{exception}/", 403, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/api/exception-requests/",           403, 403, 403, 403, 201, 404, 403, 403),
+    ("POST", "/api/exception-requests/{exception}/decide/", 403, 403, 200, 403, 403, 404, 403, 403),
+    ("POST", "/api/exception-requests/{exception}/withdraw/", 403, 403, 403, 403, 200, 404, 403, 403),  # noqa: E501
+    ("GET",   "/api/budgets/",                      403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/budgets/{budget}/",             403, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/api/budgets/",                      403, 403, 201, 201, 403, 403, 403, 201),
+    ("GET",   "/api/spending/",                     403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/spending/{spend}/",             403, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/api/spending/",                     403, 403, 403, 403, 201, 404, 403, 403),
+    ("GET",   "/api/department-requests/",          403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/department-requests/{deprequest}/", 403, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/api/department-requests/",          403, 403, 403, 403, 201, 404, 403, 403),
+    ("POST", "/api/department-requests/{deprequest}/fulfil/", 403, 403, 403, 403, 403, 404, 403, 403),  # noqa: E501
+    ("GET",   "/api/situations/",                   403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/situations/{situation}/",       403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/incidents/",                    403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/incidents/{incident}/",         403, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/api/incidents/",                    403, 403, 403, 403, 201, 404, 403, 403),
+    ("POST",  "/api/incidents/{incident}/take/",    403, 403, 200, 200, 403, 404, 403, 403),
+    ("POST",  "/api/incidents/{incident}/close/",   403, 403, 200, 200, 403, 404, 403, 403),
+    ("POST",  "/api/incidents/{incident}/note/",    403, 403, 200, 200, 200, 404, 403, 403),
     # The REST API.
     ("GET",   "/api/",                              403, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/clients/",                      403, 403, 200, 200, 200, 200, 200, 200),
@@ -233,6 +310,40 @@ PAYLOADS: dict[str, dict[str, object]] = {
         "justification": "x",
     },
     "/committee/exceptions/{exception}/decide/": {"decision": "approve"},
+    "/committee/kpis/entries/": {
+        "kpi": "{kpi_manual}",
+        "period": "{quarter}",
+        "kam": "{kam_user}",
+        "value": "61",
+    },
+    "/api/kpi-targets/{kpitarget}/": {"target": "120"},
+    "/api/kpi-entries/": {
+        "kpi": "{kpi_manual}",
+        "period": "{quarter}",
+        "kam": "{kam_user}",
+        "value": "61",
+    },
+    "/committee/incidents/new/": {
+        "situation": "{situation}",
+        "client": "{kam}",
+        "description": "Warehouse fire",
+    },
+    "/committee/incidents/{incident}/close/": {"text": "Shipped from the second warehouse"},
+    "/api/exception-requests/": {"client": "{kam}", "discount_percent": "9", "justification": "x"},
+    "/api/exception-requests/{exception}/decide/": {"approve": "true"},
+    "/api/budgets/": {"client": "{key}", "period": "2026-10-01", "allocated": "1000"},
+    "/api/spending/": {
+        "budget": "{budget}",
+        "amount": "10",
+        "category": "travel",
+        "spent_on": "2026-10-02",
+        "description": "Taxi",
+    },
+    "/api/department-requests/": {"obligation": "{obligation}", "client": "{kam}", "text": "x"},
+    "/api/incidents/": {"situation": "{situation}", "client": "{kam}", "description": "Fire"},
+    "/api/incidents/{incident}/close/": {"text": "Resolved"},
+    "/api/incidents/{incident}/note/": {"text": "Called"},
+    "/committee/incidents/{incident}/note/": {"text": "Called the client"},
     "/committee/departments/request/": {
         "obligation": "{obligation}",
         "client": "{kam}",
@@ -286,6 +397,8 @@ def places(
         ).pk,
         "meeting": meeting_create(held_on=now.date(), title="Session", by=cast["chair"]).pk,
         **_committee_places(cast, account_of_kam, account_of_kam2),
+        **_kpi_places(cast, account_of_kam),
+        "kam2_user": cast["kam2"].pk,
     }
 
 
@@ -320,6 +433,7 @@ def _committee_places(
         title="Mandate",
         valid_from=datetime.date(2025, 1, 1),
         max_discount_percent=5,
+        budget_spend_without_approval=500,
     )
     MandateAccount.objects.create(mandate=mandate, client=account_of_kam)
     mandate_adopt(mandate=mandate)
@@ -338,6 +452,35 @@ def _committee_places(
     deprequest = department_request(
         kam=cast["kam"], obligation=obligation, client_id=account_of_kam.pk, text="Ship"
     )
+    situation = SituationType.objects.create(
+        name="Quality failure",
+        procedure="Call the client",
+        owner=UserFactory(username="quality.head"),
+        response_hours=4,
+    )
+    incident = incident_declare(
+        kam=cast["kam"], client_id=account_of_kam.pk, situation=situation, description="Defects"
+    )
+    key = ClientFactory(name="Volga Steel JSC")
+    Client.objects.filter(pk=key.pk).update(is_key=True)
+    budget = Budget.objects.create(
+        client=account_of_kam, period=quarter_start(timezone.localdate()), allocated=5000
+    )
+    spend = budget_spend(
+        kam=cast["kam"],
+        budget=budget,
+        amount=Decimal(100),
+        category="travel",
+        spent_on=timezone.localdate(),
+        description="Train",
+    )
+    # Next week's absence: today the chair still decides for themselves.
+    absence = Absence.objects.create(
+        user=cast["chair"],
+        starts_on=timezone.localdate() + datetime.timedelta(days=7),
+        ends_on=timezone.localdate() + datetime.timedelta(days=14),
+        deputy=cast["member"],
+    )
     return {
         "proposal": proposal.pk,
         "decision": decided.decision.pk,
@@ -345,6 +488,43 @@ def _committee_places(
         "exception": exception.pk,
         "obligation": obligation.pk,
         "deprequest": deprequest.pk,
+        "situation": situation.pk,
+        "incident": incident.pk,
+        "absence": absence.pk,
+        "key": key.pk,
+        "budget": budget.pk,
+        "spend": spend.pk,
+    }
+
+
+def _kpi_places(cast: dict[str, User], account_of_kam: Client) -> dict[str, int | str]:
+    """A computed and a manual KPI, a target of kam's mandate, a hand entry, and snapshots of
+    the portfolio and of kam."""
+    quarter = quarter_start(timezone.localdate())
+    revenue = Kpi.objects.create(code="revenue", name="Revenue", unit="money", source="revenue")
+    manual = Kpi.objects.create(code="nps", name="NPS", unit="percent", source="manual")
+    mandate = Mandate.objects.get(kam=cast["kam"], status="in_force")
+    target = KpiTarget.objects.create(kpi=revenue, mandate=mandate, period=quarter, target=100)
+    entry = kpi_entry_record(
+        kpi=manual,
+        period=quarter,
+        kam=cast["kam"],
+        client=None,
+        value=50,
+        note="",
+        by=cast["chair"],
+    )
+    snapshot_quarter(quarter)
+    snapshots = KpiSnapshot.objects.filter(kpi=revenue)
+    return {
+        "kpi": revenue.pk,
+        "kpi_manual": manual.pk,
+        "kpitarget": target.pk,
+        "kpientry": entry.pk,
+        "snap_portfolio": snapshots.get(scope_key="portfolio").pk,
+        "snap_kam": snapshots.get(scope_key=f"kam:{cast['kam'].pk}").pk,
+        "kam_user": cast["kam"].pk,
+        "quarter": quarter.isoformat(),
     }
 
 
@@ -412,10 +592,13 @@ def test_the_matrix_covers_every_route() -> None:
     sample = dict.fromkeys(
         ("kam", "kam2", "shared", "missing", "need", "figure", "batch", "usp", "run", "coverage",
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
-         "mandate", "exception", "obligation", "deprequest"),
+         "kpi", "kpitarget", "kpientry", "snap_portfolio", "snap_kam",
+         "mandate", "exception", "obligation", "deprequest", "situation", "incident",
+             "absence", "key", "budget", "spend"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1
+    sample.update(kam_user=1, kam2_user=1)
     covered = {resolve(path.format(**sample)).view_name for _method, path, *_ in MATRIX}
     # The admin's own pages are Django's; its index stands for them.
     routes = {name for name in _named_routes(get_resolver()) if not name.startswith("admin:")}
@@ -431,6 +614,7 @@ COMMITTEE_NAVIGATION = [
     "Committee",
     "Mandates",
     "Exceptions",
+    "Dashboards",
     "API",
 ]
 NAV_LINK = re.compile(r'<a href="(?P<url>[^"]+)"[^>]*>(?P<label>[^<]+)</a>')
@@ -459,6 +643,7 @@ def navigation_of(page: str) -> list[str]:
                 "Committee",
                 "Mandates",
                 "Exceptions",
+                "Dashboards",
                 "Imports",
                 "API",
                 "Administration",

@@ -24,7 +24,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 
 # What the main navigation shows to each role, in order.
-WITH_RULER = ["Home", "Clients", "The ruler", "Committee", "Mandates", "Exceptions", "API"]
+WITH_RULER = [
+    "Home",
+    "Clients",
+    "The ruler",
+    "Committee",
+    "Mandates",
+    "Exceptions",
+    "Dashboards",
+    "API",
+]
 NAVIGATION_BY_ROLE = {
     "chair": WITH_RULER,
     "member": WITH_RULER,
@@ -38,6 +47,7 @@ NAVIGATION_BY_ROLE = {
         "Committee",
         "Mandates",
         "Exceptions",
+        "Dashboards",
         "Imports",
         "API",
         "Administration",

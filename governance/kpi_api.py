@@ -1,0 +1,254 @@
+"""REST endpoints of the KPIs: the catalogue, targets, hand entries and the snapshots.
+
+* ``GET /api/kpis/``: the catalogue, for anyone who sees KPIs (``view_kpi`` or
+  ``view_own_kpis``).
+* ``/api/kpi-targets/``: the committee writes; directors and the administrator read; a KAM
+  reads the targets of their own mandates only.
+* ``/api/kpi-entries/``: list and create for those who enter actuals by hand
+  (``add_kpientry``); a refused entry is a 400 with a message per field.
+* ``GET /api/kpi-snapshots/?period=&scope=&kam=&client=``: the stored actuals. The portfolio and
+  other KAMs' rows need ``view_dashboard``; a KAM (``view_own_kpis``) sees their own scope and
+  their accounts' rows, and asking for the portfolio or another KAM is a 403.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.api import RolePermissions
+from accounts.models import Client, User
+from accounts.roles import Role
+from governance.kpis import kpi_entry_record, kpi_target_errors, kpi_targets_log
+from governance.models import (
+    Kpi,
+    KpiEntry,
+    KpiScope,
+    KpiSnapshot,
+    KpiSource,
+    KpiTarget,
+    MandateStatus,
+)
+
+SEE_ALL = "governance.view_dashboard"
+SEE_OWN = "governance.view_own_kpis"
+
+
+def _has_any(user: User, *perms: str) -> bool:
+    return any(user.has_perm(perm) for perm in perms)
+
+
+class SeesKpis(permissions.BasePermission):
+    """Reads for whoever sees the catalogue (``view_kpi``) or their own KPIs."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated) and _has_any(
+            user, "governance.view_kpi", SEE_OWN
+        )
+
+
+class SeesSnapshots(permissions.BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated) and _has_any(user, SEE_ALL, SEE_OWN)
+
+
+class TargetPermissions(RolePermissions):
+    """Model permissions, except that a KAM reads their own mandates' targets."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS and request.user.has_perm(SEE_OWN):
+            return True
+        return super().has_permission(request, view)
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "code",
+            "name",
+            "unit",
+            "direction",
+            "source",
+            "description",
+            "watch_band_percent",
+        ]
+        read_only_fields = fields
+
+
+class KpiViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiSerializer
+    permission_classes = [SeesKpis]
+    queryset = Kpi.objects.order_by("name", "pk")
+    filterset_fields = ["source", "unit"]
+
+
+class KpiTargetSerializer(serializers.ModelSerializer):
+    kpi_code = serializers.CharField(source="kpi.code", read_only=True)
+
+    class Meta:
+        model = KpiTarget
+        fields = ["id", "kpi", "kpi_code", "mandate", "client", "period", "target"]
+        # One target per KPI, mandate, quarter and account: checked in ``validate``.
+        validators: list[object] = []
+
+    def validate(self, data: dict[str, object]) -> dict[str, object]:
+        instance = self.instance
+
+        def value(name: str) -> object:
+            return data[name] if name in data else getattr(instance, name, None)
+
+        errors = kpi_target_errors(
+            mandate=value("mandate"),
+            kpi=value("kpi"),
+            period=value("period"),
+            client=value("client"),
+            target_id=instance.pk if instance else None,
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class KpiTargetViewSet(viewsets.ModelViewSet):
+    serializer_class = KpiTargetSerializer
+    permission_classes = [TargetPermissions]
+    filterset_fields = ["mandate", "kpi", "period", "client"]
+
+    def get_queryset(self) -> QuerySet[KpiTarget]:
+        targets = KpiTarget.objects.select_related("kpi").order_by("mandate_id", "period", "kpi_id")
+        user = self.request.user
+        if not user.has_perm("governance.view_kpitarget"):
+            targets = targets.filter(mandate__kam=user)
+        return targets
+
+    def _log(self, target: KpiTarget, message: str) -> None:
+        if target.mandate.status != MandateStatus.DRAFT:
+            kpi_targets_log(mandate=target.mandate, by=self.request.user, message=message)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        target = serializer.save()
+        self._log(target, _("Target set: %(target)s") % {"target": target})
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        target = serializer.save()
+        self._log(target, _("Target changed: %(target)s") % {"target": target})
+
+    def perform_destroy(self, instance: KpiTarget) -> None:
+        self._log(instance, _("Target removed: %(target)s") % {"target": instance})
+        instance.delete()
+
+
+class KpiEntrySerializer(serializers.ModelSerializer):
+    kpi = serializers.PrimaryKeyRelatedField(queryset=Kpi.objects.filter(source=KpiSource.MANUAL))
+    kam = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(groups__name=Role.KAM).distinct()
+    )
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(), allow_null=True, required=False
+    )
+    entered_by_name = serializers.CharField(source="entered_by.__str__", read_only=True)
+
+    class Meta:
+        model = KpiEntry
+        fields = [
+            "id",
+            "kpi",
+            "period",
+            "kam",
+            "client",
+            "value",
+            "note",
+            "entered_by",
+            "entered_by_name",
+            "entered_at",
+        ]
+        read_only_fields = ["entered_by", "entered_at"]
+
+    def create(self, validated_data: dict[str, object]) -> KpiEntry:
+        try:
+            return kpi_entry_record(
+                kpi=validated_data["kpi"],
+                period=validated_data["period"],
+                kam=validated_data["kam"],
+                client=validated_data.get("client"),
+                value=validated_data["value"],
+                note=validated_data.get("note", ""),
+                by=self.context["request"].user,
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+
+class KpiEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiEntrySerializer
+    permission_classes = [RolePermissions]
+    filterset_fields = ["kpi", "period", "kam", "client"]
+    queryset = KpiEntry.objects.select_related("entered_by").order_by("-entered_at", "-pk")
+
+
+class KpiSnapshotFilter(django_filters.FilterSet):
+    period = django_filters.DateFilter()
+    scope = django_filters.ChoiceFilter(choices=KpiScope.choices)
+    kam = django_filters.NumberFilter(field_name="kam_id")
+    client = django_filters.NumberFilter(field_name="client_id")
+    kpi = django_filters.NumberFilter(field_name="kpi_id")
+
+    class Meta:
+        model = KpiSnapshot
+        fields = ["period", "scope", "kam", "client", "kpi"]
+
+
+class KpiSnapshotSerializer(serializers.ModelSerializer):
+    kpi_code = serializers.CharField(source="kpi.code", read_only=True)
+    kpi_name = serializers.CharField(source="kpi.name", read_only=True)
+    unit = serializers.CharField(source="kpi.unit", read_only=True)
+
+    class Meta:
+        model = KpiSnapshot
+        fields = [
+            "id",
+            "kpi",
+            "kpi_code",
+            "kpi_name",
+            "unit",
+            "period",
+            "scope",
+            "scope_key",
+            "kam",
+            "client",
+            "value",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiSnapshotSerializer
+    permission_classes = [SeesSnapshots]
+    filterset_class = KpiSnapshotFilter
+
+    def get_queryset(self) -> QuerySet[KpiSnapshot]:
+        snapshots = KpiSnapshot.objects.select_related("kpi").order_by("period", "kpi_id", "pk")
+        user = self.request.user
+        if user.has_perm(SEE_ALL):
+            return snapshots
+        # Own KPIs only: asking for the portfolio or someone else's is refused outright.
+        params = self.request.query_params
+        if params.get("scope") == KpiScope.PORTFOLIO or params.get("kam") not in (
+            None,
+            "",
+            str(user.pk),
+        ):
+            raise exceptions.PermissionDenied(
+                _("The portfolio and other KAMs' KPIs are for directors and the committee.")
+            )
+        return snapshots.filter(Q(kam=user) & Q(scope__in=[KpiScope.KAM, KpiScope.ACCOUNT]))

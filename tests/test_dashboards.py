@@ -1,0 +1,457 @@
+"""The directors' dashboards: who may open them, what they show for a quarter, the drill-down
+from the portfolio to a KAM and an account, the exports, and that their cost does not grow with
+the register. The figures are those of tests/kpi_world.py, snapshotted by the KPI engine."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import User
+from governance.kpis import snapshot_quarter
+from governance.models import KpiTarget, Policy, PolicyStatus
+from tests.factories import ClientFactory, FigureFactory, UserFactory
+from tests.kpi_world import NOW, PREVIOUS, Q, World, build_world, make_mandate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(kam: User, kam2: User) -> World:
+    world = build_world(kam, kam2)
+    Policy.objects.create(
+        number=1,
+        title="Policy",
+        status=PolicyStatus.IN_FORCE,
+        key_clients_min=1,
+        key_clients_max=3,
+        key_sales_share_target=Decimal(50),
+    )
+    for code, target in (("revenue", 1400), ("margin", 400), ("exceptions", 0)):
+        KpiTarget.objects.create(
+            kpi=world.kpis[code], mandate=world.mandate, period=Q, target=target
+        )
+    KpiTarget.objects.create(
+        kpi=world.kpis["revenue"], mandate=world.mandate, client=world.a, period=Q, target=1000
+    )
+    snapshot_quarter(PREVIOUS, now=NOW)
+    snapshot_quarter(Q, now=NOW)
+    return world
+
+
+class _Tables(HTMLParser):
+    """The text of every cell of the page's tables, by the table's test id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table" and (found.get("data-testid") or "").startswith("table-"):
+            self._table = found["data-testid"].removeprefix("table-")
+            self.tables[self._table] = []
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and self._table and not self._in_head:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table and not self._in_head:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+        elif tag == "thead":
+            self._in_head = False
+        elif tag in ("td", "th") and self._cell is not None and self._table:
+            self.tables[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(page: str) -> dict[str, list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def row_of(table: list[list[str]], first: str) -> list[str]:
+    return next(row for row in table if row[0] == first)
+
+
+PORTFOLIO = reverse("governance:dashboard-portfolio")
+
+
+def kam_url(user: User) -> str:
+    return reverse("governance:dashboard-kam", args=[user.pk])
+
+
+def account_url(client_id: int) -> str:
+    return reverse("governance:dashboard-account", args=[client_id])
+
+
+# --- who may open what -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["director", "chair", "member", "administrator"])
+def test_directors_the_committee_and_the_administrator_open_every_dashboard(
+    role: str, cast: dict[str, User], world: World, client_as
+) -> None:
+    http = client_as(cast[role])
+
+    portfolio = http.get(PORTFOLIO)
+    assert portfolio.status_code == 200
+    assert "Key clients" in portfolio.text
+    assert http.get(kam_url(world.kam)).status_code == 200
+    assert http.get(account_url(world.a.pk)).status_code == 200
+    for path in (
+        "/api/dashboards/portfolio/",
+        f"/api/dashboards/kam/{world.kam.pk}/",
+        f"/api/dashboards/account/{world.a.pk}/",
+    ):
+        assert http.get(path).status_code == 200, path
+
+
+def test_a_kam_is_refused_the_portfolio_but_sees_own_kpis_and_accounts(
+    world: World, client_as
+) -> None:
+    http = client_as(world.kam)
+
+    assert http.get(PORTFOLIO).status_code == 403
+    assert http.get("/api/dashboards/portfolio/").status_code == 403
+    assert http.get(kam_url(world.kam)).status_code == 200
+    assert http.get(account_url(world.a.pk)).status_code == 200
+    assert http.get(f"/api/dashboards/account/{world.a.pk}/").status_code == 200
+
+
+def test_another_kams_dashboards_are_not_found_for_a_kam(world: World, client_as) -> None:
+    http = client_as(world.kam2)
+
+    assert http.get(account_url(world.a.pk)).status_code == 404
+    assert http.get(f"/api/dashboards/account/{world.a.pk}/").status_code == 404
+    assert http.get(kam_url(world.kam)).status_code == 404
+    assert http.get(f"/api/dashboards/kam/{world.kam.pk}/").status_code == 404
+    # A client in nobody's mandate is not theirs either.
+    assert http.get(account_url(world.d.pk)).status_code == 404
+
+
+def test_someone_without_a_role_is_refused_everywhere(
+    world: World, outsider: User, client_as
+) -> None:
+    http = client_as(outsider)
+
+    for path in (
+        PORTFOLIO,
+        kam_url(world.kam),
+        account_url(world.a.pk),
+        "/api/dashboards/portfolio/",
+        f"/api/dashboards/kam/{world.kam.pk}/",
+    ):
+        assert http.get(path).status_code == 403, path
+
+
+def test_a_kam_dashboard_is_only_for_kams(world: World, director: User, client_as) -> None:
+    assert client_as(director).get(kam_url(director)).status_code == 404
+
+
+def test_the_navigation_offers_dashboards_to_those_who_may_open_them(
+    world: World, director: User, client_as
+) -> None:
+    assert '<a href="/committee/dashboards/">Dashboards</a>' in client_as(director).get("/").text
+    assert ">Dashboards</a>" not in client_as(world.kam).get("/").text
+
+
+# --- what the pages show ---------------------------------------------------------------------
+
+
+def test_the_portfolio_shows_key_clients_and_their_share_against_the_policy(
+    world: World, director: User, client_as
+) -> None:
+    page = client_as(director).get(PORTFOLIO).text
+    tables = tables_of(page)
+
+    # Q3 2026 is the latest quarter with snapshots: the default.
+    assert 'data-testid="period-label">2026 Q3<' in page
+    # One key client (A) in a range of 1–3: good; 1200 of 3000 sold is 40 %, target 50: bad.
+    assert re.search(r'headline-value">1 <small>target 1–3', page)
+    assert re.search(r'headline-value">40.0 <small>target 50.0', page)
+    states = re.findall(r'data-testid="headline-state">([^<]+)<', page)
+    assert states == ["On target", "Off target"]
+    assert row_of(tables["key-clients"], "2026 Q3")[1:4] == ["1", "1", "3"]
+    assert row_of(tables["key-clients"], "2026 Q3")[4].startswith("40.0")
+    # Coverage of the last finished run: A 0.80, B 0.50, C 0.95, D 1.00.
+    assert row_of(tables["coverage"], "80–90 %")[1:] == ["1", "1"]
+    assert row_of(tables["coverage"], "90–100 %")[1:] == ["2", "0"]
+
+
+def test_the_portfolio_lists_each_kam_with_the_state_of_their_kpis(
+    world: World, director: User, client_as
+) -> None:
+    page = client_as(director).get(PORTFOLIO).text
+    kams = tables_of(page)["kams"]
+
+    # kam: revenue 1500 against 1400 (on target), margin 360 against 400 (watch, within the
+    # 10 % band), exceptions 1 against 0 (off target), six KPIs without a target.
+    assert row_of(kams, str(world.kam)) == [
+        str(world.kam),
+        "9",
+        "1",
+        "1",
+        "1 Off target",
+        "6",
+    ]
+    assert row_of(kams, str(world.kam2))[1:] == ["9", "0", "0", "0", "9"]
+    assert f'href="{kam_url(world.kam)}?period=2026-07-01"' in page
+    drift = tables_of(page)["drift"]
+    assert row_of(drift, "KAM KPIs measured without a target this quarter")[1].startswith("15")
+
+
+def test_a_kam_dashboard_shows_each_kpi_against_target_with_its_state(
+    world: World, director: User, client_as
+) -> None:
+    page = client_as(director).get(kam_url(world.kam)).text
+    tables = tables_of(page)
+
+    assert row_of(tables["kpis"], "Revenue")[2:5] == ["1,400", "1,500", "On target"]
+    assert row_of(tables["kpis"], "Gross margin")[2:5] == ["400", "360", "Watch"]
+    assert row_of(tables["kpis"], "Exceptions")[2:5] == ["0", "1", "Off target"]
+    assert row_of(tables["kpis"], "Key share")[2:5] == ["—", "80.0", "No target"]
+    # Previous quarter: A 1000 + B 500.
+    assert row_of(tables["kpis"], "Revenue")[5] == "1,500"
+    # The trend is each KPI as a share of its target: 1500 / 1400.
+    trend = tables["trend"]
+    header = re.search(r'data-testid="table-trend">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
+    revenue_column = re.findall(r"<th[^>]*>([^<]+)</th>", header).index("Revenue")
+    assert row_of(trend, "2026 Q3")[revenue_column] == "107.1"
+    assert row_of(trend, "2026 Q2")[revenue_column] == "—"  # no target then
+    # The accounts of the mandate, A with its own target (1200 against 1000).
+    accounts = tables["accounts"]
+    assert [row[0] for row in accounts] == ["A", "B"]
+    assert "1,200 On target" in row_of(accounts, "A")
+    assert f'href="{account_url(world.a.pk)}?period=2026-07-01"' in page
+    assert f'href="{PORTFOLIO}?period=2026-07-01"' in page  # the breadcrumb back
+
+
+def test_an_account_dashboard_shows_figures_kpis_exceptions_and_budget(
+    world: World, director: User, client_as
+) -> None:
+    page = client_as(director).get(account_url(world.a.pk)).text
+    tables = tables_of(page)
+
+    assert row_of(tables["kpis"], "Revenue")[1:] == ["1,000", "1,200", "On target"]
+    assert row_of(tables["figures"], "2026 Q3")[1:4] == ["1,200", "300", "25.0"]
+    assert row_of(tables["figures"], "2026 Q2")[1] == "1,000"
+    assert row_of(tables["coverage"], "2026 Q3")[1] == "80.0"
+    # Approved in the quarter they were decided (Q3 and Q2); all four asked today (Q4).
+    assert row_of(tables["exceptions"], "2026 Q3")[2:] == ["1", "0"]
+    assert row_of(tables["exceptions"], "2026 Q2")[2:] == ["1", "0"]
+    assert row_of(tables["budget"], "2026 Q3")[1:] == ["1,000", "300", "700", "30.0"]
+    assert row_of(tables["budget"], "2026 Q2")[1:] == ["1,000", "999", "1", "99.9"]
+    # Breadcrumbs: the portfolio, then the KAM the account is measured under.
+    assert f'href="{kam_url(world.kam)}?period=2026-07-01"' in page
+
+
+def test_the_period_selector_shows_another_quarter(world: World, director: User, client_as) -> None:
+    page = client_as(director).get(kam_url(world.kam), {"period": "2026-04-01"}).text
+
+    assert 'data-testid="period-label">2026 Q2<' in page
+    assert '<option value="2026-04-01" selected>2026 Q2</option>' in page
+    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["—", "1,500", "No target"]
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2026-05-01", "2026-05-01 is not the first day of a quarter"),
+        ("last-year", "“last-year” is not a date"),
+    ],
+)
+def test_an_unreadable_period_is_explained_not_a_server_error(
+    period: str, message: str, world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    page = http.get(PORTFOLIO, {"period": period})
+
+    assert page.status_code == 400
+    assert message in page.text
+    assert "Showing 2026 Q3 instead." in page.text
+    api = http.get("/api/dashboards/portfolio/", {"period": period})
+    assert api.status_code == 400
+    assert message in api.json()["period"][0]
+
+
+def test_a_quarter_without_snapshots_says_the_job_has_not_run(
+    world: World, director: User, administrator: User, client_as
+) -> None:
+    page = client_as(director).get(PORTFOLIO, {"period": "2026-10-01"}).text
+
+    assert "The snapshot job has not run for this quarter yet" in page
+    assert "Periodic tasks" not in page  # the hint is for those who can act on it
+    admin_page = client_as(administrator).get(PORTFOLIO, {"period": "2026-10-01"}).text
+    assert "Periodic tasks" in admin_page
+    assert "No KAM&#x27;s KPIs have been computed for this quarter." in page
+
+
+def test_before_any_snapshot_the_dashboards_are_empty_not_broken(
+    kam: User, director: User, account_of_kam, client_as
+) -> None:
+    http = client_as(director)
+
+    for path in (PORTFOLIO, kam_url(kam), account_url(account_of_kam.pk)):
+        page = http.get(path)
+        assert page.status_code == 200
+        assert "The snapshot job has not run for this quarter yet" in page.text
+
+
+def test_the_api_carries_the_page_figures(world: World, director: User, client_as) -> None:
+    board = client_as(director).get(f"/api/dashboards/kam/{world.kam.pk}/").json()
+
+    assert board["period"] == "2026-07-01"
+    kpis = next(t for t in board["tables"] if t["key"] == "kpis")
+    revenue = next(row for row in kpis["rows"] if row[0] == "Revenue")
+    assert revenue[2:5] == [1400, 1500, {"value": "On target", "state": "good"}]
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def _same(page_text: str, exported: object) -> bool:
+    """A page cell and an exported value: the same number (the page groups thousands), the
+    same text, or both empty."""
+    if exported is None or exported == "":
+        return page_text == "—"
+    if isinstance(exported, int | float):
+        return Decimal(page_text.replace(",", "")) == Decimal(str(exported))
+    return page_text == exported
+
+
+@pytest.mark.parametrize("which", ["portfolio", "kam", "account"])
+def test_the_xlsx_export_holds_the_page_figures_one_sheet_per_table(
+    which: str, world: World, director: User, client_as
+) -> None:
+    path = {"portfolio": PORTFOLIO, "kam": kam_url(world.kam), "account": account_url(world.a.pk)}
+    http = client_as(director)
+    page_tables = tables_of(http.get(path[which]).text)
+
+    response = http.get(path[which], {"format": "xlsx"})
+
+    assert response.status_code == 200
+    assert "2026-Q3.xlsx" in response["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    # Every table is a sheet; the page shows those that have rows.
+    filled = [sheet for sheet in workbook.worksheets if sheet.max_row > 2]
+    assert len(filled) == len(page_tables)
+    for sheet, (key, rows) in zip(filled, page_tables.items(), strict=True):
+        header = [c.value for c in sheet[2]]
+        states = {i for i, name in enumerate(header) if str(name).endswith(": state")}
+        exported = [
+            [value for i, value in enumerate(row) if i not in states]
+            for row in sheet.iter_rows(min_row=3, values_only=True)
+        ]
+        assert len(exported) == len(rows), key
+        for page_row, file_row in zip(rows, exported, strict=True):
+            shown = [re.sub(r" (On target|Watch|Off target|No target)$", "", c) for c in page_row]
+            assert len(shown) == len(file_row), key
+            assert all(_same(a, b) for a, b in zip(shown, file_row, strict=True)), (
+                key,
+                shown,
+                file_row,
+            )
+
+
+def test_the_csv_export_opens_in_excel_and_holds_the_page_figures(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+
+    response = http.get(account_url(world.a.pk), {"format": "csv", "period": "2026-07-01"})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(f'skam-account-{world.a.pk}-2026-Q3.csv"')
+    assert response.content.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    budget = lines.index(["Budget by quarter"])
+    assert lines[budget + 1] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
+    assert lines[budget + 2] == ["2026 Q2", "1000", "999", "1", "99.9"]
+    assert lines[budget + 3] == ["2026 Q3", "1000", "300", "700", "30.0"]
+
+
+def test_exports_are_refused_like_the_pages(world: World, client_as) -> None:
+    http = client_as(world.kam2)
+
+    assert http.get(PORTFOLIO, {"format": "xlsx"}).status_code == 403
+    assert http.get(account_url(world.a.pk), {"format": "csv"}).status_code == 404
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def _grow_the_register(world: World) -> None:
+    """More clients with figures, another KAM with a mandate, all snapshotted again."""
+    extra = ClientFactory.create_batch(30)
+    for client in extra:
+        FigureFactory(client=client, period=Q)
+    third = UserFactory(username="kam3", role="kam")
+    make_mandate(third, extra[:5])
+    KpiTarget.objects.create(
+        kpi=world.kpis["revenue"], mandate=world.mandate, client=world.b, period=Q, target=1
+    )
+    snapshot_quarter(Q, now=NOW)
+
+
+PORTFOLIO_QUERIES = 14
+KAM_QUERIES = 10
+ACCOUNT_QUERIES = 13
+
+
+@pytest.mark.parametrize(
+    ("which", "queries"),
+    [("portfolio", PORTFOLIO_QUERIES), ("kam", KAM_QUERIES), ("account", ACCOUNT_QUERIES)],
+)
+def test_a_dashboard_costs_the_same_queries_however_big_the_register(
+    which: str, queries: int, world: World, director: User, client_as, django_assert_num_queries
+) -> None:
+    path = {"portfolio": PORTFOLIO, "kam": kam_url(world.kam), "account": account_url(world.a.pk)}
+    http = client_as(director)
+    http.get("/")  # the session and the permissions are warm after the first page
+
+    with django_assert_num_queries(queries):
+        assert http.get(path[which]).status_code == 200
+    _grow_the_register(world)
+    with django_assert_num_queries(queries):
+        assert http.get(path[which]).status_code == 200
+
+
+def test_the_api_costs_no_more_queries_than_the_page(
+    world: World, director: User, client_as, django_assert_num_queries
+) -> None:
+    http = client_as(director)
+    http.get("/")
+    with django_assert_num_queries(KAM_QUERIES):
+        assert http.get(f"/api/dashboards/kam/{world.kam.pk}/").status_code == 200
+
+
+def test_a_kam_period_is_measured_under_the_mandate_of_that_quarter(
+    world: World, director: User, client_as
+) -> None:
+    """A mandate granted later does not rewrite an earlier quarter's targets."""
+    later = make_mandate(world.kam, [world.a], valid_from=datetime.date(2026, 10, 1))
+    KpiTarget.objects.create(kpi=world.kpis["revenue"], mandate=later, period=Q, target=9999)
+
+    page = client_as(director).get(kam_url(world.kam), {"period": "2026-07-01"}).text
+
+    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["1,400", "1,500", "On target"]
