@@ -35,21 +35,24 @@ class BudgetLine:
         return self.budget.allocated - self.spent
 
 
+def with_spent(budgets: QuerySet[Budget]) -> QuerySet[Budget]:
+    """Budgets with their client and ``spent_total``, what is spent from each (no query per
+    budget)."""
+    return budgets.select_related("client").annotate(
+        spent_total=Coalesce(
+            Sum("spending__amount"),
+            Value(Decimal(0)),
+            output_field=DecimalField(max_digits=18, decimal_places=2),
+        )
+    )
+
+
 def budgets_of(*, mandate: Mandate, day: datetime.date) -> list[BudgetLine]:
     """The quarter's budgets of the mandate's accounts, with what is spent (one query)."""
     client_ids = [account.client_id for account in mandate.accounts.all()]
-    budgets = (
+    budgets = with_spent(
         Budget.objects.filter(client_id__in=client_ids, period=quarter_start(day))
-        .select_related("client")
-        .annotate(
-            spent_total=Coalesce(
-                Sum("spending__amount"),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=18, decimal_places=2),
-            )
-        )
-        .order_by("client__name")
-    )
+    ).order_by("client__name")
     return [BudgetLine(budget=b, spent=b.spent_total) for b in budgets]
 
 
@@ -124,15 +127,4 @@ def budget_allocate(
 
 def budget_lines(*, period: datetime.date) -> QuerySet[Budget]:
     """Every budget of a quarter with what is spent from it (one query)."""
-    return (
-        Budget.objects.filter(period=quarter_start(period))
-        .select_related("client")
-        .annotate(
-            spent_total=Coalesce(
-                Sum("spending__amount"),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=18, decimal_places=2),
-            )
-        )
-        .order_by("client__name")
-    )
+    return with_spent(Budget.objects.filter(period=quarter_start(period))).order_by("client__name")

@@ -1268,7 +1268,7 @@ class Kpi(models.Model):
     source = models.CharField(_("actual from"), max_length=30, choices=KpiSource.choices)
     description = models.TextField(_("description"), blank=True)
     watch_band_percent = models.DecimalField(
-        _("watch band, % of target"),
+        _("watch band, per cent of target"),
         max_digits=5,
         decimal_places=2,
         default=Decimal(10),

@@ -10,12 +10,13 @@ API can do nothing a page refuses:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -25,7 +26,7 @@ from rest_framework.response import Response
 
 from accounts.models import quarter_start
 from governance.api import Conflict, MandateCheckSerializer
-from governance.budgets import budget_allocate, budget_spend
+from governance.budgets import budget_allocate, budget_spend, with_spent
 from governance.departments import department_fulfil, department_request
 from governance.incidents import (
     IncidentMoved,
@@ -61,6 +62,18 @@ from governance.models import (
 def _refusal(exc: DjangoValidationError) -> serializers.ValidationError:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     return serializers.ValidationError(detail)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A service's refusal as the API's answer: a client outside the caller's mandate is a 404,
+    a rule broken a 400 with the reason."""
+    try:
+        yield
+    except NotInMandate as exc:
+        raise exceptions.NotFound(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise _refusal(exc) from exc
 
 
 class ReadsOrOwn(permissions.BasePermission):
@@ -147,17 +160,13 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
             for k, v in data.validated_data.items()
             if k not in ("client", "justification")
         }
-        try:
+        with refusals():
             item = exception_file(
                 kam=request.user,
                 client_id=data.validated_data["client"],
                 asked=asked,
                 justification=data.validated_data["justification"],
             )
-        except NotInMandate as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
         return Response(ExceptionRequestSerializer(item).data, status=201)
 
     @extend_schema(request=ExceptionDecideSerializer, responses=ExceptionRequestSerializer)
@@ -234,17 +243,7 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["client", "period"]
 
     def get_queryset(self) -> QuerySet[Budget]:
-        budgets = (
-            Budget.objects.select_related("client")
-            .annotate(
-                spent_total=Coalesce(
-                    Sum("spending__amount"),
-                    Value(Decimal(0)),
-                    output_field=DecimalField(max_digits=18, decimal_places=2),
-                )
-            )
-            .order_by("-period", "client__name")
-        )
+        budgets = with_spent(Budget.objects.all()).order_by("-period", "client__name")
         if self.request.user.has_perm("governance.view_budget"):
             return budgets
         own = MandateAccount.objects.filter(mandate__kam=self.request.user).values("client_id")
@@ -253,15 +252,13 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request) -> Response:
         data = BudgetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with refusals():
             budget = budget_allocate(
                 client=data.validated_data["client"],
                 period=quarter_start(data.validated_data["period"]),
                 allocated=data.validated_data["allocated"],
                 note=data.validated_data.get("note", ""),
             )
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
         return Response(BudgetSerializer(self.get_queryset().get(pk=budget.pk)).data, status=201)
 
 
@@ -305,7 +302,7 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = SpendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        try:
+        with refusals():
             spend = budget_spend(
                 kam=request.user,
                 budget=fields["budget"],
@@ -315,10 +312,6 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
                 description=fields["description"],
                 exception=fields.get("exception"),
             )
-        except NotInMandate as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
         return Response(SpendSerializer(spend).data, status=201)
 
 
@@ -380,17 +373,13 @@ class DepartmentRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
             raise exceptions.PermissionDenied()
         data = DepartmentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with refusals():
             item = department_request(
                 kam=request.user,
                 obligation=data.validated_data["obligation"],
                 client_id=data.validated_data["client"].pk,
                 text=data.validated_data["text"],
             )
-        except NotInMandate as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
         return Response(DepartmentRequestSerializer(item).data, status=201)
 
     @extend_schema(request=None, responses=DepartmentRequestSerializer)
@@ -493,17 +482,13 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise exceptions.PermissionDenied()
         data = IncidentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with refusals():
             incident = incident_declare(
                 kam=request.user,
                 client_id=data.validated_data["client"].pk,
                 situation=data.validated_data["situation"],
                 description=data.validated_data["description"],
             )
-        except NotInMandate as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
         return Response(IncidentSerializer(incident).data, status=201)
 
     def _act(self, request: Request, step: object) -> Response:
