@@ -50,10 +50,14 @@ from governance.models import (
     BudgetSpend,
     DepartmentObligation,
     DepartmentRequest,
+    EscalationTier,
     ExceptionRequest,
     Incident,
     IncidentUpdate,
+    Mandate,
     MandateAccount,
+    MandateTeamMember,
+    RelationshipMethod,
     SituationType,
     SpendCategory,
 )
@@ -528,3 +532,118 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             request,
             lambda incident, text: incident_note(incident=incident, by=request.user, text=text),
         )
+
+
+# The mandates themselves, and what they refer to --------------------------------------------
+
+LIMIT_FIELDS_API = [
+    "max_discount_percent",
+    "max_deal_value",
+    "credit_limit",
+    "max_payment_term_days",
+    "budget_spend_without_approval",
+]
+
+
+class MandateAccountSerializer(serializers.ModelSerializer):
+    client_name = serializers.CharField(source="client.name", read_only=True)
+
+    class Meta:
+        model = MandateAccount
+        fields = ["client", "client_name", *LIMIT_FIELDS_API]
+        read_only_fields = fields
+
+
+class MandateTeamMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MandateTeamMember
+        fields = ["user", "role"]
+        read_only_fields = fields
+
+
+class MandateSerializer(serializers.ModelSerializer):
+    accounts = MandateAccountSerializer(many=True, read_only=True)
+    team = MandateTeamMemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Mandate
+        fields = [
+            "id",
+            "kam",
+            "title",
+            "status",
+            "valid_from",
+            "valid_to",
+            "adopted_at",
+            "methods",
+            *LIMIT_FIELDS_API,
+            "accounts",
+            "team",
+        ]
+        read_only_fields = fields
+
+
+class MandateViewSet(viewsets.ReadOnlyModelViewSet):
+    """Mandates with their limits, accounts (with overrides), team and relationship methods;
+    a KAM sees their own versions only. Mandates change by the committee's vote."""
+
+    serializer_class = MandateSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["kam", "status"]
+
+    def get_queryset(self) -> QuerySet[Mandate]:
+        mandates = Mandate.objects.prefetch_related("accounts__client", "team", "methods").order_by(
+            "kam_id", "-valid_from", "-pk"
+        )
+        if self.request.user.has_perm("governance.view_mandate"):
+            return mandates
+        return mandates.filter(kam=self.request.user)
+
+
+class EscalationTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EscalationTier
+        fields = ["id", "order", "up_to_deal_value", "approver"]
+        read_only_fields = fields
+
+
+class EscalationTierViewSet(viewsets.ReadOnlyModelViewSet):
+    """Who decides past a KAM's limits, by the deal's value."""
+
+    serializer_class = EscalationTierSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    queryset = EscalationTier.objects.order_by("order")
+
+
+class RelationshipMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RelationshipMethod
+        fields = ["id", "name", "description"]
+        read_only_fields = fields
+
+
+class RelationshipMethodViewSet(viewsets.ReadOnlyModelViewSet):
+    """The catalogue of relationship methods the committee keeps."""
+
+    serializer_class = RelationshipMethodSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    queryset = RelationshipMethod.objects.order_by("name")
+
+
+class DepartmentObligationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DepartmentObligation
+        fields = ["id", "department", "title", "owner", "response_hours"]
+        read_only_fields = fields
+
+
+class DepartmentObligationViewSet(viewsets.ReadOnlyModelViewSet):
+    """What each department owes the KAMs, who answers for it and how fast."""
+
+    serializer_class = DepartmentObligationSerializer
+    permission_classes = [InDepartmentWork]
+    queryset = DepartmentObligation.objects.order_by("department", "title")

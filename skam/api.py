@@ -22,9 +22,13 @@ from governance.kpi_api import (
 from governance.shell_api import (
     BudgetSpendViewSet,
     BudgetViewSet,
+    DepartmentObligationViewSet,
     DepartmentRequestViewSet,
+    EscalationTierViewSet,
     ExceptionRequestViewSet,
     IncidentViewSet,
+    MandateViewSet,
+    RelationshipMethodViewSet,
     SituationTypeViewSet,
 )
 
@@ -41,6 +45,10 @@ router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("fit-ratings", FitRatingViewSet, basename="fit-rating")
 router.register("proposals", ProposalViewSet, basename="proposal")
 router.register("decisions", DecisionViewSet, basename="decision")
+router.register("mandates", MandateViewSet, basename="mandate")
+router.register("escalation-tiers", EscalationTierViewSet, basename="escalation-tier")
+router.register("relationship-methods", RelationshipMethodViewSet, basename="relationship-method")
+router.register("department-obligations", DepartmentObligationViewSet, basename="obligation")
 router.register("exception-requests", ExceptionRequestViewSet, basename="exception-request")
 router.register("budgets", BudgetViewSet, basename="budget")
 router.register("spending", BudgetSpendViewSet, basename="spending")

@@ -36,12 +36,14 @@ from governance.models import (
     Budget,
     CommitteeMember,
     DepartmentObligation,
+    EscalationTier,
     Kpi,
     KpiSnapshot,
     KpiTarget,
     Mandate,
     MandateAccount,
     Proposal,
+    RelationshipMethod,
     SituationType,
 )
 from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
@@ -200,6 +202,14 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/api/decisions/",                    403, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/api/decisions/{decision}/",         403, 403, 200, 200, 403, 403, 200, 200),
     # The management shell over the API: a KAM reads and writes their own only.
+    ("GET",   "/api/mandates/",                     403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/mandates/{mandate}/",           403, 403, 200, 200, 200, 404, 200, 200),
+    ("GET",   "/api/escalation-tiers/",             403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/escalation-tiers/{tier}/",      403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/relationship-methods/",         403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/relationship-methods/{method}/", 403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/department-obligations/",       403, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/api/department-obligations/{obligation}/", 403, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/exception-requests/",           403, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/exception-requests/{exception}/", 403, 403, 200, 200, 200, 404, 200, 200),
     ("POST",  "/api/exception-requests/",           403, 403, 403, 403, 201, 404, 403, 403),
@@ -443,6 +453,9 @@ def _committee_places(
         asked={"discount_percent": Decimal(9)},
         justification="Tender",
     )
+    # Set after the request above was filed: it is still the committee's to decide.
+    tier = EscalationTier.objects.create(order=1, approver="head_of_kam")
+    method = RelationshipMethod.objects.create(name="Quarterly business review")
     obligation = DepartmentObligation.objects.create(
         department="logistics",
         title="Urgent shipment",
@@ -491,6 +504,8 @@ def _committee_places(
         "situation": situation.pk,
         "incident": incident.pk,
         "absence": absence.pk,
+        "tier": tier.pk,
+        "method": method.pk,
         "key": key.pk,
         "budget": budget.pk,
         "spend": spend.pk,
@@ -594,7 +609,7 @@ def test_the_matrix_covers_every_route() -> None:
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
          "kpi", "kpitarget", "kpientry", "snap_portfolio", "snap_kam",
          "mandate", "exception", "obligation", "deprequest", "situation", "incident",
-             "absence", "key", "budget", "spend"),
+             "absence", "key", "budget", "spend", "tier", "method"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1

@@ -552,3 +552,16 @@ def test_the_drift_panel_shows_lapsed_mandates_missing_targets_and_late_incident
     )
     page = client_as(chair).get(reverse("governance:drift")).text
     assert account_of_kam.name in page.split('data-testid="outside-mandates"')[1].split("</ul>")[0]
+
+
+def test_the_api_shows_a_kam_their_mandate_with_its_limits_and_accounts(
+    kam, kam2, director, account_of_kam, shell
+):
+    mine = _api(kam).get("/api/mandates/").json()
+    assert mine["count"] == 1
+    mandate = mine["results"][0]
+    assert mandate["max_discount_percent"] == "5.00"
+    assert [a["client"] for a in mandate["accounts"]] == [account_of_kam.pk]
+    assert _api(kam2).get("/api/mandates/").json()["count"] == 0
+    assert _api(kam2).get(f"/api/mandates/{shell.pk}/").status_code == 404
+    assert _api(director).get(f"/api/mandates/{shell.pk}/").status_code == 200
