@@ -58,9 +58,22 @@ VIEW_DASHBOARD = "governance.view_dashboard"
 VIEW_OWN_KPIS = "governance.view_own_kpis"
 
 # The states a KPI (or a policy target) can be in, as the page says them: never colour alone.
-STATE_LABELS: dict[str, Promise] = KpiState.LABELS
+# Drift counts are not KPIs: none is "clear", some are "to decide".
+STATE_LABELS: dict[str, Promise] = {
+    **KpiState.LABELS,
+    "clear": _("Clear"),
+    "to_decide": _("To decide"),
+}
 # CSS badge classes of the house style, by state.
-STATE_BADGES = {"good": "key", "watch": "warn", "bad": "bad", "no_target": "", "no_actual": ""}
+STATE_BADGES = {
+    "good": "key",
+    "watch": "warn",
+    "bad": "bad",
+    "no_target": "",
+    "no_actual": "",
+    "clear": "key",
+    "to_decide": "bad",
+}
 
 
 class InvalidPeriod(ValueError):
@@ -321,6 +334,20 @@ def dashboard_kam_for(user: User, kam_id: int) -> User:
     raise PermissionDenied
 
 
+def dashboard_kam_check(user: User, kam_id: int) -> None:
+    """What ``dashboard_kam_for`` decides (403, 404) without loading the KAM, for a page kept
+    built: one or two small queries, which Django compiles in a third of the time it takes
+    for the one query with both conditions as subqueries."""
+    if user.has_perm(VIEW_DASHBOARD):
+        in_role = User.groups.through.objects.filter(user_id=kam_id, group__name=Role.KAM)
+        if not (in_role.exists() or Mandate.objects.filter(kam_id=kam_id).exists()):
+            raise Http404
+    elif not user.has_perm(VIEW_OWN_KPIS):
+        raise PermissionDenied
+    elif kam_id != user.pk:
+        raise Http404
+
+
 def dashboard_client_for(user: User, client_id: int) -> Client:
     """The account whose dashboard ``user`` asks for: any client for directors and the
     committee; for a KAM, an account of their mandate in force (others are 404)."""
@@ -345,10 +372,14 @@ def snapshot_periods() -> list[datetime.date]:
 
 
 def _default_period(periods: list[datetime.date], today: datetime.date) -> datetime.date:
-    """The latest quarter with snapshots; before the first run, the last finished quarter."""
-    if periods:
-        return periods[0]
-    return quarter_start(quarter_start(today) - datetime.timedelta(days=1))
+    """The latest closed quarter with snapshots (the one in progress has only part of its
+    figures; it stays a click away), else the latest with snapshots; before the first run,
+    the last closed quarter."""
+    closed = quarter_start(quarter_start(today) - datetime.timedelta(days=1))
+    for period in periods:  # newest first
+        if period <= closed:
+            return period
+    return periods[0] if periods else closed
 
 
 def _target_text(kpi: Kpi, target: Decimal | None) -> str:
@@ -637,7 +668,8 @@ def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
     drift = reverse("governance:drift")
 
     def line(label: str, count: int, url: str = "") -> list[Cell]:
-        return [text_cell(label, url=url), number_cell(count, state="bad" if count else "good")]
+        state = "to_decide" if count else "clear"
+        return [text_cell(label, url=url), number_cell(count, state=state)]
 
     return Table(
         key="drift",
@@ -808,7 +840,7 @@ def _kam_trend_table(
         title=_("The trend: each KPI as a share of its target, %"),
         columns=[_("Quarter"), *[kpi.name for kpi in ordered]],
         rows=rows,
-        chart=Chart("line", list(range(1, len(ordered) + 1)), y_label=_("% of target")),
+        chart=Chart("line", list(range(1, len(ordered) + 1)), y_label=_("Per cent of target")),
         empty=_("No KPI has been computed for these quarters."),
         help=_("100 is on target; above is better, whichever way the KPI points."),
     )

@@ -55,6 +55,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Client, ClientFigure, User, quarter_label, quarter_start
 from criteria.models import Evaluation
 from criteria.selectors import last_finished_run
+from governance.dashboard_cache import dashboards_changed
 from governance.models import (
     Budget,
     BudgetSpend,
@@ -504,6 +505,8 @@ def snapshot_quarter(period: datetime.date, *, now: datetime.datetime | None = N
                 "computed_at",
             ],
         )
+        # Written in bulk, which no signal sees: the dashboards kept built are stale now.
+        dashboards_changed()
     return len(rows)
 
 

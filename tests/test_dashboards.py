@@ -13,15 +13,18 @@ from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.models import User
-from governance.kpis import snapshot_quarter
-from governance.models import KpiTarget, Policy, PolicyStatus
+from accounts.models import ClientFigure, User
+from governance.kpis import kpi_entry_record, snapshot_quarter
+from governance.models import Approver, ExceptionRequest, KpiTarget, Policy, PolicyStatus
 from tests.factories import ClientFactory, FigureFactory, UserFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, World, build_world, make_mandate
 
 pytestmark = pytest.mark.django_db
+# The states a cell may carry after its figure, as the page writes them.
+STATES = "On target|Watch|Off target|No target|Clear|To decide"
 
 
 @pytest.fixture
@@ -364,7 +367,7 @@ def test_the_xlsx_export_holds_the_page_figures_one_sheet_per_table(
         ]
         assert len(exported) == len(rows), key
         for page_row, file_row in zip(rows, exported, strict=True):
-            shown = [re.sub(r" (On target|Watch|Off target|No target)$", "", c) for c in page_row]
+            shown = [re.sub(f" ({STATES})$", "", c) for c in page_row]
             assert len(shown) == len(file_row), key
             assert all(_same(a, b) for a, b in zip(shown, file_row, strict=True)), (
                 key,
@@ -455,3 +458,162 @@ def test_a_kam_period_is_measured_under_the_mandate_of_that_quarter(
     page = client_as(director).get(kam_url(world.kam), {"period": "2026-07-01"}).text
 
     assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["1,400", "1,500", "On target"]
+
+
+# --- pages kept built (governance/dashboard_cache.py) ----------------------------------------
+
+PORTFOLIO_KEPT_QUERIES = 4  # the session, the reader, the reader's permissions (2)
+KAM_KEPT_QUERIES = 5  # and whether the person is a KAM
+ACCOUNT_KEPT_QUERIES = 5  # and the account, as the reader may see it
+
+
+@pytest.mark.parametrize(
+    ("which", "queries"),
+    [
+        ("portfolio", PORTFOLIO_KEPT_QUERIES),
+        ("kam", KAM_KEPT_QUERIES),
+        ("account", ACCOUNT_KEPT_QUERIES),
+    ],
+)
+def test_a_page_read_again_is_served_as_built_without_building_it(
+    which: str, queries: int, world: World, director: User, client_as, django_assert_num_queries
+) -> None:
+    path = {"portfolio": PORTFOLIO, "kam": kam_url(world.kam), "account": account_url(world.a.pk)}
+    http = client_as(director)
+    first = http.get(path[which])
+
+    with django_assert_num_queries(queries):
+        again = http.get(path[which])
+
+    assert again.status_code == 200
+    assert tables_of(again.text) == tables_of(first.text)
+    assert 'data-testid="as-of"' in again.text
+
+
+def test_a_changed_target_shows_on_the_next_request(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    assert row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2] == "1,400"
+
+    target = KpiTarget.objects.get(
+        kpi=world.kpis["revenue"], mandate=world.mandate, period=Q, client=None
+    )
+    target.target = 2000
+    target.save()
+
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Revenue")[2:5] == ["2,000", "1,500", "Off target"]
+    target.delete()
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Revenue")[2:5] == ["—", "1,500", "No target"]
+
+
+def test_a_new_snapshot_shows_on_the_next_request(world: World, director: User, client_as) -> None:
+    http = client_as(director)
+    page = http.get(PORTFOLIO).text
+    assert row_of(tables_of(page)["key-clients"], "2026 Q3")[7] == "3,000"
+    # Figures imported in bulk (no signal sees that): only the job's run makes them show.
+    ClientFigure.objects.filter(client=world.d, period=Q).update(revenue=1500)
+    assert row_of(tables_of(http.get(PORTFOLIO).text)["key-clients"], "2026 Q3")[7] == "3,000"
+
+    snapshot_quarter(Q, now=NOW)
+
+    page = http.get(PORTFOLIO).text
+    assert row_of(tables_of(page)["key-clients"], "2026 Q3")[7] == "4,000"
+    assert re.search(r'headline-value">30.0 <small>target 50.0', page)
+
+
+def test_a_hand_entry_shows_on_the_next_request(world: World, director: User, client_as) -> None:
+    http = client_as(director)
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Client satisfaction")[3] == "—"
+
+    kpi_entry_record(
+        kpi=world.kpis["nps"],
+        period=Q,
+        kam=world.kam,
+        client=None,
+        value=Decimal(80),
+        note="Survey",
+        by=world.kam,
+    )
+
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Client satisfaction")[3] == "80.0"
+    portfolio = tables_of(http.get(PORTFOLIO).text)["portfolio-kpis"]
+    assert row_of(portfolio, "Client satisfaction")[-1] == "80.0"
+
+
+def test_a_request_past_its_answer_date_shows_in_the_drift_on_the_next_request(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    label = "Exception requests past their answer date"
+    assert row_of(tables_of(http.get(PORTFOLIO).text)["drift"], label)[1].startswith("1 ")
+
+    ExceptionRequest.objects.create(
+        mandate=world.mandate,
+        client=world.a,
+        requested_by=world.kam,
+        justification="Tender",
+        approver=Approver.HEAD_OF_KAM,
+        respond_by=timezone.now() - datetime.timedelta(days=1),
+    )
+
+    assert row_of(tables_of(http.get(PORTFOLIO).text)["drift"], label)[1].startswith("2 ")
+
+
+def test_what_one_role_is_offered_does_not_show_to_another(
+    world: World, director: User, administrator: User, client_as
+) -> None:
+    # The administrator sees first where the job is scheduled; the director then must not.
+    empty = {"period": "2026-10-01"}
+    assert "Periodic tasks" in client_as(administrator).get(PORTFOLIO, empty).text
+    assert "Periodic tasks" not in client_as(director).get(PORTFOLIO, empty).text
+    # A director's KAM page links back to the portfolio; the KAM's own does not.
+    back = f'href="{PORTFOLIO}?period=2026-07-01"'
+    assert back in client_as(director).get(kam_url(world.kam)).text
+    own = client_as(world.kam).get(kam_url(world.kam)).text
+    assert back not in own
+    assert "My KPIs" in own
+    assert back in client_as(director).get(kam_url(world.kam)).text
+
+
+def test_a_page_kept_built_is_refused_like_any_other(
+    world: World, director: User, outsider: User, client_as
+) -> None:
+    director_http = client_as(director)
+    for path in (kam_url(world.kam), account_url(world.a.pk)):
+        assert director_http.get(path).status_code == 200
+
+    assert client_as(world.kam2).get(kam_url(world.kam)).status_code == 404
+    assert client_as(world.kam2).get(account_url(world.a.pk)).status_code == 404
+    assert client_as(outsider).get(kam_url(world.kam)).status_code == 403
+    assert client_as(outsider).get(account_url(world.a.pk)).status_code == 403
+    assert client_as(world.kam).get(kam_url(world.kam)).status_code == 200
+
+
+def test_someone_no_longer_a_kam_has_no_dashboard_even_one_kept_built(
+    world: World, director: User, client_as
+) -> None:
+    newcomer = UserFactory(username="kam.newcomer", role="kam")
+    http = client_as(director)
+    assert http.get(kam_url(newcomer)).status_code == 200
+
+    newcomer.groups.clear()  # changes nothing a page shows: the kept page stays
+
+    assert http.get(kam_url(newcomer)).status_code == 404
+
+
+def test_the_default_quarter_is_the_latest_closed_one_not_the_one_in_progress(
+    world: World, director: User, client_as
+) -> None:
+    # Today's quarter has a snapshot too (the nightly job computes it), but only part of its
+    # figures: the page opens on the last closed quarter, and today's is one choice away.
+    today = timezone.localdate()
+    current = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    snapshot_quarter(current)
+    page = client_as(director).get(PORTFOLIO).text
+    assert 'data-testid="period-label">2026 Q3<' in page
+    assert f'<option value="{current.isoformat()}"' in page
