@@ -35,7 +35,8 @@ import time
 import types
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+
+from benchlib import ensure_database, h, log
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skam_bench_dashboard"
@@ -43,39 +44,6 @@ QUARTERS = 8
 KAMS = 6
 ACCOUNTS_PER_KAM = 25
 BENCH_URLS = "bench_dashboard_urls"
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def h(expression: str, salt: int) -> str:
-    """SQL for a deterministic pseudo-random share in [0, 1) from an integer expression."""
-    return f"(((({expression})::bigint * 16 + {salt}) * 2654435761) %% 4294967296) / 4294967296.0"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
-    connection = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password else None,
-        dbname="postgres",
-    )
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"creating database {name}")
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def setup_django(*, redis: bool = False) -> None:

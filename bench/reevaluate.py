@@ -32,7 +32,8 @@ import time
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+
+from benchlib import ensure_database, h, log
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skam_bench"
@@ -61,43 +62,6 @@ NEED_NAMES = [
     "Multilingual support",
     "Fast returns and replacements",
 ]
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def h(expression: str, salt: int) -> str:
-    """SQL for a deterministic pseudo-random share in [0, 1) from an integer expression."""
-    return f"(((({expression})::bigint * 16 + {salt}) * 2654435761) %% 4294967296) / 4294967296.0"
-
-
-# --- setup ------------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database if it is missing, connecting to the ``postgres`` one."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
-    connection = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password else None,
-        dbname="postgres",
-    )
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"creating database {name}")
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def setup_django() -> None:
