@@ -111,3 +111,80 @@ def test_kam_declares_an_incident_the_owner_closes_it_and_the_kam_sees_it_closed
     page.reload()
     expect(page.get_by_test_id("incident-state")).to_have_text("Closed")
     expect(page.get_by_test_id("resolution")).to_have_text("Batch replaced on Wednesday")
+
+
+def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_reload(
+    browser: Browser, page: Page, live_server, mandate, account_of_kam, member, director
+) -> None:
+    from governance.mandates import exception_file
+
+    CommitteeMember.objects.create(
+        user=member, committee_role="head_of_kam", active_from=datetime.date(2025, 1, 1)
+    )
+    exception_file(
+        kam=mandate.kam,
+        client_id=account_of_kam.pk,
+        asked={"discount_percent": Decimal(9)},
+        justification="Tender",
+    )
+    login(page, live_server, "member")
+    page.goto(f"{live_server.url}/committee/absences/")
+    today = datetime.date.today().isoformat()
+    page.get_by_label("Away from").fill(today)
+    page.get_by_label("Away until").fill(today)
+    page.get_by_label("Deputy").select_option(label=str(director))
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_text("Absence recorded")).to_be_visible()
+    expect(page.get_by_test_id("absences")).to_contain_text(str(director))
+
+    other = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    other.set_default_timeout(TIMEOUT_MS)
+    deputy = other.new_page()
+    login(deputy, live_server, "director")
+    deputy.get_by_role("link", name="Exceptions").click()
+    deputy.get_by_label("Comment").fill("Deciding for the head of KAM")
+    deputy.get_by_role("button", name="Approve").click()
+    expect(deputy.get_by_text("Decided.")).to_be_visible()
+    other.close()
+
+    kam_context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    kam_context.set_default_timeout(TIMEOUT_MS)
+    kam_page = kam_context.new_page()
+    login(kam_page, live_server, "kam")
+    kam_page.get_by_role("link", name="My mandate").click()
+    kam_page.reload()
+    expect(kam_page.get_by_test_id("exception-state")).to_have_text(
+        "Approved: Deciding for the head of KAM"
+    )
+    kam_context.close()
+
+
+def test_the_committee_allocates_a_budget_and_the_kam_sees_it_on_my_mandate(
+    browser: Browser, page: Page, live_server, mandate, account_of_kam
+) -> None:
+    from accounts.models import Client
+
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    Mandate.objects.filter(pk=mandate.pk).update(budget_spend_without_approval=5000)
+    login(page, live_server, "chair")
+    page.goto(f"{live_server.url}/committee/budgets/")
+    page.get_by_label("Key client").select_option(label=account_of_kam.name)
+    page.get_by_label("Allocated").fill("250000")
+    page.get_by_role("button", name="Allocate", exact=True).click()
+    expect(page.get_by_text("allocated for the quarter")).to_be_visible()
+    expect(page.get_by_test_id("budget-lines")).to_contain_text(account_of_kam.name)
+
+    other = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    other.set_default_timeout(TIMEOUT_MS)
+    kam_page = other.new_page()
+    login(kam_page, live_server, "kam")
+    kam_page.get_by_role("link", name="My mandate").click()
+    expect(kam_page.get_by_test_id("budget-used")).to_have_text("0 / 250,000")
+    kam_page.get_by_label("Budget", exact=True).select_option(index=1)
+    kam_page.get_by_label("Amount").fill("1000")
+    kam_page.get_by_label("Spent on").fill(datetime.date.today().isoformat())
+    kam_page.get_by_label("What for").fill("Lunch with the buyer")
+    kam_page.get_by_role("button", name="Record spending").click()
+    kam_page.reload()
+    expect(kam_page.get_by_test_id("budget-used")).to_have_text("1,000 / 250,000")
+    other.close()
