@@ -565,3 +565,23 @@ def test_the_api_shows_a_kam_their_mandate_with_its_limits_and_accounts(
     assert _api(kam2).get("/api/mandates/").json()["count"] == 0
     assert _api(kam2).get(f"/api/mandates/{shell.pk}/").status_code == 404
     assert _api(director).get(f"/api/mandates/{shell.pk}/").status_code == 200
+
+
+def test_the_exceptions_page_costs_the_same_queries_for_two_requests_or_twenty(
+    client_as, kam, member, account_of_kam, shell
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = client_as(member).get(reverse("governance:exception-list"))
+        assert page.status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        _small_exception(kam, account_of_kam)
+    few = queries()
+    for _ in range(18):
+        _small_exception(kam, account_of_kam)
+    assert queries() == few
