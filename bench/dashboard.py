@@ -20,8 +20,9 @@ queries of one portfolio request plus one per-KAM request (it must not depend on
 
 The dashboards keep their built pages in the cache (``governance/dashboard_cache.py``), so those
 requests read them back; the line before the last gives the cold figures, each page's cache
-dropped before each request, as after a write. ``--redis`` uses production's Redis cache
-(``REDIS_URL``) instead of this process's memory.
+dropped before each request, as after a write. With ``REDIS_URL`` set it measures the production
+shape (Redis holds the sessions, who is signed in and the dashboards built); ``--no-redis``
+measures the embedded default.
 """
 
 from __future__ import annotations
@@ -49,12 +50,11 @@ BENCH_URLS = "bench_dashboard_urls"
 def setup_django(*, redis: bool = False) -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ["DJANGO_SETTINGS_MODULE"] = "skam.settings"
-    # The cache (sessions are in the database either way) stays in this process, unless
-    # --redis asks for production's Redis cache (REDIS_URL).
+    # With REDIS_URL, the production shape: Redis keeps the sessions, who is signed in and the
+    # dashboards built. --no-redis measures the embedded default (this process's memory, and
+    # sessions, users and permissions read from the database).
     if not redis:
         os.environ.pop("REDIS_URL", None)
-    elif not os.environ.get("REDIS_URL"):
-        sys.exit("--redis needs REDIS_URL.")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     url = os.environ["DATABASE_URL"]
@@ -393,14 +393,14 @@ def main() -> None:
         help="keep the register and snapshots if they already hold N bench clients",
     )
     parser.add_argument(
-        "--redis",
+        "--no-redis",
         action="store_true",
-        help="use the Redis cache of REDIS_URL, as production does, not this process's memory",
+        help="measure the embedded default (no Redis) even when REDIS_URL is set",
     )
     args = parser.parse_args()
     if args.clients < 1:
         parser.error("--clients must be at least 1")
-    setup_django(redis=args.redis)
+    setup_django(redis=not args.no_redis)
 
     from django.utils import timezone
 

@@ -36,7 +36,7 @@ from typing import Any
 from django.apps import apps
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone, translation
 
 # How long a kept page may be served: the bound on staleness for writes no signal sees.
@@ -89,7 +89,8 @@ def data_version() -> str:
 
 
 def page_key(scope: str, object_id: int | None, period: object, varies: str) -> str:
-    """The key of one kept page; ``varies`` is what the page shows only to some readers."""
+    """The key of one kept page; ``varies`` is what the page shows only to some readers. The
+    data version is kept inside the value, so that one read fetches both."""
     return ":".join(
         (
             "skam:dashboard",
@@ -100,7 +101,6 @@ def page_key(scope: str, object_id: int | None, period: object, varies: str) -> 
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
             varies,
-            data_version(),
         )
     )
 
@@ -108,14 +108,18 @@ def page_key(scope: str, object_id: int | None, period: object, varies: str) -> 
 def kept_page(
     key: str, build: Callable[[], dict[str, Any]], check: Callable[[], None] | None = None
 ) -> dict[str, Any]:
-    """The page kept under ``key`` once ``check()`` has passed (it raises to refuse), or
-    ``build()`` (which refuses by itself) kept for ``CONTENT_TTL`` seconds."""
-    page = cache.get(key)
-    if page is None:
-        page = build()
-        cache.set(key, page, CONTENT_TTL)
-    elif check is not None:
-        check()
+    """The page kept under ``key`` for the current data version, once ``check()`` has passed
+    (it raises to refuse), or ``build()`` (which refuses by itself) kept for ``CONTENT_TTL``
+    seconds. One read of the cache either way."""
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY) or data_version()
+    kept = found.get(key)
+    if kept is not None and kept["version"] == version:
+        if check is not None:
+            check()
+        return kept["page"]
+    page = build()
+    cache.set(key, {"version": version, "page": page}, CONTENT_TTL)
     return page
 
 
@@ -127,8 +131,17 @@ def _on_write(sender: type, **kwargs: object) -> None:
     dashboards_changed()
 
 
+def _roles_changed(sender: type, **kwargs: object) -> None:
+    dashboards_changed()  # who is a KAM, and so which KAM pages exist
+
+
 def connect_signals() -> None:
     """Called once the apps are ready (``GovernanceConfig.ready``)."""
+    from accounts.models import User
+
+    m2m_changed.connect(
+        _roles_changed, sender=User.groups.through, dispatch_uid="dashboards-user-groups"
+    )
     for label in WATCHED_MODELS:
         model = apps.get_model(label)
         post_save.connect(_on_write, sender=model, dispatch_uid=f"dashboards-{label}-save")

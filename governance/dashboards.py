@@ -335,16 +335,15 @@ def dashboard_kam_for(user: User, kam_id: int) -> User:
 
 
 def dashboard_kam_check(user: User, kam_id: int) -> None:
-    """What ``dashboard_kam_for`` decides (403, 404) without loading the KAM, for a page kept
-    built: one or two small queries, which Django compiles in a third of the time it takes
-    for the one query with both conditions as subqueries."""
+    """What ``dashboard_kam_for`` decides (403, 404), for a page kept built. The page was built
+    only for a KAM (or someone with a mandate), and a change of roles or mandates renews every
+    kept page, so for a reader who sees all dashboards nothing is left to read; a KAM may see
+    only their own."""
     if user.has_perm(VIEW_DASHBOARD):
-        in_role = User.groups.through.objects.filter(user_id=kam_id, group__name=Role.KAM)
-        if not (in_role.exists() or Mandate.objects.filter(kam_id=kam_id).exists()):
-            raise Http404
-    elif not user.has_perm(VIEW_OWN_KPIS):
+        return
+    if not user.has_perm(VIEW_OWN_KPIS):
         raise PermissionDenied
-    elif kam_id != user.pk:
+    if kam_id != user.pk:
         raise Http404
 
 

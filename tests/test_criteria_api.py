@@ -42,6 +42,7 @@ from tests.factories import (
     UserFactory,
     USPFactory,
 )
+from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -666,8 +667,9 @@ def test_starting_a_run_queues_the_re_evaluation_after_the_commit(
     client_as, cast, role, ruler, queued, django_capture_on_commit_callbacks
 ):
     user = cast[role]
+    http = client_as(user)  # signing in is not what is watched here
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post(client_as(user), "/api/runs/")
+        response = post(http, "/api/runs/")
         assert queued == []  # not before the run is committed
 
     assert response.status_code == 201
@@ -684,8 +686,9 @@ def test_starting_a_run_while_one_is_in_progress_answers_with_that_run(
     client_as, chair, member, ruler, queued, django_capture_on_commit_callbacks
 ):
     running = run_start(as_of=AS_OF)
+    http = client_as(member)  # signing in is not what is watched here
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = post(client_as(member), "/api/runs/")
+        response = post(http, "/api/runs/")
 
     assert response.status_code == 200
     assert response.json()["id"] == running.pk
@@ -927,23 +930,22 @@ def add_rows(count: int, kam: User, ruler: RulerVersion, usp: USP) -> None:
     USPFactory.create_batch(count)
 
 
-# Queries per list, however many rows: the session, the user and the user's permissions (own
-# and through groups) come first; then each endpoint's count and page. Rulers add the prefetch
-# of their criteria. (``before``: the rows there are before any are added: the ruler in force,
-# the USP it was given.)
+# Queries per list, however many rows: signing in (``SIGN_IN_QUERIES``) comes first; then each
+# endpoint's count and page. Rulers add the prefetch of their criteria. (``before``: the rows
+# there are before any are added: the ruler in force, the USP it was given.)
 @pytest.mark.parametrize(
     ("path", "role", "before", "queries"),
     [
-        ("/api/usps/", "chair", 1, 4 + 2),
-        ("/api/coverages/", "chair", 0, 4 + 2),
-        ("/api/coverages/", "kam", 0, 4 + 2),
-        ("/api/rulers/", "chair", 1, 4 + 2 + 1),
-        ("/api/rulers/", "kam", 1, 4 + 2 + 1),
-        ("/api/evaluations/", "chair", 0, 4 + 2),
-        ("/api/evaluations/", "kam", 0, 4 + 2),
-        ("/api/runs/", "chair", 0, 4 + 2),
-        ("/api/review-items/", "chair", 0, 4 + 2),
-        ("/api/fit-ratings/", "chair", 0, 4 + 2),
+        ("/api/usps/", "chair", 1, SIGN_IN_QUERIES + 2),
+        ("/api/coverages/", "chair", 0, SIGN_IN_QUERIES + 2),
+        ("/api/coverages/", "kam", 0, SIGN_IN_QUERIES + 2),
+        ("/api/rulers/", "chair", 1, SIGN_IN_QUERIES + 2 + 1),
+        ("/api/rulers/", "kam", 1, SIGN_IN_QUERIES + 2 + 1),
+        ("/api/evaluations/", "chair", 0, SIGN_IN_QUERIES + 2),
+        ("/api/evaluations/", "kam", 0, SIGN_IN_QUERIES + 2),
+        ("/api/runs/", "chair", 0, SIGN_IN_QUERIES + 2),
+        ("/api/review-items/", "chair", 0, SIGN_IN_QUERIES + 2),
+        ("/api/fit-ratings/", "chair", 0, SIGN_IN_QUERIES + 2),
     ],
 )
 def test_list_endpoints_run_a_fixed_number_of_queries(

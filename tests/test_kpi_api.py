@@ -12,6 +12,7 @@ from django.contrib.admin.models import LogEntry
 from governance.kpis import kpi_entry_record, snapshot_quarter
 from governance.models import KpiEntry, KpiSnapshot, KpiTarget, Mandate
 from tests.kpi_world import NOW, Q, World, build_world
+from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ def test_the_snapshot_list_in_a_fixed_number_of_queries(
     http = client_as(director)
     http.get("/api/kpi-snapshots/")  # session and permissions warm
 
-    with django_assert_num_queries(6):  # session, user, two of permissions, count, page
+    with django_assert_num_queries(SIGN_IN_QUERIES + 2):  # count, page
         response = http.get("/api/kpi-snapshots/")
 
     assert response.json()["count"] == 54
@@ -219,7 +220,7 @@ def test_the_entries_page_in_a_fixed_number_of_queries(
     http = client_as(director)
     http.get("/committee/kpis/entries/")
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(SIGN_IN_QUERIES + 5):
         response = http.get("/committee/kpis/entries/?page=2")
 
     assert response.status_code == 200
@@ -293,7 +294,7 @@ def test_the_targets_page_in_a_fixed_number_of_queries(
     url = f"/committee/mandates/{world.mandate.pk}/targets/"
     http.get(url)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(SIGN_IN_QUERIES + 4):
         response = http.get(url)
 
     assert response.text.count('name="targets-') > 2 * 9 * quarters * 4
