@@ -125,9 +125,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "skam.cache.RedisCache", "LOCATION": REDIS_URL}}
     # With a cache every process shares: the session, the signed-in user and their permissions
     # are read from it rather than from the database on every request (accounts/auth.py).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
