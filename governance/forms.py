@@ -6,12 +6,24 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client
 from criteria.models import RulerVersion
 from governance.models import Policy, ProposalType, SpendCategory, VoteChoice
+
+
+def add_refusal(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: each message on its field when the form has it,
+    the others above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
 
 
 class ProposalForm(forms.Form):

@@ -30,6 +30,14 @@ def incidents_visible_to(user: User) -> QuerySet[Incident]:
     return incidents.filter(Q(declared_by=user) | Q(owner=user))
 
 
+def incidents_of(kam: User) -> list[Incident]:
+    """The incidents a KAM declared or owns, newest first, for My mandate (one query)."""
+    incidents = Incident.objects.select_related("situation", "client", "declared_by", "owner")
+    return list(
+        incidents.filter(Q(declared_by=kam) | Q(owner=kam)).order_by("-declared_at", "-pk")[:20]
+    )
+
+
 def may_see_incidents(user: User) -> bool:
     """The committee, directors and KAMs; and whoever owns a situation or an incident."""
     return (

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.models import quarter_label
+from governance.forms import add_refusal
 from governance.kpi_forms import KpiEntryForm, KpiTargetFormSet
 from governance.kpis import kpi_entry_record, kpi_targets_log
 from governance.models import KpiEntry, Mandate, MandateStatus
@@ -37,9 +38,7 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,

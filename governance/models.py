@@ -11,6 +11,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from criteria.models import RulerStatus
+
 
 class CommitteeRole(models.TextChoices):
     HEAD_OF_KAM = "head_of_kam", _("Head of the KAM department")
@@ -368,10 +370,8 @@ class Decision(models.Model):
         return self.summary
 
 
-class PolicyStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    IN_FORCE = "in_force", _("In force")
-    SUPERSEDED = "superseded", _("Superseded")
+# A policy and a mandate are versioned as the ruler is: a draft, in force, or superseded.
+PolicyStatus = RulerStatus
 
 
 class BendLevel(models.TextChoices):
@@ -754,10 +754,7 @@ class MandateLimits(models.Model):
         return None if value is None else Decimal(value)
 
 
-class MandateStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    IN_FORCE = "in_force", _("In force")
-    SUPERSEDED = "superseded", _("Superseded")
+MandateStatus = RulerStatus
 
 
 class Mandate(MandateLimits):

@@ -17,14 +17,34 @@ from governance.models import Proposal, ProposalState, Vote
 logger = logging.getLogger(__name__)
 
 
-def _send(proposal: Proposal, recipients: list[object], subject: str, body: str) -> int:
-    url = settings.SKAM_BASE_URL.rstrip("/") + proposal.get_absolute_url()
-    messages = [
-        (subject, f"{body}\n\n{proposal.title}\n{url}\n", settings.DEFAULT_FROM_EMAIL, [user.email])
+def _due(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
+def _letters(
+    recipients: list[object], subject: str, body: str, path: str, *, title: str = ""
+) -> list[tuple[str, str, str, list[str]]]:
+    """One e-mail to each recipient who has an address: the text, what it is about, the link."""
+    url = settings.SKAM_BASE_URL.rstrip("/") + path
+    text = f"{body}\n\n" + (f"{title}\n" if title else "") + f"{url}\n"
+    return [
+        (subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
         for user in recipients
-        if user.email
+        if getattr(user, "email", "")
     ]
-    return send_mass_mail(messages, fail_silently=False)
+
+
+def _post(letters: list[tuple[str, str, str, list[str]]]) -> int:
+    """Send them over one connection."""
+    return send_mass_mail(letters, fail_silently=False) if letters else 0
+
+
+def _mail(recipients: list[object], subject: str, body: str, path: str, *, title: str = "") -> int:
+    return _post(_letters(recipients, subject, body, path, title=title))
+
+
+def _send(proposal: Proposal, recipients: list[object], subject: str, body: str) -> int:
+    return _mail(recipients, subject, body, proposal.get_absolute_url(), title=proposal.title)
 
 
 def notify_opened(*, proposal: Proposal) -> None:
@@ -32,7 +52,7 @@ def notify_opened(*, proposal: Proposal) -> None:
 
     def send() -> None:
         with translation.override(settings.LANGUAGE_CODE):
-            deadline = timezone.localtime(proposal.deadline).strftime("%d.%m.%Y %H:%M")
+            deadline = _due(proposal.deadline)
             _send(
                 proposal,
                 entitled_members(proposal=proposal),
@@ -64,7 +84,7 @@ def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=2
     The reminder is claimed by a conditional update, so two beats never send it twice."""
     from governance.services import entitled_members
 
-    sent = 0
+    letters = []
     now = timezone.now()
     due = Proposal.objects.filter(
         state=ProposalState.OPEN, deadline__gt=now, deadline__lte=now + within, reminded_at=None
@@ -79,35 +99,21 @@ def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=2
         )
         missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
         with translation.override(settings.LANGUAGE_CODE):
-            deadline = timezone.localtime(proposal.deadline).strftime("%d.%m.%Y %H:%M")
-            sent += _send(
-                proposal,
+            letters += _letters(
                 missing,
                 _("Your vote is awaited: %(title)s") % {"title": proposal.title},
                 _("Voting closes at %(deadline)s and you have not voted yet.")
-                % {"deadline": deadline},
+                % {"deadline": _due(proposal.deadline)},
+                proposal.get_absolute_url(),
+                title=proposal.title,
             )
-    return sent
+    return _post(letters)
 
 
 # The management shell: whoever must act on a KAM's request is told when it arrives, and
 # reminded once when its deadline is near.
 
 REMIND_BEFORE = datetime.timedelta(hours=12)
-
-
-def _mail(recipients: list[object], subject: str, body: str, path: str) -> int:
-    url = settings.SKAM_BASE_URL.rstrip("/") + path
-    messages = [
-        (subject, f"{body}\n\n{url}\n", settings.DEFAULT_FROM_EMAIL, [user.email])
-        for user in recipients
-        if getattr(user, "email", "")
-    ]
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
-
-
-def _due(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
 
 
 def notify_exception_filed(*, request: object) -> None:
@@ -189,7 +195,7 @@ def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
 
     now = now or timezone.now()
     soon = now + REMIND_BEFORE
-    sent = 0
+    letters = []
     exceptions = _claim(
         ExceptionRequest.objects.filter(
             state=ExceptionState.PENDING, reminded_at=None, respond_by__lte=soon
@@ -213,14 +219,14 @@ def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
         for item in exceptions:
             if item.approver not in approvers:
                 approvers[item.approver] = approvers_for(item.approver)
-            sent += _mail(
+            letters += _letters(
                 approvers[item.approver],
                 _("Reminder: exception request for %(client)s") % {"client": item.client},
                 _("An answer is due by %(due)s.") % {"due": _due(item.respond_by)},
                 reverse("governance:exception-list"),
             )
         for item in departments:
-            sent += _mail(
+            letters += _letters(
                 [item.obligation.owner],
                 _("Reminder: %(text)s") % {"text": item.text},
                 _("Due by %(due)s, asked by %(kam)s for %(client)s.")
@@ -228,10 +234,10 @@ def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
                 reverse("governance:departments"),
             )
         for item in incidents:
-            sent += _mail(
+            letters += _letters(
                 [item.owner],
                 _("Reminder: incident at %(client)s") % {"client": item.client},
                 _("It must be taken in hand by %(due)s.") % {"due": _due(item.respond_by)},
                 item.get_absolute_url(),
             )
-    return sent
+    return _post(letters)

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User, quarter_start
 from governance.budgets import budget_allocate, budget_lines
-from governance.forms import AbsenceForm, BudgetForm, IncidentForm
+from governance.forms import AbsenceForm, BudgetForm, IncidentForm, add_refusal
 from governance.incidents import (
     IncidentMoved,
     incident_close,
@@ -36,16 +35,13 @@ from governance.models import (
     IncidentState,
     SituationType,
 )
+from governance.views import tell_refusal
 
 INCIDENT_TABS = (
     ("active", _("Open")),
     ("closed", IncidentState.CLOSED.label),
     ("all", _("All")),
 )
-
-
-def _messages_of(exc: ValidationError | NotInMandate | IncidentMoved) -> str:
-    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 @login_required
@@ -92,11 +88,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 description=form.cleaned_data["description"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_refusal(form, exc)
         except NotInMandate as exc:
             form.add_error("client", str(exc))
         else:
@@ -152,7 +144,7 @@ def _incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             incident_note(incident=incident, by=request.user, text=text)
             messages.success(request, _("Update recorded."))
     except (ValidationError, IncidentMoved) as exc:
-        messages.error(request, _messages_of(exc))
+        tell_refusal(request, exc)
     return redirect(incident)
 
 
@@ -263,8 +255,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             try:
                 budget = budget_allocate(**form.cleaned_data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_refusal(form, exc)
             else:
                 messages.success(
                     request,
@@ -295,13 +286,4 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             "following": following,
             "form": form,
         },
-    )
-
-
-def incidents_for_mandate(*, kam: User) -> list[object]:
-    """The incidents a KAM declared or owns, newest first, for My mandate (one query)."""
-    return list(
-        incidents_visible_to(kam)
-        .filter(Q(declared_by=kam) | Q(owner=kam))
-        .order_by("-declared_at", "-pk")[:20]
     )

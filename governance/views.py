@@ -19,7 +19,8 @@ from governance.departments import (
     department_fulfil,
     department_request,
 )
-from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm
+from governance.forms import MandateCheckForm, ProposalForm, SpendForm, VoteForm, add_refusal
+from governance.incidents import incidents_of
 from governance.kpis import kpi_rows_for_kam, previous_quarter
 from governance.mandates import (
     AlreadyDecided,
@@ -65,7 +66,6 @@ from governance.services import (
     tally_of,
     vote_cast,
 )
-from governance.shell_views import incidents_for_mandate
 
 
 @login_required
@@ -173,9 +173,7 @@ def _propose(
         )
         proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
+        add_refusal(form, exc)
         return None
     messages.success(request, _("The proposal is open for votes."))
     return proposal
@@ -368,7 +366,7 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     }
     if mandate:
         context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
-        context["incidents"] = incidents_for_mandate(kam=mandate.kam)
+        context["incidents"] = incidents_of(mandate.kam)
         # The last whole quarter: the current one has no figures until it closes.
         context["kpi_period"] = previous_quarter(quarter_start(timezone.localdate()))
         context["kpis"] = kpi_rows_for_kam(kam=mandate.kam, period=context["kpi_period"])
@@ -410,8 +408,8 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _mandate_page(request, mandate, own=False)
 
 
-def _refused(request: HttpRequest, exc: ValidationError | NotInMandate) -> None:
-    """Tell the KAM why a service refused what they asked, in one message."""
+def tell_refusal(request: HttpRequest, exc: Exception) -> None:
+    """Tell the user why a service refused what they asked, in one message."""
     text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
     messages.error(request, text)
 
@@ -435,7 +433,7 @@ def exception_new(request: HttpRequest) -> HttpResponse:
             justification=justification,
         )
     except (ValidationError, NotInMandate) as exc:
-        _refused(request, exc)
+        tell_refusal(request, exc)
     else:
         messages.success(request, _("Your exception request is filed with its approver."))
     return redirect("governance:my-mandate")
@@ -529,7 +527,7 @@ def budget_spend_view(request: HttpRequest) -> HttpResponse:
             exception=data["exception"],
         )
     except (ValidationError, NotInMandate) as exc:
-        _refused(request, exc)
+        tell_refusal(request, exc)
     else:
         messages.success(request, _("The spending is recorded."))
     return redirect("governance:my-mandate")
@@ -549,7 +547,7 @@ def department_request_view(request: HttpRequest) -> HttpResponse:
             text=request.POST.get("text", ""),
         )
     except (ValidationError, NotInMandate) as exc:
-        _refused(request, exc)
+        tell_refusal(request, exc)
     else:
         messages.success(request, _("Your request is with the department."))
     return redirect("governance:my-mandate")
