@@ -69,26 +69,15 @@ class CachedModelBackend(ModelBackend):
         kept = found.get(key)
         if kept is not None and kept["generation"] == generation:
             user = kept["user"]
-            user._user_perm_cache = kept["user_perms"]
-            user._group_perm_cache = kept["group_perms"]
-        else:
-            user = super().get_user(user_id)
-            if user is None:
-                return None
-            # Read now, with the user: the next request finds all three in one read.
-            user_perms = self._get_permissions(user, None, "user")
-            group_perms = self._get_permissions(user, None, "group")
-            cache.set(
-                key,
-                {
-                    "generation": generation,
-                    "user": user,
-                    "user_perms": user_perms,
-                    "group_perms": group_perms,
-                },
-                KEPT_SECONDS,
-            )
-        return user if self.user_can_authenticate(user) else None
+            return user if self.user_can_authenticate(user) else None
+        user = super().get_user(user_id)
+        if user is None:
+            return None
+        # Read now, with the user: Django keeps them on the user object (``_user_perm_cache``,
+        # ``_group_perm_cache``), so the next request finds all three in one read.
+        self.get_all_permissions(user)
+        cache.set(key, {"generation": generation, "user": user}, KEPT_SECONDS)
+        return user
 
 
 def _user_changed(sender: type, instance: object, **kwargs: object) -> None:

@@ -19,13 +19,13 @@ EXPORT_FORMATS = ("csv", "xlsx")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-def _header(table: Table) -> list[str]:
+def _header(table: Table, stated: set[int]) -> list[str]:
     """The table's columns; a column whose cells carry a state gets a state column beside it,
     so that the file says what the page's badges say."""
     header = []
     for index, column in enumerate(table.columns):
         header.append(column)
-        if _has_state(table, index):
+        if index in stated:
             header.append(f"{column}: {_state_word()}")
     return header
 
@@ -36,15 +36,21 @@ def _state_word() -> str:
     return gettext("state")
 
 
-def _has_state(table: Table, index: int) -> bool:
-    return any(row[index].state and not row[index].is_state for row in table.rows)
+def _stated(table: Table) -> set[int]:
+    """The columns some of whose cells carry a state (one pass over the table)."""
+    return {
+        index
+        for row in table.rows
+        for index, cell in enumerate(row)
+        if cell.state and not cell.is_state
+    }
 
 
-def _values(table: Table, row: list[Cell]) -> list[object]:
+def _values(row: list[Cell], stated: set[int]) -> list[object]:
     values: list[object] = []
     for index, cell in enumerate(row):
         values.append(cell.value)
-        if _has_state(table, index):
+        if index in stated:
             values.append(cell.state_label)
     return values
 
@@ -57,9 +63,10 @@ def export_csv(board: Dashboard) -> HttpResponse:
     for table in board.tables:
         writer.writerow([])
         writer.writerow([table.title])
-        writer.writerow(_header(table))
+        stated = _stated(table)
+        writer.writerow(_header(table, stated))
         for row in table.rows:
-            writer.writerow(["" if v is None else v for v in _values(table, row)])
+            writer.writerow(["" if v is None else v for v in _values(row, stated)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{board.filename("csv")}"'
     return response
@@ -82,10 +89,11 @@ def export_xlsx(board: Dashboard) -> HttpResponse:
     for table in board.tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, taken))
         sheet.append([table.title, board.title, board.period_label])
-        header = _header(table)
+        stated = _stated(table)
+        header = _header(table, stated)
         sheet.append(header)
         for row in table.rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else v for v in _values(table, row)])
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in _values(row, stated)])
         for index, column in enumerate(header, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column) + 2)
     buffer = io.BytesIO()

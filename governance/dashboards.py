@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncQuarter
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -31,7 +31,16 @@ from django.utils.translation import gettext as _
 from accounts.models import Client, ClientFigure, User, quarter_label, quarter_start
 from accounts.roles import Role
 from criteria.models import Evaluation, RunStatus
-from governance.kpis import KpiState, kpi_state, mandates_for_quarter, next_quarter, quarters_back
+from governance.budgets import with_spent
+from governance.kpis import (
+    KpiState,
+    adopted_mandates,
+    kpi_state,
+    next_quarter,
+    overlaps,
+    quarters_back,
+)
+from governance.kpis import mandate_of_kam as kam_mandates
 from governance.models import (
     Budget,
     Decision,
@@ -325,13 +334,8 @@ def _kams() -> object:
 def dashboard_kam_for(user: User, kam_id: int) -> User:
     """The KAM whose dashboard ``user`` asks for: directors and the committee see every KAM's,
     a KAM only their own (another's is 404); anyone else is refused (403)."""
-    if user.has_perm(VIEW_DASHBOARD):
-        return get_object_or_404(_kams(), pk=kam_id)
-    if user.has_perm(VIEW_OWN_KPIS):
-        if kam_id != user.pk:
-            raise Http404
-        return user
-    raise PermissionDenied
+    dashboard_kam_check(user, kam_id)
+    return get_object_or_404(_kams(), pk=kam_id) if user.has_perm(VIEW_DASHBOARD) else user
 
 
 def dashboard_kam_check(user: User, kam_id: int) -> None:
@@ -567,9 +571,7 @@ def _kam_table(period: datetime.date) -> tuple[Table, int]:
     snapshots = KpiSnapshot.objects.filter(scope=KpiScope.KAM, period=period).select_related(
         "kpi", "kam"
     )
-    mandate_of_kam: dict[int, int] = {}
-    for mandate_id, kam_id in mandates_for_quarter(period).values_list("pk", "kam_id"):
-        mandate_of_kam.setdefault(kam_id, mandate_id)
+    mandate_of_kam = kam_mandates(period)
     targets = {
         (kpi_id, mandate_id): target
         for kpi_id, mandate_id, target in KpiTarget.objects.filter(
@@ -694,20 +696,11 @@ def _mandates_by_quarter(kam: User, trend: list[datetime.date]) -> dict[datetime
     """The mandate the KAM is measured under in each quarter, by the snapshot job's rule
     (adopted, overlapping the quarter, the latest ``valid_from`` then the highest id): one
     query over the KAM's few mandate versions."""
-    mandates = list(
-        Mandate.objects.filter(
-            kam=kam,
-            status__in=[MandateStatus.IN_FORCE, MandateStatus.SUPERSEDED],
-            adopted_at__isnull=False,
-        )
-        .order_by("-valid_from", "-pk")
-        .values_list("pk", "valid_from", "valid_to")
-    )
+    mandates = list(adopted_mandates().filter(kam=kam).values_list("pk", "valid_from", "valid_to"))
     found = {}
     for quarter in trend:
-        end = next_quarter(quarter) - datetime.timedelta(days=1)
         for pk, valid_from, valid_to in mandates:
-            if valid_from <= end and (valid_to is None or valid_to >= quarter):
+            if overlaps(valid_from, valid_to, quarter):
                 found[quarter] = pk
                 break
     return found
@@ -1061,14 +1054,12 @@ def _account_exceptions_table(
 
 def _budget_table(client: Client, trend: list[datetime.date]) -> Table:
     budgets = (
-        Budget.objects.filter(client=client, period__in=trend)
-        .annotate(spent=Sum("spending__amount"))
+        with_spent(Budget.objects.filter(client=client, period__in=trend))
         .order_by("period")
-        .values_list("period", "allocated", "spent")
+        .values_list("period", "allocated", "spent_total")
     )
     rows = []
     for quarter, allocated, spent in budgets:
-        spent = spent or Decimal(0)
         rows.append(
             [
                 text_cell(quarter_label(quarter)),

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -34,29 +33,10 @@ from governance.models import (
     KpiTarget,
     MandateStatus,
 )
+from governance.shell_api import ReadsOrOwn, refusals
 
 SEE_ALL = "governance.view_dashboard"
 SEE_OWN = "governance.view_own_kpis"
-
-
-def _has_any(user: User, *perms: str) -> bool:
-    return any(user.has_perm(perm) for perm in perms)
-
-
-class SeesKpis(permissions.BasePermission):
-    """Reads for whoever sees the catalogue (``view_kpi``) or their own KPIs."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated) and _has_any(
-            user, "governance.view_kpi", SEE_OWN
-        )
-
-
-class SeesSnapshots(permissions.BasePermission):
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated) and _has_any(user, SEE_ALL, SEE_OWN)
 
 
 class TargetPermissions(RolePermissions):
@@ -86,7 +66,8 @@ class KpiSerializer(serializers.ModelSerializer):
 
 class KpiViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = KpiSerializer
-    permission_classes = [SeesKpis]
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_kpi", SEE_OWN)
     queryset = Kpi.objects.order_by("name", "pk")
     filterset_fields = ["source", "unit"]
 
@@ -174,7 +155,7 @@ class KpiEntrySerializer(serializers.ModelSerializer):
         read_only_fields = ["entered_by", "entered_at"]
 
     def create(self, validated_data: dict[str, object]) -> KpiEntry:
-        try:
+        with refusals():
             return kpi_entry_record(
                 kpi=validated_data["kpi"],
                 period=validated_data["period"],
@@ -184,8 +165,6 @@ class KpiEntrySerializer(serializers.ModelSerializer):
                 note=validated_data.get("note", ""),
                 by=self.context["request"].user,
             )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
 
 
 class KpiEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -233,7 +212,8 @@ class KpiSnapshotSerializer(serializers.ModelSerializer):
 
 class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = KpiSnapshotSerializer
-    permission_classes = [SeesSnapshots]
+    permission_classes = [ReadsOrOwn]
+    read_perms = (SEE_ALL, SEE_OWN)
     filterset_class = KpiSnapshotFilter
 
     def get_queryset(self) -> QuerySet[KpiSnapshot]:

@@ -46,7 +46,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor, Least
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -55,6 +55,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Client, ClientFigure, User, quarter_label, quarter_start
 from criteria.models import Evaluation
 from criteria.selectors import last_finished_run
+from governance.budgets import with_spent
 from governance.dashboard_cache import dashboards_changed
 from governance.models import (
     Budget,
@@ -130,18 +131,35 @@ def scope_key_of(*, kam_id: int | None = None, client_id: int | None = None) -> 
 # Who is measured over what in a quarter ------------------------------------------------------
 
 
+def adopted_mandates() -> QuerySet[Mandate]:
+    """Mandates the committee granted (in force or superseded since), the one that counts for
+    a KAM first: the latest ``valid_from``, then the highest id."""
+    return Mandate.objects.filter(
+        status__in=[MandateStatus.IN_FORCE, MandateStatus.SUPERSEDED], adopted_at__isnull=False
+    ).order_by("kam_id", "-valid_from", "-pk")
+
+
+def overlaps(mandate_from: datetime.date, mandate_to: datetime.date | None, period) -> bool:
+    """Whether a mandate's dates overlap the quarter starting ``period``."""
+    return mandate_from <= quarter_end(period) and (mandate_to is None or mandate_to >= period)
+
+
 def mandates_for_quarter(period: datetime.date) -> QuerySet[Mandate]:
-    """Adopted mandates (in force or superseded) whose dates overlap the quarter, the one that
-    counts for each KAM first."""
+    """Adopted mandates whose dates overlap the quarter, the one that counts for each KAM
+    first."""
     return (
-        Mandate.objects.filter(
-            status__in=[MandateStatus.IN_FORCE, MandateStatus.SUPERSEDED],
-            adopted_at__isnull=False,
-            valid_from__lte=quarter_end(period),
-        )
+        adopted_mandates()
+        .filter(valid_from__lte=quarter_end(period))
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=period))
-        .order_by("kam_id", "-valid_from", "-pk")
     )
+
+
+def mandate_of_kam(period: datetime.date) -> dict[int, int]:
+    """For each KAM measured in the quarter, the mandate that counts (one query)."""
+    found: dict[int, int] = {}
+    for mandate_id, kam_id in mandates_for_quarter(period).values_list("pk", "kam_id"):
+        found.setdefault(kam_id, mandate_id)
+    return found
 
 
 def mandate_for_quarter(*, kam: User | int, period: datetime.date) -> Mandate | None:
@@ -165,9 +183,7 @@ class QuarterScopes:
 
 def quarter_scopes(period: datetime.date) -> QuarterScopes:
     """Two queries, whatever the number of KAMs and accounts."""
-    scopes = QuarterScopes()
-    for mandate_id, kam_id in mandates_for_quarter(period).values_list("pk", "kam_id"):
-        scopes.mandate_of_kam.setdefault(kam_id, mandate_id)
+    scopes = QuarterScopes(mandate_of_kam=mandate_of_kam(period))
     kam_of_mandate = {mandate_id: kam_id for kam_id, mandate_id in scopes.mandate_of_kam.items()}
     accounts = MandateAccount.objects.filter(mandate_id__in=list(kam_of_mandate)).values_list(
         "mandate_id", "client_id"
@@ -358,26 +374,17 @@ def _count_sums(
 def _budget_sums(
     period: datetime.date, account_ids: list[int], portfolio: _Sums, accounts: dict[int, _Sums]
 ) -> None:
-    spent_of_budget = (
-        BudgetSpend.objects.filter(budget_id=OuterRef("pk"))
-        .order_by()
-        .values("budget_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     budgets = Budget.objects.filter(period=period)
     portfolio.allocated = budgets.aggregate(total=Sum("allocated"))["total"] or Decimal(0)
     portfolio.spent = BudgetSpend.objects.filter(budget__period=period).aggregate(
         total=Sum("amount")
     )["total"] or Decimal(0)
-    rows = (
-        budgets.filter(client_id__in=account_ids)
-        .annotate(spent=Subquery(spent_of_budget))
-        .values_list("client_id", "allocated", "spent")
+    rows = with_spent(budgets.filter(client_id__in=account_ids)).values_list(
+        "client_id", "allocated", "spent_total"
     )
     for client_id, allocated, spent in rows:
         accounts[client_id].allocated += allocated
-        accounts[client_id].spent += spent or Decimal(0)
+        accounts[client_id].spent += spent
 
 
 def _latest_entries(

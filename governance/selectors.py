@@ -13,7 +13,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Client
-from criteria.models import Evaluation, EvaluationRun, RunStatus
+from criteria.models import Evaluation, EvaluationRun
+from criteria.selectors import last_finished_run
 from governance.models import Decision, Proposal, ProposalType
 
 DRIFT_ROWS = 50
@@ -44,7 +45,7 @@ def drift(*, today: datetime.date | None = None) -> Drift:
     today = today or timezone.localdate()
     in_force = Decision.objects.filter(superseded_by__isnull=True)
     grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
-    run = EvaluationRun.objects.filter(status=RunStatus.DONE).order_by("-pk").first()
+    run = last_finished_run()
     latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
     bet = in_force.filter(client=OuterRef("pk"), proposal__type=ProposalType.STRATEGIC_BET)
     ever_proposed = Proposal.objects.filter(client=OuterRef("pk"))
