@@ -31,7 +31,6 @@ from governance.models import (
     KpiSnapshot,
     KpiSource,
     KpiTarget,
-    MandateStatus,
 )
 from governance.shell_api import ReadsOrOwn, refusals
 
@@ -112,8 +111,7 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
         return targets
 
     def _log(self, target: KpiTarget, message: str) -> None:
-        if target.mandate.status != MandateStatus.DRAFT:
-            kpi_targets_log(mandate=target.mandate, by=self.request.user, message=message)
+        kpi_targets_log(mandate=target.mandate, by=self.request.user, message=message)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         target = serializer.save()

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.models import quarter_label
 from governance.forms import add_refusal
 from governance.kpi_forms import KpiEntryForm, KpiTargetFormSet
 from governance.kpis import kpi_entry_record, kpi_targets_log
@@ -48,8 +47,6 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
             return redirect("governance:kpi-entries")
     entries = KpiEntry.objects.select_related("kpi", "kam", "client", "entered_by")
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    for entry in page.object_list:
-        entry.period_label = quarter_label(entry.period)
     return render(request, "governance/kpi_entries.html", {"form": form, "page": page})
 
 
@@ -75,7 +72,7 @@ def mandate_targets(request: HttpRequest, pk: int) -> HttpResponse:
                 *(_("changed %(target)s") % {"target": t} for t, _f in formset.changed_objects),
                 *(_("removed %(target)s") % {"target": t} for t in formset.deleted_objects),
             ]
-            if changes and mandate.status != MandateStatus.DRAFT:
+            if changes:
                 kpi_targets_log(
                     mandate=mandate,
                     by=request.user,
@@ -86,5 +83,5 @@ def mandate_targets(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "governance/kpi_targets.html",
-        {"mandate": mandate, "formset": formset, "in_force": mandate.status != "draft"},
+        {"mandate": mandate, "formset": formset, "in_force": mandate.status != MandateStatus.DRAFT},
     )

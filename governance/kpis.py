@@ -52,7 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, ClientFigure, User, quarter_label, quarter_start
+from accounts.models import Client, ClientFigure, User, quarter_start
 from criteria.models import Evaluation
 from criteria.selectors import last_finished_run
 from governance.budgets import with_spent
@@ -587,44 +587,28 @@ class KpiRow:
     def state_label(self) -> str:
         return str(KpiState.LABELS[self.state])
 
-    @property
-    def period_label(self) -> str:
-        return quarter_label(self.period)
 
-
-def kpi_rows(
-    *,
-    period: datetime.date,
-    kam: User | int | None = None,
-    client: Client | int | None = None,
-    history: int = 4,
-) -> list[KpiRow]:
-    """Every catalogue KPI for one scope and quarter: the actual from the snapshots, the target
-    of the mandate the KAM is measured under in that quarter (for a KAM or an account; the
-    portfolio has none), its state, and the last ``history`` quarters' actuals as a trend.
-
-    Three queries, whatever the history and the catalogue's size. Pass ``kam`` alone for the
-    KAM's scope, ``kam`` and ``client`` for one of their accounts, neither for the portfolio.
-    """
+def kpi_rows_for_kam(*, kam: User | int, period: datetime.date, history: int = 4) -> list[KpiRow]:
+    """The KAM's own KPIs for a quarter (My mandate): every catalogue KPI with the actual from
+    the snapshots, the target of the mandate the KAM is measured under in that quarter, its
+    state, and the last ``history`` quarters' actuals as a trend. Three queries, whatever the
+    history and the catalogue's size."""
     period = quarter_start(period)
-    kam_id = kam if kam is None or isinstance(kam, int) else kam.pk
-    client_id = client if client is None or isinstance(client, int) else client.pk
+    kam_id = kam if isinstance(kam, int) else kam.pk
     quarters = quarters_back(period, history)
     kpis = list(Kpi.objects.order_by("name", "pk"))
     actuals = {
         (kpi_id, quarter): value
         for kpi_id, quarter, value in KpiSnapshot.objects.filter(
-            scope_key=scope_key_of(kam_id=kam_id, client_id=client_id), period__in=quarters
+            scope_key=scope_key_of(kam_id=kam_id), period__in=quarters
         ).values_list("kpi_id", "period", "value")
     }
-    targets: dict[int, Decimal] = {}
-    if kam_id is not None:
-        mandate = mandates_for_quarter(period).filter(kam_id=kam_id).values("pk")[:1]
-        found = KpiTarget.objects.filter(mandate_id=Subquery(mandate), period=period)
-        found = (
-            found.filter(client_id=client_id) if client_id else found.filter(client__isnull=True)
-        )
-        targets = dict(found.values_list("kpi_id", "target"))
+    mandate = mandates_for_quarter(period).filter(kam_id=kam_id).values("pk")[:1]
+    targets = dict(
+        KpiTarget.objects.filter(
+            mandate_id=Subquery(mandate), period=period, client__isnull=True
+        ).values_list("kpi_id", "target")
+    )
     rows = []
     for kpi in kpis:
         actual = actuals.get((kpi.pk, period))
@@ -640,11 +624,6 @@ def kpi_rows(
             )
         )
     return rows
-
-
-def kpi_rows_for_kam(*, kam: User | int, period: datetime.date, history: int = 4) -> list[KpiRow]:
-    """The KAM's own KPIs for a quarter (My mandate, the per-KAM dashboard): see ``kpi_rows``."""
-    return kpi_rows(period=period, kam=kam, history=history)
 
 
 # Hand entries --------------------------------------------------------------------------------
@@ -776,6 +755,8 @@ def kpi_targets_log(*, mandate: Mandate, by: User, message: str) -> None:
     (targets of a draft are prepared freely; those of a granted mandate change on the record)."""
     from django.contrib.admin.models import CHANGE, LogEntry
 
+    if mandate.status == MandateStatus.DRAFT:
+        return
     LogEntry.objects.log_actions(
         user_id=by.pk,
         queryset=[mandate],

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import quarter_label
 from criteria.models import RulerStatus
 
 
@@ -1406,6 +1407,10 @@ class KpiEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.period:%Y-%m}: {self.value}"
+
+    @property
+    def period_label(self) -> str:
+        return quarter_label(self.period)
 
 
 class PortfolioSnapshot(models.Model):
