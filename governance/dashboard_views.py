@@ -13,8 +13,8 @@ from collections.abc import Callable
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -88,9 +88,9 @@ def _show(
             if isinstance(value, bool)
         )
         content = kept_page(page_key(scope, object_id, period, varies), page, check)
-    return render(
+    return TemplateResponse(
         request,
-        "governance/dashboard_page.html",
+        "page.html",
         {"page_title": content["page_title"], "body": mark_safe(content["body"])},
         status=400 if error else 200,
     )

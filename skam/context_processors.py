@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -38,14 +40,29 @@ NAVIGATION = (
 )
 
 
-def navigation(request: HttpRequest) -> dict[str, object]:
+@lru_cache(maxsize=16)
+def _addresses(urlconf: str, script_prefix: str) -> tuple[str, ...]:
+    """Each section's address, found once per URLconf and prefix rather than on every page."""
+    return tuple(reverse(item.url_name, urlconf=urlconf) for item in NAVIGATION)
+
+
+def nav_for(request: HttpRequest) -> tuple[list[dict[str, object]], str]:
+    """The sections the signed-in user may open, the current one marked, and a key naming
+    them: what the rendered navigation depends on besides the language."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return [], ""
+    addresses = _addresses(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     items = []
-    for item in NAVIGATION:
+    for item, url in zip(NAVIGATION, addresses, strict=True):
         if item.visible_to(user):
-            url = reverse(item.url_name)
             active = request.path == url if url == "/" else request.path.startswith(url)
             items.append({"label": item.label, "url": url, "active": active})
-    return {"nav_items": items}
+    return items, " ".join(item["url"] + ("*" if item["active"] else "") for item in items)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """The layout's per-request values: the navigation (``nav_key`` lets base.html keep it
+    rendered, with ``{% cache %}``) and ``here``, the address the language switch returns to."""
+    items, key = nav_for(request)
+    return {"nav_items": items, "nav_key": key, "here": request.get_full_path()}

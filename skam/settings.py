@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "skam.layout.LayoutMiddleware",
 ]
 
 ROOT_URLCONF = "skam.urls"
@@ -132,6 +133,12 @@ if REDIS_URL:
     AUTHENTICATION_BACKENDS = ["accounts.auth.CachedModelBackend"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The layout's fragments that are the same on every request (templates/base.html): each process
+# keeps its own, as they depend only on the code, the language and which sections one may open.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
