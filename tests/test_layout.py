@@ -137,3 +137,23 @@ def test_messages_waiting_are_shown_once_then_gone(world, director, client_as) -
     http.cookies.update(carrier.cookies)
     assert "The budget was allocated." in http.get(url).content.decode()
     assert "The budget was allocated." not in http.get(url).content.decode()
+
+
+def test_the_language_switch_of_a_kept_page_returns_to_it_in_the_other_language(
+    world, director
+) -> None:
+    """The token and the address filled into the kept layout are this browser's: the switch
+    passes Django's CSRF check and comes back to the same quarter."""
+    http = HttpClient(enforce_csrf_checks=True)
+    http.force_login(director)
+    url = reverse("governance:dashboard-portfolio") + "?period=2026-07-01"
+    html = http.get(url).content.decode()
+    form = re.search(
+        r'<form action="([^"]+)" method="post" class="lang-switch">(.*?)</form>', html, re.S
+    )
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form[2])[1]
+    here = re.search(r'name="next" type="hidden" value="([^"]+)"', form[2])[1]
+    assert here == url
+    response = http.post(form[1], {"csrfmiddlewaretoken": token, "next": here, "language": "ru"})
+    assert response.status_code == 302 and response["Location"] == url
+    assert '<html lang="ru">' in http.get(url).content.decode()
