@@ -7,11 +7,12 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, User, quarter_label, quarter_start
 from accounts.roles import Role
-from governance.kpis import quarters_back
+from governance.kpis import TargetRow, quarters_back
 from governance.models import Kpi, KpiSource, KpiTarget, Mandate, MandateAccount
 
 ENTRY_QUARTERS = 8
@@ -56,27 +57,33 @@ class KpiEntryForm(forms.Form):
         self.fields["period"].choices = _quarter_choices(quarters)
 
 
-class KpiTargetForm(forms.ModelForm):
-    class Meta:
-        model = KpiTarget
-        fields = ["kpi", "period", "client", "target"]
-        widgets = {"period": forms.DateInput(attrs={"type": "date"})}
+def _target_field(name: str) -> forms.TypedChoiceField:
+    """A target's KPI or account, chosen among options read once for the whole page: checking
+    a row's choice costs no query."""
+    field = KpiTarget._meta.get_field(name)
+    return forms.TypedChoiceField(
+        label=capfirst(field.verbose_name),
+        help_text=field.help_text,
+        coerce=int,
+        required=not field.null,
+        empty_value=None,
+    )
+
+
+class KpiTargetForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    kpi = _target_field("kpi")
+    period = KpiTarget._meta.get_field("period").formfield(
+        widget=forms.DateInput(attrs={"type": "date"})
+    )
+    client = _target_field("client")
+    target = KpiTarget._meta.get_field("target").formfield()
 
     def __init__(
-        self,
-        *args: object,
-        mandate: Mandate,
-        choices: dict[str, list[tuple[object, str]]] | None = None,
-        **kwargs: object,
+        self, *args: object, choices: dict[str, list[tuple[object, str]]], **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.filter(
-            pk__in=mandate.accounts.values("client_id")
-        ).order_by("name")
-        self.fields["client"].empty_label = _("All accounts")
-        self.fields["kpi"].queryset = Kpi.objects.order_by("name")
-        # The formset's rows share one list of options: no query per row to render them.
-        for name, options in (choices or {}).items():
+        for name, options in choices.items():
             self.fields[name].choices = options
 
     def clean_period(self) -> datetime.date:
@@ -88,19 +95,34 @@ class KpiTargetForm(forms.ModelForm):
         return period
 
 
-class BaseKpiTargetFormSet(forms.BaseInlineFormSet):
+class BaseKpiTargetFormSet(forms.BaseFormSet):
+    """A mandate's targets, one row each, and a few empty rows for new ones. Saving goes
+    through ``governance.kpis.kpi_targets_save``, in a fixed number of queries."""
+
+    def __init__(
+        self, *args: object, mandate: Mandate, targets: list[KpiTarget], **kwargs: object
+    ) -> None:
+        self.mandate = mandate
+        initial = [
+            {
+                "id": target.pk,
+                "kpi": target.kpi_id,
+                "period": target.period,
+                "client": target.client_id,
+                "target": target.target,
+            }
+            for target in targets
+        ]
+        super().__init__(*args, initial=initial, **kwargs)
+
     def get_form_kwargs(self, index: int | None) -> dict[str, object]:
-        return {
-            **super().get_form_kwargs(index),
-            "mandate": self.instance,
-            "choices": self.shared_choices,
-        }
+        return {**super().get_form_kwargs(index), "choices": self.shared_choices}
 
     @cached_property
     def shared_choices(self) -> dict[str, list[tuple[object, str]]]:
-        accounts = Client.objects.filter(
-            pk__in=self.instance.accounts.values("client_id")
-        ).order_by("name")
+        accounts = Client.objects.filter(pk__in=self.mandate.accounts.values("client_id")).order_by(
+            "name"
+        )
         return {
             "kpi": [
                 ("", "---------"),
@@ -109,32 +131,42 @@ class BaseKpiTargetFormSet(forms.BaseInlineFormSet):
             "client": [("", _("All accounts")), *((client.pk, str(client)) for client in accounts)],
         }
 
+    def _kept(self, form: forms.Form) -> bool:
+        """A row that says something: an existing target, or a new row filled in."""
+        return form.has_changed() or form.cleaned_data.get("id") is not None
+
     def clean(self) -> None:
         super().clean()
+        if any(self.errors):
+            return
         seen: set[tuple[object, ...]] = set()
         for form in self.forms:
-            if not form.has_changed() and not form.instance.pk:
+            data = form.cleaned_data
+            if not self._kept(form) or data.get("DELETE"):
                 continue
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            data = getattr(form, "cleaned_data", None)
-            if not data or not data.get("kpi") or not data.get("period"):
-                continue
-            key = (data["kpi"].pk, data["period"], data.get("client") and data["client"].pk)
+            key = (data["kpi"], data["period"], data["client"])
             if key in seen:
                 raise forms.ValidationError(
                     _("Two targets for the same KPI, quarter and account: keep one.")
                 )
             seen.add(key)
 
+    def rows(self) -> list[TargetRow]:
+        """The rows as the committee left them (the formset is valid)."""
+        return [
+            TargetRow(
+                id=form.cleaned_data["id"],
+                kpi_id=form.cleaned_data["kpi"],
+                period=form.cleaned_data["period"],
+                client_id=form.cleaned_data["client"],
+                target=form.cleaned_data["target"],
+                delete=bool(form.cleaned_data.get("DELETE")),
+            )
+            for form in self.forms
+            if self._kept(form)
+        ]
 
-KpiTargetFormSet = forms.inlineformset_factory(
-    Mandate,
-    KpiTarget,
-    form=KpiTargetForm,
-    formset=BaseKpiTargetFormSet,
-    fk_name="mandate",
-    fields=["kpi", "period", "client", "target"],
-    extra=3,
-    can_delete=True,
+
+KpiTargetFormSet = forms.formset_factory(
+    KpiTargetForm, formset=BaseKpiTargetFormSet, extra=3, can_delete=True
 )

@@ -6,15 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from governance.forms import add_refusal
 from governance.kpi_forms import KpiEntryForm, KpiTargetFormSet
-from governance.kpis import kpi_entry_record, kpi_targets_log
+from governance.kpis import kpi_entry_record, kpi_targets_save
 from governance.models import KpiEntry, Mandate, MandateStatus
+from governance.views import tell_refusal
 
 ENTRIES_PER_PAGE = 25
 
@@ -56,30 +56,18 @@ def mandate_targets(request: HttpRequest, pk: int) -> HttpResponse:
     """The committee sets a mandate's KPI targets per quarter (and per account where it wants):
     a draft's before the proposal grants it; a granted mandate's on the record."""
     mandate = get_object_or_404(Mandate.objects.select_related("kam"), pk=pk)
+    targets = mandate.kpi_targets.order_by("-period", "kpi__name", "client__name")
     formset = KpiTargetFormSet(
-        request.POST or None,
-        instance=mandate,
-        prefix="targets",
-        queryset=mandate.kpi_targets.select_related("kpi", "client").order_by(
-            "-period", "kpi__name", "client__name"
-        ),
+        request.POST or None, mandate=mandate, targets=list(targets), prefix="targets"
     )
     if request.method == "POST" and formset.is_valid():
-        with transaction.atomic():
-            formset.save()
-            changes = [
-                *(_("set %(target)s") % {"target": t} for t in formset.new_objects),
-                *(_("changed %(target)s") % {"target": t} for t, _f in formset.changed_objects),
-                *(_("removed %(target)s") % {"target": t} for t in formset.deleted_objects),
-            ]
-            if changes:
-                kpi_targets_log(
-                    mandate=mandate,
-                    by=request.user,
-                    message=_("KPI targets: %(changes)s") % {"changes": "; ".join(changes)},
-                )
-        messages.success(request, _("Targets saved."))
-        return redirect("governance:mandate-targets", pk=mandate.pk)
+        try:
+            kpi_targets_save(mandate=mandate, by=request.user, rows=formset.rows())
+        except ValidationError as exc:
+            tell_refusal(request, exc)
+        else:
+            messages.success(request, _("Targets saved."))
+            return redirect("governance:mandate-targets", pk=mandate.pk)
     return render(
         request,
         "governance/kpi_targets.html",

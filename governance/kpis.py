@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor, Least
 from django.utils import timezone
@@ -764,3 +764,93 @@ def kpi_targets_log(*, mandate: Mandate, by: User, message: str) -> None:
         change_message=message,
         single_object=True,
     )
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One row of a mandate's targets as the committee left it on the page: ``id`` names the
+    target it shows (None for a new one)."""
+
+    id: int | None
+    kpi_id: int
+    period: datetime.date
+    client_id: int | None
+    target: Decimal
+    delete: bool = False
+
+
+def kpi_targets_save(*, mandate: Mandate, by: User, rows: Iterable[TargetRow]) -> list[str]:
+    """Write a mandate's targets as the committee left them: new ones added, changed ones
+    updated, those marked removed deleted, in a fixed number of statements however many rows.
+    The rows were checked by the form (quarters, the mandate's accounts, no two alike); here,
+    that the targets they name are still this mandate's, and the database's rule of one target
+    per KPI, quarter and account against what was saved meanwhile. Returns what changed, also
+    recorded for a granted mandate (``kpi_targets_log``)."""
+    rows = list(rows)
+    with transaction.atomic():
+        existing = {
+            target.pk: target
+            for target in KpiTarget.objects.select_for_update(of=("self",))
+            .select_related("kpi", "client")
+            .filter(mandate=mandate)
+        }
+        if any(row.id is not None and row.id not in existing for row in rows):
+            raise ValidationError(
+                gettext(
+                    "A target on this page was removed meanwhile: reload the page and make "
+                    "your changes again."
+                )
+            )
+        kpis = Kpi.objects.in_bulk({row.kpi_id for row in rows})
+        added, changed, removed = [], [], []
+        for row in rows:
+            if row.id is None:
+                if not row.delete:
+                    added.append(
+                        KpiTarget(
+                            mandate=mandate,
+                            kpi=kpis[row.kpi_id],
+                            period=row.period,
+                            client_id=row.client_id,
+                            target=row.target,
+                        )
+                    )
+                continue
+            target = existing[row.id]
+            if row.delete:
+                removed.append(target)
+            elif (target.kpi_id, target.period, target.client_id, target.target) != (
+                row.kpi_id,
+                row.period,
+                row.client_id,
+                row.target,
+            ):
+                target.kpi, target.period = kpis[row.kpi_id], row.period
+                target.client_id, target.target = row.client_id, row.target
+                changed.append(target)
+        try:
+            with transaction.atomic():
+                KpiTarget.objects.filter(pk__in=[target.pk for target in removed]).delete()
+                KpiTarget.objects.bulk_update(changed, ["kpi", "period", "client", "target"])
+                KpiTarget.objects.bulk_create(added)
+        except IntegrityError:
+            raise ValidationError(
+                gettext(
+                    "Two targets for the same KPI, quarter and account: another change was "
+                    "saved meanwhile. Reload the page and make your changes again."
+                )
+            ) from None
+        changes = [
+            *(gettext("set %(target)s") % {"target": target} for target in added),
+            *(gettext("changed %(target)s") % {"target": target} for target in changed),
+            *(gettext("removed %(target)s") % {"target": target} for target in removed),
+        ]
+        if changes:
+            # Bulk writes send no signals: the dashboards are told here.
+            dashboards_changed()
+            kpi_targets_log(
+                mandate=mandate,
+                by=by,
+                message=gettext("KPI targets: %(changes)s") % {"changes": "; ".join(changes)},
+            )
+    return changes

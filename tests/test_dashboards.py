@@ -512,6 +512,30 @@ def test_a_changed_target_shows_on_the_next_request(
     assert row_of(kpis, "Revenue")[2:5] == ["—", "1,500", "No target"]
 
 
+def test_targets_saved_on_the_committees_page_show_on_the_next_request(
+    world: World, director: User, member: User, client_as
+) -> None:
+    """The page writes targets in bulk, which sends no signal: it tells the dashboards itself."""
+    http = client_as(director)
+    assert row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2] == "1,400"
+    targets = list(KpiTarget.objects.filter(mandate=world.mandate).order_by("pk"))
+    data = {"targets-TOTAL_FORMS": len(targets), "targets-INITIAL_FORMS": len(targets)}
+    for number, target in enumerate(targets):
+        revenue = target.kpi == world.kpis["revenue"] and target.client is None
+        data.update({
+            f"targets-{number}-id": target.pk, f"targets-{number}-kpi": target.kpi_id,
+            f"targets-{number}-period": target.period.isoformat(),
+            f"targets-{number}-client": target.client_id or "",
+            f"targets-{number}-target": "2000" if revenue else target.target,
+        })  # fmt: skip
+
+    saved = client_as(member).post(f"/committee/mandates/{world.mandate.pk}/targets/", data)
+
+    assert saved.status_code == 302
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Revenue")[2:5] == ["2,000", "1,500", "Off target"]
+
+
 def test_a_new_snapshot_shows_on_the_next_request(world: World, director: User, client_as) -> None:
     http = client_as(director)
     page = http.get(PORTFOLIO).text

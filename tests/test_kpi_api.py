@@ -8,6 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from governance.kpis import kpi_entry_record, snapshot_quarter
 from governance.models import KpiEntry, KpiSnapshot, KpiTarget, Mandate
@@ -298,6 +301,100 @@ def test_the_targets_page_in_a_fixed_number_of_queries(
         response = http.get(url)
 
     assert response.text.count('name="targets-') > 2 * 9 * quarters * 4
+
+
+def targets_form(targets: list[KpiTarget], **changed: str) -> dict[str, object]:
+    """The targets page as submitted: every target shown, ``changed`` by row number and field
+    (``"0-target"``)."""
+    data: dict[str, object] = {
+        "targets-TOTAL_FORMS": len(targets),
+        "targets-INITIAL_FORMS": len(targets),
+    }
+    for number, target in enumerate(targets):
+        data.update({
+            f"targets-{number}-id": target.pk, f"targets-{number}-kpi": target.kpi_id,
+            f"targets-{number}-period": target.period.isoformat(),
+            f"targets-{number}-client": target.client_id or "",
+            f"targets-{number}-target": target.target,
+        })  # fmt: skip
+    data.update({f"targets-{name.replace('_', '-')}": value for name, value in changed.items()})
+    return data
+
+
+def test_saving_targets_costs_the_same_queries_however_many_rows(
+    world, member, client_as, django_assert_num_queries
+):
+    """18 rows or 72, one changed, one removed, one added: the same statements."""
+    http = client_as(member)
+    url = f"/committee/mandates/{world.mandate.pk}/targets/"
+    ContentType.objects.get_for_model(Mandate)  # kept by Django once read: not the page's cost
+    counts = []
+    for quarters in (1, 4):
+        KpiTarget.objects.filter(mandate=world.mandate).delete()
+        periods = [datetime.date(2026, month, 1) for month in (1, 4, 7, 10)][:quarters]
+        KpiTarget.objects.bulk_create(
+            KpiTarget(kpi=kpi, mandate=world.mandate, period=period, client=client, target=1)
+            for kpi in world.kpis.values()
+            for period in periods
+            for client in (None, world.a)
+        )
+        targets = list(KpiTarget.objects.filter(mandate=world.mandate).order_by("pk"))
+        data = targets_form(targets, **{"0_target": "5", "1_DELETE": "on"})
+        new = len(targets)
+        data["targets-TOTAL_FORMS"] = new + 1
+        data[f"targets-{new}-kpi"] = world.kpis["revenue"].pk
+        data[f"targets-{new}-period"] = "2027-01-01"
+        data[f"targets-{new}-target"] = "9"
+
+        with CaptureQueriesContext(connection) as captured:
+            response = http.post(url, data)
+
+        assert response.status_code == 302
+        assert KpiTarget.objects.filter(mandate=world.mandate).count() == len(targets)
+        assert KpiTarget.objects.get(pk=targets[0].pk).target == 5
+        assert not KpiTarget.objects.filter(pk=targets[1].pk).exists()
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    # Signing in; the mandate, its targets, the KPIs and accounts offered; then, in a transaction,
+    # the targets locked, the KPIs named, the removal (found, deleted), the update, the insert
+    # and the record of the change, with their savepoints.
+    assert counts[0] == SIGN_IN_QUERIES + 15
+
+
+def test_a_target_of_another_mandate_cannot_be_changed_from_this_one(world, member, client_as):
+    foreign = KpiTarget.objects.create(
+        kpi=world.kpis["revenue"], mandate=world.mandate2, period=Q, target=700
+    )
+    http = client_as(member)
+    data = targets_form([foreign], **{"0_target": "1"})
+
+    page = http.post(f"/committee/mandates/{world.mandate.pk}/targets/", data)
+
+    assert page.status_code == 200
+    assert "removed meanwhile" in page.text
+    foreign.refresh_from_db()
+    assert foreign.target == 700
+    assert 'value="1"' in page.text  # what was typed is still on the page
+
+
+def test_removing_and_adding_targets_on_the_page_is_on_the_record(world, member, client_as):
+    kept, dropped = (
+        KpiTarget.objects.create(kpi=world.kpis[code], mandate=world.mandate, period=Q, target=10)
+        for code in ("revenue", "margin")
+    )
+    data = targets_form([kept, dropped], **{"1_DELETE": "on"})
+    data["targets-TOTAL_FORMS"] = 3
+    data.update({"targets-2-kpi": world.kpis["growth"].pk, "targets-2-period": Q.isoformat(),
+                 "targets-2-client": world.a.pk, "targets-2-target": "3"})  # fmt: skip
+
+    response = client_as(member).post(f"/committee/mandates/{world.mandate.pk}/targets/", data)
+
+    assert response.status_code == 302
+    assert set(
+        KpiTarget.objects.filter(mandate=world.mandate).values_list("kpi__code", "client", "target")
+    ) == {("revenue", None, 10), ("growth", world.a.pk, 3)}
+    record = LogEntry.objects.get(object_id=str(world.mandate.pk)).change_message
+    assert "removed Gross margin" in record and "set Growth" in record
 
 
 def test_the_mandates_list_links_to_targets_and_entries(world, member, director, client_as):
