@@ -152,6 +152,7 @@ def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_relo
     kam_page = kam_context.new_page()
     login(kam_page, live_server, "kam")
     kam_page.get_by_role("link", name="My mandate").click()
+    kam_page.wait_for_url("**/committee/my-mandate/")  # loaded, so the reload cannot race it
     kam_page.reload()
     expect(kam_page.get_by_test_id("exception-state")).to_have_text(
         "Approved: Deciding for the head of KAM"
@@ -185,6 +186,8 @@ def test_the_committee_allocates_a_budget_and_the_kam_sees_it_on_my_mandate(
     kam_page.get_by_label("Spent on").fill(datetime.date.today().isoformat())
     kam_page.get_by_label("What for").fill("Lunch with the buyer")
     kam_page.get_by_role("button", name="Record spending").click()
+    # The form posts and comes back: reload only once it has, or the reload races the post.
+    expect(kam_page.get_by_text("The spending is recorded.")).to_be_visible()
     kam_page.reload()
     expect(kam_page.get_by_test_id("budget-used")).to_have_text("1,000 / 250,000")
     other.close()

@@ -335,6 +335,7 @@ def test_administrator_imports_clients_from_csv(page: Page, live_server, adminis
     expect(page.get_by_role("button", name="Import all rows")).to_have_count(0)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    page.wait_for_url("**/clients/")  # loaded, so the reload cannot race it
     page.reload()
     expect(result_count(page)).to_have_text("2 clients")
     row = page.get_by_role("row", name=re.compile("Камский шинный завод"))
