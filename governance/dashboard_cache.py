@@ -11,12 +11,14 @@ below the navigation — under a key that names:
 * the database (test runs and agents sharing one Redis never read each other's pages);
 * the data version: a token in the cache, replaced whenever a row the dashboards read is written.
 
-The version is replaced by the snapshot job and hand entries (``governance.kpis`` calls
-``dashboards_changed``, the job writing in bulk, which no signal sees) and, through the signals
-below, by saves and deletes of the rows the pages read: targets, KPIs, policies, mandates and
-their accounts, decisions, exception requests, budgets, clients and people. Signals rather than
-calls in each service because those writes happen in a dozen services, the admin and the API;
-keeping a page fresh is not a rule of the business, only of this cache.
+The version is replaced by the code that writes snapshots and targets in bulk, which no signal
+sees (``governance.kpis`` calls ``dashboards_changed``: the snapshot job, hand entries, the
+targets page) and, through the signals below, by saves and deletes of the other rows the pages
+read: targets written one by one, KPIs, policies, mandates and their accounts, decisions,
+exception requests, budgets, clients and people. Snapshots have no signal: only
+``governance.kpis`` writes them, and a receiver would make Django delete them row by row.
+Signals rather than calls in each service because those writes happen in a dozen services, the
+admin and the API; keeping a page fresh is not a rule of the business, only of this cache.
 
 Two things no signal sees: writes that bypass ``save()`` (bulk imports of figures, a finished
 evaluation run's rows, ``QuerySet.update``) and what changes with the clock (a decision passing
@@ -54,12 +56,10 @@ WATCHED_MODELS = (
     "governance.Decision",
     "governance.ExceptionRequest",
     "governance.Kpi",
-    "governance.KpiSnapshot",
     "governance.KpiTarget",
     "governance.Mandate",
     "governance.MandateAccount",
     "governance.Policy",
-    "governance.PortfolioSnapshot",
 )
 
 

@@ -25,6 +25,7 @@ from governance.dashboards import (
     Dashboard,
     InvalidPeriod,
     account_dashboard,
+    dashboard_client_check,
     dashboard_client_for,
     dashboard_kam_check,
     dashboard_kam_for,
@@ -124,13 +125,14 @@ def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
-    client = dashboard_client_for(request.user, pk)
     return _show(
         request,
         scope="account",
-        object_id=client.pk,
+        object_id=pk,
         template="governance/dashboard_account.html",
-        build=lambda period: account_dashboard(client=client, period=period),
-        client=client,
+        build=lambda period: account_dashboard(
+            client=dashboard_client_for(request.user, pk), period=period
+        ),
+        check=lambda: dashboard_client_check(request.user, pk),
         sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncQuarter
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -35,9 +35,10 @@ from governance.budgets import with_spent
 from governance.kpis import (
     KpiState,
     adopted_mandates,
+    counting_mandates,
+    counting_targets,
     kpi_state,
     next_quarter,
-    overlaps,
     quarters_back,
 )
 from governance.kpis import mandate_of_kam as kam_mandates
@@ -282,7 +283,8 @@ class Dashboard:
     headlines: list[Headline] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     slug: str = ""
-    # On an account's dashboard: the KAM it was measured under in the quarter.
+    # On an account's dashboard: the account, and the KAM it was measured under in the quarter.
+    client: Client | None = None
     kam: User | None = None
 
     @property
@@ -351,19 +353,33 @@ def dashboard_kam_check(user: User, kam_id: int) -> None:
         raise Http404
 
 
-def dashboard_client_for(user: User, client_id: int) -> Client:
-    """The account whose dashboard ``user`` asks for: any client for directors and the
-    committee; for a KAM, an account of their mandate in force (others are 404)."""
+def _dashboard_clients(user: User) -> QuerySet[Client]:
+    """The accounts whose dashboards ``user`` may open: all for directors and the committee;
+    for a KAM, the accounts of their granted mandates (in force or since superseded: the KAM
+    page of a past quarter links them); anyone else is refused (403)."""
     if user.has_perm(VIEW_DASHBOARD):
-        return get_object_or_404(Client.objects.select_related("owner_kam"), pk=client_id)
+        return Client.objects.all()
     if user.has_perm(VIEW_OWN_KPIS):
         own = MandateAccount.objects.filter(
-            client=OuterRef("pk"), mandate__kam=user, mandate__status=MandateStatus.IN_FORCE
+            client=OuterRef("pk"), mandate__in=adopted_mandates().filter(kam=user)
         )
-        return get_object_or_404(
-            Client.objects.select_related("owner_kam").filter(Exists(own)), pk=client_id
-        )
+        return Client.objects.filter(Exists(own))
     raise PermissionDenied
+
+
+def dashboard_client_for(user: User, client_id: int) -> Client:
+    """The account whose dashboard ``user`` asks for (another KAM's is 404)."""
+    return get_object_or_404(_dashboard_clients(user).select_related("owner_kam"), pk=client_id)
+
+
+def dashboard_client_check(user: User, client_id: int) -> None:
+    """What ``dashboard_client_for`` decides (403, 404), for a page kept built: nothing to
+    read for a reader who sees every account (the page exists only for a client), one query
+    for a KAM."""
+    if not user.has_perm(VIEW_DASHBOARD) and not (
+        _dashboard_clients(user).filter(pk=client_id).exists()
+    ):
+        raise Http404
 
 
 # --- shared reads -----------------------------------------------------------------------------
@@ -397,15 +413,6 @@ def attainment(kpi: Kpi, actual: Decimal | None, target: Decimal | None) -> Deci
     if kpi.direction == KpiDirection.LOWER:
         return None if actual == 0 else target * 100 / actual
     return None if target == 0 else actual * 100 / target
-
-
-def _targets_by(rows: object) -> dict[tuple[int, int | None, datetime.date], Decimal]:
-    """Targets by (KPI, client or None, quarter); of two mandates' targets, the later one
-    (``rows`` come ordered by mandate)."""
-    found: dict[tuple[int, int | None, datetime.date], Decimal] = {}
-    for kpi_id, client_id, period, target in rows:
-        found[(kpi_id, client_id, period)] = target
-    return found
 
 
 # --- the portfolio ----------------------------------------------------------------------------
@@ -692,20 +699,6 @@ def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
 # --- one KAM ----------------------------------------------------------------------------------
 
 
-def _mandates_by_quarter(kam: User, trend: list[datetime.date]) -> dict[datetime.date, int]:
-    """The mandate the KAM is measured under in each quarter, by the snapshot job's rule
-    (adopted, overlapping the quarter, the latest ``valid_from`` then the highest id): one
-    query over the KAM's few mandate versions."""
-    mandates = list(adopted_mandates().filter(kam=kam).values_list("pk", "valid_from", "valid_to"))
-    found = {}
-    for quarter in trend:
-        for pk, valid_from, valid_to in mandates:
-            if overlaps(valid_from, valid_to, quarter):
-                found[quarter] = pk
-                break
-    return found
-
-
 def kam_dashboard(
     *, kam: User, period: datetime.date | None = None, today: datetime.date | None = None
 ) -> Dashboard:
@@ -715,8 +708,8 @@ def kam_dashboard(
     periods = snapshot_periods()
     period = period or _default_period(periods, today)
     trend = quarters_back(period, TREND_QUARTERS)
-    mandate_of = _mandates_by_quarter(kam, trend)
-    mandate_id = mandate_of.get(period)
+    counting = counting_mandates(adopted_mandates().filter(kam=kam), trend)
+    mandate_id = counting.get((kam.pk, period))
     accounts = (
         list(
             MandateAccount.objects.filter(mandate_id=mandate_id)
@@ -733,13 +726,7 @@ def kam_dashboard(
             | Q(scope=KpiScope.ACCOUNT, client_id__in=client_ids, period=period)
         ).select_related("kpi")
     )
-    targets = {
-        (kpi_id, client_id, quarter): target
-        for kpi_id, client_id, quarter, target, mandate in KpiTarget.objects.filter(
-            mandate_id__in=set(mandate_of.values()), period__in=trend
-        ).values_list("kpi_id", "client_id", "period", "target", "mandate_id")
-        if mandate_of.get(quarter) == mandate
-    }
+    targets = counting_targets(counting)
     own = [s for s in snapshots if s.scope == KpiScope.KAM]
     board = Dashboard(
         scope="kam",
@@ -892,13 +879,12 @@ def account_dashboard(
             scope=KpiScope.ACCOUNT, client=client, period__in=trend
         ).select_related("kpi", "kam")
     )
-    targets = _targets_by(
-        KpiTarget.objects.filter(client=client, period__in=trend)
-        .order_by("mandate__valid_from", "mandate_id")
-        .values_list("kpi_id", "client_id", "period", "target")
-    )
+    kams_of_client = MandateAccount.objects.filter(client=client).values("mandate__kam")
+    counting = counting_mandates(adopted_mandates().filter(kam__in=kams_of_client), trend)
+    targets = counting_targets(counting, client=client)
     board = Dashboard(
         scope="account",
+        client=client,
         title=client.name,
         period=period,
         periods=periods,

@@ -139,11 +139,6 @@ def adopted_mandates() -> QuerySet[Mandate]:
     ).order_by("kam_id", "-valid_from", "-pk")
 
 
-def overlaps(mandate_from: datetime.date, mandate_to: datetime.date | None, period) -> bool:
-    """Whether a mandate's dates overlap the quarter starting ``period``."""
-    return mandate_from <= quarter_end(period) and (mandate_to is None or mandate_to >= period)
-
-
 def mandates_for_quarter(period: datetime.date) -> QuerySet[Mandate]:
     """Adopted mandates whose dates overlap the quarter, the one that counts for each KAM
     first."""
@@ -152,6 +147,41 @@ def mandates_for_quarter(period: datetime.date) -> QuerySet[Mandate]:
         .filter(valid_from__lte=quarter_end(period))
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=period))
     )
+
+
+def counting_mandates(
+    mandates: QuerySet[Mandate], quarters: Iterable[datetime.date]
+) -> dict[tuple[int, datetime.date], int]:
+    """For each KAM of ``mandates`` (adopted ones, ``adopted_mandates``, narrowed to some
+    KAMs) and each quarter, the mandate that counts, by ``mandates_for_quarter``'s rule: one
+    query over the KAMs' few mandate versions, for any number of quarters."""
+    quarters = list(quarters)
+    found: dict[tuple[int, datetime.date], int] = {}
+    for pk, kam_id, valid_from, valid_to in mandates.values_list(
+        "pk", "kam_id", "valid_from", "valid_to"
+    ):  # the one that counts first
+        for quarter in quarters:
+            if valid_from <= quarter_end(quarter) and (valid_to is None or valid_to >= quarter):
+                found.setdefault((kam_id, quarter), pk)
+    return found
+
+
+def counting_targets(
+    counting: dict[tuple[int, datetime.date], int], **which: object
+) -> dict[tuple[int, int | None, datetime.date], Decimal]:
+    """Targets by (KPI, account or None, quarter), each from the mandate that counts in its
+    quarter (``counting``, from ``counting_mandates``); ``which`` narrows the targets read
+    (``client=…``). One query."""
+    pairs = set(counting.items())
+    return {
+        (kpi_id, client_id, quarter): target
+        for kpi_id, client_id, quarter, target, mandate_id, kam_id in KpiTarget.objects.filter(
+            mandate_id__in=set(counting.values()),
+            period__in={quarter for _kam, quarter in counting},
+            **which,
+        ).values_list("kpi_id", "client_id", "period", "target", "mandate_id", "mandate__kam_id")
+        if ((kam_id, quarter), mandate_id) in pairs
+    }
 
 
 def mandate_of_kam(period: datetime.date) -> dict[int, int]:
@@ -718,6 +748,7 @@ def kpi_entry_record(
                     "computed_at": now,
                 },
             )
+        dashboards_changed()
     return entry
 
 
