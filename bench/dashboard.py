@@ -104,9 +104,9 @@ def scalar(sql: str, params: list[object] | None = None) -> object:
 
 def quarters_before(today: datetime.date) -> list[datetime.date]:
     """The 8 quarters before the current one, oldest first."""
-    from governance.kpis import previous_quarter, quarter_of
+    from governance.kpis import previous_quarter
 
-    quarters = [previous_quarter(quarter_of(today))]
+    quarters = [previous_quarter(today)]
     while len(quarters) < QUARTERS:
         quarters.append(previous_quarter(quarters[-1]))
     return quarters[::-1]

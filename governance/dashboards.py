@@ -39,6 +39,7 @@ from governance.kpis import (
     counting_targets,
     kpi_state,
     next_quarter,
+    previous_quarter,
     quarters_back,
 )
 from governance.kpis import mandate_of_kam as kam_mandates
@@ -394,7 +395,7 @@ def _default_period(periods: list[datetime.date], today: datetime.date) -> datet
     """The latest closed quarter with snapshots (the one in progress has only part of its
     figures; it stays a click away), else the latest with snapshots; before the first run,
     the last closed quarter."""
-    closed = quarter_start(quarter_start(today) - datetime.timedelta(days=1))
+    closed = previous_quarter(today)
     for period in periods:  # newest first
         if period <= closed:
             return period

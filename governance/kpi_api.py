@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.api import RolePermissions
 from accounts.models import Client, User
 from accounts.roles import Role
+from governance.dashboards import VIEW_DASHBOARD, VIEW_OWN_KPIS
 from governance.kpis import kpi_entry_record, kpi_target_errors, kpi_targets_log
 from governance.models import (
     Kpi,
@@ -34,15 +35,12 @@ from governance.models import (
 )
 from governance.shell_api import ReadsOrOwn, refusals
 
-SEE_ALL = "governance.view_dashboard"
-SEE_OWN = "governance.view_own_kpis"
-
 
 class TargetPermissions(RolePermissions):
     """Model permissions, except that a KAM reads their own mandates' targets."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in permissions.SAFE_METHODS and request.user.has_perm(SEE_OWN):
+        if request.method in permissions.SAFE_METHODS and request.user.has_perm(VIEW_OWN_KPIS):
             return True
         return super().has_permission(request, view)
 
@@ -66,7 +64,7 @@ class KpiSerializer(serializers.ModelSerializer):
 class KpiViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = KpiSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_kpi", SEE_OWN)
+    read_perms = ("governance.view_kpi", VIEW_OWN_KPIS)
     queryset = Kpi.objects.order_by("name", "pk")
     filterset_fields = ["source", "unit"]
 
@@ -211,13 +209,13 @@ class KpiSnapshotSerializer(serializers.ModelSerializer):
 class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = KpiSnapshotSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = (SEE_ALL, SEE_OWN)
+    read_perms = (VIEW_DASHBOARD, VIEW_OWN_KPIS)
     filterset_class = KpiSnapshotFilter
 
     def get_queryset(self) -> QuerySet[KpiSnapshot]:
         snapshots = KpiSnapshot.objects.select_related("kpi").order_by("period", "kpi_id", "pk")
         user = self.request.user
-        if user.has_perm(SEE_ALL):
+        if user.has_perm(VIEW_DASHBOARD):
             return snapshots
         # Own KPIs only: asking for the portfolio or someone else's is refused outright.
         params = self.request.query_params

@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, User, quarter_label, quarter_start
+from accounts.models import Client, User, quarter_label, quarter_start, validate_quarter_start
 from accounts.roles import Role
 from governance.kpis import TargetRow, quarters_back
 from governance.models import Kpi, KpiSource, KpiTarget, Mandate, MandateAccount
@@ -74,7 +74,7 @@ class KpiTargetForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     kpi = _target_field("kpi")
     period = KpiTarget._meta.get_field("period").formfield(
-        widget=forms.DateInput(attrs={"type": "date"})
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_quarter_start]
     )
     client = _target_field("client")
     target = KpiTarget._meta.get_field("target").formfield()
@@ -85,14 +85,6 @@ class KpiTargetForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, options in choices.items():
             self.fields[name].choices = options
-
-    def clean_period(self) -> datetime.date:
-        period = self.cleaned_data["period"]
-        if period != quarter_start(period):
-            raise forms.ValidationError(
-                _("A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
-            )
-        return period
 
 
 class BaseKpiTargetFormSet(forms.BaseFormSet):

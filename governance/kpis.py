@@ -52,7 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, ClientFigure, User, quarter_start
+from accounts.models import Client, ClientFigure, User, quarter_start, validate_quarter_start
 from criteria.models import Evaluation
 from criteria.selectors import last_finished_run
 from governance.budgets import with_spent
@@ -84,11 +84,6 @@ BUCKETS = 10
 
 
 # Quarters ------------------------------------------------------------------------------------
-
-
-def quarter_of(day: datetime.date) -> datetime.date:
-    """The quarter (its first day) that contains ``day``."""
-    return quarter_start(day)
 
 
 def previous_quarter(period: datetime.date) -> datetime.date:
@@ -693,10 +688,8 @@ def kpi_entry_record(
     value = Decimal(value)
     if kpi.source != KpiSource.MANUAL:
         errors["kpi"] = gettext("This KPI is computed from the data; it is not entered by hand.")
-    if period != quarter_start(period):
-        errors["period"] = gettext(
-            "A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct)."
-        )
+    if error := _not_a_quarter(period):
+        errors["period"] = error
     elif period > quarter_start(timezone.localdate()):
         errors["period"] = gettext("This quarter has not started yet.")
     mandate = None
@@ -755,6 +748,15 @@ def kpi_entry_record(
 # Targets -------------------------------------------------------------------------------------
 
 
+def _not_a_quarter(period: datetime.date) -> str:
+    """Why ``period`` is not a quarter's first day (the register's rule), or ""."""
+    try:
+        validate_quarter_start(period)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return ""
+
+
 def kpi_target_errors(
     *,
     mandate: Mandate,
@@ -767,10 +769,8 @@ def kpi_target_errors(
     is a quarter's first day, the account is one of the mandate's, one target per KPI, quarter
     and account (or the whole mandate)."""
     errors: dict[str, str] = {}
-    if period != quarter_start(period):
-        errors["period"] = gettext(
-            "A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct)."
-        )
+    if error := _not_a_quarter(period):
+        errors["period"] = error
     if client is not None and not mandate.accounts.filter(client=client).exists():
         errors["client"] = gettext("This account is not in the mandate.")
     twins = KpiTarget.objects.filter(mandate=mandate, kpi=kpi, period=period, client=client)

@@ -28,6 +28,7 @@ from governance.incidents import (
     may_handle,
     may_see_incidents,
 )
+from governance.kpis import next_quarter, previous_quarter
 from governance.mandates import NotInMandate, clients_of, mandate_in_force
 from governance.models import (
     Absence,
@@ -273,8 +274,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
         "spent": sum(b.spent_total for b in lines),
     }
     totals["remaining"] = totals["allocated"] - totals["spent"]
-    previous = quarter_start(period - datetime.timedelta(days=1))
-    following = quarter_start(period + datetime.timedelta(days=95))
+    previous, following = previous_quarter(period), next_quarter(period)
     return render(
         request,
         "governance/budget_list.html",
