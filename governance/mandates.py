@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -225,27 +225,40 @@ def approvers_for(approver: str, *, day: datetime.date | None = None) -> list[Us
 def exception_decide(
     *, request: ExceptionRequest, by: User, approve: bool, comment: str = ""
 ) -> ExceptionRequest:
-    """Approve or reject, once: of two approvers acting at once, one decides and the other is
-    told it was decided already (a conditional update, not a read-then-write)."""
-    decided = ExceptionRequest.objects.filter(pk=request.pk, state=ExceptionState.PENDING).update(
+    """Approve or reject, once, by the approver of the request's tier (or their deputy): of two
+    approvers acting at once, one decides and the other is told it was decided already; a
+    request escalated meanwhile is refused to the tier it left. One conditional update, not a
+    read-then-write."""
+    decided = ExceptionRequest.objects.filter(
+        pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+    ).update(
         state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
         decided_by=by,
         decided_at=timezone.now(),
         decision_comment=comment,
     )
-    if not decided:
-        raise AlreadyDecided(_("This request was decided or withdrawn already."))
-    request.refresh_from_db()
-    return request
+    return _changed_or_refused(
+        request, decided, _("This request is decided at another tier of escalation.")
+    )
 
 
-def exception_withdraw(*, request: ExceptionRequest) -> ExceptionRequest:
-    if not ExceptionRequest.objects.filter(pk=request.pk, state=ExceptionState.PENDING).update(
-        state=ExceptionState.WITHDRAWN
-    ):
-        raise AlreadyDecided(_("This request was decided or withdrawn already."))
+def exception_withdraw(*, request: ExceptionRequest, by: User) -> ExceptionRequest:
+    """The KAM who asked withdraws a pending request (one conditional update)."""
+    withdrawn = ExceptionRequest.objects.filter(
+        pk=request.pk, state=ExceptionState.PENDING, requested_by=by
+    ).update(state=ExceptionState.WITHDRAWN)
+    return _changed_or_refused(request, withdrawn, _("Only the KAM who asked withdraws a request."))
+
+
+def _changed_or_refused(request: ExceptionRequest, changed: int, refusal: str) -> ExceptionRequest:
+    """The request as the update left it; when it changed nothing, why: it is no longer
+    pending (``AlreadyDecided``), or it is not this person's to change (``PermissionDenied``)."""
     request.refresh_from_db()
-    return request
+    if changed:
+        return request
+    if request.state != ExceptionState.PENDING:
+        raise AlreadyDecided(_("This request was decided or withdrawn already."))
+    raise PermissionDenied(refusal)
 
 
 def exceptions_granted_by_client(*, mandate: Mandate, since: datetime.date) -> dict[int, int]:

@@ -7,11 +7,17 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from governance.mandates import AlreadyDecided, exception_decide, exception_file, mandate_adopt
+from governance.mandates import (
+    AlreadyDecided,
+    exception_decide,
+    exception_file,
+    exception_withdraw,
+    mandate_adopt,
+)
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -21,6 +27,7 @@ from governance.models import (
     Mandate,
     MandateAccount,
 )
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -182,14 +189,14 @@ def test_exceptions_granted_before_the_horizon_do_not_count(kam, member, account
 
 
 @pytest.mark.django_db
-def test_an_unanswered_request_goes_one_tier_up_at_a_time(kam, member, account_of_kam, setup):
+def test_an_unanswered_request_goes_one_tier_up_at_a_time(kam, chair, account_of_kam, setup):
     from django.utils import timezone
 
     from governance.tasks import escalate_overdue_exceptions
 
     small = _file(kam, account_of_kam, deal="1000000")
     answered = _file(kam, account_of_kam, deal="2000000")
-    exception_decide(request=answered, by=member, approve=True)
+    exception_decide(request=answered, by=chair, approve=True)  # the tier's approver: the chair
     ExceptionRequest.objects.update(respond_by=timezone.now() - datetime.timedelta(hours=1))
 
     assert escalate_overdue_exceptions() == 1
@@ -206,3 +213,28 @@ def test_an_unanswered_request_goes_one_tier_up_at_a_time(kam, member, account_o
     answered.refresh_from_db()
     assert small.approver == Approver.COMMITTEE
     assert answered.approver == Approver.HEAD_OF_KAM  # decided requests stay where they were
+
+
+@pytest.mark.django_db
+def test_a_request_escalated_meanwhile_is_refused_to_the_tier_it_left(
+    kam, kam2, account_of_kam, setup
+):
+    """The service decides who may act, in the same update that acts: an approver whose page
+    still showed the request is refused once it went up a tier; only the KAM who asked
+    withdraws."""
+    head = UserFactory()
+    CommitteeMember.objects.create(
+        user=head, committee_role=Approver.HEAD_OF_KAM, active_from=datetime.date(2025, 1, 1)
+    )
+    request = _file(kam, account_of_kam, deal="1000000")
+    assert request.approver == Approver.HEAD_OF_KAM
+    ExceptionRequest.objects.filter(pk=request.pk).update(approver=Approver.SALES_DIRECTOR)
+
+    with pytest.raises(PermissionDenied, match="another tier"):
+        exception_decide(request=request, by=head, approve=True)
+    with pytest.raises(PermissionDenied, match="Only the KAM who asked"):
+        exception_withdraw(request=request, by=kam2)
+    request.refresh_from_db()
+    assert request.state == ExceptionState.PENDING
+
+    assert exception_withdraw(request=request, by=kam).state == ExceptionState.WITHDRAWN
