@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -111,12 +112,23 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
     def _log(self, target: KpiTarget, message: str) -> None:
         kpi_targets_log(mandate=target.mandate, by=self.request.user, message=message)
 
+    def _save(self, serializer: serializers.BaseSerializer) -> KpiTarget:
+        """``validate`` checked for a twin; one saved meanwhile is the same refusal, not a
+        server error."""
+        try:
+            with transaction.atomic():
+                return serializer.save()
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"period": [_("This KPI already has a target for that quarter and account.")]}
+            ) from None
+
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        target = serializer.save()
+        target = self._save(serializer)
         self._log(target, _("Target set: %(target)s") % {"target": target})
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        target = serializer.save()
+        target = self._save(serializer)
         self._log(target, _("Target changed: %(target)s") % {"target": target})
 
     def perform_destroy(self, instance: KpiTarget) -> None:

@@ -404,3 +404,21 @@ def test_the_mandates_list_links_to_targets_and_entries(world, member, director,
 
     assert targets in as_member and "/committee/kpis/entries/" in as_member
     assert targets not in as_director and "/committee/kpis/entries/" in as_director
+
+
+def test_a_twin_target_saved_between_the_check_and_the_write_is_a_400_not_a_500(
+    world, member, client_as, monkeypatch
+):
+    """Two committee members adding the same target at once: the second one's check ran
+    before the first one's row existed (simulated by skipping the check)."""
+    KpiTarget.objects.create(kpi=world.kpis["revenue"], mandate=world.mandate, period=Q, target=1)
+    monkeypatch.setattr("governance.kpi_api.kpi_target_errors", lambda **_kwargs: {})
+
+    twin = client_as(member).post(
+        "/api/kpi-targets/",
+        {"kpi": world.kpis["revenue"].pk, "mandate": world.mandate.pk, "period": Q, "target": 5},
+    )
+
+    assert twin.status_code == 400
+    assert "already has a target" in twin.json()["period"][0]
+    assert KpiTarget.objects.filter(mandate=world.mandate).count() == 1
