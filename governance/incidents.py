@@ -22,20 +22,23 @@ class IncidentMoved(Exception):
     """The incident was taken or closed by someone else meanwhile."""
 
 
+def _incidents() -> QuerySet[Incident]:
+    return Incident.objects.select_related("situation", "client", "declared_by", "owner")
+
+
+def _involving(user: User) -> QuerySet[Incident]:
+    """The incidents ``user`` declared or owns."""
+    return _incidents().filter(Q(declared_by=user) | Q(owner=user))
+
+
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """The committee and directors see every incident; others the ones they declared or own."""
-    incidents = Incident.objects.select_related("situation", "client", "declared_by", "owner")
-    if user.has_perm("governance.view_incident"):
-        return incidents
-    return incidents.filter(Q(declared_by=user) | Q(owner=user))
+    return _incidents() if user.has_perm("governance.view_incident") else _involving(user)
 
 
 def incidents_of(kam: User) -> list[Incident]:
     """The incidents a KAM declared or owns, newest first, for My mandate (one query)."""
-    incidents = Incident.objects.select_related("situation", "client", "declared_by", "owner")
-    return list(
-        incidents.filter(Q(declared_by=kam) | Q(owner=kam)).order_by("-declared_at", "-pk")[:20]
-    )
+    return list(_involving(kam).order_by("-declared_at", "-pk")[:20])
 
 
 def may_see_incidents(user: User) -> bool:

@@ -45,6 +45,7 @@ from governance.mandates import (
     exception_withdraw,
 )
 from governance.models import (
+    LIMIT_FIELDS,
     Budget,
     BudgetSpend,
     DepartmentObligation,
@@ -529,13 +530,7 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 # The mandates themselves, and what they refer to --------------------------------------------
 
-LIMIT_FIELDS_API = [
-    "max_discount_percent",
-    "max_deal_value",
-    "credit_limit",
-    "max_payment_term_days",
-    "budget_spend_without_approval",
-]
+LIMIT_FIELDS_API = list(LIMIT_FIELDS.values())
 
 
 class MandateAccountSerializer(serializers.ModelSerializer):
