@@ -74,12 +74,19 @@ def mandate_in_force(*, kam: User, day: datetime.date | None = None) -> Mandate 
 def mandate_account(
     *, kam: User, client_id: int, day: datetime.date | None = None
 ) -> tuple[Mandate, MandateAccount]:
-    mandate = mandate_in_force(kam=kam, day=day)
-    if mandate is None:
+    """The KAM's mandate in force and its account for this client (one query), or
+    ``NotInMandate`` saying which of the two is missing."""
+    day = day or timezone.localdate()
+    account = (
+        MandateAccount.objects.select_related("mandate")
+        .filter(mandate__kam=kam, mandate__status=MandateStatus.IN_FORCE, client_id=client_id)
+        .first()
+    )
+    if account is not None and account.mandate.is_valid_on(day):
+        return account.mandate, account
+    mandate = Mandate.objects.filter(kam=kam, status=MandateStatus.IN_FORCE).first()
+    if mandate is None or not mandate.is_valid_on(day):
         raise NotInMandate(_("You hold no mandate in force."))
-    for account in mandate.accounts.all():
-        if account.client_id == client_id:
-            return mandate, account
     raise NotInMandate(_("This client is not among the accounts of your mandate."))
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from governance.mandates import NotInMandate, mandate_adopt, mandate_check
 from governance.models import Approver, EscalationTier, Mandate, MandateAccount, MandateStatus
+from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +205,18 @@ def test_committee_sees_every_mandate_and_a_kam_only_their_own(
     assert (
         client_as(kam).get(reverse("governance:mandate-detail", args=[other.pk])).status_code == 403
     )
+
+
+def test_a_mandate_check_reads_the_account_in_one_query(
+    client_as, kam, account_of_kam, kams_mandates, django_assert_num_queries
+):
+    """The KAM's account under the mandate in force, then the escalation tiers: nothing per
+    account, team member or method of the mandate."""
+    http = client_as(kam)
+    with django_assert_num_queries(SIGN_IN_QUERIES + 2):
+        response = http.post(
+            "/api/mandate-check/",
+            {"client": account_of_kam.pk, "discount_percent": "9"},
+            content_type="application/json",
+        )
+    assert response.json()["within_mandate"] is False
