@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from governance.mandates import mandate_account
+from governance.mandates import Moved, mandate_account
 from governance.models import Incident, IncidentState, IncidentUpdate, SituationType
 from governance.notifications import notify_incident_declared
 
 
-class IncidentMoved(Exception):
+class IncidentMoved(Moved):
     """The incident was taken or closed by someone else meanwhile."""
 
 

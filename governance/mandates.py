@@ -152,7 +152,12 @@ def clients_of(mandate: Mandate) -> list[Client]:
 RESPONSE_TIME = datetime.timedelta(days=2)
 
 
-class AlreadyDecided(Exception):
+class Moved(Exception):
+    """What was acted on changed meanwhile (decided, withdrawn, taken or closed by someone
+    else): the request is out of date rather than wrong (the API answers 409)."""
+
+
+class AlreadyDecided(Moved):
     """The request was decided or withdrawn already."""
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -29,7 +28,6 @@ from governance.api import Conflict, MandateCheckSerializer
 from governance.budgets import budget_allocate, budget_spend, with_spent
 from governance.departments import department_fulfil, department_request
 from governance.incidents import (
-    IncidentMoved,
     incident_close,
     incident_declare,
     incident_note,
@@ -38,7 +36,7 @@ from governance.incidents import (
     may_see_incidents,
 )
 from governance.mandates import (
-    AlreadyDecided,
+    Moved,
     NotInMandate,
     exception_decide,
     exception_file,
@@ -63,21 +61,20 @@ from governance.models import (
 )
 
 
-def _refusal(exc: DjangoValidationError) -> serializers.ValidationError:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    return serializers.ValidationError(detail)
-
-
 @contextmanager
 def refusals() -> Iterator[None]:
     """A service's refusal as the API's answer: a client outside the caller's mandate is a 404,
-    a rule broken a 400 with the reason."""
+    a rule broken a 400 with the reason, a change made meanwhile by someone else a 409 (Django's
+    ``PermissionDenied`` is DRF's 403 already)."""
     try:
         yield
     except NotInMandate as exc:
         raise exceptions.NotFound(str(exc)) from exc
+    except Moved as exc:
+        raise Conflict(str(exc)) from exc
     except DjangoValidationError as exc:
-        raise _refusal(exc) from exc
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        raise serializers.ValidationError(detail) from exc
 
 
 class ReadsOrOwn(permissions.BasePermission):
@@ -179,25 +176,21 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         item = self.get_object()
         data = ExceptionDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with refusals():
             item = exception_decide(
                 request=item,
                 by=request.user,
                 approve=data.validated_data["approve"],
                 comment=data.validated_data["comment"],
             )
-        except AlreadyDecided as exc:
-            raise Conflict(str(exc)) from exc
         return Response(ExceptionRequestSerializer(item).data)
 
     @extend_schema(request=None, responses=ExceptionRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         item = self.get_object()
-        try:
+        with refusals():
             item = exception_withdraw(request=item, by=request.user)
-        except AlreadyDecided as exc:
-            raise Conflict(str(exc)) from exc
         return Response(ExceptionRequestSerializer(item).data)
 
 
@@ -493,14 +486,8 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()
         data = IncidentTextSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with refusals():
             step(incident, data.validated_data["text"])
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied() from exc
-        except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
-        except IncidentMoved as exc:
-            raise Conflict(str(exc)) from exc
         return Response(IncidentSerializer(self.get_queryset().get(pk=incident.pk)).data)
 
     @extend_schema(request=IncidentTextSerializer, responses=IncidentSerializer)
