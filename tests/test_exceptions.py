@@ -238,3 +238,21 @@ def test_a_request_escalated_meanwhile_is_refused_to_the_tier_it_left(
     assert request.state == ExceptionState.PENDING
 
     assert exception_withdraw(request=request, by=kam).state == ExceptionState.WITHDRAWN
+
+
+@pytest.mark.django_db
+def test_the_api_answers_409_to_a_request_decided_meanwhile_and_403_to_another_tier(
+    kam, chair, member, account_of_kam, setup, client_as
+):
+    request = _file(kam, account_of_kam, deal="1000000")  # the head of KAM's tier: the chair
+    decide = f"/api/exception-requests/{request.pk}/decide/"
+
+    refused = client_as(member).post(decide, {"approve": True}, content_type="application/json")
+    first = client_as(chair).post(decide, {"approve": True}, content_type="application/json")
+    again = client_as(chair).post(decide, {"approve": False}, content_type="application/json")
+    withdrawn = client_as(kam).post(f"/api/exception-requests/{request.pk}/withdraw/")
+
+    assert refused.status_code == 403 and "another tier" in refused.json()["detail"]
+    assert first.status_code == 200 and first.json()["state"] == ExceptionState.APPROVED
+    assert again.status_code == 409 and "decided or withdrawn already" in again.json()["detail"]
+    assert withdrawn.status_code == 409
