@@ -4,12 +4,11 @@ past the mandate's threshold needs an approved exception; nobody spends past wha
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -24,36 +23,29 @@ from governance.models import (
     Mandate,
 )
 
-
-@dataclass(frozen=True)
-class BudgetLine:
-    budget: Budget
-    spent: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.budget.allocated - self.spent
+MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
 def with_spent(budgets: QuerySet[Budget]) -> QuerySet[Budget]:
-    """Budgets with their client and ``spent_total``, what is spent from each (no query per
-    budget)."""
+    """Budgets with their client, ``spent_total`` (what is spent from each) and ``remaining``
+    (no query per budget)."""
     return budgets.select_related("client").annotate(
-        spent_total=Coalesce(
-            Sum("spending__amount"),
-            Value(Decimal(0)),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
+        spent_total=Coalesce(Sum("spending__amount"), Value(Decimal(0)), output_field=MONEY),
+        remaining=ExpressionWrapper(F("allocated") - F("spent_total"), output_field=MONEY),
     )
 
 
-def budgets_of(*, mandate: Mandate, day: datetime.date) -> list[BudgetLine]:
-    """The quarter's budgets of the mandate's accounts, with what is spent (one query)."""
+def _spent(budget: Budget) -> Decimal:
+    """What is spent from one budget, read under its row lock by the writers."""
+    return budget.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def budgets_of(*, mandate: Mandate, day: datetime.date) -> QuerySet[Budget]:
+    """The quarter's budgets of the mandate's accounts, with what is spent and remains."""
     client_ids = [account.client_id for account in mandate.accounts.all()]
-    budgets = with_spent(
+    return with_spent(
         Budget.objects.filter(client_id__in=client_ids, period=quarter_start(day))
     ).order_by("client__name")
-    return [BudgetLine(budget=b, spent=b.spent_total) for b in budgets]
 
 
 def budget_spend(
@@ -80,7 +72,7 @@ def budget_spend(
         )
     with transaction.atomic():
         locked = Budget.objects.select_for_update().get(pk=budget.pk)
-        spent = locked.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        spent = _spent(locked)
         if amount > locked.allocated - spent:
             raise ValidationError(
                 _("Only %(remaining)s is left of this budget.")
@@ -111,7 +103,7 @@ def budget_allocate(
             return Budget.objects.create(
                 client=client, period=period, allocated=allocated, note=note
             )
-        spent = budget.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        spent = _spent(budget)
         if allocated < spent:
             raise ValidationError(
                 {

@@ -1043,16 +1043,16 @@ def _budget_table(client: Client, trend: list[datetime.date]) -> Table:
     budgets = (
         with_spent(Budget.objects.filter(client=client, period__in=trend))
         .order_by("period")
-        .values_list("period", "allocated", "spent_total")
+        .values_list("period", "allocated", "spent_total", "remaining")
     )
     rows = []
-    for quarter, allocated, spent in budgets:
+    for quarter, allocated, spent, remaining in budgets:
         rows.append(
             [
                 text_cell(quarter_label(quarter)),
                 number_cell(allocated),
                 number_cell(spent),
-                number_cell(allocated - spent),
+                number_cell(remaining),
                 number_cell(_share(spent, allocated), 1),
             ]
         )

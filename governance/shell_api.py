@@ -202,7 +202,7 @@ class BudgetSerializer(serializers.ModelSerializer):
     spent = serializers.DecimalField(
         source="spent_total", max_digits=18, decimal_places=2, read_only=True
     )
-    remaining = serializers.SerializerMethodField()
+    remaining = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
         model = Budget
@@ -217,9 +217,6 @@ class BudgetSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = ["id", "client_name", "spent", "remaining"]
-
-    def get_remaining(self, budget: Budget) -> str:
-        return str(budget.allocated - budget.spent_total)
 
 
 class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

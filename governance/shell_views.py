@@ -267,8 +267,6 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     lines = list(budget_lines(period=period))
-    for line in lines:
-        line.remaining = line.allocated - line.spent_total
     totals = {
         "allocated": sum(b.allocated for b in lines),
         "spent": sum(b.spent_total for b in lines),

@@ -37,7 +37,6 @@ from governance.mandates import (
 )
 from governance.meetings import recusal_suggestions
 from governance.models import (
-    Budget,
     Decision,
     Department,
     DepartmentObligation,
@@ -339,7 +338,7 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     accounts = []
     if mandate:
         today = timezone.localdate()
-        budgets = {line.budget.client_id: line for line in budgets_of(mandate=mandate, day=today)}
+        budgets = {budget.client_id: budget for budget in budgets_of(mandate=mandate, day=today)}
         granted = exceptions_granted_by_client(mandate=mandate, since=quarter_start(today))
         for account in mandate.accounts.all():
             accounts.append(
@@ -487,12 +486,9 @@ def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _spend_form(data: object, mandate: Mandate) -> SpendForm:
-    client_ids = [account.client_id for account in mandate.accounts.all()]
     return SpendForm(
         data,
-        budgets=Budget.objects.filter(
-            client_id__in=client_ids, period=quarter_start(timezone.localdate())
-        ).select_related("client"),
+        budgets=budgets_of(mandate=mandate, day=timezone.localdate()),
         exceptions=ExceptionRequest.objects.filter(
             mandate=mandate, state=ExceptionState.APPROVED
         ).select_related("client"),

@@ -62,7 +62,7 @@ def test_spending_within_the_threshold_and_the_remaining(kam, budget):
     _spend(kam, budget, "50000")
     _spend(kam, budget, "30000")
     (line,) = budgets_of(mandate=Mandate.objects.get(kam=kam), day=TODAY)
-    assert (line.spent, line.remaining) == (Decimal(80_000), Decimal(120_000))
+    assert (line.spent_total, line.remaining) == (Decimal(80_000), Decimal(120_000))
 
 
 def test_over_the_threshold_needs_an_approved_exception(kam, member, account_of_kam, budget):
