@@ -137,11 +137,7 @@ def adopted_mandates() -> QuerySet[Mandate]:
 def mandates_for_quarter(period: datetime.date) -> QuerySet[Mandate]:
     """Adopted mandates whose dates overlap the quarter, the one that counts for each KAM
     first."""
-    return (
-        adopted_mandates()
-        .filter(valid_from__lte=quarter_end(period))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=period))
-    )
+    return adopted_mandates().overlapping(period, quarter_end(period))
 
 
 def counting_mandates(

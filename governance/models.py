@@ -758,6 +758,14 @@ class MandateLimits(models.Model):
 MandateStatus = RulerStatus
 
 
+class MandateQuerySet(models.QuerySet):
+    def overlapping(self, start: datetime.date, end: datetime.date) -> "MandateQuerySet":
+        """Mandates whose dates overlap ``start``–``end`` (one day when both are the same)."""
+        return self.filter(valid_from__lte=end).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=start)
+        )
+
+
 class Mandate(MandateLimits):
     """What a KAM may decide alone, for which accounts, until when: granted or changed by the
     committee's decision. Versions are kept; at most one is in force per KAM."""
@@ -779,6 +787,8 @@ class Mandate(MandateLimits):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
+
+    objects = MandateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("mandate")

@@ -125,9 +125,7 @@ def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
 
     now = now or timezone.now()
     today = timezone.localdate(now)
-    valid = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_from__lte=today).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=today)
-    )
+    valid = Mandate.objects.filter(status=MandateStatus.IN_FORCE).overlapping(today, today)
     covered = MandateAccount.objects.filter(mandate__in=valid, client=OuterRef("pk"))
     targets = KpiTarget.objects.filter(mandate=OuterRef("pk"), period=quarter_start(today))
     return ShellDrift(
