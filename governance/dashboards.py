@@ -614,10 +614,10 @@ def _kam_table(period: datetime.date) -> tuple[Table, int]:
         columns=[
             _("Key-account manager"),
             _("KPIs measured"),
-            _("On target"),
-            _("Watch"),
-            _("Off target"),
-            _("No target"),
+            *(
+                str(KpiState.LABELS[state])
+                for state in (KpiState.GOOD, KpiState.WATCH, KpiState.BAD, KpiState.NO_TARGET)
+            ),
         ],
         rows=rows,
         empty=_("No KAM's KPIs have been computed for this quarter."),
