@@ -653,7 +653,7 @@ def test_the_rule_is_frozen_when_the_proposal_opens(
     # The committee's policy changes: unanimity and a quorum of all.
     stricter = DecisionRule(quorum_percent=100, majority=Majority.UNANIMOUS, abstentions_count=True)
     monkeypatch.setattr(services, "DEFAULT_RULE", stricter)
-    monkeypatch.setattr("governance.models.DEFAULT_RULE", stricter)
+    monkeypatch.setattr("governance.models.committee.DEFAULT_RULE", stricter)
 
     after = proposal_open(proposal=a_draft, deadline=timezone.now() + days(7))
     assert after.rule == stricter

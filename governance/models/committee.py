@@ -1,0 +1,489 @@
+"""The committee: its members, proposals, votes and decisions, and the policy it sets."""
+
+import datetime
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from criteria.models import RulerStatus
+
+
+class CommitteeRole(models.TextChoices):
+    HEAD_OF_KAM = "head_of_kam", _("Head of the KAM department")
+    SALES_DIRECTOR = "sales_director", _("Sales director")
+    COMMERCIAL_DIRECTOR = "commercial_director", _("Commercial director")
+    EXECUTIVE_DIRECTOR = "executive_director", _("Executive director / CEO")
+
+
+class CommitteeMemberQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date) -> "CommitteeMemberQuerySet":
+        return self.filter(active_from__lte=day).filter(
+            models.Q(active_to__isnull=True) | models.Q(active_to__gte=day)
+        )
+
+
+class CommitteeMember(models.Model):
+    """A seat on the strategic committee: who, in which capacity, from when to when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="committee_seats",
+    )
+    committee_role = models.CharField(
+        _("role on the committee"), max_length=30, choices=CommitteeRole.choices
+    )
+    is_chair = models.BooleanField(_("chair"), default=False)
+    active_from = models.DateField(_("active from"))
+    active_to = models.DateField(_("active to"), null=True, blank=True)
+
+    objects = CommitteeMemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("committee member")
+        verbose_name_plural = _("committee members")
+        ordering = ["-is_chair", "committee_role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(active_to__isnull=True)
+                | models.Q(active_to__gte=models.F("active_from")),
+                name="committee_seat_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_committee_role_display()}"
+
+
+class Majority(models.TextChoices):
+    SIMPLE = "simple", _("Simple majority")
+    TWO_THIRDS = "two_thirds", _("Two-thirds majority")
+    UNANIMOUS = "unanimous", _("Unanimity")
+
+
+class ProposalType(models.TextChoices):
+    GRANT_KEY = "grant_key", _("Grant key status")
+    REVOKE_KEY = "revoke_key", _("Revoke key status")
+    STRATEGIC_BET = "strategic_bet", _("Strategic bet")
+    ADOPT_RULER = "adopt_ruler", _("Adopt a ruler version")
+    ADOPT_POLICY = "adopt_policy", _("Adopt a policy version")
+    GRANT_MANDATE = "grant_mandate", _("Grant or change a mandate")
+
+
+CLIENT_PROPOSALS = frozenset(
+    {ProposalType.GRANT_KEY, ProposalType.REVOKE_KEY, ProposalType.STRATEGIC_BET}
+)
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How a proposal is decided: copied onto the proposal when it opens, so that later policy
+    changes never rewrite old votes."""
+
+    quorum_percent: int
+    majority: str
+    abstentions_count: bool
+
+
+DEFAULT_RULE = DecisionRule(quorum_percent=50, majority=Majority.SIMPLE, abstentions_count=False)
+
+
+class ProposalState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open for votes")
+    ADOPTED = "adopted", _("Adopted")
+    REJECTED = "rejected", _("Rejected")
+    LAPSED = "lapsed", _("Lapsed: no quorum")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+CLOSED_STATES = frozenset({ProposalState.ADOPTED, ProposalState.REJECTED, ProposalState.LAPSED})
+
+
+class VoteChoice(models.TextChoices):
+    FOR = "for", _("For")
+    AGAINST = "against", _("Against")
+    ABSTAIN = "abstain", _("Abstain")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The count of current votes and what it means under the proposal's rule."""
+
+    votes_for: int
+    against: int
+    abstain: int
+    base: int  # members entitled to vote (not recused)
+    rule: DecisionRule
+
+    @property
+    def cast(self) -> int:
+        return self.votes_for + self.against + self.abstain
+
+    @property
+    def quorum(self) -> int:
+        """Votes (abstentions included) needed for the decision to count."""
+        return math.ceil(self.base * self.rule.quorum_percent / 100)
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.base > 0 and self.cast >= self.quorum
+
+    def _carried(self, votes_for: int, against: int, abstain: int) -> bool:
+        counted = votes_for + against + (abstain if self.rule.abstentions_count else 0)
+        if self.rule.majority == Majority.UNANIMOUS:
+            return votes_for > 0 and votes_for == counted
+        if self.rule.majority == Majority.TWO_THIRDS:
+            return counted > 0 and 3 * votes_for >= 2 * counted
+        return 2 * votes_for > counted  # a tie is not a majority
+
+    @property
+    def outcome(self) -> str:
+        """The outcome if the vote closed now."""
+        if not self.quorum_met:
+            return ProposalState.LAPSED
+        if self._carried(self.votes_for, self.against, self.abstain):
+            return ProposalState.ADOPTED
+        return ProposalState.REJECTED
+
+    @property
+    def remaining(self) -> int:
+        return max(self.base - self.cast, 0)
+
+    def outcome_is_settled(self) -> bool:
+        """True when no way the members yet to vote could vote changes the outcome."""
+        outcomes = set()
+        for extra_for in range(self.remaining + 1):
+            for extra_against in range(self.remaining - extra_for + 1):
+                for extra_abstain in range(self.remaining - extra_for - extra_against + 1):
+                    outcomes.add(
+                        Tally(
+                            self.votes_for + extra_for,
+                            self.against + extra_against,
+                            self.abstain + extra_abstain,
+                            self.base,
+                            self.rule,
+                        ).outcome
+                    )
+                    if len(outcomes) > 1:
+                        return False
+        return True
+
+    def votes_for_needed(self) -> int | None:
+        """How many more votes for would adopt it, if the others vote nothing; None if that
+        cannot happen."""
+        for extra in range(self.remaining + 1):
+            tally = Tally(self.votes_for + extra, self.against, self.abstain, self.base, self.rule)
+            if tally.outcome == ProposalState.ADOPTED:
+                return extra
+        return None
+
+    def as_dict(self) -> dict[str, int]:
+        return {"for": self.votes_for, "against": self.against, "abstain": self.abstain}
+
+
+class Proposal(models.Model):
+    """Something put to the committee's vote. Its text, evidence and decision rule are frozen
+    when it opens; a change means withdrawing it and proposing again."""
+
+    type = models.CharField(_("type"), max_length=20, choices=ProposalType.choices)
+    title = models.CharField(_("title"), max_length=200)
+    rationale = models.TextField(_("rationale"))
+    client = models.ForeignKey(
+        "accounts.Client",
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    ruler = models.ForeignKey(
+        "criteria.RulerVersion",
+        verbose_name=_("ruler version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    policy = models.ForeignKey(
+        "Policy",
+        verbose_name=_("policy version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    mandate = models.ForeignKey(
+        "Mandate",
+        verbose_name=_("mandate"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
+    review_date = models.DateField(
+        _("review date"),
+        null=True,
+        blank=True,
+        help_text=_("When the committee looks at this decision again; required for a bet."),
+    )
+    supersedes = models.ForeignKey(
+        "Decision",
+        verbose_name=_("revisits the decision"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revisited_by",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=ProposalState.choices, default=ProposalState.DRAFT
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Frozen when the proposal opens.
+    quorum_percent = models.PositiveSmallIntegerField(_("quorum, %"), null=True, blank=True)
+    majority = models.CharField(_("majority"), max_length=12, choices=Majority.choices, blank=True)
+    abstentions_count = models.BooleanField(_("abstentions count"), null=True, blank=True)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    # Frozen when it closes: who was entitled to vote, and the final count.
+    entitled = models.JSONField(_("members entitled to vote"), default=list, blank=True)
+    final_tally = models.JSONField(_("final tally"), default=dict, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-opened_at", "-created_at", "-pk"]
+        permissions = [("close_proposal", _("Can close a vote early once its outcome is settled"))]
+        indexes = [models.Index(fields=["state", "deadline"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(type="strategic_bet") | models.Q(review_date__isnull=False),
+                name="strategic_bet_has_review_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:proposal-detail", args=[self.pk])
+
+    @property
+    def rule(self) -> DecisionRule:
+        if self.quorum_percent is None:
+            return DEFAULT_RULE
+        return DecisionRule(self.quorum_percent, self.majority, bool(self.abstentions_count))
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ProposalState.OPEN
+
+
+class Vote(models.Model):
+    """A member's vote. Changing a vote keeps the old one (``is_current`` False); exactly one
+    current vote per member and proposal, enforced by the database."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="committee_votes"
+    )
+    choice = models.CharField(_("vote"), max_length=8, choices=VoteChoice.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    cast_at = models.DateTimeField(_("cast"), auto_now_add=True)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        ordering = ["proposal", "member", "-cast_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "member"],
+                condition=models.Q(is_current=True),
+                name="one_current_vote_per_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.get_choice_display()}"
+
+
+class Recusal(models.Model):
+    """A member who stands aside on a proposal: cannot vote, and leaves the quorum base."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="recusals")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [models.UniqueConstraint(fields=["proposal", "member"], name="recused_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.reason})"
+
+
+class Decision(models.Model):
+    """What an adopted proposal decided, applied in the same transaction as the adoption."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="decision")
+    client = models.ForeignKey(
+        "accounts.Client",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    summary = models.CharField(_("decision"), max_length=300)
+    key_status = models.BooleanField(_("key status decided"), null=True, blank=True)
+    effective_date = models.DateField(_("effective from"))
+    review_date = models.DateField(_("review by"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-effective_date", "-pk"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+# A policy and a mandate are versioned as the ruler is: a draft, in force, or superseded.
+PolicyStatus = RulerStatus
+
+
+class BendLevel(models.TextChoices):
+    NONE = "none", _("We do not bend: key clients follow our standard processes")
+    MINOR = "minor", _("A little: priority in queues and named contacts")
+    SIGNIFICANT = "significant", _("Significantly: custom terms and processes within set limits")
+    FULL = "full", _("Fully: we adapt our processes to the client's")
+
+
+class Cadence(models.TextChoices):
+    NIGHTLY = "nightly", _("Every night")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+    QUARTERLY = "quarterly", _("Every quarter")
+
+
+class Policy(models.Model):
+    """The settings of the management shell, versioned and adopted by the committee's decision:
+    how far ahead we plan, how many key clients we want and what share of sales they should
+    carry, how far we bend to them, how often the ruler re-evaluates, and how each kind of
+    proposal is decided."""
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
+    )
+    horizon_months = models.PositiveSmallIntegerField(
+        _("planning horizon, months"), default=12, validators=[MinValueValidator(1)]
+    )
+    key_clients_min = models.PositiveIntegerField(_("key clients, at least"), default=10)
+    key_clients_max = models.PositiveIntegerField(_("key clients, at most"), default=30)
+    key_sales_share_target = models.DecimalField(
+        _("target share of sales from key clients, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(40),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    bend_level = models.CharField(
+        _("how far we bend"), max_length=12, choices=BendLevel.choices, default=BendLevel.MINOR
+    )
+    reevaluation_cadence = models.CharField(
+        _("re-evaluation"), max_length=10, choices=Cadence.choices, default=Cadence.NIGHTLY
+    )
+    exceptions_flag_after = models.PositiveSmallIntegerField(
+        _("flag a client after this many granted exceptions"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Granted within the planning horizon: past it, we are buying the client's decision "
+            "on every deal."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="in_force"), name="one_policy_in_force"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(key_clients_min__lte=models.F("key_clients_max")),
+                name="key_clients_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} {self.title}"
+
+    def rule_for(self, proposal_type: str) -> DecisionRule:
+        """The decision rule this policy sets for a kind of proposal (the default if none)."""
+        for rule in self.rules.all():
+            if rule.proposal_type == proposal_type:
+                return DecisionRule(rule.quorum_percent, rule.majority, rule.abstentions_count)
+        return DEFAULT_RULE
+
+
+class PolicyRule(models.Model):
+    """How one kind of proposal is decided under a policy."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
+    proposal_type = models.CharField(_("proposal"), max_length=20, choices=ProposalType.choices)
+    quorum_percent = models.PositiveSmallIntegerField(
+        _("quorum, percent of members not recused"),
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    majority = models.CharField(
+        _("majority"), max_length=12, choices=Majority.choices, default=Majority.SIMPLE
+    )
+    abstentions_count = models.BooleanField(
+        _("abstentions count"),
+        default=False,
+        help_text=_("Counted, an abstention weighs like a vote against."),
+    )
+
+    class Meta:
+        verbose_name = _("decision rule")
+        verbose_name_plural = _("decision rules")
+        ordering = ["policy", "proposal_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "proposal_type"], name="one_rule_per_type"),
+            models.CheckConstraint(
+                condition=models.Q(quorum_percent__gte=1, quorum_percent__lte=100),
+                name="quorum_is_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_proposal_type_display()}: {self.get_majority_display()}"
