@@ -3,13 +3,18 @@ exactly what their pages show; writes need the model permission of the user's ro
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
 
 
@@ -154,3 +159,34 @@ class ClientFigureViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[ClientFigure]:
         return figures_visible_to(self.request.user).order_by("client_id", "-period", "pk")
+
+
+class ReadsOrOwn(permissions.BasePermission):
+    """Every call needs the model's ``view`` permission or the KAM's own-mandate permission
+    (the queryset then narrows to their own); a write also needs what its action names."""
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        user = request.user
+        if not user.is_authenticated:
+            return False
+        if not any(user.has_perm(perm) for perm in view.read_perms):
+            return False
+        needed = getattr(view, "write_perms", {}).get(view.action)
+        return needed is None or user.has_perm(needed)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def exception_handler(exc: Exception, context: dict[str, object]) -> Response | None:
+    """The API's answer to every refusal of the domain (``accounts.refusals``): a change made
+    meanwhile is a 409, a rule broken a 400 with the reasons by field; ``NotAllowed`` and
+    ``NotYours`` are Django's 403 and 404, which DRF answers with their message."""
+    if isinstance(exc, ChangedMeanwhile):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = serializers.ValidationError(detail)
+    return drf_exception_handler(exc, context)

@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts.auth import connect_signals
+        from accounts.auth import connect_signals  # noqa: PLC0415 - models load after the app registry
 
         connect_signals()

@@ -90,7 +90,7 @@ def _roles_changed(sender: type, **kwargs: object) -> None:
 
 def connect_signals() -> None:
     """Called once the apps are ready (``AccountsConfig.ready``)."""
-    from accounts.models import User
+    from accounts.models import User  # noqa: PLC0415
 
     post_save.connect(_user_changed, sender=User, dispatch_uid="auth-cache-user-save")
     post_delete.connect(_user_changed, sender=User, dispatch_uid="auth-cache-user-delete")

@@ -5,6 +5,8 @@ permissions are granted after every ``migrate`` (``roles_sync``), because permis
 added later only exist once their migrations have run.
 """
 
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -168,8 +170,6 @@ def roles_sync() -> None:
 
     Idempotent; connected to ``post_migrate`` so it runs after every ``migrate``.
     """
-    from django.contrib.auth.models import Group, Permission
-    from django.core.exceptions import ImproperlyConfigured
 
     every = {
         f"{app_label}.{codename}": pk

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, User
+from accounts.roles import Role
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -43,7 +44,6 @@ def figures_visible_to(user: User) -> QuerySet[ClientFigure]:
 
 
 def kams() -> QuerySet[User]:
-    from accounts.roles import Role
 
     return User.objects.filter(groups__name=Role.KAM, is_active=True).order_by(
         "last_name", "first_name"

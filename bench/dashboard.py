@@ -104,7 +104,7 @@ def scalar(sql: str, params: list[object] | None = None) -> object:
 
 def quarters_before(today: datetime.date) -> list[datetime.date]:
     """The 8 quarters before the current one, oldest first."""
-    from governance.kpis import previous_quarter
+    from accounts.periods import previous_quarter
 
     quarters = [previous_quarter(today)]
     while len(quarters) < QUARTERS:
@@ -120,7 +120,6 @@ def build(clients: int, quarters: list[datetime.date]) -> None:
     from accounts.models import Client, ClientFigure, User
     from accounts.roles import Role
     from criteria.models import Evaluation, EvaluationRun, RulerStatus, RulerVersion
-    from governance.mandates import mandate_adopt
     from governance.models import (
         Kpi,
         KpiDirection,
@@ -134,6 +133,7 @@ def build(clients: int, quarters: list[datetime.date]) -> None:
         PolicyStatus,
         PortfolioSnapshot,
     )
+    from governance.shell.mandates import mandate_adopt
 
     started = time.perf_counter()
     execute(
@@ -363,7 +363,7 @@ def measure(
                 if round_number >= warmup:
                     samples[name].append(elapsed)
         # Cold: the dashboards' kept pages dropped before each request, as after a write.
-        from governance.dashboard_cache import dashboards_changed
+        from governance.kpis.cache import dashboards_changed
 
         cold: dict[str, list[float]] = {"portfolio": [], "kam": []}
         cold_queries = {}
@@ -406,7 +406,7 @@ def main() -> None:
 
     from django.utils import timezone
 
-    from governance.kpis import snapshot_quarter
+    from governance.kpis.snapshots import snapshot_quarter
     from governance.models import KpiSnapshot
 
     quarters = quarters_before(timezone.localdate())

@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.api import RolePermissions, VisibleClientField
 from accounts.models import Client, ClientNeed
+from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to
 from criteria.evaluation import NoRulerInForce, run_start_or_resume
 from criteria.models import (
@@ -53,13 +54,6 @@ from criteria.services import (
     ruler_draft_create,
 )
 from criteria.tasks import reevaluate_all
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request conflicts with the current state of the resource.")
-    default_code = "conflict"
-
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 
@@ -548,7 +542,7 @@ class RulerViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ruler = self.get_object()
         if not ruler.is_draft:
-            raise Conflict(ADOPTED_IS_IMMUTABLE)
+            raise ChangedMeanwhile(ADOPTED_IS_IMMUTABLE)
         serializer = self.get_serializer(ruler, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -557,7 +551,7 @@ class RulerViewSet(
         try:
             ruler = ruler_draft_change(ruler=ruler, changes=changes, criteria=criteria)
         except RulerNotDraft as error:
-            raise Conflict(ADOPTED_IS_IMMUTABLE) from error
+            raise ChangedMeanwhile(ADOPTED_IS_IMMUTABLE) from error
         return Response(self.get_serializer(ruler).data)
 
     @extend_schema(responses={200: RulerVersionSerializer, 409: OpenApiResponse(ERROR)})
@@ -577,10 +571,7 @@ class RulerViewSet(
         """Put this draft in force; the version in force until now is superseded, and every
         client is re-evaluated against the new one."""
         with transaction.atomic():
-            try:
-                ruler = ruler_adopt(ruler=self.get_object(), by=request.user)
-            except RulerNotDraft as error:
-                raise Conflict(str(error)) from error
+            ruler = ruler_adopt(ruler=self.get_object(), by=request.user)
             # As on the version page: every verdict follows the new ruler at once, not tonight.
             user_id = request.user.pk
             transaction.on_commit(lambda: reevaluate_all.delay(user_id))
@@ -632,7 +623,9 @@ class EvaluationRunViewSet(
             try:
                 run, created = run_start_or_resume(requested_by=request.user)
             except NoRulerInForce as error:
-                raise Conflict(_("No ruler version is in force yet: adopt one first.")) from error
+                raise ChangedMeanwhile(
+                    _("No ruler version is in force yet: adopt one first.")
+                ) from error
             if created:
                 user_id = request.user.pk
                 transaction.on_commit(lambda: reevaluate_all.delay(user_id))

@@ -7,13 +7,16 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.models import Client, ClientNeed, User
+from accounts.refusals import ChangedMeanwhile
 from criteria.models import (
     USP,
     NeedCoverage,
@@ -24,7 +27,7 @@ from criteria.models import (
 )
 
 
-class RulerNotDraft(Exception):
+class RulerNotDraft(ChangedMeanwhile):
     """Only a draft ruler version may be changed or adopted."""
 
 
@@ -157,8 +160,6 @@ _CADENCE_CRONTAB = {  # at 02:00 in the company's time zone
 
 def reevaluation_schedule_set(*, cadence: str) -> None:
     """Point the re-evaluation's periodic task at the crontab of ``cadence``."""
-    from django.conf import settings
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     crontab, _created = CrontabSchedule.objects.get_or_create(
         minute="0", hour="2", timezone=settings.TIME_ZONE, **_CADENCE_CRONTAB[cadence]

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from accounts.models import User
 from criteria.evaluation import (
     NoRulerInForce,
     chunks_remaining,
@@ -53,6 +54,5 @@ def evaluate_chunk(run_id: int, number: int) -> bool:
 
 
 def _user(pk: int) -> object:
-    from accounts.models import User
 
     return User.objects.filter(pk=pk).first()

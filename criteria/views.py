@@ -39,6 +39,7 @@ from criteria.services import (
     ruler_draft_create,
     ruler_draft_locked,
 )
+from criteria.tasks import reevaluate_all
 from criteria.whatif import ruler_what_if
 
 
@@ -148,7 +149,6 @@ def ruler_overview(request: HttpRequest) -> HttpResponse:
 @permission_required("criteria.start_evaluationrun", raise_exception=True)
 @require_POST
 def run_start_view(request: HttpRequest) -> HttpResponse:
-    from criteria.tasks import reevaluate_all
 
     try:
         RulerVersion.objects.get(status="in_force")
@@ -223,7 +223,6 @@ def ruler_draft_new(request: HttpRequest) -> HttpResponse:
 @permission_required("criteria.adopt_rulerversion", raise_exception=True)
 @require_POST
 def ruler_adopt_view(request: HttpRequest, pk: int) -> HttpResponse:
-    from criteria.tasks import reevaluate_all
 
     ruler = get_object_or_404(RulerVersion, pk=pk)
     try:

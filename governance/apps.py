@@ -7,6 +7,6 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self) -> None:
-        from governance.dashboard_cache import connect_signals
+        from governance.kpis.cache import connect_signals  # noqa: PLC0415 - models load after the app registry
 
         connect_signals()

@@ -12,24 +12,16 @@ from criteria.api import (
     RulerViewSet,
     USPViewSet,
 )
-from governance.api import DecisionViewSet, ProposalViewSet
-from governance.kpi_api import (
-    KpiEntryViewSet,
-    KpiSnapshotViewSet,
-    KpiTargetViewSet,
-    KpiViewSet,
-)
-from governance.shell_api import (
-    BudgetSpendViewSet,
-    BudgetViewSet,
-    DepartmentObligationViewSet,
-    DepartmentRequestViewSet,
+from governance.committee.api import DecisionViewSet, ProposalViewSet
+from governance.kpis.api import KpiEntryViewSet, KpiSnapshotViewSet, KpiTargetViewSet, KpiViewSet
+from governance.shell.api.budgets import BudgetSpendViewSet, BudgetViewSet
+from governance.shell.api.departments import DepartmentObligationViewSet, DepartmentRequestViewSet
+from governance.shell.api.exception_requests import ExceptionRequestViewSet
+from governance.shell.api.incidents import IncidentViewSet, SituationTypeViewSet
+from governance.shell.api.mandates import (
     EscalationTierViewSet,
-    ExceptionRequestViewSet,
-    IncidentViewSet,
     MandateViewSet,
     RelationshipMethodViewSet,
-    SituationTypeViewSet,
 )
 
 router = DefaultRouter()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 def _sync_roles_after_last_app(sender: AppConfig, **kwargs: object) -> None:
     """Grant the role groups their permissions once ``migrate`` has created every permission:
     post_migrate is sent per app with models, in INSTALLED_APPS order, so wait for the last."""
-    from accounts.roles import roles_sync
+    from accounts.roles import roles_sync  # noqa: PLC0415 - it imports auth's models
 
     last = [config for config in apps.get_app_configs() if config.models_module][-1]
     if sender is last:

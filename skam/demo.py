@@ -27,6 +27,7 @@ from accounts.models import (
     User,
     quarter_start,
 )
+from accounts.periods import previous_quarter, quarters_back
 from accounts.roles import Role
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import (
@@ -40,11 +41,11 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
-from governance.budgets import budget_spend
-from governance.departments import department_fulfil, department_request
-from governance.incidents import incident_close, incident_declare, incident_take
-from governance.mandates import exception_decide, exception_file
-from governance.meetings import agenda_build, interest_declare, meeting_create
+from governance.committee.meetings import agenda_build, interest_declare, meeting_create
+from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.kpis.counting import mandate_for_quarter
+from governance.kpis.figures import kpi_entry_record
+from governance.kpis.snapshots import snapshot_quarter
 from governance.models import (
     Absence,
     Approver,
@@ -56,8 +57,13 @@ from governance.models import (
     DepartmentObligation,
     DepartmentRequest,
     EscalationTier,
+    Kpi,
+    KpiSnapshot,
+    KpiSource,
+    KpiTarget,
     Mandate,
     MandateAccount,
+    MandateStatus,
     MandateTeamMember,
     Policy,
     PolicyRule,
@@ -65,7 +71,10 @@ from governance.models import (
     RelationshipMethod,
     SituationType,
 )
-from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.shell.budgets import budget_spend
+from governance.shell.departments import department_fulfil, department_request
+from governance.shell.exception_requests import exception_decide, exception_file
+from governance.shell.incidents import incident_close, incident_declare, incident_take
 
 DEMO_PASSWORD = "demo"
 DEMO_EMAIL_DOMAIN = "demo.skam.local"
@@ -600,14 +609,6 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
 def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
     """The KPI catalogue, each KAM's earlier mandate (so that KPIs have a history), hand-entered
     satisfaction scores, the snapshots of every demo quarter, and targets around the actuals."""
-    from governance.kpis import (
-        kpi_entry_record,
-        mandate_for_quarter,
-        previous_quarter,
-        quarters_back,
-        snapshot_quarter,
-    )
-    from governance.models import Kpi, KpiSnapshot, KpiSource, KpiTarget, MandateStatus
 
     catalogue = [
         ("revenue", "Revenue of the accounts", "money", "higher", KpiSource.REVENUE),

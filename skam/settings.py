@@ -214,6 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The domain's refusals (accounts/refusals.py) answered the same way by every endpoint.
+    "EXCEPTION_HANDLER": "accounts.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SKAM API",

@@ -8,12 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 
-from governance.api import MandateCheckView
-from governance.dashboard_api import (
-    AccountDashboardView,
-    KamDashboardView,
-    PortfolioDashboardView,
-)
+from governance.kpis.api import AccountDashboardView, KamDashboardView, PortfolioDashboardView
+from governance.shell.api.mandates import MandateCheckView
 from skam import views
 from skam.api import router
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 
 from accounts.selectors import clients_visible_to
 
@@ -27,6 +28,5 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the database may be what failed.
-    from django.template import loader
 
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)

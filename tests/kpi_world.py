@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from accounts.models import Client, User
 from criteria.models import Evaluation, EvaluationRun, RulerStatus, RulerVersion
-from governance.mandates import mandate_adopt
 from governance.models import (
     Approver,
     Budget,
@@ -44,6 +43,7 @@ from governance.models import (
     Mandate,
     MandateAccount,
 )
+from governance.shell.mandates import mandate_adopt
 from tests.factories import ClientFactory, FigureFactory, UserFactory
 
 Q = datetime.date(2026, 7, 1)

@@ -11,8 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import quarter_start
-from governance.budgets import budget_spend, budgets_of
-from governance.mandates import NotInMandate, exception_decide, exception_file, mandate_adopt
 from governance.models import (
     Approver,
     Budget,
@@ -21,6 +19,9 @@ from governance.models import (
     Mandate,
     MandateAccount,
 )
+from governance.shell.budgets import budget_spend, budgets_of
+from governance.shell.exception_requests import exception_decide, exception_file
+from governance.shell.mandates import NotInMandate, mandate_adopt
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

@@ -19,7 +19,19 @@ from accounts.models import Client, User
 from accounts.roles import Role
 from criteria.models import RulerStatus, RulerVersion
 from criteria.services import ruler_adopt, ruler_draft_create
-from governance import services
+from governance.committee import proposals as services
+from governance.committee.proposals import (
+    NotEntitled,
+    ProposalNotOpen,
+    proposal_close,
+    proposal_create,
+    proposal_open,
+    proposal_withdraw,
+    proposals_close_due,
+    recuse,
+    tally_of,
+    vote_cast,
+)
 from governance.models import (
     DEFAULT_RULE,
     CommitteeMember,
@@ -34,19 +46,7 @@ from governance.models import (
     Vote,
     VoteChoice,
 )
-from governance.services import (
-    NotEntitled,
-    ProposalNotOpen,
-    entitled_members,
-    proposal_close,
-    proposal_create,
-    proposal_open,
-    proposal_withdraw,
-    proposals_close_due,
-    recuse,
-    tally_of,
-    vote_cast,
-)
+from governance.recipients import entitled_members
 from governance.tasks import close_due_proposals
 from tests.factories import ClientFactory, UserFactory
 

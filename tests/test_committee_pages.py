@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.models import CommitteeMember, Decision, Proposal, ProposalState, Recusal
-from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
 pytestmark = pytest.mark.django_db
 

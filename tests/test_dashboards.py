@@ -17,7 +17,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import ClientFigure, User
-from governance.kpis import kpi_entry_record, snapshot_quarter
+from governance.kpis.figures import kpi_entry_record
+from governance.kpis.snapshots import snapshot_quarter
 from governance.models import (
     Approver,
     ExceptionRequest,

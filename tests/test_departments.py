@@ -9,9 +9,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.departments import breaches_by_department, department_fulfil, department_request
-from governance.mandates import NotInMandate, mandate_adopt
+from accounts.refusals import NotAllowed
 from governance.models import DepartmentObligation, DepartmentRequest, Mandate, MandateAccount
+from governance.shell.departments import (
+    breaches_by_department,
+    department_fulfil,
+    department_request,
+)
+from governance.shell.mandates import NotInMandate, mandate_adopt
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +61,7 @@ def test_only_the_owner_fulfils_and_breaches_are_counted_per_department(
         department_request(kam=kam, obligation=logistics, client_id=account_of_kam.pk, text=t)
         for t in ("on time", "late", "overdue")
     )
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         department_fulfil(request=on_time, by=kam)
     department_fulfil(request=on_time, by=logistics.owner)
     DepartmentRequest.objects.filter(pk__in=[late.pk, overdue.pk]).update(

@@ -6,16 +6,17 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Client
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
+from governance.committee.drift import drift
+from governance.committee.notifications import remind_non_voters
+from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.models import CommitteeMember, Decision
-from governance.notifications import remind_non_voters
-from governance.selectors import drift
-from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 from tests.factories import ClientFactory, NeedFactory, USPFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +151,6 @@ def test_members_hear_of_an_opened_proposal_and_of_its_outcome(
 
 
 def test_nothing_is_sent_when_opening_fails(seats, chair, account_of_kam, mailoutbox):
-    from django.core.exceptions import ValidationError
 
     draft = proposal_create(
         type="grant_key", title="Key", rationale="Why", by=chair, client=account_of_kam

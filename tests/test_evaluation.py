@@ -23,11 +23,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.db import OperationalError, connection, connections
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import Client, ClientNeed
+from criteria import tasks
 from criteria.evaluation import (
     NoRulerInForce,
     Periods,
@@ -54,6 +57,7 @@ from criteria.models import (
     RunStatus,
 )
 from criteria.services import RulerNotDraft, coverage_set, fit_rate, ruler_adopt, ruler_draft_create
+from skam.celery import app
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory, USPFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -1062,7 +1066,6 @@ def test_one_draft_adopted_twice_at_once_is_adopted_once(monkeypatch: pytest.Mon
 def test_a_chunk_that_cannot_be_done_fails_the_run_instead_of_blocking_later_ones(
     ruler: RulerVersion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from criteria import tasks
 
     ClientFactory.create_batch(2)
     run = run_start(as_of=AS_OF)
@@ -1087,7 +1090,6 @@ def test_a_chunk_that_cannot_be_done_fails_the_run_instead_of_blocking_later_one
 def test_a_transient_database_error_leaves_the_run_to_be_resumed(
     ruler: RulerVersion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from criteria import tasks
 
     ClientFactory.create_batch(2)
     run = run_start(as_of=AS_OF)
@@ -1112,11 +1114,6 @@ def test_a_transient_database_error_leaves_the_run_to_be_resumed(
 
 @pytest.mark.django_db(transaction=True)
 def test_reevaluate_all_runs_through_a_worker_on_redis(monkeypatch: pytest.MonkeyPatch) -> None:
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
-    from criteria import tasks
-    from skam.celery import app
 
     adopt_ruler()
     usp = USPFactory()

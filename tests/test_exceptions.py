@@ -10,14 +10,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from governance.mandates import (
-    AlreadyDecided,
-    exception_decide,
-    exception_file,
-    exception_withdraw,
-    mandate_adopt,
-)
+from governance.committee.drift import clients_buying_decisions
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -26,7 +21,17 @@ from governance.models import (
     ExceptionState,
     Mandate,
     MandateAccount,
+    Policy,
+    PolicyStatus,
 )
+from governance.shell.exception_requests import (
+    AlreadyDecided,
+    exception_decide,
+    exception_file,
+    exception_withdraw,
+)
+from governance.shell.mandates import mandate_adopt
+from governance.tasks import escalate_overdue_exceptions
 from tests.factories import UserFactory
 
 
@@ -158,8 +163,6 @@ def test_the_kam_files_from_my_mandate_and_sees_the_state(client_as, kam, accoun
 def test_the_pattern_flag_fires_past_the_set_count_and_not_before(
     kam, member, account_of_kam, setup, granted, flagged
 ):
-    from governance.models import Policy, PolicyStatus
-    from governance.selectors import clients_buying_decisions
 
     Policy.objects.create(
         number=1, title="Policy", status=PolicyStatus.IN_FORCE, exceptions_flag_after=3
@@ -178,9 +181,6 @@ def test_the_pattern_flag_fires_past_the_set_count_and_not_before(
 
 @pytest.mark.django_db
 def test_exceptions_granted_before_the_horizon_do_not_count(kam, member, account_of_kam, setup):
-    from django.utils import timezone
-
-    from governance.selectors import clients_buying_decisions
 
     for _ in range(5):
         exception_decide(request=_file(kam, account_of_kam), by=member, approve=True)
@@ -190,9 +190,6 @@ def test_exceptions_granted_before_the_horizon_do_not_count(kam, member, account
 
 @pytest.mark.django_db
 def test_an_unanswered_request_goes_one_tier_up_at_a_time(kam, chair, account_of_kam, setup):
-    from django.utils import timezone
-
-    from governance.tasks import escalate_overdue_exceptions
 
     small = _file(kam, account_of_kam, deal="1000000")
     answered = _file(kam, account_of_kam, deal="2000000")

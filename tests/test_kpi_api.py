@@ -12,9 +12,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from governance.kpis import kpi_entry_record, snapshot_quarter
+from governance.kpis.figures import kpi_entry_record
+from governance.kpis.snapshots import snapshot_quarter
 from governance.models import KpiEntry, KpiSnapshot, KpiTarget, Mandate
-from tests.kpi_world import NOW, Q, World, build_world
+from tests.kpi_world import NOW, Q, World, build_world, make_catalogue
 from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +232,6 @@ def test_the_entries_page_in_a_fixed_number_of_queries(
 
 
 def test_the_committee_sets_a_drafts_targets(kam, member, client_as):
-    from tests.kpi_world import make_catalogue
 
     kpis = make_catalogue()
     draft = Mandate.objects.create(kam=kam, title="Draft", valid_from=datetime.date(2027, 1, 1))
@@ -412,7 +412,7 @@ def test_a_twin_target_saved_between_the_check_and_the_write_is_a_400_not_a_500(
     """Two committee members adding the same target at once: the second one's check ran
     before the first one's row existed (simulated by skipping the check)."""
     KpiTarget.objects.create(kpi=world.kpis["revenue"], mandate=world.mandate, period=Q, target=1)
-    monkeypatch.setattr("governance.kpi_api.kpi_target_errors", lambda **_kwargs: {})
+    monkeypatch.setattr("governance.kpis.api.kpi_target_errors", lambda **_kwargs: {})
 
     twin = client_as(member).post(
         "/api/kpi-targets/",

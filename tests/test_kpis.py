@@ -9,19 +9,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from accounts.models import quarter_start
+from accounts.periods import previous_quarter, quarters_back
 from accounts.roles import Role
-from governance.kpis import (
-    KpiState,
-    kpi_entry_record,
-    kpi_rows_for_kam,
-    kpi_state,
-    previous_quarter,
-    quarters_back,
-    snapshot_quarter,
-    snapshot_recent,
-)
+from governance.kpis.figures import kpi_entry_record
+from governance.kpis.snapshots import snapshot_quarter, snapshot_recent
+from governance.kpis.states import KpiState, kpi_rows_for_kam, kpi_state
 from governance.models import (
     Kpi,
     KpiDirection,
@@ -33,6 +28,7 @@ from governance.models import (
     Mandate,
     PortfolioSnapshot,
 )
+from governance.tasks import snapshot_kpis
 from tests.factories import ClientFactory, FigureFactory, UserFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, World, at, build_world, make_catalogue, make_mandate
 
@@ -411,14 +407,12 @@ def test_the_task_snapshots_the_current_and_the_previous_quarter(kam, kam2):
 
 
 def test_the_beat_schedule_is_registered():
-    from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(task="governance.tasks.snapshot_kpis")
     assert task.enabled and task.crontab is not None
 
 
 def test_the_task_runs_the_snapshot(kam, kam2, settings):
-    from governance.tasks import snapshot_kpis
 
     make_catalogue()
     assert snapshot_kpis.apply().get() == 18

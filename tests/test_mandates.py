@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from governance.mandates import NotInMandate, mandate_adopt, mandate_check
 from governance.models import Approver, EscalationTier, Mandate, MandateAccount, MandateStatus
+from governance.shell.mandates import NotInMandate, mandate_adopt, mandate_check
 from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db

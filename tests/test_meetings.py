@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Client, User
 from accounts.roles import Role
 from criteria.models import EvaluationRun, ReviewItem, ReviewKind, RulerStatus, RulerVersion
-from governance.meetings import (
+from governance.committee.meetings import (
     agenda_build,
     agenda_item_add,
     attendance_record,
@@ -25,6 +25,13 @@ from governance.meetings import (
     meeting_create,
     minutes,
     recusal_suggestions,
+)
+from governance.committee.proposals import (
+    proposal_close,
+    proposal_create,
+    proposal_open,
+    recuse,
+    vote_cast,
 )
 from governance.models import (
     AgendaItem,
@@ -37,13 +44,6 @@ from governance.models import (
     Proposal,
     ProposalState,
     ProposalType,
-)
-from governance.services import (
-    proposal_close,
-    proposal_create,
-    proposal_open,
-    recuse,
-    vote_cast,
 )
 from tests.factories import ClientFactory, UserFactory
 from tests.queries import SIGN_IN_QUERIES

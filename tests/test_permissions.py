@@ -25,12 +25,10 @@ from criteria.models import (
     RulerVersion,
     StrategicFitRating,
 )
-from governance.budgets import budget_spend
-from governance.departments import department_request
-from governance.incidents import incident_declare
-from governance.kpis import kpi_entry_record, snapshot_quarter
-from governance.mandates import exception_file, mandate_adopt
-from governance.meetings import meeting_create
+from governance.committee.meetings import meeting_create
+from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.kpis.figures import kpi_entry_record
+from governance.kpis.snapshots import snapshot_quarter
 from governance.models import (
     Absence,
     Budget,
@@ -46,7 +44,11 @@ from governance.models import (
     RelationshipMethod,
     SituationType,
 )
-from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.shell.budgets import budget_spend
+from governance.shell.departments import department_request
+from governance.shell.exception_requests import exception_file
+from governance.shell.incidents import incident_declare
+from governance.shell.mandates import mandate_adopt
 from skam.context_processors import NAVIGATION
 from tests.factories import (
     PASSWORD,

@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from criteria.services import REEVALUATION_TASK
+from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.models import CommitteeMember, Policy, PolicyRule, PolicyStatus
-from governance.services import proposal_close, proposal_create, proposal_open, vote_cast
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,6 @@ def test_a_proposal_type_without_a_rule_gets_the_default(seats, account_of_kam):
 
 
 def test_only_a_draft_policy_can_be_proposed_for_adoption(seats):
-    from django.core.exceptions import ValidationError
 
     policy = _policy(1)
     _adopted(policy, seats)

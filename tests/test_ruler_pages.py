@@ -17,7 +17,7 @@ from criteria.models import (
     RulerStatus,
     RulerVersion,
 )
-from tests.factories import FigureFactory, NeedFactory, USPFactory
+from tests.factories import ClientFactory, FigureFactory, NeedFactory, USPFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -344,7 +344,6 @@ def test_portfolio_filters_by_verdict_and_a_kam_sees_only_own_clients(
 def test_portfolio_queries_do_not_grow_with_clients(
     client_as, chair, ruler, django_assert_max_num_queries
 ):
-    from tests.factories import ClientFactory
 
     http = client_as(chair)
     ClientFactory.create_batch(3)

@@ -12,28 +12,12 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Client, quarter_start
-from governance.budgets import budget_allocate, budget_spend
-from governance.departments import department_request
-from governance.incidents import (
-    IncidentMoved,
-    incident_close,
-    incident_declare,
-    incident_note,
-    incident_take,
-)
-from governance.mandates import (
-    NotInMandate,
-    approver_roles_of,
-    approvers_for,
-    exception_decide,
-    exception_file,
-    mandate_adopt,
-)
 from governance.models import (
     Absence,
     Approver,
@@ -45,12 +29,26 @@ from governance.models import (
     ExceptionState,
     Incident,
     IncidentState,
+    Kpi,
+    KpiTarget,
     Mandate,
     MandateAccount,
     SituationType,
 )
-from governance.notifications import remind_mandate_deadlines
-from tests.factories import UserFactory
+from governance.recipients import approver_roles_of, approvers_for
+from governance.shell.budgets import budget_allocate, budget_spend
+from governance.shell.departments import department_request
+from governance.shell.exception_requests import exception_decide, exception_file
+from governance.shell.incidents import (
+    IncidentMoved,
+    incident_close,
+    incident_declare,
+    incident_note,
+    incident_take,
+)
+from governance.shell.mandates import NotInMandate, mandate_adopt
+from governance.shell.notifications import remind_mandate_deadlines
+from tests.factories import ClientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -495,10 +493,6 @@ def test_the_api_refuses_spending_past_the_threshold_without_an_exception(
 def test_my_mandate_costs_the_same_queries_for_two_accounts_or_eight(
     client_as, kam, member, account_of_kam, shell, situation
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from tests.factories import ClientFactory
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -525,7 +519,6 @@ def test_my_mandate_costs_the_same_queries_for_two_accounts_or_eight(
 def test_the_drift_panel_shows_lapsed_mandates_missing_targets_and_late_incidents(
     client_as, chair, kam, account_of_kam, account_of_kam2, shell, situation
 ):
-    from governance.models import Kpi, KpiTarget
 
     Client.objects.filter(pk__in=[account_of_kam.pk, account_of_kam2.pk]).update(is_key=True)
     late = incident_declare(
@@ -570,8 +563,6 @@ def test_the_api_shows_a_kam_their_mandate_with_its_limits_and_accounts(
 def test_the_exceptions_page_costs_the_same_queries_for_two_requests_or_twenty(
     client_as, kam, member, account_of_kam, shell
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -1,12 +1,16 @@
 """The management shell around every KAM: mandates and their limits, escalation, exception
 requests, budgets, department obligations, absences and deputies, situations and incidents."""
 
+from __future__ import annotations
+
 import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import ExpressionWrapper, F, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -96,7 +100,7 @@ MandateStatus = RulerStatus
 
 
 class MandateQuerySet(models.QuerySet):
-    def overlapping(self, start: datetime.date, end: datetime.date) -> "MandateQuerySet":
+    def overlapping(self, start: datetime.date, end: datetime.date) -> MandateQuerySet:
         """Mandates whose dates overlap ``start``–``end`` (one day when both are the same)."""
         return self.filter(valid_from__lte=end).filter(
             models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=start)
@@ -301,6 +305,19 @@ class SpendCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+MONEY = models.DecimalField(max_digits=18, decimal_places=2)
+
+
+class BudgetQuerySet(models.QuerySet):
+    def with_spent(self) -> BudgetQuerySet:
+        """Budgets with their client, ``spent_total`` (what is spent from each) and
+        ``remaining`` (no query per budget)."""
+        return self.select_related("client").annotate(
+            spent_total=Coalesce(Sum("spending__amount"), Value(Decimal(0)), output_field=MONEY),
+            remaining=ExpressionWrapper(F("allocated") - F("spent_total"), output_field=MONEY),
+        )
+
+
 class Budget(models.Model):
     """What the committee allocates to work a key client in a quarter."""
 
@@ -312,6 +329,8 @@ class Budget(models.Model):
         _("allocated"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = BudgetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("budget")

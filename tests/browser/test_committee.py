@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from accounts.roles import Role
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
+from governance.committee.proposals import proposal_create, proposal_open
 from governance.models import CommitteeMember, CommitteeRole
-from governance.services import proposal_create, proposal_open
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import NeedFactory, UserFactory, USPFactory
 
@@ -22,7 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def committee(chair, member):
-    from accounts.roles import Role
 
     third = UserFactory(username="headkam", role=Role.COMMITTEE_MEMBER)
     seats = [

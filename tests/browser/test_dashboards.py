@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from governance.kpis import snapshot_quarter
+from governance.kpis.snapshots import snapshot_quarter
 from governance.models import KpiTarget
 from tests.browser.conftest import login
 from tests.kpi_world import NOW, PREVIOUS, Q, build_world

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from governance.mandates import mandate_adopt
+from accounts.models import Client
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -19,6 +19,8 @@ from governance.models import (
     MandateAccount,
     SituationType,
 )
+from governance.shell.exception_requests import exception_file
+from governance.shell.mandates import mandate_adopt
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import UserFactory
 
@@ -116,7 +118,6 @@ def test_kam_declares_an_incident_the_owner_closes_it_and_the_kam_sees_it_closed
 def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_reload(
     browser: Browser, page: Page, live_server, mandate, account_of_kam, member, director
 ) -> None:
-    from governance.mandates import exception_file
 
     CommitteeMember.objects.create(
         user=member, committee_role="head_of_kam", active_from=datetime.date(2025, 1, 1)
@@ -163,7 +164,6 @@ def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_relo
 def test_the_committee_allocates_a_budget_and_the_kam_sees_it_on_my_mandate(
     browser: Browser, page: Page, live_server, mandate, account_of_kam
 ) -> None:
-    from accounts.models import Client
 
     Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
     Mandate.objects.filter(pk=mandate.pk).update(budget_spend_without_approval=5000)

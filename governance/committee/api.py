@@ -1,0 +1,130 @@
+"""REST endpoints of the committee. The contract integrators rely on:
+
+* ``GET /api/proposals/?state=open``;
+* ``GET /api/proposals/{id}/`` with ``state`` and ``tally`` as ``{"for": n, "against": n,
+  "abstain": n}``;
+* ``POST /api/proposals/{id}/vote/`` with ``{"choice": "for"|"against"|"abstain",
+  "comment": "…"}`` casts or changes the caller's vote: 403 for a non-member or a recused
+  member, 409 once the vote has closed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import RolePermissions
+from governance.committee.proposals import (
+    proposals_with_tally,
+    tally_of,
+    vote_cast,
+)
+from governance.models import Decision, Proposal, VoteChoice
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    tally = serializers.SerializerMethodField()
+    client_name = serializers.CharField(source="client.name", read_only=True, default=None)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "type",
+            "title",
+            "rationale",
+            "client",
+            "client_name",
+            "ruler",
+            "review_date",
+            "state",
+            "opened_at",
+            "deadline",
+            "closed_at",
+            "quorum_percent",
+            "majority",
+            "abstentions_count",
+            "tally",
+        ]
+        read_only_fields = fields
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Tally",
+            {
+                "for": serializers.IntegerField(),
+                "against": serializers.IntegerField(),
+                "abstain": serializers.IntegerField(),
+            },
+        )
+    )
+    def get_tally(self, proposal: Proposal) -> dict[str, int]:
+        return tally_of(proposal).as_dict()
+
+
+class ProposalDetailSerializer(ProposalSerializer):
+    class Meta(ProposalSerializer.Meta):
+        fields = [*ProposalSerializer.Meta.fields, "evidence", "entitled"]
+        read_only_fields = fields
+
+
+class VoteSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=VoteChoice.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [RolePermissions]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["state", "type", "client"]
+
+    def get_queryset(self) -> QuerySet[Proposal]:
+        # The tally's counts come annotated: a list costs no query per proposal.
+        return proposals_with_tally(Proposal.objects.select_related("client")).order_by("-pk")
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ProposalDetailSerializer if self.action == "retrieve" else ProposalSerializer
+
+    @extend_schema(request=VoteSerializer, responses=ProposalDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[RolePermissions])
+    def vote(self, request: Request, pk: str | None = None) -> Response:
+        proposal = self.get_object()
+        data = VoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vote_cast(
+            proposal=proposal,
+            member=request.user,
+            choice=data.validated_data["choice"],
+            comment=data.validated_data["comment"],
+        )
+        proposal = self.get_queryset().get(pk=proposal.pk)  # fresh state and counts
+        return Response(ProposalDetailSerializer(proposal).data)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "proposal",
+            "client",
+            "summary",
+            "key_status",
+            "effective_date",
+            "review_date",
+            "superseded_by",
+        ]
+        read_only_fields = fields
+
+
+class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DecisionSerializer
+    permission_classes = [RolePermissions]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["client"]
+    queryset = Decision.objects.order_by("-effective_date", "-pk")

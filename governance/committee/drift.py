@@ -1,0 +1,146 @@
+"""Reads of the committee's work that need care: the drift panel.
+
+The method: where the committee does not decide, decisions are still made, by drift. Each
+list below is one set-based query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Client, quarter_start
+from criteria.models import Evaluation, EvaluationRun
+from criteria.selectors import last_finished_run
+from governance.models import (
+    Decision,
+    ExceptionRequest,
+    ExceptionState,
+    Incident,
+    IncidentState,
+    KpiTarget,
+    Mandate,
+    MandateAccount,
+    MandateStatus,
+    Policy,
+    PolicyStatus,
+    Proposal,
+    ProposalType,
+)
+
+DRIFT_ROWS = 50
+
+
+@dataclass
+class Drift:
+    key_without_decision: QuerySet[Client]
+    review_overdue: QuerySet[Decision]
+    key_failing_ruler: QuerySet[Client]
+    meeting_never_considered: QuerySet[Client]
+    run: EvaluationRun | None
+
+    @property
+    def total(self) -> int:
+        return sum(
+            query.count()
+            for query in (
+                self.key_without_decision,
+                self.review_overdue,
+                self.key_failing_ruler,
+                self.meeting_never_considered,
+            )
+        )
+
+
+def drift(*, today: datetime.date | None = None) -> Drift:
+    today = today or timezone.localdate()
+    in_force = Decision.objects.filter(superseded_by__isnull=True)
+    grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
+    run = last_finished_run()
+    latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
+    bet = in_force.filter(client=OuterRef("pk"), proposal__type=ProposalType.STRATEGIC_BET)
+    ever_proposed = Proposal.objects.filter(client=OuterRef("pk"))
+    clients = Client.objects.select_related("owner_kam").order_by("name")
+    return Drift(
+        key_without_decision=clients.filter(is_key=True).exclude(Exists(grants_in_force)),
+        review_overdue=in_force.filter(review_date__lt=today)
+        .select_related("client", "proposal")
+        .order_by("review_date"),
+        key_failing_ruler=clients.filter(is_key=True)
+        .filter(Exists(latest.filter(meets_ruler=False)))
+        .annotate(is_bet=Exists(bet)),
+        meeting_never_considered=clients.filter(is_key=False)
+        .filter(Exists(latest.filter(meets_ruler=True)))
+        .exclude(Exists(ever_proposed)),
+        run=run,
+    )
+
+
+def decisions_due_for_review(*, within_days: int = 30) -> QuerySet[Decision]:
+    limit = timezone.localdate() + datetime.timedelta(days=within_days)
+    return Decision.objects.filter(
+        Q(superseded_by__isnull=True), review_date__isnull=False, review_date__lte=limit
+    )
+
+
+def clients_buying_decisions(*, today: datetime.date | None = None) -> QuerySet[Client]:
+    """Clients for whom exceptions keep being granted: more than the policy allows within its
+    planning horizon (the method: we are buying the client's decision on every deal — change
+    the value chain, or review the client's key status)."""
+
+    today = today or timezone.localdate()
+    policy = Policy.objects.filter(status=PolicyStatus.IN_FORCE).first()
+    limit = policy.exceptions_flag_after if policy else 3
+    months = policy.horizon_months if policy else 12
+    index = today.year * 12 + today.month - 1 - months
+    since = datetime.date(index // 12, index % 12 + 1, min(today.day, 28))
+    granted = (
+        ExceptionRequest.objects.filter(
+            client=OuterRef("pk"), state=ExceptionState.APPROVED, decided_at__date__gte=since
+        )
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Client.objects.annotate(exceptions_granted=Subquery(granted))
+        .filter(exceptions_granted__gt=limit)
+        .select_related("owner_kam")
+        .order_by("-exceptions_granted", "name")
+    )
+
+
+@dataclass
+class ShellDrift:
+    """Where the management shell has lapsed: key clients no mandate covers today (a mandate
+    expired, or none was granted), mandates carrying no KPI target this quarter, and incidents
+    nobody took in hand in time."""
+
+    key_outside_mandates: QuerySet[Client]
+    mandates_without_targets: QuerySet
+    incidents_overdue: QuerySet
+
+
+def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    valid = Mandate.objects.filter(status=MandateStatus.IN_FORCE).overlapping(today, today)
+    covered = MandateAccount.objects.filter(mandate__in=valid, client=OuterRef("pk"))
+    targets = KpiTarget.objects.filter(mandate=OuterRef("pk"), period=quarter_start(today))
+    return ShellDrift(
+        key_outside_mandates=Client.objects.filter(is_key=True)
+        .exclude(Exists(covered))
+        .select_related("owner_kam")
+        .order_by("name"),
+        mandates_without_targets=valid.exclude(Exists(targets))
+        .select_related("kam")
+        .order_by("kam__last_name"),
+        incidents_overdue=Incident.objects.filter(state=IncidentState.OPEN, respond_by__lt=now)
+        .select_related("situation", "client", "owner")
+        .order_by("respond_by"),
+    )

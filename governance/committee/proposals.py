@@ -1,0 +1,383 @@
+"""The committee's work: proposing, voting, closing, and applying what was decided.
+
+Races are closed in the database: a vote and a close both take the proposal's row lock, so a vote
+arriving while the proposal closes is either in the closing tally or refused, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Client, User
+from accounts.refusals import ChangedMeanwhile, NotAllowed
+from criteria.evaluation import NoRulerInForce, evaluation_preview
+from criteria.models import RulerStatus, RulerVersion
+from criteria.selectors import scorecard_for
+from criteria.services import RulerNotDraft, reevaluation_schedule_set, ruler_adopt
+from governance.committee.notifications import notify_opened, notify_outcome
+from governance.models import (
+    CLIENT_PROPOSALS,
+    DEFAULT_RULE,
+    CommitteeMember,
+    Decision,
+    Policy,
+    PolicyStatus,
+    Proposal,
+    ProposalState,
+    ProposalType,
+    Recusal,
+    Tally,
+    Vote,
+    VoteChoice,
+)
+from governance.recipients import entitled_members
+from governance.shell.mandates import mandate_adopt
+
+logger = logging.getLogger(__name__)
+
+
+class NotEntitled(NotAllowed):
+    """The user may not vote on this proposal (not a member, or recused)."""
+
+
+class ProposalNotOpen(ChangedMeanwhile):
+    """The proposal is not open (any more)."""
+
+
+def _count_of(queryset: QuerySet) -> Subquery:
+    """``SELECT COUNT(*)`` of ``queryset`` as a subquery (no GROUP BY: always one row)."""
+    return Subquery(
+        queryset.order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def proposals_with_tally(
+    queryset: QuerySet[Proposal], *, day: datetime.date | None = None
+) -> QuerySet[Proposal]:
+    """``queryset`` annotated with the counts ``tally_of`` needs, so that a list of proposals
+    costs no query per proposal: the current votes by choice, and the base — the number of
+    members entitled on ``day`` (with a seat, active, not recused), as ``entitled_members``."""
+    day = day or timezone.localdate()
+    current = Vote.objects.filter(proposal=OuterRef("pk"), is_current=True)
+    seated = CommitteeMember.objects.active_on(day).filter(user=OuterRef("pk"))
+    recused = Recusal.objects.filter(proposal=OuterRef(OuterRef("pk")), member=OuterRef("pk"))
+    entitled = User.objects.filter(Exists(seated), ~Exists(recused), is_active=True)
+    return queryset.annotate(
+        n_for=_count_of(current.filter(choice=VoteChoice.FOR)),
+        n_against=_count_of(current.filter(choice=VoteChoice.AGAINST)),
+        n_abstain=_count_of(current.filter(choice=VoteChoice.ABSTAIN)),
+        n_entitled=_count_of(entitled),
+    )
+
+
+def tally_of(proposal: Proposal, *, day: datetime.date | None = None) -> Tally:
+    """The current votes of a proposal under its rule, with the members entitled on ``day``
+    (today by default) as the base: the final tally once closed; no query for a proposal from
+    ``proposals_with_tally``, two otherwise."""
+    if proposal.final_tally:
+        counts = proposal.final_tally
+        return Tally(
+            counts["for"], counts["against"], counts["abstain"], counts["base"], proposal.rule
+        )
+    if day is None and hasattr(proposal, "n_entitled"):
+        return Tally(
+            proposal.n_for,
+            proposal.n_against,
+            proposal.n_abstain,
+            proposal.n_entitled,
+            proposal.rule,
+        )
+    counts = Vote.objects.filter(proposal=proposal, is_current=True).aggregate(
+        votes_for=Count("pk", filter=Q(choice=VoteChoice.FOR)),
+        against=Count("pk", filter=Q(choice=VoteChoice.AGAINST)),
+        abstain=Count("pk", filter=Q(choice=VoteChoice.ABSTAIN)),
+    )
+    return Tally(
+        base=len(entitled_members(proposal=proposal, day=day)), rule=proposal.rule, **counts
+    )
+
+
+def _past_deadline(proposal: Proposal) -> bool:
+    return proposal.deadline is not None and proposal.deadline <= timezone.now()
+
+
+def proposal_create(
+    *,
+    type: str,
+    title: str,
+    rationale: str,
+    by: User,
+    client: Client | None = None,
+    ruler: object | None = None,
+    policy: Policy | None = None,
+    mandate: object | None = None,
+    review_date: datetime.date | None = None,
+    supersedes: Decision | None = None,
+) -> Proposal:
+    """A draft proposal, checked against the state of what it would change."""
+    errors: dict[str, str] = {}
+    if type in CLIENT_PROPOSALS and client is None:
+        errors["client"] = _("A proposal about key status names its client.")
+    if type == ProposalType.GRANT_KEY and client is not None and client.is_key:
+        errors["client"] = _("This client is a key client already.")
+    if type == ProposalType.REVOKE_KEY and client is not None and not client.is_key:
+        errors["client"] = _("This client is not a key client.")
+    if type == ProposalType.STRATEGIC_BET and review_date is None:
+        errors["review_date"] = _("A strategic bet needs a review date.")
+    if type == ProposalType.ADOPT_RULER and (ruler is None or ruler.status != RulerStatus.DRAFT):
+        errors["ruler"] = _("Name a draft ruler version to adopt.")
+    if type == ProposalType.ADOPT_POLICY and (
+        policy is None or policy.status != PolicyStatus.DRAFT
+    ):
+        errors["policy"] = _("Name a draft policy version to adopt.")
+    if type == ProposalType.GRANT_MANDATE and (mandate is None or mandate.status != "draft"):
+        errors["mandate"] = _("Name a draft mandate to grant.")
+    if review_date is not None and review_date <= timezone.localdate():
+        errors["review_date"] = _("A review date lies in the future.")
+    if errors:
+        raise ValidationError(errors)
+    return Proposal.objects.create(
+        type=type,
+        title=title,
+        rationale=rationale,
+        proposed_by=by,
+        client=client if type in CLIENT_PROPOSALS else None,
+        ruler=ruler if type == ProposalType.ADOPT_RULER else None,
+        policy=policy if type == ProposalType.ADOPT_POLICY else None,
+        mandate=mandate if type == ProposalType.GRANT_MANDATE else None,
+        review_date=review_date,
+        supersedes=supersedes,
+    )
+
+
+def _evidence(proposal: Proposal) -> dict[str, object]:
+    """What the members see when they vote, frozen when the proposal opens."""
+    if proposal.client is None:
+        return {}
+    client = proposal.client
+    evidence: dict[str, object] = {
+        "client": client.name,
+        "is_key": client.is_key,
+        "figures": [
+            {
+                "period": figure.period_label,
+                "revenue": str(figure.revenue),
+                "gross_margin": str(figure.gross_margin),
+                "potential_revenue": str(figure.potential_revenue),
+            }
+            for figure in client.figures.order_by("-period")[:8]
+        ],
+        "decisions": [
+            {"date": str(d.effective_date), "summary": d.summary}
+            for d in client.decisions.order_by("-effective_date")[:10]
+        ],
+    }
+    try:
+        card = scorecard_for(evaluation_preview(client=client))
+    except NoRulerInForce:
+        return evidence
+    evidence.update(
+        ruler=str(card.ruler),
+        verdict=card.verdict_text(),
+        meets_ruler=card.evaluation.meets_ruler,
+        coverage_percent=None if card.coverage_percent is None else str(card.coverage_percent),
+        threshold_percent=str(card.threshold_percent),
+        needs=[
+            {"need": n.name, "weight": n.weight, "degree": str(n.degree), "usps": n.usps}
+            for n in card.needs
+        ],
+    )
+    return evidence
+
+
+def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposal:
+    """Open a draft for votes: freeze its rule and evidence."""
+    if deadline <= timezone.now():
+        raise ValidationError({"deadline": _("The deadline lies in the future.")})
+    in_force = Policy.objects.filter(status=PolicyStatus.IN_FORCE).prefetch_related("rules").first()
+    rule = in_force.rule_for(proposal.type) if in_force else DEFAULT_RULE
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.state != ProposalState.DRAFT:
+            raise ProposalNotOpen(_("Only a draft can be opened."))
+        locked.state = ProposalState.OPEN
+        locked.opened_at = timezone.now()
+        locked.deadline = deadline
+        locked.quorum_percent = rule.quorum_percent
+        locked.majority = rule.majority
+        locked.abstentions_count = rule.abstentions_count
+        locked.evidence = _evidence(locked)
+        locked.save()
+        notify_opened(proposal=locked)
+    return locked
+
+
+def vote_cast(*, proposal: Proposal, member: User, choice: str, comment: str = "") -> Vote:
+    """Cast or change ``member``'s vote. The old vote stays in the history."""
+    if choice not in VoteChoice.values:
+        raise ValidationError({"choice": _("Vote for, against or abstain.")})
+    if (
+        proposal.type == ProposalType.STRATEGIC_BET
+        and choice == VoteChoice.AGAINST
+        and not comment.strip()
+    ):
+        raise ValidationError(
+            {"comment": _("A vote against a strategic bet says why: the committee learns from it.")}
+        )
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.state != ProposalState.OPEN:
+            raise ProposalNotOpen(_("Voting on this proposal has closed."))
+        # Past the deadline the vote is over, even if the beat has not closed it yet.
+        if _past_deadline(locked):
+            raise ProposalNotOpen(_("The deadline has passed: voting on this proposal is over."))
+        if member not in entitled_members(proposal=locked):
+            raise NotEntitled(_("Only committee members who are not recused vote."))
+        Vote.objects.filter(proposal=locked, member=member, is_current=True).update(
+            is_current=False
+        )
+        return Vote.objects.create(proposal=locked, member=member, choice=choice, comment=comment)
+
+
+def recuse(*, proposal: Proposal, member: User, reason: str) -> Recusal:
+    """``member`` stands aside: their current vote, if any, no longer counts."""
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.state not in (ProposalState.DRAFT, ProposalState.OPEN) or (
+            locked.state == ProposalState.OPEN and _past_deadline(locked)
+        ):
+            raise ProposalNotOpen(_("Voting on this proposal has closed."))
+        Vote.objects.filter(proposal=locked, member=member, is_current=True).update(
+            is_current=False
+        )
+        recusal, _created = Recusal.objects.get_or_create(
+            proposal=locked, member=member, defaults={"reason": reason}
+        )
+    return recusal
+
+
+def proposal_close(*, proposal: Proposal, early: bool = False) -> Proposal:
+    """Close the vote, record the outcome and, when adopted, apply the decision — all in one
+    transaction. Idempotent: a proposal already closed is returned as it is. ``early`` closes
+    before the deadline, which is allowed only once no vote still to come can change the
+    outcome.
+
+    The committee counted is the one that sat when the vote ended: on the deadline's day for a
+    close the beat caught up late (a member who joined after the deadline is not in the base)."""
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.state != ProposalState.OPEN:
+            return locked
+        now = timezone.now()
+        ended = min(now, locked.deadline) if locked.deadline else now
+        day = timezone.localdate(ended)
+        tally = tally_of(locked, day=day)
+        if early and not tally.outcome_is_settled():
+            raise ProposalNotOpen(_("Votes still to come can change the outcome."))
+        entitled = entitled_members(proposal=locked, day=day)
+        locked.state = tally.outcome
+        locked.closed_at = now
+        locked.entitled = [{"id": u.pk, "name": str(u)} for u in entitled]
+        locked.final_tally = {**tally.as_dict(), "base": tally.base}
+        locked.save(update_fields=["state", "closed_at", "entitled", "final_tally"])
+        if locked.state == ProposalState.ADOPTED:
+            decision_apply(proposal=locked)
+        notify_outcome(proposal=locked)
+    return locked
+
+
+def proposal_withdraw(*, proposal: Proposal) -> Proposal:
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.state not in (ProposalState.DRAFT, ProposalState.OPEN):
+            raise ProposalNotOpen(_("Only a draft or open proposal can be withdrawn."))
+        locked.state = ProposalState.WITHDRAWN
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["state", "closed_at"])
+    return locked
+
+
+def decision_apply(*, proposal: Proposal) -> Decision:
+    """Record the decision and apply its effect. Key status is written here and nowhere else."""
+    today = timezone.localdate()
+    key_status = None
+    if proposal.type in (ProposalType.GRANT_KEY, ProposalType.STRATEGIC_BET):
+        key_status = True
+    elif proposal.type == ProposalType.REVOKE_KEY:
+        key_status = False
+    if key_status is not None:
+        Client.objects.filter(pk=proposal.client_id).update(is_key=key_status)
+    if proposal.type == ProposalType.ADOPT_RULER:
+        try:
+            ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
+        except RulerNotDraft:
+            # Put in force meanwhile (the administrator may adopt a draft directly): what the
+            # committee decided is in effect already. Any other status is a real conflict.
+            in_force = RulerVersion.objects.filter(
+                pk=proposal.ruler_id, status=RulerStatus.IN_FORCE
+            ).exists()
+            if not in_force:
+                raise
+    if proposal.type == ProposalType.ADOPT_POLICY:
+        policy_adopt(policy=proposal.policy)
+    if proposal.type == ProposalType.GRANT_MANDATE:
+        mandate_adopt(mandate=proposal.mandate)
+    decision = Decision.objects.create(
+        proposal=proposal,
+        client_id=proposal.client_id,
+        summary=f"{proposal.get_type_display()}: "
+        f"{proposal.client or proposal.ruler or proposal.policy or proposal.mandate}",
+        key_status=key_status,
+        effective_date=today,
+        review_date=proposal.review_date,
+    )
+    if proposal.supersedes_id:
+        Decision.objects.filter(pk=proposal.supersedes_id).update(superseded_by=decision)
+    return decision
+
+
+def proposals_close_due(*, now: datetime.datetime | None = None) -> int:
+    """Close every open proposal past its deadline (the beat task; idempotent). One proposal
+    that cannot be closed does not keep the others open: it is logged, the others are closed,
+    and its error is raised at the end (a database outage is raised at once, for a retry)."""
+    now = now or timezone.now()
+    closed = 0
+    failures: list[Exception] = []
+    for proposal in Proposal.objects.filter(state=ProposalState.OPEN, deadline__lte=now):
+        try:
+            if proposal_close(proposal=proposal).state != ProposalState.OPEN:
+                closed += 1
+        except OperationalError:
+            raise
+        except Exception as exc:
+            logger.exception("Proposal %s could not be closed at its deadline", proposal.pk)
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+    return closed
+
+
+def policy_adopt(*, policy: Policy) -> Policy:
+    """Put a draft policy in force (the one in force is superseded) and set the re-evaluation
+    schedule to its cadence. Called by an adopted proposal, in its transaction."""
+    with transaction.atomic():
+        list(Policy.objects.select_for_update().order_by("pk"))  # one adoption at a time
+        draft = Policy.objects.get(pk=policy.pk)
+        if draft.status != PolicyStatus.DRAFT:
+            raise ProposalNotOpen(_("Only a draft policy can be adopted."))
+        Policy.objects.filter(status=PolicyStatus.IN_FORCE).update(status=PolicyStatus.SUPERSEDED)
+        draft.status = PolicyStatus.IN_FORCE
+        draft.adopted_at = timezone.now()
+        draft.save(update_fields=["status", "adopted_at"])
+        reevaluation_schedule_set(cadence=draft.reevaluation_cadence)
+    return draft

@@ -1,0 +1,32 @@
+"""Pages of the committee: proposals, decisions, drift, the policy, meetings and interests."""
+
+from django.urls import path
+
+from governance.committee.views import decisions, meetings, proposals
+
+urlpatterns = [
+    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    path("proposals/new/", proposals.proposal_new, name="proposal-new"),
+    path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/close/", proposals.proposal_close_view, name="proposal-close"),
+    path(
+        "proposals/<int:pk>/withdraw/", proposals.proposal_withdraw_view, name="proposal-withdraw"
+    ),
+    path("proposals/<int:pk>/recuse/", proposals.proposal_recuse_view, name="proposal-recuse"),
+    path("decisions/<int:pk>/revisit/", decisions.decision_revisit, name="decision-revisit"),
+    path("decisions/", decisions.decision_register, name="decision-list"),
+    path("drift/", decisions.drift_panel, name="drift"),
+    path("policy/", decisions.policy_overview, name="policy"),
+    path("meetings/", meetings.meeting_list, name="meeting-list"),
+    path("meetings/new/", meetings.meeting_new, name="meeting-new"),
+    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting-detail"),
+    path(
+        "meetings/<int:pk>/agenda/build/",
+        meetings.meeting_agenda_build,
+        name="meeting-agenda-build",
+    ),
+    path("meetings/<int:pk>/agenda/add/", meetings.meeting_agenda_add, name="meeting-agenda-add"),
+    path("meetings/<int:pk>/attendance/", meetings.meeting_attendance, name="meeting-attendance"),
+    path("meetings/<int:pk>/minutes/", meetings.meeting_minutes, name="meeting-minutes"),
+    path("interests/", meetings.interest_register, name="interest-register"),
+]

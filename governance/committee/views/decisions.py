@@ -1,0 +1,115 @@
+"""Pages of what the committee decided: the decision register, revisiting a decision, the policy
+in force and the drift panel.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.models import Client
+from governance.committee.drift import DRIFT_ROWS, clients_buying_decisions, drift, shell_drift
+from governance.committee.forms import ProposalForm
+from governance.committee.views.proposals import propose
+from governance.models import (
+    Decision,
+    Policy,
+    PolicyStatus,
+    ProposalType,
+)
+
+
+@login_required
+@permission_required("governance.view_decision", raise_exception=True)
+def decision_register(request: HttpRequest) -> HttpResponse:
+    decisions = Decision.objects.select_related("client", "proposal", "superseded_by")
+    client = request.GET.get("client", "")
+    if client.isdigit():
+        decisions = decisions.filter(client_id=int(client))
+    kind = request.GET.get("type", "")
+    if kind in ProposalType.values:
+        decisions = decisions.filter(proposal__type=kind)
+    page = Paginator(decisions, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "governance/decision_list.html",
+        {"page": page, "types": ProposalType.choices, "type": kind, "query": f"type={kind}"},
+    )
+
+
+@login_required
+@permission_required("governance.view_decision", raise_exception=True)
+def drift_panel(request: HttpRequest) -> HttpResponse:
+    """Where the committee has not decided and things decided themselves."""
+    found = drift()
+    shell = shell_drift()
+    limit = DRIFT_ROWS
+    context = {
+        "drift": found,
+        "key_without_decision": list(found.key_without_decision[:limit]),
+        "review_overdue": list(found.review_overdue[:limit]),
+        "key_failing_ruler": list(found.key_failing_ruler[:limit]),
+        "meeting_never_considered": list(found.meeting_never_considered[:limit]),
+        "buying_decisions": list(clients_buying_decisions()[:limit]),
+        "key_outside_mandates": list(shell.key_outside_mandates[:limit]),
+        "mandates_without_targets": list(shell.mandates_without_targets[:limit]),
+        "incidents_overdue": list(shell.incidents_overdue[:limit]),
+        "counts": {
+            "key_without_decision": found.key_without_decision.count(),
+            "review_overdue": found.review_overdue.count(),
+            "key_failing_ruler": found.key_failing_ruler.count(),
+            "meeting_never_considered": found.meeting_never_considered.count(),
+            "key_outside_mandates": shell.key_outside_mandates.count(),
+            "mandates_without_targets": shell.mandates_without_targets.count(),
+            "incidents_overdue": shell.incidents_overdue.count(),
+        },
+        "limit": limit,
+    }
+    return render(request, "governance/drift.html", context)
+
+
+@login_required
+@permission_required("governance.view_decision", raise_exception=True)
+def policy_overview(request: HttpRequest) -> HttpResponse:
+    """The policy in force, its decision rules, and drafts waiting for the committee."""
+    policies = Policy.objects.prefetch_related("rules").order_by("-number")
+    return render(
+        request,
+        "governance/policy.html",
+        {
+            "in_force": next((p for p in policies if p.status == PolicyStatus.IN_FORCE), None),
+            "drafts": [p for p in policies if p.status == PolicyStatus.DRAFT],
+            "key_clients": Client.objects.filter(is_key=True).count(),
+        },
+    )
+
+
+@login_required
+@permission_required("governance.add_proposal", raise_exception=True)
+def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revisit a decision: a new proposal, linked to the decision it would supersede."""
+    decision = get_object_or_404(Decision.objects.select_related("client", "proposal"), pk=pk)
+    if decision.superseded_by_id:
+        messages.error(request, _("This decision has been superseded already."))
+        return redirect("governance:decision-list")
+    if decision.client is None:
+        messages.error(request, _("Only decisions on a client's key status are revisited here."))
+        return redirect("governance:decision-list")
+    kind = "revoke_key" if decision.client.is_key else "grant_key"
+    form = ProposalForm(
+        request.POST or None,
+        initial={
+            "type": kind,
+            "client": decision.client_id,
+            "title": _("Revisit: %(decision)s") % {"decision": decision.summary},
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        proposal = propose(request, form, supersedes=decision)
+        if proposal is not None:
+            return redirect(proposal)
+    return render(request, "governance/proposal_form.html", {"form": form, "revisiting": decision})

@@ -1,0 +1,149 @@
+"""Pages of the committee's meetings — agenda, attendance, printable minutes — and the register
+of members' interests. Everyone who follows the committee reads them; its members keep them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from governance.committee.forms import AgendaTextForm, InterestForm, MeetingForm
+from governance.committee.meetings import (
+    agenda_build,
+    agenda_item_add,
+    agenda_items_of,
+    attendance_of,
+    attendance_record,
+    interest_declare,
+    interests_register,
+    meeting_create,
+    members_seated_on,
+    minutes,
+)
+from governance.models import Meeting
+
+VIEW = "governance.view_decision"
+KEEP = "governance.change_proposal"
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(Meeting.objects.order_by("-held_on", "-pk"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "governance/meeting_list.html", {"page": page})
+
+
+@login_required
+@permission_required(KEEP, raise_exception=True)
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meeting = meeting_create(by=request.user, **form.cleaned_data)
+        messages.success(request, _("The meeting is scheduled. Build its agenda next."))
+        return redirect(meeting)
+    return render(request, "governance/meeting_form.html", {"form": form})
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    attendance = attendance_of(meeting)
+    present = {row.member_id for row in attendance if row.present}
+    return render(
+        request,
+        "governance/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "agenda": agenda_items_of(meeting),
+            "seated": [
+                (member, member.pk in present) for member in members_seated_on(meeting.held_on)
+            ],
+            "attendance_recorded": bool(attendance),
+            "text_form": AgendaTextForm(),
+            "can_keep": request.user.has_perm(KEEP),
+        },
+    )
+
+
+@login_required
+@permission_required(KEEP, raise_exception=True)
+@require_POST
+def meeting_agenda_build(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    added = agenda_build(meeting=meeting)
+    if added:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s item added to the agenda.", "%(count)s items added to the agenda.", added
+            )
+            % {"count": added},
+        )
+    else:
+        messages.success(request, _("Nothing new for the agenda."))
+    return redirect(meeting)
+
+
+@login_required
+@permission_required(KEEP, raise_exception=True)
+@require_POST
+def meeting_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    form = AgendaTextForm(request.POST)
+    if form.is_valid():
+        agenda_item_add(meeting=meeting, text=form.cleaned_data["text"])
+        messages.success(request, _("The item is on the agenda."))
+    else:
+        messages.error(request, _("Write what the committee is to discuss."))
+    return redirect(meeting)
+
+
+@login_required
+@permission_required(KEEP, raise_exception=True)
+@require_POST
+def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    present = [value for value in request.POST.getlist("present") if value.isdigit()]
+    try:
+        attendance_record(meeting=meeting, present_ids=[int(value) for value in present])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Attendance is recorded."))
+    return redirect(meeting)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    return render(request, "governance/meeting_minutes.html", {"minutes": minutes(meeting=meeting)})
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def interest_register(request: HttpRequest) -> HttpResponse:
+    """Everyone who follows the committee reads the register; a member declares own interests."""
+    can_declare = request.user.has_perm(KEEP)
+    form = InterestForm(request.POST or None)
+    if request.method == "POST":
+        if not can_declare:
+            raise PermissionDenied
+        if form.is_valid():
+            interest_declare(member=request.user, **form.cleaned_data)
+            messages.success(request, _("Your interest is in the register."))
+            return redirect("governance:interest-register")
+    return render(
+        request,
+        "governance/meeting_interests.html",
+        {"interests": interests_register(), "form": form, "can_declare": can_declare},
+    )

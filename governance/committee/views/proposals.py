@@ -1,0 +1,201 @@
+"""Pages of proposals: the list, a proposal with its frozen evidence and live tally, voting,
+recusal, withdrawal and closing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.refusals import add_refusal
+from governance.committee.forms import ProposalForm, VoteForm
+from governance.committee.meetings import recusal_suggestions
+from governance.committee.proposals import (
+    NotEntitled,
+    ProposalNotOpen,
+    proposal_close,
+    proposal_create,
+    proposal_open,
+    proposal_withdraw,
+    recuse,
+    tally_of,
+    vote_cast,
+)
+from governance.models import (
+    Decision,
+    Proposal,
+    ProposalState,
+    Vote,
+)
+from governance.recipients import entitled_members
+
+
+@login_required
+@permission_required("governance.view_proposal", raise_exception=True)
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "open")
+    proposals = Proposal.objects.select_related("client").order_by("-pk")
+    if state in ProposalState.values:
+        proposals = proposals.filter(state=state)
+    page = Paginator(proposals, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "governance/proposal_list.html",
+        {"page": page, "state": state, "states": ProposalState.choices, "query": f"state={state}"},
+    )
+
+
+def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, object]:
+    tally = tally_of(proposal)
+    entitled = entitled_members(proposal=proposal) if proposal.is_open else []
+    votes = list(
+        Vote.objects.filter(proposal=proposal).select_related("member").order_by("-cast_at")
+    )
+    current = {v.member_id: v for v in votes if v.is_current}
+    return {
+        "proposal": proposal,
+        "tally": tally,
+        "votes": votes,
+        "current": list(current.values()),
+        "my_vote": current.get(request.user.pk),
+        "can_vote": proposal.is_open and request.user in entitled,
+        "not_voted": [m for m in entitled if m.pk not in current],
+        "can_close": proposal.is_open
+        and request.user.has_perm("governance.close_proposal")
+        and tally.outcome_is_settled(),
+        "is_chair": request.user.has_perm("governance.close_proposal"),
+        "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
+    }
+
+
+@login_required
+@permission_required("governance.view_proposal", raise_exception=True)
+def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = get_object_or_404(Proposal.objects.select_related("client", "ruler"), pk=pk)
+    form = VoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vote_cast(
+                proposal=proposal,
+                member=request.user,
+                choice=form.cleaned_data["choice"],
+                comment=form.cleaned_data["comment"],
+            )
+        except NotEntitled as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except ProposalNotOpen as exc:
+            messages.error(request, str(exc))
+            return redirect(proposal)
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                for error in errors:
+                    form.add_error(None, error)
+        else:
+            messages.success(request, _("Your vote is recorded."))
+            return redirect(proposal)
+    context = {**_proposal_context(request, proposal), "form": form}
+    if request.htmx and request.method == "GET":
+        return render(request, "governance/proposal_detail.html#tally", context)
+    return render(request, "governance/proposal_detail.html", context)
+
+
+@login_required
+@permission_required("governance.close_proposal", raise_exception=True)
+@require_POST
+def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = get_object_or_404(Proposal, pk=pk)
+    try:
+        proposal = proposal_close(proposal=proposal, early=True)
+    except ProposalNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Closed: %(outcome)s.") % {"outcome": proposal.get_state_display()}
+        )
+    return redirect(proposal)
+
+
+def propose(
+    request: HttpRequest, form: ProposalForm, *, supersedes: Decision | None = None
+) -> Proposal | None:
+    """Create the proposal of a valid form and open it for votes; None when the services
+    refuse it, with their reasons put on the form."""
+    data = form.cleaned_data
+    try:
+        proposal = proposal_create(
+            type=data["type"],
+            title=data["title"],
+            rationale=data["rationale"],
+            by=request.user,
+            client=data["client"],
+            ruler=data["ruler"],
+            policy=data["policy"],
+            review_date=data["review_date"],
+            supersedes=supersedes,
+        )
+        proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
+    except ValidationError as exc:
+        add_refusal(form, exc)
+        return None
+    messages.success(request, _("The proposal is open for votes."))
+    return proposal
+
+
+@login_required
+@permission_required("governance.add_proposal", raise_exception=True)
+def proposal_new(request: HttpRequest) -> HttpResponse:
+    initial = {
+        name: request.GET[name]
+        for name in ("client", "type", "ruler", "policy")
+        if name in request.GET
+    }
+    form = ProposalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        proposal = propose(request, form)
+        if proposal is not None:
+            return redirect(proposal)
+    return render(request, "governance/proposal_form.html", {"form": form})
+
+
+@login_required
+@permission_required("governance.change_proposal", raise_exception=True)
+@require_POST
+def proposal_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proposer or the chair withdraws a proposal (to change it, propose again)."""
+    proposal = get_object_or_404(Proposal, pk=pk)
+    if request.user != proposal.proposed_by and not request.user.has_perm(
+        "governance.close_proposal"
+    ):
+        raise PermissionDenied
+    try:
+        proposal_withdraw(proposal=proposal)
+    except ProposalNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The proposal is withdrawn; the votes cast stay on record."))
+    return redirect(proposal)
+
+
+@login_required
+@permission_required("governance.add_recusal", raise_exception=True)
+@require_POST
+def proposal_recuse_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member stands aside on a proposal, saying why."""
+    proposal = get_object_or_404(Proposal, pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Say why you stand aside: the minutes record it."))
+        return redirect(proposal)
+    try:
+        recuse(proposal=proposal, member=request.user, reason=reason)
+    except ProposalNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("You stand aside on this proposal; your vote does not count."))
+    return redirect(proposal)

@@ -1,0 +1,283 @@
+"""The KPIs and dashboards as JSON, with the same figures and permissions as the pages.
+
+* ``GET /api/kpis/``: the catalogue; ``/api/kpi-targets/``, ``/api/kpi-entries/``,
+  ``/api/kpi-snapshots/``;
+* ``GET /api/dashboards/portfolio/``, ``/kam/{id}/``, ``/account/{id}/`` with ``?period=``.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import ReadsOrOwn, RolePermissions
+from accounts.models import Client, User
+from accounts.roles import Role
+from governance.kpis.access import (
+    VIEW_DASHBOARD,
+    VIEW_OWN_KPIS,
+    dashboard_client_for,
+    dashboard_kam_for,
+)
+from governance.kpis.dashboards.account import account_dashboard
+from governance.kpis.dashboards.kam import kam_dashboard
+from governance.kpis.dashboards.portfolio import portfolio_dashboard
+from governance.kpis.dashboards.tables import InvalidPeriod, period_parse
+from governance.kpis.figures import kpi_entry_record, kpi_target_errors, kpi_targets_log
+from governance.models import (
+    Kpi,
+    KpiEntry,
+    KpiScope,
+    KpiSnapshot,
+    KpiSource,
+    KpiTarget,
+)
+
+PERIOD = OpenApiParameter(
+    "period",
+    OpenApiTypes.DATE,
+    description="First day of a quarter; default: the latest quarter with snapshots.",
+)
+
+
+def _period(request: Request) -> datetime.date | None:
+    try:
+        return period_parse(request.query_params.get("period"))
+    except InvalidPeriod as exc:
+        raise exceptions.ValidationError({"period": [str(exc)]}) from exc
+
+
+class PortfolioDashboardView(APIView):
+    @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        if not request.user.has_perm(VIEW_DASHBOARD):
+            raise exceptions.PermissionDenied
+        return Response(portfolio_dashboard(period=_period(request)).as_dict())
+
+
+class KamDashboardView(APIView):
+    @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        kam = dashboard_kam_for(request.user, pk)
+        return Response(kam_dashboard(kam=kam, period=_period(request)).as_dict())
+
+
+class AccountDashboardView(APIView):
+    @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        client = dashboard_client_for(request.user, pk)
+        return Response(account_dashboard(client=client, period=_period(request)).as_dict())
+
+
+class TargetPermissions(RolePermissions):
+    """Model permissions, except that a KAM reads their own mandates' targets."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS and request.user.has_perm(VIEW_OWN_KPIS):
+            return True
+        return super().has_permission(request, view)
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "code",
+            "name",
+            "unit",
+            "direction",
+            "source",
+            "description",
+            "watch_band_percent",
+        ]
+        read_only_fields = fields
+
+
+class KpiViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_kpi", VIEW_OWN_KPIS)
+    queryset = Kpi.objects.order_by("name", "pk")
+    filterset_fields = ["source", "unit"]
+
+
+class KpiTargetSerializer(serializers.ModelSerializer):
+    kpi_code = serializers.CharField(source="kpi.code", read_only=True)
+
+    class Meta:
+        model = KpiTarget
+        fields = ["id", "kpi", "kpi_code", "mandate", "client", "period", "target"]
+        # One target per KPI, mandate, quarter and account: checked in ``validate``.
+        validators: list[object] = []
+
+    def validate(self, data: dict[str, object]) -> dict[str, object]:
+        instance = self.instance
+
+        def value(name: str) -> object:
+            return data[name] if name in data else getattr(instance, name, None)
+
+        errors = kpi_target_errors(
+            mandate=value("mandate"),
+            kpi=value("kpi"),
+            period=value("period"),
+            client=value("client"),
+            target_id=instance.pk if instance else None,
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class KpiTargetViewSet(viewsets.ModelViewSet):
+    serializer_class = KpiTargetSerializer
+    permission_classes = [TargetPermissions]
+    filterset_fields = ["mandate", "kpi", "period", "client"]
+
+    def get_queryset(self) -> QuerySet[KpiTarget]:
+        targets = KpiTarget.objects.select_related("kpi").order_by("mandate_id", "period", "kpi_id")
+        user = self.request.user
+        if not user.has_perm("governance.view_kpitarget"):
+            targets = targets.filter(mandate__kam=user)
+        return targets
+
+    def _log(self, target: KpiTarget, message: str) -> None:
+        kpi_targets_log(mandate=target.mandate, by=self.request.user, message=message)
+
+    def _save(self, serializer: serializers.BaseSerializer) -> KpiTarget:
+        """``validate`` checked for a twin; one saved meanwhile is the same refusal, not a
+        server error."""
+        try:
+            with transaction.atomic():
+                return serializer.save()
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"period": [_("This KPI already has a target for that quarter and account.")]}
+            ) from None
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        target = self._save(serializer)
+        self._log(target, _("Target set: %(target)s") % {"target": target})
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        target = self._save(serializer)
+        self._log(target, _("Target changed: %(target)s") % {"target": target})
+
+    def perform_destroy(self, instance: KpiTarget) -> None:
+        self._log(instance, _("Target removed: %(target)s") % {"target": instance})
+        instance.delete()
+
+
+class KpiEntrySerializer(serializers.ModelSerializer):
+    kpi = serializers.PrimaryKeyRelatedField(queryset=Kpi.objects.filter(source=KpiSource.MANUAL))
+    kam = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(groups__name=Role.KAM).distinct()
+    )
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(), allow_null=True, required=False
+    )
+    entered_by_name = serializers.CharField(source="entered_by.__str__", read_only=True)
+
+    class Meta:
+        model = KpiEntry
+        fields = [
+            "id",
+            "kpi",
+            "period",
+            "kam",
+            "client",
+            "value",
+            "note",
+            "entered_by",
+            "entered_by_name",
+            "entered_at",
+        ]
+        read_only_fields = ["entered_by", "entered_at"]
+
+    def create(self, validated_data: dict[str, object]) -> KpiEntry:
+        return kpi_entry_record(
+            kpi=validated_data["kpi"],
+            period=validated_data["period"],
+            kam=validated_data["kam"],
+            client=validated_data.get("client"),
+            value=validated_data["value"],
+            note=validated_data.get("note", ""),
+            by=self.context["request"].user,
+        )
+
+
+class KpiEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiEntrySerializer
+    permission_classes = [RolePermissions]
+    filterset_fields = ["kpi", "period", "kam", "client"]
+    queryset = KpiEntry.objects.select_related("entered_by").order_by("-entered_at", "-pk")
+
+
+class KpiSnapshotFilter(django_filters.FilterSet):
+    period = django_filters.DateFilter()
+    scope = django_filters.ChoiceFilter(choices=KpiScope.choices)
+    kam = django_filters.NumberFilter(field_name="kam_id")
+    client = django_filters.NumberFilter(field_name="client_id")
+    kpi = django_filters.NumberFilter(field_name="kpi_id")
+
+    class Meta:
+        model = KpiSnapshot
+        fields = ["period", "scope", "kam", "client", "kpi"]
+
+
+class KpiSnapshotSerializer(serializers.ModelSerializer):
+    kpi_code = serializers.CharField(source="kpi.code", read_only=True)
+    kpi_name = serializers.CharField(source="kpi.name", read_only=True)
+    unit = serializers.CharField(source="kpi.unit", read_only=True)
+
+    class Meta:
+        model = KpiSnapshot
+        fields = [
+            "id",
+            "kpi",
+            "kpi_code",
+            "kpi_name",
+            "unit",
+            "period",
+            "scope",
+            "scope_key",
+            "kam",
+            "client",
+            "value",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = KpiSnapshotSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = (VIEW_DASHBOARD, VIEW_OWN_KPIS)
+    filterset_class = KpiSnapshotFilter
+
+    def get_queryset(self) -> QuerySet[KpiSnapshot]:
+        snapshots = KpiSnapshot.objects.select_related("kpi").order_by("period", "kpi_id", "pk")
+        user = self.request.user
+        if user.has_perm(VIEW_DASHBOARD):
+            return snapshots
+        # Own KPIs only: asking for the portfolio or someone else's is refused outright.
+        params = self.request.query_params
+        if params.get("scope") == KpiScope.PORTFOLIO or params.get("kam") not in (
+            None,
+            "",
+            str(user.pk),
+        ):
+            raise exceptions.PermissionDenied(
+                _("The portfolio and other KAMs' KPIs are for directors and the committee.")
+            )
+        return snapshots.filter(Q(kam=user) & Q(scope__in=[KpiScope.KAM, KpiScope.ACCOUNT]))

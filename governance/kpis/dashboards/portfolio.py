@@ -1,0 +1,324 @@
+"""The portfolio dashboard: key clients and their share of sales against the policy, coverage,
+the portfolio's KPIs, every KAM's state, decisions and drift, over the last quarters.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncQuarter
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User, quarter_label
+from accounts.periods import next_quarter, quarters_back
+from governance.kpis.counting import mandate_of_kam as kam_mandates
+from governance.kpis.dashboards.tables import (
+    TREND_QUARTERS,
+    Cell,
+    Chart,
+    Dashboard,
+    Headline,
+    Table,
+    default_period,
+    kpi_cell,
+    number_cell,
+    percent_of,
+    text_cell,
+)
+from governance.kpis.states import KpiState, kpi_state
+from governance.models import (
+    Decision,
+    ExceptionRequest,
+    ExceptionState,
+    Kpi,
+    KpiDirection,
+    KpiScope,
+    KpiSnapshot,
+    KpiTarget,
+    Mandate,
+    MandateStatus,
+    Policy,
+    PolicyStatus,
+    PortfolioSnapshot,
+)
+
+# --- the portfolio ----------------------------------------------------------------------------
+
+
+def portfolio_dashboard(
+    *, period: datetime.date | None = None, today: datetime.date | None = None
+) -> Dashboard:
+    """Key clients against the policy's range and share, the coverage distribution, decisions
+    over time, drift, the portfolio's KPIs and every KAM's state, for a quarter."""
+    today = today or timezone.localdate()
+    snapshots = list(PortfolioSnapshot.objects.order_by("-period"))
+    periods = [s.period for s in snapshots]
+    period = period or default_period(periods, today)
+    trend = quarters_back(period, TREND_QUARTERS)
+    by_period = {s.period: s for s in snapshots}
+    current = by_period.get(period)
+    policy = Policy.objects.filter(status=PolicyStatus.IN_FORCE).first()
+    board = Dashboard(
+        scope="portfolio",
+        title=_("Portfolio dashboard"),
+        period=period,
+        periods=periods,
+        has_snapshots=current is not None,
+    )
+    if current is not None:
+        board.headlines = _portfolio_headlines(current, policy)
+    board.tables.append(_key_clients_table(trend, by_period, policy))
+    board.tables.append(_coverage_table(current))
+    board.tables.append(_portfolio_kpi_table(trend))
+    kam_table, without_target = _kam_table(period)
+    board.tables.append(kam_table)
+    board.tables.append(_decisions_table(trend))
+    board.tables.append(_drift_table(today, without_target))
+    return board
+
+
+_POLICY_KPI = Kpi(direction=KpiDirection.HIGHER, watch_band_percent=Decimal(10))
+
+
+def _portfolio_headlines(current: PortfolioSnapshot, policy: Policy | None) -> list[Headline]:
+    count = current.key_clients
+    if policy is None:
+        count_state, count_target = "no_target", "—"
+    else:
+        within = policy.key_clients_min <= count <= policy.key_clients_max
+        count_state = "good" if within else "bad"
+        count_target = f"{policy.key_clients_min}–{policy.key_clients_max}"
+    share = percent_of(current.key_revenue, current.total_revenue)
+    target = policy.key_sales_share_target if policy else None
+    share_state = kpi_state(_POLICY_KPI, share, target)
+    return [
+        Headline(_("Key clients"), number_cell(count), count_target, count_state),
+        Headline(
+            _("Key clients' share of sales, %"),
+            number_cell(share, 1),
+            "—" if target is None else number_cell(target, 1).text,
+            share_state,
+        ),
+    ]
+
+
+def _key_clients_table(
+    trend: list[datetime.date],
+    by_period: dict[datetime.date, PortfolioSnapshot],
+    policy: Policy | None,
+) -> Table:
+    rows = []
+    for quarter in trend:
+        snapshot = by_period.get(quarter)
+        if snapshot is None:
+            continue
+        share = percent_of(snapshot.key_revenue, snapshot.total_revenue)
+        target = policy.key_sales_share_target if policy else None
+        rows.append(
+            [
+                text_cell(quarter_label(quarter)),
+                number_cell(snapshot.key_clients),
+                number_cell(policy.key_clients_min if policy else None),
+                number_cell(policy.key_clients_max if policy else None),
+                number_cell(share, 1, state=kpi_state(_POLICY_KPI, share, target)),
+                number_cell(target, 1),
+                number_cell(snapshot.clients),
+                number_cell(snapshot.total_revenue),
+                number_cell(snapshot.key_revenue),
+            ]
+        )
+    return Table(
+        key="key-clients",
+        title=_("Key clients and their share of sales"),
+        columns=[
+            _("Quarter"),
+            _("Key clients"),
+            _("Policy: at least"),
+            _("Policy: at most"),
+            _("Key clients' share of sales, %"),
+            _("Target share, %"),
+            _("Clients"),
+            _("Total sales"),
+            _("Key clients' sales"),
+        ],
+        rows=rows,
+        chart=Chart("line", [1, 2, 3, 4, 5], y_label=_("Key clients / share, %")),
+        empty=_("No quarter has a snapshot yet."),
+        help=_("Targets are those of the policy in force."),
+    )
+
+
+def _coverage_table(current: PortfolioSnapshot | None) -> Table:
+    rows = []
+    if current is not None:
+        every = list(current.coverage_buckets or [])
+        key = list(current.key_coverage_buckets or [])
+        for bucket in range(10):
+            rows.append(
+                [
+                    text_cell(f"{bucket * 10}–{bucket * 10 + 10} %"),
+                    number_cell(every[bucket] if bucket < len(every) else 0),
+                    number_cell(key[bucket] if bucket < len(key) else 0),
+                ]
+            )
+    return Table(
+        key="coverage",
+        title=_("Coverage of needs by our USPs"),
+        columns=[_("Coverage"), _("Evaluated clients"), _("Key clients")],
+        rows=rows,
+        chart=Chart("bar", [1, 2], y_label=_("Clients")),
+        empty=_("No snapshot for this quarter."),
+        help=_("The ruler asks a key client's needs to be covered about 75 %."),
+    )
+
+
+def _portfolio_kpi_table(trend: list[datetime.date]) -> Table:
+    snapshots = KpiSnapshot.objects.filter(
+        scope=KpiScope.PORTFOLIO, period__in=trend
+    ).select_related("kpi")
+    values: dict[int, dict[datetime.date, Decimal | None]] = defaultdict(dict)
+    kpis: dict[int, Kpi] = {}
+    for snapshot in snapshots:
+        kpis[snapshot.kpi_id] = snapshot.kpi
+        values[snapshot.kpi_id][snapshot.period] = snapshot.value
+    rows = [
+        [text_cell(kpi.name)] + [kpi_cell(kpi, values[kpi.pk].get(q)) for q in trend]
+        for kpi in sorted(kpis.values(), key=lambda k: k.name)
+    ]
+    return Table(
+        key="portfolio-kpis",
+        title=_("The portfolio's KPIs by quarter"),
+        columns=[_("KPI"), *[quarter_label(q) for q in trend]],
+        rows=rows,
+        empty=_("No portfolio KPI has been computed for these quarters."),
+    )
+
+
+def _kam_table(period: datetime.date) -> tuple[Table, int]:
+    """Each KAM with KPI snapshots in the quarter, with how many KPIs are in which state.
+    Also returns how many of those KPIs have no target (drift: measured, never aimed at).
+    Targets are those of the mandate each KAM is measured under in the quarter."""
+    snapshots = KpiSnapshot.objects.filter(scope=KpiScope.KAM, period=period).select_related(
+        "kpi", "kam"
+    )
+    mandate_of_kam = kam_mandates(period)
+    targets = {
+        (kpi_id, mandate_id): target
+        for kpi_id, mandate_id, target in KpiTarget.objects.filter(
+            period=period, client__isnull=True, mandate_id__in=list(mandate_of_kam.values())
+        ).values_list("kpi_id", "mandate_id", "target")
+    }
+    states: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    kams: dict[int, User] = {}
+    for snapshot in snapshots:
+        kams[snapshot.kam_id] = snapshot.kam
+        target = targets.get((snapshot.kpi_id, mandate_of_kam.get(snapshot.kam_id)))
+        states[snapshot.kam_id][kpi_state(snapshot.kpi, snapshot.value, target)] += 1
+    query = f"?period={period.isoformat()}"
+    rows = []
+    for kam in sorted(kams.values(), key=lambda u: (u.last_name, u.first_name, u.username)):
+        counted = states[kam.pk]
+        url = reverse("governance:dashboard-kam", args=[kam.pk]) + query
+        bad = counted[KpiState.BAD]
+        rows.append(
+            [
+                text_cell(str(kam), url=url),
+                number_cell(sum(counted.values())),
+                number_cell(counted[KpiState.GOOD]),
+                number_cell(counted[KpiState.WATCH]),
+                number_cell(bad, state=KpiState.BAD if bad else ""),
+                number_cell(counted[KpiState.NO_TARGET]),
+            ]
+        )
+    table = Table(
+        key="kams",
+        title=_("Key-account managers"),
+        columns=[
+            _("Key-account manager"),
+            _("KPIs measured"),
+            *(
+                str(KpiState.LABELS[state])
+                for state in (KpiState.GOOD, KpiState.WATCH, KpiState.BAD, KpiState.NO_TARGET)
+            ),
+        ],
+        rows=rows,
+        empty=_("No KAM's KPIs have been computed for this quarter."),
+        help=_("Open a manager to see each KPI against its target."),
+    )
+    return table, sum(s[KpiState.NO_TARGET] for s in states.values())
+
+
+def _decisions_table(trend: list[datetime.date]) -> Table:
+    counted = {
+        row["quarter"]: row
+        for row in Decision.objects.filter(
+            effective_date__gte=trend[0], effective_date__lt=next_quarter(trend[-1])
+        )
+        .annotate(quarter=TruncQuarter("effective_date"))
+        .order_by()
+        .values("quarter")
+        .annotate(
+            granted=Count("pk", filter=Q(key_status=True)),
+            revoked=Count("pk", filter=Q(key_status=False)),
+            other=Count("pk", filter=Q(key_status__isnull=True)),
+        )
+    }
+    rows = []
+    for quarter in trend:
+        row = counted.get(quarter, {})
+        rows.append(
+            [
+                text_cell(quarter_label(quarter)),
+                number_cell(row.get("granted", 0)),
+                number_cell(row.get("revoked", 0)),
+                number_cell(row.get("other", 0)),
+            ]
+        )
+    return Table(
+        key="decisions",
+        title=_("The committee's decisions by quarter"),
+        columns=[
+            _("Quarter"),
+            _("Key status granted"),
+            _("Key status revoked"),
+            _("Other decisions"),
+        ],
+        rows=rows,
+        chart=Chart("bar", [1, 2, 3], y_label=_("Decisions")),
+    )
+
+
+def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
+    """Where things decide themselves: counted from the small governance tables only. The
+    client-level drift (key status with no decision behind it…) is on the drift panel."""
+    overdue = Decision.objects.filter(superseded_by__isnull=True, review_date__lt=today).count()
+    expired = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_to__lt=today).count()
+    unanswered = ExceptionRequest.objects.filter(
+        state=ExceptionState.PENDING, respond_by__lt=timezone.now()
+    ).count()
+    drift = reverse("governance:drift")
+
+    def line(label: str, count: int, url: str = "") -> list[Cell]:
+        state = "to_decide" if count else "clear"
+        return [text_cell(label, url=url), number_cell(count, state=state)]
+
+    return Table(
+        key="drift",
+        title=_("Drift: what decides itself"),
+        columns=[_("Indicator"), _("Count")],
+        rows=[
+            line(_("Decisions past their review date"), overdue, drift),
+            line(_("Mandates in force past their end date"), expired),
+            line(_("Exception requests past their answer date"), unanswered),
+            line(_("KAM KPIs measured without a target this quarter"), kpis_without_target),
+        ],
+        help=_(
+            "Key status with no decision behind it and clients never considered are listed "
+            "on the drift panel."
+        ),
+    )

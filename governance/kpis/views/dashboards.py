@@ -1,0 +1,136 @@
+"""The directors' dashboards as pages: the portfolio, one KAM, one account, for a quarter
+(``?period=YYYY-MM-DD``), each also as CSV or XLSX (``?format=csv|xlsx``).
+
+Each view checks who may see what first, on every request; the page's content is then read from
+the cache when it was built lately (``governance.dashboard_cache``) and built otherwise. Exports
+and an unreadable period are always built afresh."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from governance.kpis.access import (
+    VIEW_DASHBOARD,
+    dashboard_client_check,
+    dashboard_client_for,
+    dashboard_kam_check,
+    dashboard_kam_for,
+)
+from governance.kpis.cache import kept_page, page_key
+from governance.kpis.dashboards.account import account_dashboard
+from governance.kpis.dashboards.kam import kam_dashboard
+from governance.kpis.dashboards.portfolio import portfolio_dashboard
+from governance.kpis.dashboards.tables import Dashboard, InvalidPeriod, period_parse
+from governance.kpis.exports import EXPORT_FORMATS, export_response
+
+SCHEDULE_PERM = "django_celery_beat.change_periodictask"
+
+
+def _period(request: HttpRequest) -> tuple[datetime.date | None, str]:
+    """The quarter asked for, or None and why it cannot be read (the page then shows the
+    default quarter with that message)."""
+    try:
+        return period_parse(request.GET.get("period")), ""
+    except InvalidPeriod as exc:
+        return None, str(exc)
+
+
+def _show(
+    request: HttpRequest,
+    *,
+    scope: str,
+    object_id: int | None,
+    template: str,
+    build: Callable[[datetime.date | None], Dashboard],
+    check: Callable[[], None] | None = None,
+    **context: object,
+) -> HttpResponse:
+    """The page (or its export) of the dashboard ``build`` makes. ``context`` is what the page
+    shows beyond the board; its flags are what differs between readers, so they are part of the
+    kept page's key. ``check`` refuses (403, 404) as ``build`` would, for a page kept built."""
+    period, error = _period(request)
+    fmt = request.GET.get("format", "")
+    if fmt in EXPORT_FORMATS and not error:
+        return export_response(build(period), fmt)
+    can_schedule = request.user.has_perm(SCHEDULE_PERM)
+
+    def page() -> dict[str, object]:
+        board = build(period)
+        body = render_to_string(
+            template,
+            {
+                "board": board,
+                "period_error": error,
+                "charts": board.chart_data(),
+                "can_schedule": can_schedule,
+                "as_of": timezone.localtime(),
+                **context,
+            },
+        )
+        return {"page_title": f"{board.title} · {board.period_label}", "body": body}
+
+    if error:
+        content = page()
+    else:
+        varies = "".join(
+            f"{name}={int(bool(value))};"
+            for name, value in sorted({**context, "can_schedule": can_schedule}.items())
+            if isinstance(value, bool)
+        )
+        content = kept_page(page_key(scope, object_id, period, varies), page, check)
+    return TemplateResponse(
+        request,
+        "page.html",
+        {"page_title": content["page_title"], "body": mark_safe(content["body"])},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def dashboard_portfolio(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(VIEW_DASHBOARD):
+        raise PermissionDenied
+    return _show(
+        request,
+        scope="portfolio",
+        object_id=None,
+        template="governance/dashboard_portfolio.html",
+        build=lambda period: portfolio_dashboard(period=period),
+    )
+
+
+@login_required
+def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
+    return _show(
+        request,
+        scope="kam",
+        object_id=pk,
+        template="governance/dashboard_kam.html",
+        build=lambda period: kam_dashboard(kam=dashboard_kam_for(request.user, pk), period=period),
+        check=lambda: dashboard_kam_check(request.user, pk),
+        sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
+    )
+
+
+@login_required
+def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
+    return _show(
+        request,
+        scope="account",
+        object_id=pk,
+        template="governance/dashboard_account.html",
+        build=lambda period: account_dashboard(
+            client=dashboard_client_for(request.user, pk), period=period
+        ),
+        check=lambda: dashboard_client_check(request.user, pk),
+        sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
+    )

@@ -1,0 +1,42 @@
+"""E-mail, the leaf every context sends through: one letter per recipient with an address,
+sent over one connection. What a letter says is written by the context that sends it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def when_due(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
+def letters_to(
+    recipients: list[object], subject: str, body: str, path: str, *, title: str = ""
+) -> list[tuple[str, str, str, list[str]]]:
+    """One e-mail to each recipient who has an address: the text, what it is about, the link."""
+    url = settings.SKAM_BASE_URL.rstrip("/") + path
+    text = f"{body}\n\n" + (f"{title}\n" if title else "") + f"{url}\n"
+    return [
+        (subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+        for user in recipients
+        if getattr(user, "email", "")
+    ]
+
+
+def letters_post(letters: list[tuple[str, str, str, list[str]]]) -> int:
+    """Send them over one connection."""
+    return send_mass_mail(letters, fail_silently=False) if letters else 0
+
+
+def mail_send(
+    recipients: list[object], subject: str, body: str, path: str, *, title: str = ""
+) -> int:
+    return letters_post(letters_to(recipients, subject, body, path, title=title))

@@ -1,0 +1,71 @@
+"""Who must hear of something, or act on it: the members entitled to vote on a proposal, the
+approvers of an exception tier (and the deputies of those away).
+
+A leaf: it reads models only, so that mail, services and pages of every context can ask it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import User
+from governance.models import (
+    Absence,
+    Approver,
+    CommitteeMember,
+    Proposal,
+    Recusal,
+)
+
+
+def entitled_members(*, proposal: Proposal, day: datetime.date | None = None) -> list[User]:
+    """Committee members with a seat on ``day`` who have not recused themselves."""
+    day = day or timezone.localdate()
+    recused = Recusal.objects.filter(proposal=proposal).values("member_id")
+    return list(
+        User.objects.filter(
+            committee_seats__in=CommitteeMember.objects.active_on(day), is_active=True
+        )
+        .exclude(pk__in=recused)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[str]:
+    """The tiers ``user`` decides today: their seat's role, and the roles of members who are
+    away and named them deputy; every tier for the chair or the chair's deputy (two queries)."""
+
+    day = day or timezone.localdate()
+    away_for = Absence.objects.filter(deputy=user, starts_on__lte=day, ends_on__gte=day).values(
+        "user_id"
+    )
+    seats = list(
+        CommitteeMember.objects.active_on(day).filter(
+            models.Q(user=user) | models.Q(user_id__in=away_for)
+        )
+    )
+    if any(seat.is_chair for seat in seats):
+        return set(Approver.values)
+    return {seat.committee_role for seat in seats}
+
+
+def approvers_for(approver: str, *, day: datetime.date | None = None) -> list[User]:
+    """Who is asked to decide a tier today: the members holding it (the chair when nobody
+    does; every member for the committee's tier), and the deputies of those who are away."""
+
+    day = day or timezone.localdate()
+    seats = CommitteeMember.objects.active_on(day)
+    if approver != Approver.COMMITTEE:
+        holding = seats.filter(committee_role=approver)
+        seats = holding if holding.exists() else seats.filter(is_chair=True)
+    holders = seats.values("user_id")
+    deputies = Absence.objects.filter(
+        user_id__in=holders, starts_on__lte=day, ends_on__gte=day
+    ).values("deputy_id")
+    return list(
+        User.objects.filter(models.Q(pk__in=holders) | models.Q(pk__in=deputies), is_active=True)
+    )

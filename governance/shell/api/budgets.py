@@ -1,0 +1,127 @@
+"""REST endpoints of budgets and spending: the committee allocates, a KAM spends from their own
+key clients' budgets within the mandate.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import ReadsOrOwn
+from accounts.models import quarter_start
+from governance.models import (
+    Budget,
+    BudgetSpend,
+    MandateAccount,
+    SpendCategory,
+)
+from governance.shell.budgets import budget_allocate, budget_spend
+
+# Budgets and spending -------------------------------------------------------------------------
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    client_name = serializers.CharField(source="client.name", read_only=True)
+    spent = serializers.DecimalField(
+        source="spent_total", max_digits=18, decimal_places=2, read_only=True
+    )
+    remaining = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Budget
+        fields = [
+            "id",
+            "client",
+            "client_name",
+            "period",
+            "allocated",
+            "spent",
+            "remaining",
+            "note",
+        ]
+        read_only_fields = ["id", "client_name", "spent", "remaining"]
+
+
+class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Budgets with what is spent and what remains; the committee allocates with ``POST``
+    (again for the same client and quarter changes the amount, never below what is spent)."""
+
+    serializer_class = BudgetSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_budget", "governance.view_own_mandate")
+    write_perms = {"create": "governance.add_budget"}
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["client", "period"]
+
+    def get_queryset(self) -> QuerySet[Budget]:
+        budgets = Budget.objects.all().with_spent().order_by("-period", "client__name")
+        if self.request.user.has_perm("governance.view_budget"):
+            return budgets
+        own = MandateAccount.objects.filter(mandate__kam=self.request.user).values("client_id")
+        return budgets.filter(client_id__in=own)
+
+    def create(self, request: Request) -> Response:
+        data = BudgetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        budget = budget_allocate(
+            client=data.validated_data["client"],
+            period=quarter_start(data.validated_data["period"]),
+            allocated=data.validated_data["allocated"],
+            note=data.validated_data.get("note", ""),
+        )
+        return Response(BudgetSerializer(self.get_queryset().get(pk=budget.pk)).data, status=201)
+
+
+class SpendSerializer(serializers.ModelSerializer):
+    category = serializers.ChoiceField(choices=SpendCategory.choices)
+
+    class Meta:
+        model = BudgetSpend
+        fields = [
+            "id",
+            "budget",
+            "amount",
+            "category",
+            "spent_on",
+            "description",
+            "exception",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "recorded_by", "recorded_at"]
+
+
+class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Spending from budgets; a KAM records theirs with ``POST`` (checked against the
+    mandate's threshold and what remains, 400 with the reason when refused)."""
+
+    serializer_class = SpendSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_budgetspend", "governance.view_own_mandate")
+    write_perms = {"create": "governance.add_budgetspend"}
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["budget", "category"]
+
+    def get_queryset(self) -> QuerySet[BudgetSpend]:
+        spending = BudgetSpend.objects.order_by("-spent_on", "-pk")
+        if self.request.user.has_perm("governance.view_budgetspend"):
+            return spending
+        return spending.filter(recorded_by=self.request.user)
+
+    def create(self, request: Request) -> Response:
+        data = SpendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        spend = budget_spend(
+            kam=request.user,
+            budget=fields["budget"],
+            amount=fields["amount"],
+            category=fields["category"],
+            spent_on=fields["spent_on"],
+            description=fields["description"],
+            exception=fields.get("exception"),
+        )
+        return Response(SpendSerializer(spend).data, status=201)

@@ -1,0 +1,121 @@
+"""REST endpoints of exception requests: a KAM files and withdraws their own, the approvers of
+the request's tier decide, through the same services as the pages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import ReadsOrOwn
+from governance.models import (
+    ExceptionRequest,
+)
+from governance.shell.api.mandates import MandateCheckSerializer
+from governance.shell.exception_requests import exception_decide, exception_file, exception_withdraw
+
+# Exception requests ---------------------------------------------------------------------------
+
+
+class ExceptionRequestSerializer(serializers.ModelSerializer):
+    client_name = serializers.CharField(source="client.name", read_only=True)
+    requested_by_name = serializers.CharField(source="requested_by.__str__", read_only=True)
+
+    class Meta:
+        model = ExceptionRequest
+        fields = [
+            "id",
+            "client",
+            "client_name",
+            "requested_by",
+            "requested_by_name",
+            "asked",
+            "breaches",
+            "justification",
+            "approver",
+            "state",
+            "respond_by",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ExceptionFileSerializer(MandateCheckSerializer):
+    justification = serializers.CharField()
+
+
+class ExceptionDecideSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """``POST`` files a request for a deal past the caller's mandate;
+    ``POST {id}/decide/`` with ``{"approve": bool, "comment": ""}`` decides it (the tier's
+    approver or their deputy; 409 once decided); ``POST {id}/withdraw/`` withdraws one's own."""
+
+    serializer_class = ExceptionRequestSerializer
+    permission_classes = [ReadsOrOwn]
+    read_perms = ("governance.view_exceptionrequest", "governance.view_own_mandate")
+    write_perms = {
+        "create": "governance.add_exceptionrequest",
+        "withdraw": "governance.add_exceptionrequest",
+    }
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["state", "approver", "client"]
+
+    def get_queryset(self) -> QuerySet[ExceptionRequest]:
+        requests = ExceptionRequest.objects.select_related("client", "requested_by").order_by(
+            "-created_at", "-pk"
+        )
+        if self.request.user.has_perm("governance.view_exceptionrequest"):
+            return requests
+        return requests.filter(requested_by=self.request.user)
+
+    @extend_schema(request=ExceptionFileSerializer, responses=ExceptionRequestSerializer)
+    def create(self, request: Request) -> Response:
+        data = ExceptionFileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asked = {
+            k: Decimal(v)
+            for k, v in data.validated_data.items()
+            if k not in ("client", "justification")
+        }
+        item = exception_file(
+            kam=request.user,
+            client_id=data.validated_data["client"],
+            asked=asked,
+            justification=data.validated_data["justification"],
+        )
+        return Response(ExceptionRequestSerializer(item).data, status=201)
+
+    @extend_schema(request=ExceptionDecideSerializer, responses=ExceptionRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()
+        data = ExceptionDecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = exception_decide(
+            request=item,
+            by=request.user,
+            approve=data.validated_data["approve"],
+            comment=data.validated_data["comment"],
+        )
+        return Response(ExceptionRequestSerializer(item).data)
+
+    @extend_schema(request=None, responses=ExceptionRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()
+        item = exception_withdraw(request=item, by=request.user)
+        return Response(ExceptionRequestSerializer(item).data)

@@ -1,0 +1,112 @@
+"""Budgets per key client and quarter: allocated by the committee, spent by the KAM. Spending
+past the mandate's threshold needs an approved exception; nobody spends past what is left."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from accounts.models import User, quarter_start
+from governance.models import (
+    Budget,
+    BudgetSpend,
+    ExceptionRequest,
+    ExceptionState,
+    LimitKind,
+    Mandate,
+)
+from governance.shell.mandates import limits_of, mandate_account
+
+
+def _spent(budget: Budget) -> Decimal:
+    """What is spent from one budget, read under its row lock by the writers."""
+    return budget.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def budgets_of(*, mandate: Mandate, day: datetime.date) -> QuerySet[Budget]:
+    """The quarter's budgets of the mandate's accounts, with what is spent and remains."""
+    client_ids = [account.client_id for account in mandate.accounts.all()]
+    return (
+        Budget.objects.filter(client_id__in=client_ids, period=quarter_start(day))
+        .with_spent()
+        .order_by("client__name")
+    )
+
+
+def budget_spend(
+    *,
+    kam: User,
+    budget: Budget,
+    amount: Decimal,
+    category: str,
+    spent_on: datetime.date,
+    description: str,
+    exception: ExceptionRequest | None = None,
+) -> BudgetSpend:
+    """Record spending from one of the KAM's budgets, checked under the budget's row lock."""
+    mandate, account = mandate_account(kam=kam, client_id=budget.client_id)
+    threshold = limits_of(mandate, account)[LimitKind.BUDGET_SPEND]
+    if amount > threshold and (
+        exception is None
+        or exception.client_id != budget.client_id
+        or exception.state != ExceptionState.APPROVED
+    ):
+        raise ValidationError(
+            _("Spending over %(threshold)s needs an exception approved for this client.")
+            % {"threshold": threshold}
+        )
+    with transaction.atomic():
+        locked = Budget.objects.select_for_update().get(pk=budget.pk)
+        spent = _spent(locked)
+        if amount > locked.allocated - spent:
+            raise ValidationError(
+                _("Only %(remaining)s is left of this budget.")
+                % {"remaining": locked.allocated - spent}
+            )
+        return BudgetSpend.objects.create(
+            budget=locked,
+            amount=amount,
+            category=category,
+            spent_on=spent_on,
+            description=description,
+            exception=exception,
+            recorded_by=kam,
+        )
+
+
+def budget_allocate(
+    *, client: object, period: datetime.date, allocated: Decimal, note: str = ""
+) -> Budget:
+    """The committee allocates (or changes) a key client's budget for a quarter; never below
+    what is spent already."""
+    period = quarter_start(period)
+    if not client.is_key:
+        raise ValidationError({"client": _("Budgets are allocated to key clients only.")})
+    with transaction.atomic():
+        budget = Budget.objects.select_for_update().filter(client=client, period=period).first()
+        if budget is None:
+            return Budget.objects.create(
+                client=client, period=period, allocated=allocated, note=note
+            )
+        spent = _spent(budget)
+        if allocated < spent:
+            raise ValidationError(
+                {
+                    "allocated": _("%(spent)s is spent already; allocate at least that.")
+                    % {"spent": spent}
+                }
+            )
+        budget.allocated = allocated
+        budget.note = note or budget.note
+        budget.save(update_fields=["allocated", "note"])
+        return budget
+
+
+def budget_lines(*, period: datetime.date) -> QuerySet[Budget]:
+    """Every budget of a quarter with what is spent from it (one query)."""
+    return Budget.objects.filter(period=quarter_start(period)).with_spent().order_by("client__name")

@@ -1,0 +1,58 @@
+"""What internal departments owe the KAMs: requests against obligations, and their breaches."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.refusals import NotAllowed
+from governance.models import DepartmentObligation, DepartmentRequest
+from governance.shell.mandates import mandate_account
+from governance.shell.notifications import notify_department_request
+
+
+def department_request(
+    *, kam: User, obligation: DepartmentObligation, client_id: int, text: str
+) -> DepartmentRequest:
+    """Log a request for one of the KAM's accounts; it is due within the obligation's time."""
+    mandate_account(kam=kam, client_id=client_id)  # NotInMandate outside the KAM's accounts
+    if not text.strip():
+        raise ValidationError(_("Say what you need from the department."))
+    with transaction.atomic():
+        request = DepartmentRequest.objects.create(
+            obligation=obligation,
+            client_id=client_id,
+            requested_by=kam,
+            text=text,
+            due_at=timezone.now() + datetime.timedelta(hours=obligation.response_hours),
+        )
+        notify_department_request(request=request)
+    return request
+
+
+def department_fulfil(*, request: DepartmentRequest, by: User) -> DepartmentRequest:
+    """The obligation's owner marks the request fulfilled (once)."""
+    if request.obligation.owner_id != by.pk:
+        raise NotAllowed(_("Only the obligation's owner marks its requests fulfilled."))
+    DepartmentRequest.objects.filter(pk=request.pk, fulfilled_at=None).update(
+        fulfilled_at=timezone.now()
+    )
+    request.refresh_from_db()
+    return request
+
+
+def breaches_by_department(*, now: datetime.datetime | None = None) -> QuerySet:
+    """Per department: requests, and those answered late or overdue now (one query)."""
+    now = now or timezone.now()
+    late = Q(fulfilled_at__gt=F("due_at")) | Q(fulfilled_at=None, due_at__lt=now)
+    return (
+        DepartmentRequest.objects.values(department=F("obligation__department"))
+        .annotate(requests=Count("pk"), breaches=Count("pk", filter=late))
+        .order_by("department")
+    )

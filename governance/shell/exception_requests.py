@@ -1,0 +1,139 @@
+"""Exception requests: a KAM asks to go past the mandate; the tier the deal falls in decides, a
+deputy stands in for an approver away, and a request left unanswered escalates one tier up.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.refusals import ChangedMeanwhile
+from governance.models import (
+    Approver,
+    ExceptionRequest,
+    ExceptionState,
+    Mandate,
+)
+from governance.recipients import approver_roles_of
+from governance.shell.mandates import mandate_check
+from governance.shell.notifications import notify_exception_filed
+
+RESPONSE_TIME = datetime.timedelta(days=2)
+
+
+class AlreadyDecided(ChangedMeanwhile):
+    """The request was decided or withdrawn already."""
+
+
+def exception_file(
+    *, kam: User, client_id: int, asked: dict[str, Decimal], justification: str
+) -> ExceptionRequest:
+    """Ask to go past the mandate for one deal. The check decides which limits are passed and
+    who decides; a deal inside the mandate needs no exception."""
+    if not justification.strip():
+        raise ValidationError({"justification": _("Say why the deal is worth the exception.")})
+    check = mandate_check(kam=kam, client_id=client_id, asked=asked)
+    if check.within_mandate:
+        raise ValidationError(_("This deal is within your mandate: you decide it yourself."))
+    with transaction.atomic():
+        request = ExceptionRequest.objects.create(
+            mandate=check.mandate,
+            client_id=client_id,
+            requested_by=kam,
+            asked={kind: str(value) for kind, value in asked.items()},
+            breaches=[
+                {"limit": b.limit, "allowed": str(b.allowed), "asked": str(b.asked)}
+                for b in check.breaches
+            ],
+            justification=justification,
+            approver=check.escalate_to,
+            respond_by=timezone.now() + RESPONSE_TIME,
+        )
+        notify_exception_filed(request=request)
+    return request
+
+
+def may_decide(*, user: User, request: ExceptionRequest, roles: set[str] | None = None) -> bool:
+    """Whether ``user`` decides this request; pass ``roles`` when asking for many requests."""
+    if roles is None:
+        roles = approver_roles_of(user)
+    return request.approver in roles
+
+
+def exception_decide(
+    *, request: ExceptionRequest, by: User, approve: bool, comment: str = ""
+) -> ExceptionRequest:
+    """Approve or reject, once, by the approver of the request's tier (or their deputy): of two
+    approvers acting at once, one decides and the other is told it was decided already; a
+    request escalated meanwhile is refused to the tier it left. One conditional update, not a
+    read-then-write."""
+    decided = ExceptionRequest.objects.filter(
+        pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+    ).update(
+        state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+    return changed_or_refused(
+        request, decided, _("This request is decided at another tier of escalation.")
+    )
+
+
+def exception_withdraw(*, request: ExceptionRequest, by: User) -> ExceptionRequest:
+    """The KAM who asked withdraws a pending request (one conditional update)."""
+    withdrawn = ExceptionRequest.objects.filter(
+        pk=request.pk, state=ExceptionState.PENDING, requested_by=by
+    ).update(state=ExceptionState.WITHDRAWN)
+    return changed_or_refused(request, withdrawn, _("Only the KAM who asked withdraws a request."))
+
+
+def changed_or_refused(request: ExceptionRequest, changed: int, refusal: str) -> ExceptionRequest:
+    """The request as the update left it; when it changed nothing, why: it is no longer
+    pending (``AlreadyDecided``), or it is not this person's to change (``PermissionDenied``)."""
+    request.refresh_from_db()
+    if changed:
+        return request
+    if request.state != ExceptionState.PENDING:
+        raise AlreadyDecided(_("This request was decided or withdrawn already."))
+    raise PermissionDenied(refusal)
+
+
+def exceptions_granted_by_client(*, mandate: Mandate, since: datetime.date) -> dict[int, int]:
+    """Per account of the mandate, the exceptions approved since a day (one query)."""
+    rows = (
+        ExceptionRequest.objects.filter(
+            mandate__kam_id=mandate.kam_id,
+            client_id__in=[account.client_id for account in mandate.accounts.all()],
+            state=ExceptionState.APPROVED,
+            decided_at__date__gte=since,
+        )
+        .values("client_id")
+        .annotate(count=models.Count("pk"))
+    )
+    return {row["client_id"]: row["count"] for row in rows}
+
+
+NEXT_APPROVER = {
+    Approver.HEAD_OF_KAM: Approver.SALES_DIRECTOR,
+    Approver.SALES_DIRECTOR: Approver.COMMITTEE,
+}
+
+
+def exceptions_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Requests not answered by their deadline go one tier up with a fresh deadline (set-based:
+    one conditional update per tier; a request decided meanwhile is left alone)."""
+    now = now or timezone.now()
+    moved = 0
+    # Highest tier first, so that a request moves at most one tier per call.
+    for current in (Approver.SALES_DIRECTOR, Approver.HEAD_OF_KAM):
+        moved += ExceptionRequest.objects.filter(
+            state=ExceptionState.PENDING, approver=current, respond_by__lt=now
+        ).update(approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME, reminded_at=None)
+    return moved

@@ -1,0 +1,125 @@
+"""Pages of budgets: the committee allocates per key client and quarter, the KAM spends."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import quarter_start
+from accounts.periods import next_quarter, previous_quarter
+from accounts.refusals import add_refusal, tell_refusal
+from governance.models import (
+    ExceptionRequest,
+    ExceptionState,
+    Mandate,
+)
+from governance.shell.budgets import budget_allocate, budget_lines, budget_spend, budgets_of
+from governance.shell.forms import (
+    BudgetForm,
+    SpendForm,
+)
+from governance.shell.mandates import (
+    NotInMandate,
+    mandate_in_force,
+)
+
+
+def spend_form(data: object, mandate: Mandate) -> SpendForm:
+    return SpendForm(
+        data,
+        budgets=budgets_of(mandate=mandate, day=timezone.localdate()),
+        exceptions=ExceptionRequest.objects.filter(
+            mandate=mandate, state=ExceptionState.APPROVED
+        ).select_related("client"),
+    )
+
+
+@login_required
+@permission_required("governance.add_budgetspend", raise_exception=True)
+@require_POST
+def budget_spend_view(request: HttpRequest) -> HttpResponse:
+    """Record spending from one of the KAM's budgets."""
+    mandate = mandate_in_force(kam=request.user)
+    if mandate is None:
+        raise PermissionDenied
+    form = spend_form(request.POST, mandate)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("governance:my-mandate")
+    data = form.cleaned_data
+    try:
+        budget_spend(
+            kam=request.user,
+            budget=data["budget"],
+            amount=data["amount"],
+            category=data["category"],
+            spent_on=data["spent_on"],
+            description=data["description"],
+            exception=data["exception"],
+        )
+    except (ValidationError, NotInMandate) as exc:
+        tell_refusal(request, exc)
+    else:
+        messages.success(request, _("The spending is recorded."))
+    return redirect("governance:my-mandate")
+
+
+def _period_of(request: HttpRequest) -> datetime.date:
+    raw = request.GET.get("quarter", "")
+    try:
+        return quarter_start(datetime.date.fromisoformat(raw))
+    except ValueError:
+        return quarter_start(timezone.localdate())
+
+
+@login_required
+@permission_required("governance.view_budget", raise_exception=True)
+def budget_list(request: HttpRequest) -> HttpResponse:
+    """Budgets of a quarter: allocated, spent, remaining; the committee allocates here."""
+    period = _period_of(request)
+    form = None
+    if request.user.has_perm("governance.add_budget"):
+        form = BudgetForm(request.POST or None, initial={"period": period})
+        if request.method == "POST" and form.is_valid():
+            try:
+                budget = budget_allocate(**form.cleaned_data)
+            except ValidationError as exc:
+                add_refusal(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(client)s: %(amount)s allocated for the quarter.")
+                    % {"client": budget.client, "amount": budget.allocated},
+                )
+                return redirect(f"{request.path}?quarter={budget.period.isoformat()}")
+    elif request.method == "POST":
+        raise PermissionDenied
+    lines = list(budget_lines(period=period))
+    totals = {
+        "allocated": sum(b.allocated for b in lines),
+        "spent": sum(b.spent_total for b in lines),
+    }
+    totals["remaining"] = totals["allocated"] - totals["spent"]
+    previous, following = previous_quarter(period), next_quarter(period)
+    return render(
+        request,
+        "governance/budget_list.html",
+        {
+            "lines": lines,
+            "totals": totals,
+            "period": period,
+            "previous": previous,
+            "following": following,
+            "form": form,
+        },
+    )

@@ -1,0 +1,104 @@
+"""Pages of exception requests: a KAM files one for a deal past the mandate; its approvers
+decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.refusals import tell_refusal
+from governance.models import (
+    ExceptionRequest,
+    ExceptionState,
+)
+from governance.recipients import approver_roles_of
+from governance.shell.exception_requests import (
+    AlreadyDecided,
+    exception_decide,
+    exception_file,
+    may_decide,
+)
+from governance.shell.forms import MandateCheckForm
+from governance.shell.mandates import (
+    NotInMandate,
+    clients_of,
+    mandate_in_force,
+)
+
+
+@login_required
+@permission_required("governance.add_exceptionrequest", raise_exception=True)
+@require_POST
+def exception_new(request: HttpRequest) -> HttpResponse:
+    """File an exception for the deal just checked on My mandate."""
+    mandate = mandate_in_force(kam=request.user)
+    form = MandateCheckForm(request.POST, clients=clients_of(mandate) if mandate else [])
+    justification = request.POST.get("justification", "")
+    if not form.is_valid():
+        messages.error(request, _("The deal could not be read; check it again."))
+        return redirect("governance:my-mandate")
+    try:
+        exception_file(
+            kam=request.user,
+            client_id=form.cleaned_data["client"],
+            asked=form.asked(),
+            justification=justification,
+        )
+    except (ValidationError, NotInMandate) as exc:
+        tell_refusal(request, exc)
+    else:
+        messages.success(request, _("Your exception request is filed with its approver."))
+    return redirect("governance:my-mandate")
+
+
+@login_required
+@permission_required("governance.view_exceptionrequest", raise_exception=True)
+def exception_list(request: HttpRequest) -> HttpResponse:
+    requests = ExceptionRequest.objects.select_related(
+        "client", "requested_by", "decided_by"
+    ).order_by("state", "respond_by")
+    state = request.GET.get("state", ExceptionState.PENDING)
+    if state in ExceptionState.values:
+        requests = requests.filter(state=state)
+    roles = approver_roles_of(request.user)
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    rows = [
+        {"request": r, "may_decide": may_decide(user=request.user, request=r, roles=roles)}
+        for r in page.object_list
+    ]
+    return render(
+        request,
+        "governance/exception_list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "query": f"state={state}",
+            "state": state,
+            "states": ExceptionState.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    # The tier's approver decides, or their deputy while they are away (who may hold no seat).
+    item = get_object_or_404(ExceptionRequest, pk=pk)
+    try:
+        exception_decide(
+            request=item,
+            by=request.user,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+        )
+    except AlreadyDecided as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Decided."))
+    return redirect("governance:exception-list")

@@ -1,0 +1,118 @@
+"""Pages of mandates: My mandate for a KAM (the seven questions of the management shell on one
+screen), and every mandate for the committee and directors.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from accounts.models import quarter_start
+from accounts.periods import previous_quarter
+from governance.kpis.states import kpi_rows_for_kam
+from governance.models import (
+    DepartmentObligation,
+    DepartmentRequest,
+    ExceptionRequest,
+    LimitKind,
+    Mandate,
+)
+from governance.shell.budgets import budgets_of
+from governance.shell.exception_requests import (
+    exceptions_granted_by_client,
+)
+from governance.shell.forms import MandateCheckForm
+from governance.shell.incidents import incidents_of
+from governance.shell.mandates import (
+    NotInMandate,
+    clients_of,
+    limits_of,
+    mandate_check,
+    mandate_in_force,
+)
+from governance.shell.views.budgets import spend_form
+
+
+def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -> HttpResponse:
+    clients = clients_of(mandate) if mandate else []
+    form = MandateCheckForm(request.POST or None, clients=clients) if own and mandate else None
+    check = None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            check = mandate_check(
+                kam=request.user, client_id=form.cleaned_data["client"], asked=form.asked()
+            )
+        except NotInMandate as exc:
+            form.add_error("client", str(exc))
+    accounts = []
+    if mandate:
+        today = timezone.localdate()
+        budgets = {budget.client_id: budget for budget in budgets_of(mandate=mandate, day=today)}
+        granted = exceptions_granted_by_client(mandate=mandate, since=quarter_start(today))
+        for account in mandate.accounts.all():
+            accounts.append(
+                {
+                    "account": account,
+                    "limits": limits_of(mandate, account),
+                    "budget": budgets.get(account.client_id),
+                    "granted": granted.get(account.client_id, 0),
+                }
+            )
+    requests = (
+        ExceptionRequest.objects.filter(mandate=mandate).select_related("client", "decided_by")
+        if mandate
+        else ExceptionRequest.objects.none()
+    )
+    context = {
+        "mandate": mandate,
+        "own": own,
+        "exception_requests": list(requests[:50]),
+        "accounts": accounts,
+        "form": form,
+        "check": check,
+        "limit_labels": dict(LimitKind.choices),
+    }
+    if mandate:
+        context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
+        context["incidents"] = incidents_of(mandate.kam)
+        # The last whole quarter: the current one has no figures until it closes.
+        context["kpi_period"] = previous_quarter(quarter_start(timezone.localdate()))
+        context["kpis"] = kpi_rows_for_kam(kam=mandate.kam, period=context["kpi_period"])
+        context["obligations"] = DepartmentObligation.objects.select_related("owner")
+        context["department_requests"] = list(
+            DepartmentRequest.objects.filter(requested_by=mandate.kam).select_related(
+                "obligation", "client"
+            )[:50]
+        )
+        context["now"] = timezone.now()
+        if own:
+            context["spend_form"] = spend_form(None, mandate)
+    template = "governance/mandate.html"
+    if request.htmx and request.method == "POST":
+        template += "#mandate-check"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("governance.view_own_mandate", raise_exception=True)
+def my_mandate(request: HttpRequest) -> HttpResponse:
+    """A KAM's mandate on one screen, with the check of a deal against it."""
+    return _mandate_page(request, mandate_in_force(kam=request.user), own=True)
+
+
+@login_required
+@permission_required("governance.view_mandate", raise_exception=True)
+def mandate_list(request: HttpRequest) -> HttpResponse:
+    mandates = Mandate.objects.select_related("kam").order_by("kam__last_name", "-valid_from")
+    return render(request, "governance/mandate_list.html", {"mandates": mandates})
+
+
+@login_required
+@permission_required("governance.view_mandate", raise_exception=True)
+def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mandate = get_object_or_404(
+        Mandate.objects.prefetch_related("accounts__client", "team__user", "methods"), pk=pk
+    )
+    return _mandate_page(request, mandate, own=False)
