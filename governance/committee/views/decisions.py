@@ -36,7 +36,7 @@ def decision_register(request: HttpRequest) -> HttpResponse:
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "governance/decision_list.html",
+        "governance/committee/decision_list.html",
         {"page": page, "types": ProposalType.choices, "type": kind, "query": f"type={kind}"},
     )
 
@@ -69,7 +69,7 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         },
         "limit": limit,
     }
-    return render(request, "governance/drift.html", context)
+    return render(request, "governance/committee/drift.html", context)
 
 
 @login_required
@@ -79,7 +79,7 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
     policies = Policy.objects.prefetch_related("rules").order_by("-number")
     return render(
         request,
-        "governance/policy.html",
+        "governance/committee/policy.html",
         {
             "in_force": next((p for p in policies if p.status == PolicyStatus.IN_FORCE), None),
             "drafts": [p for p in policies if p.status == PolicyStatus.DRAFT],
@@ -112,4 +112,4 @@ def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
         proposal = propose(request, form, supersedes=decision)
         if proposal is not None:
             return redirect(proposal)
-    return render(request, "governance/proposal_form.html", {"form": form, "revisiting": decision})
+    return render(request, "governance/committee/proposal_form.html", {"form": form, "revisiting": decision})

@@ -38,7 +38,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(Meeting.objects.order_by("-held_on", "-pk"), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "governance/meeting_list.html", {"page": page})
+    return render(request, "governance/committee/meeting_list.html", {"page": page})
 
 
 @login_required
@@ -49,7 +49,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         meeting = meeting_create(by=request.user, **form.cleaned_data)
         messages.success(request, _("The meeting is scheduled. Build its agenda next."))
         return redirect(meeting)
-    return render(request, "governance/meeting_form.html", {"form": form})
+    return render(request, "governance/committee/meeting_form.html", {"form": form})
 
 
 @login_required
@@ -60,7 +60,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     present = {row.member_id for row in attendance if row.present}
     return render(
         request,
-        "governance/meeting_detail.html",
+        "governance/committee/meeting_detail.html",
         {
             "meeting": meeting,
             "agenda": agenda_items_of(meeting),
@@ -126,7 +126,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
-    return render(request, "governance/meeting_minutes.html", {"minutes": minutes(meeting=meeting)})
+    return render(request, "governance/committee/meeting_minutes.html", {"minutes": minutes(meeting=meeting)})
 
 
 @login_required
@@ -144,6 +144,6 @@ def interest_register(request: HttpRequest) -> HttpResponse:
             return redirect("governance:interest-register")
     return render(
         request,
-        "governance/meeting_interests.html",
+        "governance/committee/meeting_interests.html",
         {"interests": interests_register(), "form": form, "can_declare": can_declare},
     )

@@ -46,7 +46,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(proposals, 25).get_page(request.GET.get("page"))
     return render(
         request,
-        "governance/proposal_list.html",
+        "governance/committee/proposal_list.html",
         {"page": page, "state": state, "states": ProposalState.choices, "query": f"state={state}"},
     )
 
@@ -101,8 +101,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(proposal)
     context = {**_proposal_context(request, proposal), "form": form}
     if request.htmx and request.method == "GET":
-        return render(request, "governance/proposal_detail.html#tally", context)
-    return render(request, "governance/proposal_detail.html", context)
+        return render(request, "governance/committee/proposal_detail.html#tally", context)
+    return render(request, "governance/committee/proposal_detail.html", context)
 
 
 @login_required
@@ -160,7 +160,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
         proposal = propose(request, form)
         if proposal is not None:
             return redirect(proposal)
-    return render(request, "governance/proposal_form.html", {"form": form})
+    return render(request, "governance/committee/proposal_form.html", {"form": form})
 
 
 @login_required

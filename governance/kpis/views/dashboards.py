@@ -103,7 +103,7 @@ def dashboard_portfolio(request: HttpRequest) -> HttpResponse:
         request,
         scope="portfolio",
         object_id=None,
-        template="governance/dashboard_portfolio.html",
+        template="governance/kpis/dashboard_portfolio.html",
         build=lambda period: portfolio_dashboard(period=period),
     )
 
@@ -114,7 +114,7 @@ def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         scope="kam",
         object_id=pk,
-        template="governance/dashboard_kam.html",
+        template="governance/kpis/dashboard_kam.html",
         build=lambda period: kam_dashboard(kam=dashboard_kam_for(request.user, pk), period=period),
         check=lambda: dashboard_kam_check(request.user, pk),
         sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
@@ -127,7 +127,7 @@ def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         scope="account",
         object_id=pk,
-        template="governance/dashboard_account.html",
+        template="governance/kpis/dashboard_account.html",
         build=lambda period: account_dashboard(
             client=dashboard_client_for(request.user, pk), period=period
         ),

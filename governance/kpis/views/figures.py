@@ -46,7 +46,7 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
             return redirect("governance:kpi-entries")
     entries = KpiEntry.objects.select_related("kpi", "kam", "client", "entered_by")
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "governance/kpi_entries.html", {"form": form, "page": page})
+    return render(request, "governance/kpis/kpi_entries.html", {"form": form, "page": page})
 
 
 @login_required
@@ -69,6 +69,6 @@ def mandate_targets(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("governance:mandate-targets", pk=mandate.pk)
     return render(
         request,
-        "governance/kpi_targets.html",
+        "governance/kpis/kpi_targets.html",
         {"mandate": mandate, "formset": formset, "in_force": mandate.status != MandateStatus.DRAFT},
     )

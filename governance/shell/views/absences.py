@@ -49,7 +49,7 @@ def absence_list(request: HttpRequest) -> HttpResponse:
     absences = Absence.objects.filter(ends_on__gte=today - datetime.timedelta(days=30))
     return render(
         request,
-        "governance/absence_list.html",
+        "governance/shell/absence_list.html",
         {
             "absences": absences.select_related("user", "deputy").order_by("starts_on"),
             "form": form,

@@ -113,7 +113,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     previous, following = previous_quarter(period), next_quarter(period)
     return render(
         request,
-        "governance/budget_list.html",
+        "governance/shell/budget_list.html",
         {
             "lines": lines,
             "totals": totals,

@@ -57,7 +57,7 @@ def department_board(request: HttpRequest) -> HttpResponse:
     shown = DepartmentRequest.objects.all() if sees_all else owned
     return render(
         request,
-        "governance/departments.html",
+        "governance/shell/departments.html",
         {
             "requests": shown.select_related("obligation", "client", "requested_by")[:200],
             "breaches": list(breaches_by_department()) if sees_all else [],

@@ -74,7 +74,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "governance/exception_list.html",
+        "governance/shell/exception_list.html",
         {
             "rows": rows,
             "page": page,

@@ -53,7 +53,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(incidents, 25).get_page(request.GET.get("page"))
     return render(
         request,
-        "governance/incident_list.html",
+        "governance/shell/incident_list.html",
         {
             "page": page,
             "tab": tab,
@@ -97,7 +97,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     playbook = SituationType.objects.filter(is_active=True).select_related("owner")
     return render(
         request,
-        "governance/incident_form.html",
+        "governance/shell/incident_form.html",
         {"form": form, "mandate": mandate, "playbook": playbook},
     )
 
@@ -110,7 +110,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     handles = may_handle(request.user, incident)
     return render(
         request,
-        "governance/incident_detail.html",
+        "governance/shell/incident_detail.html",
         {
             "incident": incident,
             "updates": incident.updates.select_related("author"),
@@ -164,4 +164,4 @@ def incident_note_view(request: HttpRequest, pk: int) -> HttpResponse:
 def playbook(request: HttpRequest) -> HttpResponse:
     """What to do in each exceptional situation, who owns it and how fast."""
     situations = SituationType.objects.filter(is_active=True).select_related("owner")
-    return render(request, "governance/playbook.html", {"situations": situations})
+    return render(request, "governance/shell/playbook.html", {"situations": situations})

@@ -89,7 +89,7 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
         context["now"] = timezone.now()
         if own:
             context["spend_form"] = spend_form(None, mandate)
-    template = "governance/mandate.html"
+    template = "governance/shell/mandate.html"
     if request.htmx and request.method == "POST":
         template += "#mandate-check"
     return render(request, template, context)
@@ -106,7 +106,7 @@ def my_mandate(request: HttpRequest) -> HttpResponse:
 @permission_required("governance.view_mandate", raise_exception=True)
 def mandate_list(request: HttpRequest) -> HttpResponse:
     mandates = Mandate.objects.select_related("kam").order_by("kam__last_name", "-valid_from")
-    return render(request, "governance/mandate_list.html", {"mandates": mandates})
+    return render(request, "governance/shell/mandate_list.html", {"mandates": mandates})
 
 
 @login_required
