@@ -33,8 +33,8 @@ from accounts.models import (
     ImportStatus,
     Segment,
     User,
-    quarter_start,
 )
+from accounts.periods import quarter_start
 from accounts.roles import Role
 
 

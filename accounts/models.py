@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.periods import quarter_label, validate_quarter_start
 from accounts.roles import COMMITTEE_ROLES, Role
 
 
@@ -149,22 +148,6 @@ class AccountTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
-
-
-def quarter_start(day: datetime.date) -> datetime.date:
-    """The first day of the quarter that contains ``day``."""
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def validate_quarter_start(value: datetime.date) -> None:
-    if value != quarter_start(value):
-        raise ValidationError(
-            _("A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
-        )
-
-
-def quarter_label(day: datetime.date) -> str:
-    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
 money = {"max_digits": 16, "decimal_places": 2}

@@ -1,14 +1,31 @@
-"""Quarters: the period the register's figures, KPIs, budgets and dashboards are kept by."""
+"""Quarters: the period the register's figures, KPIs, budgets and dashboards are kept by.
+
+Every piece of quarter arithmetic lives here: a quarter is named by its first day.
+"""
 
 from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import quarter_start
 
-# Quarters ------------------------------------------------------------------------------------
+def quarter_start(day: datetime.date) -> datetime.date:
+    """The first day of the quarter that contains ``day``."""
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def validate_quarter_start(value: datetime.date) -> None:
+    if value != quarter_start(value):
+        raise ValidationError(
+            _("A period is a quarter: give its first day (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
+        )
+
+
+def quarter_label(day: datetime.date) -> str:
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
 def previous_quarter(period: datetime.date) -> datetime.date:
@@ -38,3 +55,42 @@ def quarter_bounds(period: datetime.date) -> tuple[datetime.datetime, datetime.d
     start = datetime.datetime.combine(period, datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(next_quarter(period), datetime.time.min, tzinfo=zone)
     return start, end
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` earlier (the 28th at most, so that every month has it)."""
+    index = day.year * 12 + day.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, min(day.day, 28))
+
+
+# Quarters asked for in an address ------------------------------------------------------------
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # past these, a quarter's neighbours overflow the calendar
+
+
+class InvalidPeriod(ValueError):
+    """A ``period`` that is not the first day of a quarter."""
+
+
+def period_parse(raw: str | None) -> datetime.date | None:
+    """The quarter asked for in ``?period=YYYY-MM-DD``; None when none is asked."""
+    if not raw:
+        return None
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidPeriod(
+            _("“%(period)s” is not a date: give the first day of a quarter, as 2026-01-01.")
+            % {"period": raw[:20]}
+        ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidPeriod(
+            _("%(period)s is outside the years %(first)s–%(last)s.")
+            % {"period": day.isoformat(), "first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+    if day != quarter_start(day):
+        raise InvalidPeriod(
+            _("%(period)s is not the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
+            % {"period": day.isoformat()}
+        )
+    return day

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
 from accounts.imports import ImportNotApplicable, import_apply, import_check
-from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus, quarter_start
+from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus
+from accounts.periods import quarter_start
 from accounts.selectors import client_get_for_user, clients_visible_to
 
 

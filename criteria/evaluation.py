@@ -19,7 +19,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from accounts.models import Client, ClientFigure, ClientNeed, quarter_start
+from accounts.models import Client, ClientFigure, ClientNeed
+from accounts.periods import previous_quarter, quarters_back
 from criteria.models import (
     USP,
     CriterionKind,
@@ -61,11 +62,10 @@ class Periods:
 
     @classmethod
     def as_of(cls, day: datetime.date) -> Periods:
-        last = quarter_start(quarter_start(day) - datetime.timedelta(days=1))
+        last = previous_quarter(day)
 
         def back(quarters: int) -> datetime.date:
-            months = last.year * 12 + last.month - 1 - 3 * quarters
-            return datetime.date(months // 12, months % 12 + 1, 1)
+            return quarters_back(last, quarters + 1)[0]
 
         return cls(last, back(3), back(7), back(4))
 

@@ -25,9 +25,8 @@ from accounts.models import (
     Segment,
     TeamRole,
     User,
-    quarter_start,
 )
-from accounts.periods import previous_quarter, quarters_back
+from accounts.periods import months_before, previous_quarter, quarter_start, quarters_back
 from accounts.roles import Role
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import (
@@ -409,8 +408,7 @@ RECENT_USPS = {"EDI integration": 9, "Consignment stock": 5, "Staff training": 2
 
 
 def _months_ago(today: datetime.date, months: int) -> datetime.date:
-    index = today.year * 12 + today.month - 1 - months
-    return datetime.date(index // 12, index % 12 + 1, 1)
+    return months_before(today, months).replace(day=1)
 
 
 def _load_usps(today: datetime.date) -> dict[str, USP]:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import quarter_start
+from accounts.periods import quarter_start
 from governance.models import (
     Approver,
     Budget,

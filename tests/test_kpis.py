@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.models import quarter_start
-from accounts.periods import previous_quarter, quarters_back
+from accounts.periods import previous_quarter, quarter_start, quarters_back
 from accounts.roles import Role
 from governance.kpis.figures import kpi_entry_record
 from governance.kpis.snapshots import snapshot_quarter, snapshot_recent

@@ -14,7 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from accounts.imports import import_check
-from accounts.models import Client, ImportKind, User, quarter_start
+from accounts.models import Client, ImportKind, User
+from accounts.periods import quarter_start
 from criteria.evaluation import run_start
 from criteria.models import (
     Evaluation,

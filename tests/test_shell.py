@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Client, quarter_start
+from accounts.models import Client
+from accounts.periods import quarter_start
 from governance.models import (
     Absence,
     Approver,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import Client, quarter_start
+from accounts.models import Client
+from accounts.periods import months_before, quarter_start
 from criteria.models import Evaluation, EvaluationRun
 from criteria.selectors import last_finished_run
 from governance.models import (
@@ -95,8 +96,7 @@ def clients_buying_decisions(*, today: datetime.date | None = None) -> QuerySet[
     policy = Policy.objects.filter(status=PolicyStatus.IN_FORCE).first()
     limit = policy.exceptions_flag_after if policy else 3
     months = policy.horizon_months if policy else 12
-    index = today.year * 12 + today.month - 1 - months
-    since = datetime.date(index // 12, index % 12 + 1, min(today.day, 28))
+    since = months_before(today, months)
     granted = (
         ExceptionRequest.objects.filter(
             client=OuterRef("pk"), state=ExceptionState.APPROVED, decided_at__date__gte=since

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.api import ReadsOrOwn, RolePermissions
 from accounts.models import Client, User
+from accounts.periods import InvalidPeriod, period_parse
 from accounts.roles import Role
 from governance.kpis.access import (
     VIEW_DASHBOARD,
@@ -32,7 +33,6 @@ from governance.kpis.access import (
 from governance.kpis.dashboards.account import account_dashboard
 from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
-from governance.kpis.dashboards.tables import InvalidPeriod, period_parse
 from governance.kpis.figures import kpi_entry_record, kpi_target_errors, kpi_targets_log
 from governance.models import (
     Kpi,

@@ -16,7 +16,8 @@ from django.db.models import Avg
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import Client, User, quarter_start, validate_quarter_start
+from accounts.models import Client, User
+from accounts.periods import quarter_start, validate_quarter_start
 from governance.kpis.cache import dashboards_changed
 from governance.kpis.counting import PORTFOLIO, mandate_for_quarter, scope_key_of
 from governance.kpis.snapshots import quantized

@@ -10,8 +10,8 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, User, quarter_label, quarter_start, validate_quarter_start
-from accounts.periods import quarters_back
+from accounts.models import Client, User
+from accounts.periods import quarter_label, quarter_start, quarters_back, validate_quarter_start
 from accounts.roles import Role
 from governance.kpis.figures import TargetRow
 from governance.models import Kpi, KpiSource, KpiTarget, Mandate, MandateAccount

@@ -17,8 +17,8 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Floor, Least
 from django.utils import timezone
 
-from accounts.models import Client, ClientFigure, quarter_start
-from accounts.periods import previous_quarter, quarter_bounds
+from accounts.models import Client, ClientFigure
+from accounts.periods import previous_quarter, quarter_bounds, quarter_start
 from criteria.models import Evaluation
 from criteria.selectors import last_finished_run
 from governance.kpis.cache import dashboards_changed

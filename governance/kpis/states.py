@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User, quarter_start
-from accounts.periods import quarters_back
+from accounts.models import User
+from accounts.periods import quarter_start, quarters_back
 from governance.kpis.counting import mandates_for_quarter, scope_key_of
 from governance.kpis.snapshots import HUNDRED
 from governance.models import (

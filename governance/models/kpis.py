@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import quarter_label
+from accounts.periods import quarter_label
 
 
 class KpiUnit(models.TextChoices):

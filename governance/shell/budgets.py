@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from accounts.models import User, quarter_start
+from accounts.models import User
+from accounts.periods import quarter_start
 from governance.models import (
     Budget,
     BudgetSpend,

@@ -15,7 +15,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from accounts.models import Client, ImportBatch, ImportStatus, Segment, quarter_start
+from accounts.models import Client, ImportBatch, ImportStatus, Segment
+from accounts.periods import quarter_start
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, ClientFactory, FigureFactory, NeedFactory
 

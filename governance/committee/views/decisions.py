@@ -112,4 +112,6 @@ def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
         proposal = propose(request, form, supersedes=decision)
         if proposal is not None:
             return redirect(proposal)
-    return render(request, "governance/committee/proposal_form.html", {"form": form, "revisiting": decision})
+    return render(
+        request, "governance/committee/proposal_form.html", {"form": form, "revisiting": decision}
+    )

@@ -126,7 +126,9 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
-    return render(request, "governance/committee/meeting_minutes.html", {"minutes": minutes(meeting=meeting)})
+    return render(
+        request, "governance/committee/meeting_minutes.html", {"minutes": minutes(meeting=meeting)}
+    )
 
 
 @login_required

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Client, ClientFigure, quarter_label, quarter_start
-from accounts.periods import next_quarter, quarters_back
+from accounts.models import Client, ClientFigure
+from accounts.periods import next_quarter, quarter_label, quarter_start, quarters_back
 from criteria.models import Evaluation, RunStatus
 from governance.kpis.counting import adopted_mandates, counting_mandates, counting_targets
 from governance.kpis.dashboards.tables import (

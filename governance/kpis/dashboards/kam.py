@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User, quarter_label
-from accounts.periods import quarters_back
+from accounts.models import User
+from accounts.periods import quarter_label, quarters_back
 from governance.kpis.counting import adopted_mandates, counting_mandates, counting_targets
 from governance.kpis.dashboards.tables import (
     TREND_QUARTERS,

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User, quarter_label
-from accounts.periods import next_quarter, quarters_back
+from accounts.models import User
+from accounts.periods import next_quarter, quarter_label, quarters_back
 from governance.kpis.counting import mandate_of_kam as kam_mandates
 from governance.kpis.dashboards.tables import (
     TREND_QUARTERS,

@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from accounts.models import Client, User, quarter_label, quarter_start
-from accounts.periods import previous_quarter
+from accounts.models import Client, User
+from accounts.periods import previous_quarter, quarter_label
 from governance.kpis.states import KpiState
 from governance.models import (
     Kpi,
@@ -44,29 +44,6 @@ STATE_BADGES = {
     "clear": "key",
     "to_decide": "bad",
 }
-
-
-class InvalidPeriod(ValueError):
-    """A ``period`` that is not the first day of a quarter."""
-
-
-def period_parse(raw: str | None) -> datetime.date | None:
-    """The quarter asked for in ``?period=YYYY-MM-DD``; None when none is asked."""
-    if not raw:
-        return None
-    try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidPeriod(
-            _("“%(period)s” is not a date: give the first day of a quarter, as 2026-01-01.")
-            % {"period": raw[:20]}
-        ) from None
-    if day != quarter_start(day):
-        raise InvalidPeriod(
-            _("%(period)s is not the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct).")
-            % {"period": day.isoformat()}
-        )
-    return day
 
 
 # --- cells and tables -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from accounts.periods import InvalidPeriod, period_parse
 from governance.kpis.access import (
     VIEW_DASHBOARD,
     dashboard_client_check,
@@ -29,7 +30,7 @@ from governance.kpis.cache import kept_page, page_key
 from governance.kpis.dashboards.account import account_dashboard
 from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
-from governance.kpis.dashboards.tables import Dashboard, InvalidPeriod, period_parse
+from governance.kpis.dashboards.tables import Dashboard
 from governance.kpis.exports import EXPORT_FORMATS, export_response
 
 SCHEDULE_PERM = "django_celery_beat.change_periodictask"

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import ReadsOrOwn
-from accounts.models import quarter_start
+from accounts.periods import quarter_start
 from governance.models import (
     Budget,
     BudgetSpend,

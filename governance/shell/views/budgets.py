@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import quarter_start
-from accounts.periods import next_quarter, previous_quarter
+from accounts.periods import next_quarter, previous_quarter, quarter_start
 from accounts.refusals import add_refusal, tell_refusal
 from governance.models import (
     ExceptionRequest,

@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.models import quarter_start
-from accounts.periods import previous_quarter
+from accounts.periods import previous_quarter, quarter_start
 from governance.kpis.states import kpi_rows_for_kam
 from governance.models import (
     DepartmentObligation,
