@@ -35,7 +35,7 @@ from accounts.models import (
     User,
 )
 from accounts.periods import quarter_start
-from accounts.roles import Role
+from accounts.selectors import kams
 
 
 class ImportFileError(Exception):
@@ -421,10 +421,7 @@ def validate_rows(kind: str, table: list[list[Any]]) -> list[RowResult]:
     )
     kams_by_username, segments = {}, _segment_spellings()
     if kind == ImportKind.CLIENTS:
-        kams_by_username = {
-            user.username.lower(): user
-            for user in User.objects.filter(groups__name=Role.KAM, is_active=True)
-        }
+        kams_by_username = {user.username.lower(): user for user in kams()}
     existing_children: set[tuple[int, Any]] = set()
     if kind == ImportKind.NEEDS:
         existing_children = set(

@@ -43,8 +43,11 @@ def figures_visible_to(user: User) -> QuerySet[ClientFigure]:
     return ClientFigure.objects.filter(client__in=clients_visible_to(user))
 
 
-def kams() -> QuerySet[User]:
-
-    return User.objects.filter(groups__name=Role.KAM, is_active=True).order_by(
-        "last_name", "first_name"
-    )
+def kams(*, including_former: bool = False) -> QuerySet[User]:
+    """Who counts as a KAM, the one definition: in the KAM role and active. With
+    ``including_former``, also those who have left (a hand-entered actual for a past quarter may
+    name one)."""
+    people = User.objects.filter(groups__name=Role.KAM)
+    if not including_former:
+        people = people.filter(is_active=True)
+    return people.order_by("last_name", "first_name", "pk")

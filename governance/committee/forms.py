@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, User
-from accounts.roles import Role
+from accounts.models import Client
+from accounts.selectors import kams
 from criteria.models import RulerVersion
 from governance.models import Policy, ProposalType, VoteChoice
 
@@ -39,9 +39,7 @@ class InterestForm(forms.Form):
     )
     kam = forms.ModelChoiceField(
         label=gettext_lazy("Key-account manager"),
-        queryset=User.objects.filter(groups__name=Role.KAM, is_active=True).order_by(
-            "last_name", "first_name", "pk"
-        ),
+        queryset=kams(),
         required=False,
     )
     description = forms.CharField(

@@ -5,12 +5,12 @@ kept page is served as before one is built.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Client, User
-from accounts.roles import Role
+from accounts.selectors import kams
 from governance.kpis.counting import adopted_mandates
 from governance.models import (
     Mandate,
@@ -24,18 +24,20 @@ VIEW_OWN_KPIS = "governance.view_own_kpis"
 # --- who may see what -------------------------------------------------------------------------
 
 
-def kams() -> object:
-    """People a KAM dashboard can be about: in the KAM role, or holding a mandate."""
-    in_role = User.groups.through.objects.filter(user=OuterRef("pk"), group__name=Role.KAM)
+def dashboard_kams() -> QuerySet[User]:
+    """People a KAM dashboard can be about: KAMs, those who have left included, and anyone who
+    held a mandate."""
     with_mandate = Mandate.objects.filter(kam=OuterRef("pk"))
-    return User.objects.filter(Exists(in_role) | Exists(with_mandate))
+    return User.objects.filter(
+        Q(pk__in=kams(including_former=True).values("pk")) | Exists(with_mandate)
+    )
 
 
 def dashboard_kam_for(user: User, kam_id: int) -> User:
     """The KAM whose dashboard ``user`` asks for: directors and the committee see every KAM's,
     a KAM only their own (another's is 404); anyone else is refused (403)."""
     dashboard_kam_check(user, kam_id)
-    return get_object_or_404(kams(), pk=kam_id) if user.has_perm(VIEW_DASHBOARD) else user
+    return get_object_or_404(dashboard_kams(), pk=kam_id) if user.has_perm(VIEW_DASHBOARD) else user
 
 
 def dashboard_kam_check(user: User, kam_id: int) -> None:

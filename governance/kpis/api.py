@@ -21,9 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import ReadsOrOwn, RolePermissions
-from accounts.models import Client, User
+from accounts.models import Client
 from accounts.periods import InvalidPeriod, period_parse
-from accounts.roles import Role
+from accounts.selectors import kams
 from governance.kpis.access import (
     VIEW_DASHBOARD,
     VIEW_OWN_KPIS,
@@ -180,9 +180,7 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
 
 class KpiEntrySerializer(serializers.ModelSerializer):
     kpi = serializers.PrimaryKeyRelatedField(queryset=Kpi.objects.filter(source=KpiSource.MANUAL))
-    kam = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(groups__name=Role.KAM).distinct()
-    )
+    kam = serializers.PrimaryKeyRelatedField(queryset=kams(including_former=True))
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.all(), allow_null=True, required=False
     )

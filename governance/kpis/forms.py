@@ -10,9 +10,9 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client, User
+from accounts.models import Client
 from accounts.periods import quarter_label, quarter_start, quarters_back, validate_quarter_start
-from accounts.roles import Role
+from accounts.selectors import kams
 from governance.kpis.figures import TargetRow
 from governance.models import Kpi, KpiSource, KpiTarget, Mandate, MandateAccount
 
@@ -34,7 +34,7 @@ class KpiEntryForm(forms.Form):
     )
     kam = forms.ModelChoiceField(
         label=_("Key-account manager"),
-        queryset=User.objects.filter(groups__name=Role.KAM).order_by("last_name", "username"),
+        queryset=kams(including_former=True),
     )
     client = forms.ModelChoiceField(
         label=_("Account"),
