@@ -21,7 +21,6 @@ from governance.models import (
     ExceptionRequest,
     ExceptionState,
     Incident,
-    IncidentState,
     KpiTarget,
     Mandate,
     MandateAccount,
@@ -140,7 +139,7 @@ def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
         mandates_without_targets=valid.exclude(Exists(targets))
         .select_related("kam")
         .order_by("kam__last_name"),
-        incidents_overdue=Incident.objects.filter(state=IncidentState.OPEN, respond_by__lt=now)
+        incidents_overdue=Incident.objects.overdue(now)
         .select_related("situation", "client", "owner")
         .order_by("respond_by"),
     )

@@ -275,9 +275,7 @@ def snapshot_quarter(period: datetime.date, *, now: datetime.datetime | None = N
         )
         _count_sums(granted, "exceptions", account_ids, portfolio, accounts)
     if KpiSource.BREACHES in sources:
-        breached = DepartmentRequest.objects.filter(due_at__gte=start, due_at__lt=end).filter(
-            Q(fulfilled_at__gt=F("due_at")) | Q(fulfilled_at__isnull=True, due_at__lt=now)
-        )
+        breached = DepartmentRequest.objects.filter(due_at__gte=start, due_at__lt=end).breached(now)
         _count_sums(breached, "breaches", account_ids, portfolio, accounts)
     if KpiSource.BUDGET_USED in sources:
         _budget_sums(period, account_ids, portfolio, accounts)

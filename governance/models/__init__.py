@@ -4,7 +4,8 @@
 
 * ``committee``: members, proposals, votes, decisions, the policy;
 * ``meetings``: the committee's meetings and the register of interests;
-* ``shell``: the management shell around every KAM;
+* ``mandates``: mandates, their limits, escalation and exception requests;
+* ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
 * ``kpis``: KPIs, targets, actuals and snapshots.
 """
 
@@ -42,28 +43,12 @@ from governance.models.kpis import (
     KpiUnit,
     PortfolioSnapshot,
 )
-from governance.models.meetings import (
-    AgendaItem,
-    AgendaKind,
-    Attendance,
-    Meeting,
-    MemberInterest,
-)
-from governance.models.shell import (
+from governance.models.mandates import (
     LIMIT_FIELDS,
-    Absence,
     Approver,
-    Budget,
-    BudgetSpend,
-    Department,
-    DepartmentObligation,
-    DepartmentRequest,
     EscalationTier,
     ExceptionRequest,
     ExceptionState,
-    Incident,
-    IncidentState,
-    IncidentUpdate,
     LimitKind,
     Mandate,
     MandateAccount,
@@ -72,6 +57,24 @@ from governance.models.shell import (
     MandateStatus,
     MandateTeamMember,
     RelationshipMethod,
+)
+from governance.models.meetings import (
+    AgendaItem,
+    AgendaKind,
+    Attendance,
+    Meeting,
+    MemberInterest,
+)
+from governance.models.shell import (
+    Absence,
+    Budget,
+    BudgetSpend,
+    Department,
+    DepartmentObligation,
+    DepartmentRequest,
+    Incident,
+    IncidentState,
+    IncidentUpdate,
     SituationType,
     SpendCategory,
 )

@@ -6,7 +6,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +50,7 @@ def department_fulfil(*, request: DepartmentRequest, by: User) -> DepartmentRequ
 def breaches_by_department(*, now: datetime.datetime | None = None) -> QuerySet:
     """Per department: requests, and those answered late or overdue now (one query)."""
     now = now or timezone.now()
-    late = Q(fulfilled_at__gt=F("due_at")) | Q(fulfilled_at=None, due_at__lt=now)
+    late = DepartmentRequest.objects.breached_at(now)
     return (
         DepartmentRequest.objects.values(department=F("obligation__department"))
         .annotate(requests=Count("pk"), breaches=Count("pk", filter=late))

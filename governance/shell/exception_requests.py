@@ -133,7 +133,11 @@ def exceptions_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
     moved = 0
     # Highest tier first, so that a request moves at most one tier per call.
     for current in (Approver.SALES_DIRECTOR, Approver.HEAD_OF_KAM):
-        moved += ExceptionRequest.objects.filter(
-            state=ExceptionState.PENDING, approver=current, respond_by__lt=now
-        ).update(approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME, reminded_at=None)
+        moved += (
+            ExceptionRequest.objects.overdue(now)
+            .filter(approver=current)
+            .update(
+                approver=NEXT_APPROVER[current], respond_by=now + RESPONSE_TIME, reminded_at=None
+            )
+        )
     return moved

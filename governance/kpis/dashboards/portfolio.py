@@ -34,7 +34,6 @@ from governance.kpis.states import KpiState, kpi_state
 from governance.models import (
     Decision,
     ExceptionRequest,
-    ExceptionState,
     Kpi,
     KpiDirection,
     KpiScope,
@@ -298,9 +297,7 @@ def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
     client-level drift (key status with no decision behind it…) is on the drift panel."""
     overdue = Decision.objects.filter(superseded_by__isnull=True, review_date__lt=today).count()
     expired = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_to__lt=today).count()
-    unanswered = ExceptionRequest.objects.filter(
-        state=ExceptionState.PENDING, respond_by__lt=timezone.now()
-    ).count()
+    unanswered = ExceptionRequest.objects.overdue(timezone.now()).count()
     drift = reverse("governance:drift")
 
     def line(label: str, count: int, url: str = "") -> list[Cell]:
