@@ -1,15 +1,15 @@
-"""Who may see which dashboard: one rule for the pages, the API and the exports, checked before a
-kept page is served as before one is built.
+"""Who may see which dashboard: one function per dashboard, called by the page, the API and the
+export before anything else, so that a page read back from the cache is behind the very check a
+page built afresh is.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Client, User
+from accounts.refusals import NotAllowed, NotYours
 from accounts.selectors import kams
 from governance.kpis.counting import adopted_mandates
 from governance.models import (
@@ -33,24 +33,22 @@ def dashboard_kams() -> QuerySet[User]:
     )
 
 
+def dashboard_portfolio_access(user: User) -> None:
+    """Directors and the committee see the portfolio; anyone else is refused (403)."""
+    if not user.has_perm(VIEW_DASHBOARD):
+        raise NotAllowed
+
+
 def dashboard_kam_for(user: User, kam_id: int) -> User:
     """The KAM whose dashboard ``user`` asks for: directors and the committee see every KAM's,
     a KAM only their own (another's is 404); anyone else is refused (403)."""
-    dashboard_kam_check(user, kam_id)
-    return get_object_or_404(dashboard_kams(), pk=kam_id) if user.has_perm(VIEW_DASHBOARD) else user
-
-
-def dashboard_kam_check(user: User, kam_id: int) -> None:
-    """What ``dashboard_kam_for`` decides (403, 404), for a page kept built. The page was built
-    only for a KAM (or someone with a mandate), and a change of roles or mandates renews every
-    kept page, so for a reader who sees all dashboards nothing is left to read; a KAM may see
-    only their own."""
     if user.has_perm(VIEW_DASHBOARD):
-        return
+        return get_object_or_404(dashboard_kams(), pk=kam_id)
     if not user.has_perm(VIEW_OWN_KPIS):
-        raise PermissionDenied
+        raise NotAllowed
     if kam_id != user.pk:
-        raise Http404
+        raise NotYours
+    return user
 
 
 def dashboard_clients(user: User) -> QuerySet[Client]:
@@ -64,19 +62,9 @@ def dashboard_clients(user: User) -> QuerySet[Client]:
             client=OuterRef("pk"), mandate__in=adopted_mandates().filter(kam=user)
         )
         return Client.objects.filter(Exists(own))
-    raise PermissionDenied
+    raise NotAllowed
 
 
 def dashboard_client_for(user: User, client_id: int) -> Client:
     """The account whose dashboard ``user`` asks for (another KAM's is 404)."""
     return get_object_or_404(dashboard_clients(user).select_related("owner_kam"), pk=client_id)
-
-
-def dashboard_client_check(user: User, client_id: int) -> None:
-    """What ``dashboard_client_for`` decides (403, 404), for a page kept built: nothing to
-    read for a reader who sees every account (the page exists only for a client), one query
-    for a KAM."""
-    if not user.has_perm(VIEW_DASHBOARD) and not (
-        dashboard_clients(user).filter(pk=client_id).exists()
-    ):
-        raise Http404

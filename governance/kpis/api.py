@@ -29,6 +29,7 @@ from governance.kpis.access import (
     VIEW_OWN_KPIS,
     dashboard_client_for,
     dashboard_kam_for,
+    dashboard_portfolio_access,
 )
 from governance.kpis.dashboards.account import account_dashboard
 from governance.kpis.dashboards.kam import kam_dashboard
@@ -60,8 +61,7 @@ def _period(request: Request) -> datetime.date | None:
 class PortfolioDashboardView(APIView):
     @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        if not request.user.has_perm(VIEW_DASHBOARD):
-            raise exceptions.PermissionDenied
+        dashboard_portfolio_access(request.user)
         return Response(portfolio_dashboard(period=_period(request)).as_dict())
 
 

@@ -26,7 +26,8 @@ its review date). For them a kept page lives ``CONTENT_TTL`` seconds at most, an
 figures were read. With the local-memory cache each process has its own version, so a write in
 another process (the Celery worker's nightly job) shows within that minute too.
 
-Permissions are never cached: the views check them before looking here, on every request.
+Permissions are never cached: the views ask ``governance.kpis.access`` before looking here, on
+every request, the same function whether the page is then read back or built.
 """
 
 from __future__ import annotations
@@ -107,18 +108,14 @@ def page_key(scope: str, object_id: int | None, period: object, varies: str) -> 
     )
 
 
-def kept_page(
-    key: str, build: Callable[[], dict[str, Any]], check: Callable[[], None] | None = None
-) -> dict[str, Any]:
-    """The page kept under ``key`` for the current data version, once ``check()`` has passed
-    (it raises to refuse), or ``build()`` (which refuses by itself) kept for ``CONTENT_TTL``
-    seconds. One read of the cache either way."""
+def kept_page(key: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The page kept under ``key`` for the current data version, or ``build()`` kept for
+    ``CONTENT_TTL`` seconds. One read of the cache either way. The caller has checked who may
+    see it (``governance.kpis.access``), as it does before building."""
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY) or data_version()
     kept = found.get(key)
     if kept is not None and kept["version"] == version:
-        if check is not None:
-            check()
         return kept["page"]
     page = build()
     cache.set(key, {"version": version, "page": page}, CONTENT_TTL)

@@ -1,9 +1,9 @@
 """The directors' dashboards as pages: the portfolio, one KAM, one account, for a quarter
 (``?period=YYYY-MM-DD``), each also as CSV or XLSX (``?format=csv|xlsx``).
 
-Each view checks who may see what first, on every request; the page's content is then read from
-the cache when it was built lately (``governance.dashboard_cache``) and built otherwise. Exports
-and an unreadable period are always built afresh."""
+Each view asks ``governance.kpis.access`` who may see what first, on every request; the page's
+content is then read from the cache when it was built lately (``governance.kpis.cache``) and
+built otherwise. Exports and an unreadable period are always built afresh."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import datetime
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -21,10 +20,9 @@ from django.utils.safestring import mark_safe
 from accounts.periods import InvalidPeriod, period_parse
 from governance.kpis.access import (
     VIEW_DASHBOARD,
-    dashboard_client_check,
     dashboard_client_for,
-    dashboard_kam_check,
     dashboard_kam_for,
+    dashboard_portfolio_access,
 )
 from governance.kpis.cache import kept_page, page_key
 from governance.kpis.dashboards.account import account_dashboard
@@ -52,12 +50,11 @@ def _show(
     object_id: int | None,
     template: str,
     build: Callable[[datetime.date | None], Dashboard],
-    check: Callable[[], None] | None = None,
     **context: object,
 ) -> HttpResponse:
     """The page (or its export) of the dashboard ``build`` makes. ``context`` is what the page
     shows beyond the board; its flags are what differs between readers, so they are part of the
-    kept page's key. ``check`` refuses (403, 404) as ``build`` would, for a page kept built."""
+    kept page's key. The caller has checked who may see it."""
     period, error = _period(request)
     fmt = request.GET.get("format", "")
     if fmt in EXPORT_FORMATS and not error:
@@ -87,7 +84,7 @@ def _show(
             for name, value in sorted({**context, "can_schedule": can_schedule}.items())
             if isinstance(value, bool)
         )
-        content = kept_page(page_key(scope, object_id, period, varies), page, check)
+        content = kept_page(page_key(scope, object_id, period, varies), page)
     return TemplateResponse(
         request,
         "page.html",
@@ -98,8 +95,7 @@ def _show(
 
 @login_required
 def dashboard_portfolio(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm(VIEW_DASHBOARD):
-        raise PermissionDenied
+    dashboard_portfolio_access(request.user)
     return _show(
         request,
         scope="portfolio",
@@ -111,27 +107,25 @@ def dashboard_portfolio(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
+    kam = dashboard_kam_for(request.user, pk)
     return _show(
         request,
         scope="kam",
         object_id=pk,
         template="governance/kpis/dashboard_kam.html",
-        build=lambda period: kam_dashboard(kam=dashboard_kam_for(request.user, pk), period=period),
-        check=lambda: dashboard_kam_check(request.user, pk),
+        build=lambda period: kam_dashboard(kam=kam, period=period),
         sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
     )
 
 
 @login_required
 def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
+    client = dashboard_client_for(request.user, pk)
     return _show(
         request,
         scope="account",
         object_id=pk,
         template="governance/kpis/dashboard_account.html",
-        build=lambda period: account_dashboard(
-            client=dashboard_client_for(request.user, pk), period=period
-        ),
-        check=lambda: dashboard_client_check(request.user, pk),
+        build=lambda period: account_dashboard(client=client, period=period),
         sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
     )
