@@ -90,7 +90,7 @@ class KpiTargetForm(forms.Form):
 
 class BaseKpiTargetFormSet(forms.BaseFormSet):
     """A mandate's targets, one row each, and a few empty rows for new ones. Saving goes
-    through ``governance.kpis.kpi_targets_save``, in a fixed number of queries."""
+    through ``governance.kpis.figures.kpi_targets_save``, in a fixed number of queries."""
 
     def __init__(
         self, *args: object, mandate: Mandate, targets: list[KpiTarget], **kwargs: object
