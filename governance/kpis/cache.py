@@ -12,11 +12,12 @@ below the navigation — under a key that names:
 * the data version: a token in the cache, replaced whenever a row the dashboards read is written.
 
 The version is replaced by the code that writes snapshots and targets in bulk, which no signal
-sees (``governance.kpis.snapshots`` and ``.figures`` call ``dashboards_changed``: the snapshot job, hand entries, the
-targets page) and, through the signals below, by saves and deletes of the other rows the pages
-read: targets written one by one, KPIs, policies, mandates and their accounts, decisions,
-exception requests, budgets, clients and people. Snapshots have no signal: only
-``governance.kpis.snapshots`` writes them, and a receiver would make Django delete them row by row.
+sees (``governance.kpis.snapshots`` and ``governance.kpis.figures`` call ``dashboards_changed``:
+the snapshot job, hand entries, the targets page) and, through the signals below, by saves and
+deletes of the other rows the pages read: targets written one by one, KPIs, policies, mandates
+and their accounts, decisions, exception requests, budgets, clients and people. Snapshots have
+no signal: only ``governance.kpis.snapshots`` writes them, and a receiver would make Django
+delete them row by row.
 Signals rather than calls in each service because those writes happen in a dozen services, the
 admin and the API; keeping a page fresh is not a rule of the business, only of this cache.
 
