@@ -127,11 +127,13 @@ AUTH_USER_MODEL = "accounts.User"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "skam.cache.RedisCache", "LOCATION": REDIS_URL}}
-    # With a cache every process shares: the session, the signed-in user and their permissions
-    # are read from it rather than from the database on every request (accounts/auth.py).
+    # Sessions are read from the cache every process shares and written through to the
+    # database, so a Redis restart or eviction signs nobody out. The user and their permissions
+    # are read from the database on every request (Django's ModelBackend): never kept.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    AUTHENTICATION_BACKENDS = ["accounts.auth.CachedModelBackend"]
 else:
+    # Each process's own memory: sessions stay in the database (Django's default), as a
+    # sign-out kept in one process's memory would not reach the others.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The layout's fragments that are the same on every request (templates/base.html): each process
 # keeps its own, as they depend only on the code, the language and which sections one may open.

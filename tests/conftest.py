@@ -7,11 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_backends
 from django.test import Client as HttpClient
 from django.utils import translation
 
-from accounts.auth import CachedModelBackend, forget_everyone
 from accounts.models import Client, TeamRole, User
 from accounts.roles import Role
 from tests.factories import ClientFactory, TeamMemberFactory, UserFactory
@@ -105,26 +103,9 @@ def client_as(db: None):
     def make(user: User) -> HttpClient:
         http = HttpClient()
         http.force_login(user)
-        warm_auth_cache(user)
         return http
 
     return make
-
-
-def warm_auth_cache(user: User) -> None:
-    """With Redis, the session, the user and their permissions come from the cache
-    (accounts/auth.py). A client starts as after its first page, so the query counts pinned in
-    tests are those of the page itself, whichever request comes first."""
-    for backend in get_backends():
-        if isinstance(backend, CachedModelBackend):
-            backend.get_user(user.pk)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def forget_cached_auth(django_db_setup: None) -> None:
-    """Users of an earlier run may have had the ids this run gives out: nothing kept then
-    counts now."""
-    forget_everyone()
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,11 @@
-"""What a signed-in request costs before the page's own queries, for the tests that pin them."""
+"""What a signed-in request costs before the page's own queries, for the tests that pin them
+(``tests/test_signed_in_user.py`` measures both on empty pages)."""
 
 from django.conf import settings
 
-# With Redis (``make test``, production), the session, the user and their permissions come from
-# the cache (accounts/auth.py; tests/conftest.py starts every client warm). Without, Django
-# reads them: the session, the user, the user's and their groups' permissions.
-SIGN_IN_QUERIES = 0 if "accounts.auth.CachedModelBackend" in settings.AUTHENTICATION_BACKENDS else 4
+# The session, unless it comes from the cache (``cached_db`` with Redis, as in ``make test`` and
+# production), and the user: read on every request.
+USER_QUERIES = (0 if settings.SESSION_ENGINE.endswith("cached_db") else 1) + 1
+# Then the user's own permissions and their groups': read on every request that asks one, as
+# every page does for its navigation.
+SIGN_IN_QUERIES = USER_QUERIES + 2

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from governance.models import Approver, EscalationTier, Mandate, MandateAccount, MandateStatus
 from governance.shell.mandates import NotInMandate, mandate_adopt, mandate_check
-from tests.queries import SIGN_IN_QUERIES
+from tests.queries import USER_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -211,9 +211,10 @@ def test_a_mandate_check_reads_the_account_in_one_query(
     client_as, kam, account_of_kam, kams_mandates, django_assert_num_queries
 ):
     """The KAM's account under the mandate in force, then the escalation tiers: nothing per
-    account, team member or method of the mandate."""
+    account, team member or method of the mandate. It asks no permission: signing in costs the
+    session and the user only."""
     http = client_as(kam)
-    with django_assert_num_queries(SIGN_IN_QUERIES + 2):
+    with django_assert_num_queries(USER_QUERIES + 2):
         response = http.post(
             "/api/mandate-check/",
             {"client": account_of_kam.pk, "discount_percent": "9"},

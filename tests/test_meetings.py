@@ -564,7 +564,6 @@ def test_the_meeting_page_and_its_minutes_cost_the_same_however_long_the_agenda(
     _fill_agenda(meeting, committee, run, n)
     assert AgendaItem.objects.filter(meeting=meeting).count() == 3 * n + 1
     http = client_as(committee[1])
-    http.get(reverse("governance:meeting-list"))  # warm the session
 
     assert _queries(http, meeting.get_absolute_url()) == DETAIL_QUERIES
     assert (
