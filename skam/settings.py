@@ -83,7 +83,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "skam.layout.LayoutMiddleware",
 ]
 
 ROOT_URLCONF = "skam.urls"
