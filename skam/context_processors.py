@@ -46,23 +46,21 @@ def _addresses(urlconf: str, script_prefix: str) -> tuple[str, ...]:
     return tuple(reverse(item.url_name, urlconf=urlconf) for item in NAVIGATION)
 
 
-def nav_for(request: HttpRequest) -> tuple[list[dict[str, object]], str]:
-    """The sections the signed-in user may open, the current one marked, and a key naming
-    them: what the rendered navigation depends on besides the language."""
+def nav_for(request: HttpRequest) -> list[dict[str, object]]:
+    """The sections the signed-in user may open, the current one marked."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return [], ""
+        return []
     addresses = _addresses(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     items = []
     for item, url in zip(NAVIGATION, addresses, strict=True):
         if item.visible_to(user):
             active = request.path == url if url == "/" else request.path.startswith(url)
             items.append({"label": item.label, "url": url, "active": active})
-    return items, " ".join(item["url"] + ("*" if item["active"] else "") for item in items)
+    return items
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """The layout's per-request values: the navigation (``nav_key`` lets base.html keep it
-    rendered, with ``{% cache %}``) and ``here``, the address the language switch returns to."""
-    items, key = nav_for(request)
-    return {"nav_items": items, "nav_key": key, "here": request.get_full_path()}
+    """The layout's per-request values: the navigation and ``here``, the address the language
+    switch returns to."""
+    return {"nav_items": nav_for(request), "here": request.get_full_path()}

@@ -134,12 +134,6 @@ else:
     # Each process's own memory: sessions stay in the database (Django's default), as a
     # sign-out kept in one process's memory would not reach the others.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# The layout's fragments that are the same on every request (templates/base.html): each process
-# keeps its own, as they depend only on the code, the language and which sections one may open.
-CACHES["template_fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "template-fragments",
-}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
