@@ -1,4 +1,5 @@
-"""Benchmark of the directors' dashboards against a bare view, through the whole stack.
+"""Benchmark of the directors' dashboards against a signed-in empty page, through the whole
+stack.
 
     python bench/dashboard.py --clients 100000
 
@@ -7,23 +8,24 @@ Builds N synthetic clients in PostgreSQL (``DATABASE_URL``, default the local se
 evaluation run, a policy in force, a KPI catalogue, and a few KAMs whose mandates name a bounded
 number of accounts with targets for every quarter. It then runs the KPI snapshot job
 (``governance.kpis.snapshot_quarter``, the code the Celery task calls) for each quarter and
-times it, and requests, logged in as a director through Django's handler and its full
-middleware stack, the portfolio dashboard, a per-KAM dashboard and a bare view that only
-returns a fixed response (added by a URLconf of the benchmark's own, never by the product), K
-times each, interleaved (with, for information, a signed-in empty page: the cost of the
-session, the user, their permissions and the layout that every page pays). The last line is
+times it, and requests, signed in as a director through Django's handler and its full
+middleware stack, the portfolio dashboard, a per-KAM dashboard and a signed-in empty page, K
+times each, interleaved. The empty page is ``base.html`` with no content, behind
+``login_required``, added by a URLconf of the benchmark's own (never by the product): what any
+page of the site pays before its own work, the session, the user, their permissions and the
+layout. The last line is
 
-    dashboard clients=N p95_ms=P bare_p95_ms=B ratio=R queries=Q
+    dashboard clients=N p95_ms=P signed_in_p95_ms=S ratio=R queries=Q
 
-where P is the slower of the two dashboards' 95th percentiles, R = P / B, and Q the number of
+where P is the slower of the two dashboards' 95th percentiles, R = P / S, and Q the number of
 queries of one portfolio request plus one per-KAM request (it must not depend on N).
 
-The dashboards keep their built pages in the cache (``governance/dashboard_cache.py``), so those
-requests read them back and put them in the layout kept rendered (``skam/layout.py``); the line
-before the last gives the cold figures, each page's cache dropped before each request, as after
-a write. Each page is requested 1,000 times by default: a 95th percentile of a millisecond-long
-request on a shared machine moves by a fifth between runs of 200. With ``REDIS_URL`` set it
-measures the production shape (Redis holds the sessions, who is signed in and the dashboards
+The dashboards keep their built content in the cache (``governance/kpis/cache.py``), so
+those requests read it back and render it in the layout; the line before the last gives the
+cold figures in the same form, each dashboard's kept content dropped before each request, as
+after a write. Each page is requested 1,000 times by default: a 95th percentile of a
+millisecond-long request on a shared machine moves by a fifth between runs of 200. With
+``REDIS_URL`` set it measures the production shape (Redis holds the sessions and the dashboards
 built); ``--no-redis`` measures the embedded default.
 """
 
@@ -36,6 +38,8 @@ import statistics
 import sys
 import time
 import types
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -52,9 +56,9 @@ BENCH_URLS = "bench_dashboard_urls"
 def setup_django(*, redis: bool = False) -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ["DJANGO_SETTINGS_MODULE"] = "skam.settings"
-    # With REDIS_URL, the production shape: Redis keeps the sessions, who is signed in and the
-    # dashboards built. --no-redis measures the embedded default (this process's memory, and
-    # sessions, users and permissions read from the database).
+    # With REDIS_URL, the production shape: Redis keeps the sessions and the dashboards built.
+    # --no-redis measures the embedded default (this process's memory, sessions in the
+    # database). Users and their permissions are read from the database either way.
     if not redis:
         os.environ.pop("REDIS_URL", None)
     if str(ROOT) not in sys.path:
@@ -284,27 +288,21 @@ def data_matches(clients: int) -> bool:
 
 
 def bench_urlconf() -> str:
-    """The product's URLs plus a bare view, in a URLconf of the benchmark's own."""
+    """The product's URLs plus a signed-in empty page, in a URLconf of the benchmark's own."""
     from django.contrib.auth.decorators import login_required
     from django.http import HttpResponse
     from django.shortcuts import render
     from django.urls import include, path
 
-    def bare(request: object) -> HttpResponse:
-        return HttpResponse(b"ok", content_type="text/plain")
-
     @login_required
-    def floor(request: object) -> HttpResponse:
+    def signed_in(request: object) -> HttpResponse:
         """What any signed-in page of the site costs before its own work: the session, the
-        user, their permissions, the layout with its navigation. Reported for information;
-        the ratio of the last line is against ``bare``."""
-        request.user.has_perm("governance.view_dashboard")
+        user, their permissions (for the navigation), the layout."""
         return render(request, "base.html", {})
 
     module = types.ModuleType(BENCH_URLS)
     module.urlpatterns = [
-        path("bench/bare/", bare),
-        path("bench/floor/", floor),
+        path("bench/signed-in/", signed_in),
         path("", include("skam.urls")),
     ]
     sys.modules[BENCH_URLS] = module
@@ -315,22 +313,79 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18]
 
 
-def measure(
-    requests: int, warmup: int
-) -> tuple[dict[str, float], dict[str, float], dict[str, int], dict[str, float], dict[str, int]]:
+@dataclass
+class Figures:
+    """One series of interleaved requests: per page, the 95th percentile and the median in
+    milliseconds, and the queries of one request."""
+
+    p95s: dict[str, float]
+    medians: dict[str, float]
+    queries: dict[str, int]
+
+    def line(self, label: str, clients: int) -> str:
+        slower = max(self.p95s["portfolio"], self.p95s["kam"])
+        return (
+            f"{label} clients={clients} p95_ms={slower:.2f} "
+            f"signed_in_p95_ms={self.p95s['signed_in']:.2f} "
+            f"ratio={slower / self.p95s['signed_in']:.2f} "
+            f"queries={self.queries['portfolio'] + self.queries['kam']}"
+        )
+
+
+def timed_rounds(
+    http: object,
+    paths: dict[str, str],
+    rounds: int,
+    *,
+    warmup: int = 0,
+    before: Callable[[str], None] | None = None,
+) -> Figures:
+    """``rounds`` requests of each page, interleaved; ``before(name)`` runs before each one,
+    untimed."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queries = {}
+    for name, path in paths.items():
+        if before is not None:
+            before(name)
+        with CaptureQueriesContext(connection) as context:
+            http.get(path)
+        queries[name] = len(context.captured_queries)
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    for round_number in range(warmup + rounds):
+        for name, path in paths.items():
+            if before is not None:
+                before(name)
+            began = time.perf_counter()
+            response = http.get(path)
+            elapsed = (time.perf_counter() - began) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"{name} answered {response.status_code}")
+            if round_number >= warmup:
+                samples[name].append(elapsed)
+    return Figures(
+        p95s={name: p95(values) for name, values in samples.items()},
+        medians={name: statistics.median(values) for name, values in samples.items()},
+        queries=queries,
+    )
+
+
+def measure(requests: int, warmup: int) -> tuple[Figures, Figures]:
+    """The pages as they are usually served (the dashboards read back from the cache), then
+    cold: each dashboard's kept content dropped before each request, as after a write."""
+    from django.contrib.auth.models import Group
     from django.test import Client as HttpClient
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import override_settings
     from django.urls import reverse
 
     from accounts.models import User
     from accounts.roles import Role
+    from governance.kpis.cache import dashboards_changed
 
     director, _created = User.objects.get_or_create(
         username="bench.director", defaults={"first_name": "Bench", "last_name": "Director"}
     )
-    from django.contrib.auth.models import Group
-
     director.groups.add(Group.objects.get(name=Role.DIRECTOR))
     kam = User.objects.get(username="bench.kam1")
     with override_settings(ROOT_URLCONF=bench_urlconf()):
@@ -339,49 +394,21 @@ def measure(
         paths = {
             "portfolio": reverse("governance:dashboard-portfolio"),
             "kam": reverse("governance:dashboard-kam", args=[kam.pk]),
-            "bare": "/bench/bare/",
-            "floor": "/bench/floor/",
+            "signed_in": "/bench/signed-in/",
         }
         for name, path in paths.items():
             response = http.get(path)
             assert response.status_code == 200, (name, response.status_code)
         for name in ("portfolio", "kam"):
             assert b"The snapshot job has not run" not in http.get(paths[name]).content, name
-        queries = {}
-        for name in ("portfolio", "kam"):
-            with CaptureQueriesContext(connection) as context:
-                http.get(paths[name])
-            queries[name] = len(context.captured_queries)
-        samples: dict[str, list[float]] = {name: [] for name in paths}
-        for round_number in range(warmup + requests):
-            for name, path in paths.items():
-                began = time.perf_counter()
-                response = http.get(path)
-                elapsed = (time.perf_counter() - began) * 1000
-                if response.status_code != 200:
-                    raise SystemExit(f"{name} answered {response.status_code}")
-                if round_number >= warmup:
-                    samples[name].append(elapsed)
-        # Cold: the dashboards' kept pages dropped before each request, as after a write.
-        from governance.kpis.cache import dashboards_changed
+        warm = timed_rounds(http, paths, requests, warmup=warmup)
 
-        cold: dict[str, list[float]] = {"portfolio": [], "kam": []}
-        cold_queries = {}
-        for name in cold:
-            dashboards_changed()
-            with CaptureQueriesContext(connection) as context:
-                http.get(paths[name])
-            cold_queries[name] = len(context.captured_queries)
-        for _round in range(max(requests // 10, 5)):
-            for name in cold:
+        def drop_kept(name: str) -> None:
+            if name != "signed_in":
                 dashboards_changed()
-                began = time.perf_counter()
-                http.get(paths[name])
-                cold[name].append((time.perf_counter() - began) * 1000)
-    p95s = {name: p95(values) for name, values in samples.items()}
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    cold_medians = {name: statistics.median(values) for name, values in cold.items()}
-    return p95s, medians, queries, cold_medians, cold_queries
+
+        cold = timed_rounds(http, paths, max(requests // 10, 5), before=drop_kept)
+    return warm, cold
 
 
 def main() -> None:
@@ -426,28 +453,18 @@ def main() -> None:
         )
     log(f"KPI snapshot rows: {KpiSnapshot.objects.count()}")
 
-    p95s, medians, queries, cold_medians, cold_queries = measure(args.requests, args.warmup)
+    warm, cold = measure(args.requests, args.warmup)
     from django.conf import settings
 
     log(f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}")
-    for name in ("portfolio", "kam", "floor", "bare"):
-        log(f"{name}: median {medians[name]:.2f} ms, p95 {p95s[name]:.2f} ms")
-    log(
-        "against a signed-in empty page (floor): ratio "
-        f"{max(p95s['portfolio'], p95s['kam']) / p95s['floor']:.2f}"
-    )
-    log(f"queries: portfolio={queries['portfolio']} kam={queries['kam']}")
-    log(
-        f"cold (kept pages dropped before each): portfolio median {cold_medians['portfolio']:.2f} "
-        f"ms, kam median {cold_medians['kam']:.2f} ms; queries portfolio="
-        f"{cold_queries['portfolio']} kam={cold_queries['kam']}"
-    )
-    slower = max(p95s["portfolio"], p95s["kam"])
-    log(
-        f"dashboard clients={args.clients} p95_ms={slower:.2f} "
-        f"bare_p95_ms={p95s['bare']:.2f} ratio={slower / p95s['bare']:.2f} "
-        f"queries={queries['portfolio'] + queries['kam']}"
-    )
+    for label, figures in (("", warm), ("cold ", cold)):
+        for name in ("portfolio", "kam", "signed_in"):
+            log(
+                f"{label}{name}: median {figures.medians[name]:.2f} ms, "
+                f"p95 {figures.p95s[name]:.2f} ms, {figures.queries[name]} queries"
+            )
+    log(cold.line("cold", args.clients))
+    log(warm.line("dashboard", args.clients))
 
 
 if __name__ == "__main__":
