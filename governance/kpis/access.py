@@ -16,10 +16,7 @@ from governance.models import (
     Mandate,
     MandateAccount,
 )
-
-VIEW_DASHBOARD = "governance.view_dashboard"
-VIEW_OWN_KPIS = "governance.view_own_kpis"
-
+from governance.permissions import VIEW_DASHBOARD, VIEW_OWN_KPIS
 
 # --- who may see what -------------------------------------------------------------------------
 

@@ -25,8 +25,6 @@ from accounts.models import Client
 from accounts.periods import InvalidPeriod, period_parse
 from accounts.selectors import kams
 from governance.kpis.access import (
-    VIEW_DASHBOARD,
-    VIEW_OWN_KPIS,
     dashboard_client_for,
     dashboard_kam_for,
     dashboard_portfolio_access,
@@ -43,6 +41,7 @@ from governance.models import (
     KpiSource,
     KpiTarget,
 )
+from governance.permissions import VIEW_DASHBOARD, VIEW_KPI, VIEW_KPI_TARGET, VIEW_OWN_KPIS
 
 PERIOD = OpenApiParameter(
     "period",
@@ -107,7 +106,7 @@ class KpiSerializer(serializers.ModelSerializer):
 class KpiViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = KpiSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_kpi", VIEW_OWN_KPIS)
+    read_perms = (VIEW_KPI, VIEW_OWN_KPIS)
     queryset = Kpi.objects.order_by("name", "pk")
     filterset_fields = ["source", "unit"]
 
@@ -147,7 +146,7 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[KpiTarget]:
         targets = KpiTarget.objects.select_related("kpi").order_by("mandate_id", "period", "kpi_id")
         user = self.request.user
-        if not user.has_perm("governance.view_kpitarget"):
+        if not user.has_perm(VIEW_KPI_TARGET):
             targets = targets.filter(mandate__kam=user)
         return targets
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.refusals import ChangedMeanwhile
 from governance.models import Incident, IncidentState, IncidentUpdate, SituationType
+from governance.permissions import ADD_INCIDENT, CHANGE_INCIDENT, VIEW_INCIDENT
 from governance.shell.mandates import mandate_account
 from governance.shell.notifications import notify_incident_declared
 
@@ -34,7 +35,7 @@ def _involving(user: User) -> QuerySet[Incident]:
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
     """The committee and directors see every incident; others the ones they declared or own."""
-    return _incidents() if user.has_perm("governance.view_incident") else _involving(user)
+    return _incidents() if user.has_perm(VIEW_INCIDENT) else _involving(user)
 
 
 def incidents_of(kam: User) -> list[Incident]:
@@ -45,8 +46,8 @@ def incidents_of(kam: User) -> list[Incident]:
 def may_see_incidents(user: User) -> bool:
     """The committee, directors and KAMs; and whoever owns a situation or an incident."""
     return (
-        user.has_perm("governance.view_incident")
-        or user.has_perm("governance.add_incident")
+        user.has_perm(VIEW_INCIDENT)
+        or user.has_perm(ADD_INCIDENT)
         or SituationType.objects.filter(owner=user).exists()
         or Incident.objects.filter(owner=user).exists()
     )
@@ -54,7 +55,7 @@ def may_see_incidents(user: User) -> bool:
 
 def may_handle(user: User, incident: Incident) -> bool:
     """The owner handles the incident; the committee may step in."""
-    return incident.owner_id == user.pk or user.has_perm("governance.change_incident")
+    return incident.owner_id == user.pk or user.has_perm(CHANGE_INCIDENT)
 
 
 def incident_declare(

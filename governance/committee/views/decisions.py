@@ -21,10 +21,11 @@ from governance.models import (
     PolicyStatus,
     ProposalType,
 )
+from governance.permissions import ADD_PROPOSAL, VIEW_DECISION
 
 
 @login_required
-@permission_required("governance.view_decision", raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def decision_register(request: HttpRequest) -> HttpResponse:
     decisions = Decision.objects.select_related("client", "proposal", "superseded_by")
     client = request.GET.get("client", "")
@@ -42,7 +43,7 @@ def decision_register(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.view_decision", raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def drift_panel(request: HttpRequest) -> HttpResponse:
     """Where the committee has not decided and things decided themselves."""
     found = drift()
@@ -73,7 +74,7 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.view_decision", raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def policy_overview(request: HttpRequest) -> HttpResponse:
     """The policy in force, its decision rules, and drafts waiting for the committee."""
     policies = Policy.objects.prefetch_related("rules").order_by("-number")
@@ -89,7 +90,7 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.add_proposal", raise_exception=True)
+@permission_required(ADD_PROPOSAL, raise_exception=True)
 def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
     """Revisit a decision: a new proposal, linked to the decision it would supersede."""
     decision = get_object_or_404(Decision.objects.select_related("client", "proposal"), pk=pk)

@@ -27,13 +27,11 @@ from governance.committee.meetings import (
     minutes,
 )
 from governance.models import Meeting
-
-VIEW = "governance.view_decision"
-KEEP = "governance.change_proposal"
+from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
 
 
 @login_required
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(Meeting.objects.order_by("-held_on", "-pk"), 25).get_page(
         request.GET.get("page")
@@ -42,7 +40,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required(KEEP, raise_exception=True)
+@permission_required(CHANGE_PROPOSAL, raise_exception=True)
 def meeting_new(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -53,7 +51,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
     attendance = attendance_of(meeting)
@@ -69,13 +67,13 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "attendance_recorded": bool(attendance),
             "text_form": AgendaTextForm(),
-            "can_keep": request.user.has_perm(KEEP),
+            "can_keep": request.user.has_perm(CHANGE_PROPOSAL),
         },
     )
 
 
 @login_required
-@permission_required(KEEP, raise_exception=True)
+@permission_required(CHANGE_PROPOSAL, raise_exception=True)
 @require_POST
 def meeting_agenda_build(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
@@ -94,7 +92,7 @@ def meeting_agenda_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(KEEP, raise_exception=True)
+@permission_required(CHANGE_PROPOSAL, raise_exception=True)
 @require_POST
 def meeting_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
@@ -108,7 +106,7 @@ def meeting_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(KEEP, raise_exception=True)
+@permission_required(CHANGE_PROPOSAL, raise_exception=True)
 @require_POST
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
@@ -123,7 +121,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
     return render(
@@ -132,10 +130,10 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW_DECISION, raise_exception=True)
 def interest_register(request: HttpRequest) -> HttpResponse:
     """Everyone who follows the committee reads the register; a member declares own interests."""
-    can_declare = request.user.has_perm(KEEP)
+    can_declare = request.user.has_perm(CHANGE_PROPOSAL)
     form = InterestForm(request.POST or None)
     if request.method == "POST":
         if not can_declare:

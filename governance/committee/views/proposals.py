@@ -33,11 +33,18 @@ from governance.models import (
     ProposalState,
     Vote,
 )
+from governance.permissions import (
+    ADD_PROPOSAL,
+    ADD_RECUSAL,
+    CHANGE_PROPOSAL,
+    CLOSE_PROPOSAL,
+    VIEW_PROPOSAL,
+)
 from governance.recipients import entitled_members
 
 
 @login_required
-@permission_required("governance.view_proposal", raise_exception=True)
+@permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     proposals = Proposal.objects.select_related("client").order_by("-pk")
@@ -67,15 +74,15 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         "can_vote": proposal.is_open and request.user in entitled,
         "not_voted": [m for m in entitled if m.pk not in current],
         "can_close": proposal.is_open
-        and request.user.has_perm("governance.close_proposal")
+        and request.user.has_perm(CLOSE_PROPOSAL)
         and tally.outcome_is_settled(),
-        "is_chair": request.user.has_perm("governance.close_proposal"),
+        "is_chair": request.user.has_perm(CLOSE_PROPOSAL),
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
     }
 
 
 @login_required
-@permission_required("governance.view_proposal", raise_exception=True)
+@permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal.objects.select_related("client", "ruler"), pk=pk)
     form = VoteForm(request.POST or None)
@@ -106,7 +113,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.close_proposal", raise_exception=True)
+@permission_required(CLOSE_PROPOSAL, raise_exception=True)
 @require_POST
 def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal, pk=pk)
@@ -148,7 +155,7 @@ def propose(
 
 
 @login_required
-@permission_required("governance.add_proposal", raise_exception=True)
+@permission_required(ADD_PROPOSAL, raise_exception=True)
 def proposal_new(request: HttpRequest) -> HttpResponse:
     initial = {
         name: request.GET[name]
@@ -164,14 +171,12 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.change_proposal", raise_exception=True)
+@permission_required(CHANGE_PROPOSAL, raise_exception=True)
 @require_POST
 def proposal_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The proposer or the chair withdraws a proposal (to change it, propose again)."""
     proposal = get_object_or_404(Proposal, pk=pk)
-    if request.user != proposal.proposed_by and not request.user.has_perm(
-        "governance.close_proposal"
-    ):
+    if request.user != proposal.proposed_by and not request.user.has_perm(CLOSE_PROPOSAL):
         raise PermissionDenied
     try:
         proposal_withdraw(proposal=proposal)
@@ -183,7 +188,7 @@ def proposal_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.add_recusal", raise_exception=True)
+@permission_required(ADD_RECUSAL, raise_exception=True)
 @require_POST
 def proposal_recuse_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A member stands aside on a proposal, saying why."""

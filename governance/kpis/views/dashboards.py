@@ -19,7 +19,6 @@ from django.utils.safestring import mark_safe
 
 from accounts.periods import InvalidPeriod, period_parse
 from governance.kpis.access import (
-    VIEW_DASHBOARD,
     dashboard_client_for,
     dashboard_kam_for,
     dashboard_portfolio_access,
@@ -30,6 +29,7 @@ from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
 from governance.kpis.dashboards.tables import Dashboard
 from governance.kpis.exports import EXPORT_FORMATS, export_response
+from governance.permissions import VIEW_DASHBOARD
 
 SCHEDULE_PERM = "django_celery_beat.change_periodictask"
 

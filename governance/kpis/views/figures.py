@@ -14,12 +14,13 @@ from accounts.refusals import add_refusal, tell_refusal
 from governance.kpis.figures import kpi_entry_record, kpi_targets_save
 from governance.kpis.forms import KpiEntryForm, KpiTargetFormSet
 from governance.models import KpiEntry, Mandate, MandateStatus
+from governance.permissions import ADD_KPI_ENTRY, CHANGE_KPI_TARGET
 
 ENTRIES_PER_PAGE = 25
 
 
 @login_required
-@permission_required("governance.add_kpientry", raise_exception=True)
+@permission_required(ADD_KPI_ENTRY, raise_exception=True)
 def kpi_entries(request: HttpRequest) -> HttpResponse:
     """Enter a KPI's actual by hand; the history of entries below, newest first."""
     form = KpiEntryForm(request.POST or None)
@@ -50,7 +51,7 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.change_kpitarget", raise_exception=True)
+@permission_required(CHANGE_KPI_TARGET, raise_exception=True)
 def mandate_targets(request: HttpRequest, pk: int) -> HttpResponse:
     """The committee sets a mandate's KPI targets per quarter (and per account where it wants):
     a draft's before the proposal grants it; a granted mandate's on the record."""

@@ -18,6 +18,13 @@ from governance.models import (
     MandateAccount,
     SpendCategory,
 )
+from governance.permissions import (
+    ADD_BUDGET,
+    ADD_BUDGET_SPEND,
+    VIEW_BUDGET,
+    VIEW_BUDGET_SPEND,
+    VIEW_OWN_MANDATE,
+)
 from governance.shell.budgets import budget_allocate, budget_spend
 
 # Budgets and spending -------------------------------------------------------------------------
@@ -51,14 +58,14 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = BudgetSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_budget", "governance.view_own_mandate")
-    write_perms = {"create": "governance.add_budget"}
+    read_perms = (VIEW_BUDGET, VIEW_OWN_MANDATE)
+    write_perms = {"create": ADD_BUDGET}
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["client", "period"]
 
     def get_queryset(self) -> QuerySet[Budget]:
         budgets = Budget.objects.all().with_spent().order_by("-period", "client__name")
-        if self.request.user.has_perm("governance.view_budget"):
+        if self.request.user.has_perm(VIEW_BUDGET):
             return budgets
         own = MandateAccount.objects.filter(mandate__kam=self.request.user).values("client_id")
         return budgets.filter(client_id__in=own)
@@ -100,14 +107,14 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
     serializer_class = SpendSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_budgetspend", "governance.view_own_mandate")
-    write_perms = {"create": "governance.add_budgetspend"}
+    read_perms = (VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE)
+    write_perms = {"create": ADD_BUDGET_SPEND}
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["budget", "category"]
 
     def get_queryset(self) -> QuerySet[BudgetSpend]:
         spending = BudgetSpend.objects.order_by("-spent_on", "-pk")
-        if self.request.user.has_perm("governance.view_budgetspend"):
+        if self.request.user.has_perm(VIEW_BUDGET_SPEND):
             return spending
         return spending.filter(recorded_by=self.request.user)
 

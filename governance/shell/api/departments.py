@@ -14,6 +14,7 @@ from governance.models import (
     DepartmentObligation,
     DepartmentRequest,
 )
+from governance.permissions import ADD_DEPARTMENT_REQUEST, VIEW_DEPARTMENT_REQUEST
 from governance.shell.departments import department_fulfil, department_request
 
 # Department requests --------------------------------------------------------------------------
@@ -45,8 +46,8 @@ class InDepartmentWork(permissions.BasePermission):
     def has_permission(self, request: Request, view: object) -> bool:
         user = request.user
         return user.is_authenticated and (
-            user.has_perm("governance.view_departmentrequest")
-            or user.has_perm("governance.add_departmentrequest")
+            user.has_perm(VIEW_DEPARTMENT_REQUEST)
+            or user.has_perm(ADD_DEPARTMENT_REQUEST)
             or DepartmentObligation.objects.filter(owner=user).exists()
         )
 
@@ -65,12 +66,12 @@ class DepartmentRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         requests = DepartmentRequest.objects.select_related("obligation").order_by(
             "-created_at", "-pk"
         )
-        if user.has_perm("governance.view_departmentrequest"):
+        if user.has_perm(VIEW_DEPARTMENT_REQUEST):
             return requests
         return requests.filter(Q(requested_by=user) | Q(obligation__owner=user))
 
     def create(self, request: Request) -> Response:
-        if not request.user.has_perm("governance.add_departmentrequest"):
+        if not request.user.has_perm(ADD_DEPARTMENT_REQUEST):
             raise exceptions.PermissionDenied()
         data = DepartmentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -18,6 +18,7 @@ from accounts.api import ReadsOrOwn
 from governance.models import (
     ExceptionRequest,
 )
+from governance.permissions import ADD_EXCEPTION_REQUEST, VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
 from governance.shell.api.mandates import MandateCheckSerializer
 from governance.shell.exception_requests import exception_decide, exception_file, exception_withdraw
 
@@ -66,10 +67,10 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
 
     serializer_class = ExceptionRequestSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_exceptionrequest", "governance.view_own_mandate")
+    read_perms = (VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE)
     write_perms = {
-        "create": "governance.add_exceptionrequest",
-        "withdraw": "governance.add_exceptionrequest",
+        "create": ADD_EXCEPTION_REQUEST,
+        "withdraw": ADD_EXCEPTION_REQUEST,
     }
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["state", "approver", "client"]
@@ -78,7 +79,7 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         requests = ExceptionRequest.objects.select_related("client", "requested_by").order_by(
             "-created_at", "-pk"
         )
-        if self.request.user.has_perm("governance.view_exceptionrequest"):
+        if self.request.user.has_perm(VIEW_EXCEPTION_REQUEST):
             return requests
         return requests.filter(requested_by=self.request.user)
 

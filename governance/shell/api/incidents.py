@@ -16,6 +16,7 @@ from governance.models import (
     IncidentUpdate,
     SituationType,
 )
+from governance.permissions import ADD_INCIDENT, VIEW_SITUATION_TYPE
 from governance.shell.incidents import (
     incident_close,
     incident_declare,
@@ -38,7 +39,7 @@ class SituationTypeSerializer(serializers.ModelSerializer):
 class SituationTypeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SituationTypeSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_situationtype",)
+    read_perms = (VIEW_SITUATION_TYPE,)
     queryset = SituationType.objects.order_by("name")
 
 
@@ -110,7 +111,7 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def create(self, request: Request) -> Response:
-        if not request.user.has_perm("governance.add_incident"):
+        if not request.user.has_perm(ADD_INCIDENT):
             raise exceptions.PermissionDenied()
         data = IncidentSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -23,6 +23,7 @@ from governance.models import (
     MandateTeamMember,
     RelationshipMethod,
 )
+from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.shell.mandates import mandate_check
 
 
@@ -116,7 +117,7 @@ class MandateViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MandateSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    read_perms = (VIEW_MANDATE, VIEW_OWN_MANDATE)
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["kam", "status"]
 
@@ -124,7 +125,7 @@ class MandateViewSet(viewsets.ReadOnlyModelViewSet):
         mandates = Mandate.objects.prefetch_related("accounts__client", "team", "methods").order_by(
             "kam_id", "-valid_from", "-pk"
         )
-        if self.request.user.has_perm("governance.view_mandate"):
+        if self.request.user.has_perm(VIEW_MANDATE):
             return mandates
         return mandates.filter(kam=self.request.user)
 
@@ -141,7 +142,7 @@ class EscalationTierViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = EscalationTierSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    read_perms = (VIEW_MANDATE, VIEW_OWN_MANDATE)
     queryset = EscalationTier.objects.order_by("order")
 
 
@@ -157,5 +158,5 @@ class RelationshipMethodViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = RelationshipMethodSerializer
     permission_classes = [ReadsOrOwn]
-    read_perms = ("governance.view_mandate", "governance.view_own_mandate")
+    read_perms = (VIEW_MANDATE, VIEW_OWN_MANDATE)
     queryset = RelationshipMethod.objects.order_by("name")

@@ -18,6 +18,7 @@ from governance.models import (
     Absence,
     CommitteeMember,
 )
+from governance.permissions import ADD_ABSENCE, CHANGE_ABSENCE, VIEW_ABSENCE
 from governance.shell.forms import AbsenceForm
 
 
@@ -25,19 +26,19 @@ def _absence_form(request: HttpRequest, data: object = None) -> AbsenceForm:
     today = timezone.localdate()
     seated = CommitteeMember.objects.active_on(today).values("user_id")
     members = User.objects.filter(pk__in=seated).order_by("last_name", "first_name")
-    if not request.user.has_perm("governance.change_absence"):
+    if not request.user.has_perm(CHANGE_ABSENCE):
         members = members.filter(pk=request.user.pk)
     people = User.objects.filter(is_active=True).order_by("last_name", "first_name")
     return AbsenceForm(data, members=members, people=people)
 
 
 @login_required
-@permission_required("governance.view_absence", raise_exception=True)
+@permission_required(VIEW_ABSENCE, raise_exception=True)
 def absence_list(request: HttpRequest) -> HttpResponse:
     """Who is away, and who decides in their place: a member records their own absence; an
     administrator records anyone's."""
     form = None
-    if request.user.has_perm("governance.add_absence"):
+    if request.user.has_perm(ADD_ABSENCE):
         form = _absence_form(request, request.POST or None)
         if request.method == "POST" and form.is_valid():
             Absence.objects.create(**form.cleaned_data)
@@ -59,14 +60,12 @@ def absence_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.add_absence", raise_exception=True)
+@permission_required(ADD_ABSENCE, raise_exception=True)
 @require_POST
 def absence_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End an absence today (or drop one not begun): the member decides again themselves."""
     absence = get_object_or_404(Absence, pk=pk)
-    if absence.user_id != request.user.pk and not request.user.has_perm(
-        "governance.change_absence"
-    ):
+    if absence.user_id != request.user.pk and not request.user.has_perm(CHANGE_ABSENCE):
         raise PermissionDenied
     today = timezone.localdate()
     if absence.starts_on > today:

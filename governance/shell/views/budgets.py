@@ -20,6 +20,7 @@ from governance.models import (
     ExceptionState,
     Mandate,
 )
+from governance.permissions import ADD_BUDGET, ADD_BUDGET_SPEND, VIEW_BUDGET
 from governance.shell.budgets import budget_allocate, budget_lines, budget_spend, budgets_of
 from governance.shell.forms import (
     BudgetForm,
@@ -42,7 +43,7 @@ def spend_form(data: object, mandate: Mandate) -> SpendForm:
 
 
 @login_required
-@permission_required("governance.add_budgetspend", raise_exception=True)
+@permission_required(ADD_BUDGET_SPEND, raise_exception=True)
 @require_POST
 def budget_spend_view(request: HttpRequest) -> HttpResponse:
     """Record spending from one of the KAM's budgets."""
@@ -82,12 +83,12 @@ def _period_of(request: HttpRequest) -> datetime.date:
 
 
 @login_required
-@permission_required("governance.view_budget", raise_exception=True)
+@permission_required(VIEW_BUDGET, raise_exception=True)
 def budget_list(request: HttpRequest) -> HttpResponse:
     """Budgets of a quarter: allocated, spent, remaining; the committee allocates here."""
     period = _period_of(request)
     form = None
-    if request.user.has_perm("governance.add_budget"):
+    if request.user.has_perm(ADD_BUDGET):
         form = BudgetForm(request.POST or None, initial={"period": period})
         if request.method == "POST" and form.is_valid():
             try:

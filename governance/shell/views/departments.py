@@ -17,6 +17,7 @@ from governance.models import (
     DepartmentObligation,
     DepartmentRequest,
 )
+from governance.permissions import ADD_DEPARTMENT_REQUEST, VIEW_DEPARTMENT_REQUEST
 from governance.shell.departments import (
     breaches_by_department,
     department_fulfil,
@@ -28,7 +29,7 @@ from governance.shell.mandates import (
 
 
 @login_required
-@permission_required("governance.add_departmentrequest", raise_exception=True)
+@permission_required(ADD_DEPARTMENT_REQUEST, raise_exception=True)
 @require_POST
 def department_request_view(request: HttpRequest) -> HttpResponse:
     obligation = get_object_or_404(DepartmentObligation, pk=request.POST.get("obligation") or 0)
@@ -50,7 +51,7 @@ def department_request_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def department_board(request: HttpRequest) -> HttpResponse:
     """Obligation owners see the requests they owe; directors and the committee the breaches."""
-    sees_all = request.user.has_perm("governance.view_departmentrequest")
+    sees_all = request.user.has_perm(VIEW_DEPARTMENT_REQUEST)
     owned = DepartmentRequest.objects.filter(obligation__owner=request.user)
     if not sees_all and not DepartmentObligation.objects.filter(owner=request.user).exists():
         raise PermissionDenied

@@ -17,6 +17,7 @@ from governance.models import (
     ExceptionRequest,
     ExceptionState,
 )
+from governance.permissions import ADD_EXCEPTION_REQUEST, VIEW_EXCEPTION_REQUEST
 from governance.recipients import approver_roles_of
 from governance.shell.exception_requests import (
     AlreadyDecided,
@@ -33,7 +34,7 @@ from governance.shell.mandates import (
 
 
 @login_required
-@permission_required("governance.add_exceptionrequest", raise_exception=True)
+@permission_required(ADD_EXCEPTION_REQUEST, raise_exception=True)
 @require_POST
 def exception_new(request: HttpRequest) -> HttpResponse:
     """File an exception for the deal just checked on My mandate."""
@@ -58,7 +59,7 @@ def exception_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.view_exceptionrequest", raise_exception=True)
+@permission_required(VIEW_EXCEPTION_REQUEST, raise_exception=True)
 def exception_list(request: HttpRequest) -> HttpResponse:
     requests = ExceptionRequest.objects.select_related(
         "client", "requested_by", "decided_by"

@@ -17,6 +17,7 @@ from governance.models import (
     IncidentState,
     SituationType,
 )
+from governance.permissions import ADD_INCIDENT, VIEW_SITUATION_TYPE
 from governance.shell.forms import IncidentForm
 from governance.shell.incidents import (
     IncidentMoved,
@@ -60,13 +61,13 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "tabs": INCIDENT_TABS,
             "query": f"state={tab}",
             "now": timezone.now(),
-            "may_declare": request.user.has_perm("governance.add_incident"),
+            "may_declare": request.user.has_perm(ADD_INCIDENT),
         },
     )
 
 
 @login_required
-@permission_required("governance.add_incident", raise_exception=True)
+@permission_required(ADD_INCIDENT, raise_exception=True)
 def incident_new(request: HttpRequest) -> HttpResponse:
     """A KAM declares an exceptional situation on one of their accounts."""
     mandate = mandate_in_force(kam=request.user)
@@ -160,7 +161,7 @@ def incident_note_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("governance.view_situationtype", raise_exception=True)
+@permission_required(VIEW_SITUATION_TYPE, raise_exception=True)
 def playbook(request: HttpRequest) -> HttpResponse:
     """What to do in each exceptional situation, who owns it and how fast."""
     situations = SituationType.objects.filter(is_active=True).select_related("owner")

@@ -18,6 +18,7 @@ from governance.models import (
     LimitKind,
     Mandate,
 )
+from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.shell.budgets import budgets_of
 from governance.shell.exception_requests import (
     exceptions_granted_by_client,
@@ -95,21 +96,21 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
 
 
 @login_required
-@permission_required("governance.view_own_mandate", raise_exception=True)
+@permission_required(VIEW_OWN_MANDATE, raise_exception=True)
 def my_mandate(request: HttpRequest) -> HttpResponse:
     """A KAM's mandate on one screen, with the check of a deal against it."""
     return _mandate_page(request, mandate_in_force(kam=request.user), own=True)
 
 
 @login_required
-@permission_required("governance.view_mandate", raise_exception=True)
+@permission_required(VIEW_MANDATE, raise_exception=True)
 def mandate_list(request: HttpRequest) -> HttpResponse:
     mandates = Mandate.objects.select_related("kam").order_by("kam__last_name", "-valid_from")
     return render(request, "governance/shell/mandate_list.html", {"mandates": mandates})
 
 
 @login_required
-@permission_required("governance.view_mandate", raise_exception=True)
+@permission_required(VIEW_MANDATE, raise_exception=True)
 def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mandate = get_object_or_404(
         Mandate.objects.prefetch_related("accounts__client", "team__user", "methods"), pk=pk
