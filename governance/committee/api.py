@@ -20,6 +20,8 @@ from rest_framework.response import Response
 
 from accounts.api import RolePermissions
 from governance.committee.proposals import (
+    decisions_visible_to,
+    proposals_visible_to,
     proposals_with_tally,
     tally_of,
     vote_cast,
@@ -85,7 +87,8 @@ class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Proposal]:
         # The tally's counts come annotated: a list costs no query per proposal.
-        return proposals_with_tally(Proposal.objects.select_related("client")).order_by("-pk")
+        proposals = proposals_visible_to(self.request.user).select_related("client")
+        return proposals_with_tally(proposals).order_by("-pk")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return ProposalDetailSerializer if self.action == "retrieve" else ProposalSerializer
@@ -127,4 +130,6 @@ class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["client"]
-    queryset = Decision.objects.order_by("-effective_date", "-pk")
+
+    def get_queryset(self) -> QuerySet[Decision]:
+        return decisions_visible_to(self.request.user).order_by("-effective_date", "-pk")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,11 +34,20 @@ from governance.models import (
     Tally,
     Vote,
 )
+from governance.permissions import VIEW_DECISION
 
 REVIEW_WINDOW_DAYS = 30
 
 
 # --- Meetings and their agenda ------------------------------------------------------------------
+
+
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+    """The meetings ``user`` may see: all of them, with their agendas and minutes, for those who
+    follow the committee (the permission to see its decisions); none for anyone else."""
+    if not user.has_perm(VIEW_DECISION):
+        return Meeting.objects.none()
+    return Meeting.objects.all()
 
 
 def meeting_create(

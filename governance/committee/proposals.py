@@ -37,6 +37,7 @@ from governance.models import (
     Vote,
     VoteChoice,
 )
+from governance.permissions import VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members
 from governance.shell.mandates import mandate_adopt
 
@@ -49,6 +50,22 @@ class NotEntitled(NotAllowed):
 
 class ProposalNotOpen(ChangedMeanwhile):
     """The proposal is not open (any more)."""
+
+
+def proposals_visible_to(user: User) -> QuerySet[Proposal]:
+    """The proposals ``user`` may see: every one for those who follow the committee (its
+    members, directors, the administrator); none for anyone else."""
+    if not user.has_perm(VIEW_PROPOSAL):
+        return Proposal.objects.none()
+    return Proposal.objects.all()
+
+
+def decisions_visible_to(user: User) -> QuerySet[Decision]:
+    """The decisions ``user`` may see: the whole register for those who follow the committee;
+    none for anyone else."""
+    if not user.has_perm(VIEW_DECISION):
+        return Decision.objects.none()
+    return Decision.objects.all()
 
 
 def _count_of(queryset: QuerySet) -> Subquery:

@@ -20,8 +20,32 @@ from governance.models import (
     ExceptionState,
     LimitKind,
     Mandate,
+    MandateAccount,
 )
+from governance.permissions import VIEW_BUDGET, VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE
 from governance.shell.mandates import limits_of, mandate_account
+
+
+def budgets_visible_to(user: User) -> QuerySet[Budget]:
+    """The budgets ``user`` may see: all of them for the committee, directors and the
+    administrator; a KAM those of the clients on any version of their mandate; nobody else
+    any."""
+    if user.has_perm(VIEW_BUDGET):
+        return Budget.objects.all()
+    if user.has_perm(VIEW_OWN_MANDATE):
+        own = MandateAccount.objects.filter(mandate__kam=user).values("client_id")
+        return Budget.objects.filter(client_id__in=own)
+    return Budget.objects.none()
+
+
+def spending_visible_to(user: User) -> QuerySet[BudgetSpend]:
+    """The spending ``user`` may see: all of it for the committee, directors and the
+    administrator; a KAM what they recorded; nobody else any."""
+    if user.has_perm(VIEW_BUDGET_SPEND):
+        return BudgetSpend.objects.all()
+    if user.has_perm(VIEW_OWN_MANDATE):
+        return BudgetSpend.objects.filter(recorded_by=user)
+    return BudgetSpend.objects.none()
 
 
 def _spent(budget: Budget) -> Decimal:
@@ -108,6 +132,11 @@ def budget_allocate(
         return budget
 
 
-def budget_lines(*, period: datetime.date) -> QuerySet[Budget]:
-    """Every budget of a quarter with what is spent from it (one query)."""
-    return Budget.objects.filter(period=quarter_start(period)).with_spent().order_by("client__name")
+def budget_lines(*, user: User, period: datetime.date) -> QuerySet[Budget]:
+    """Every budget of a quarter ``user`` may see, with what is spent from it (one query)."""
+    return (
+        budgets_visible_to(user)
+        .filter(period=quarter_start(period))
+        .with_spent()
+        .order_by("client__name")
+    )

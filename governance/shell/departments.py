@@ -6,15 +6,26 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.refusals import NotAllowed
 from governance.models import DepartmentObligation, DepartmentRequest
+from governance.permissions import VIEW_DEPARTMENT_REQUEST
 from governance.shell.mandates import mandate_account
 from governance.shell.notifications import notify_department_request
+
+
+def department_requests_visible_to(user: User) -> QuerySet[DepartmentRequest]:
+    """The requests ``user`` may see: all of them for the committee, directors and the
+    administrator; anyone else those they made and those owed by an obligation they own."""
+    if not user.is_authenticated:
+        return DepartmentRequest.objects.none()
+    if user.has_perm(VIEW_DEPARTMENT_REQUEST):
+        return DepartmentRequest.objects.all()
+    return DepartmentRequest.objects.filter(Q(requested_by=user) | Q(obligation__owner=user))
 
 
 def department_request(

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from governance.models import (
     ExceptionState,
     Mandate,
 )
+from governance.permissions import VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
 from governance.recipients import approver_roles_of
 from governance.shell.mandates import mandate_check
 from governance.shell.notifications import notify_exception_filed
@@ -29,6 +31,16 @@ RESPONSE_TIME = datetime.timedelta(days=2)
 
 class AlreadyDecided(ChangedMeanwhile):
     """The request was decided or withdrawn already."""
+
+
+def exception_requests_visible_to(user: User) -> QuerySet[ExceptionRequest]:
+    """The requests ``user`` may see: all of them for the committee, directors and the
+    administrator; a KAM the ones they filed; nobody else any."""
+    if user.has_perm(VIEW_EXCEPTION_REQUEST):
+        return ExceptionRequest.objects.all()
+    if user.has_perm(VIEW_OWN_MANDATE):
+        return ExceptionRequest.objects.filter(requested_by=user)
+    return ExceptionRequest.objects.none()
 
 
 def exception_file(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from governance.models import (
     MandateAccount,
     MandateStatus,
 )
+from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 
 # The limits a check compares, in the order they are reported.
 CHECKED = (LimitKind.DISCOUNT, LimitKind.DEAL_VALUE, LimitKind.PAYMENT_TERM, LimitKind.CREDIT)
@@ -56,6 +58,16 @@ class MandateCheck:
     @property
     def escalate_to_label(self) -> str:
         return str(Approver(self.escalate_to).label) if self.escalate_to else ""
+
+
+def mandates_visible_to(user: User) -> QuerySet[Mandate]:
+    """The mandates ``user`` may see: every version of every mandate for the committee,
+    directors and the administrator; a KAM the versions of their own; nobody else any."""
+    if user.has_perm(VIEW_MANDATE):
+        return Mandate.objects.all()
+    if user.has_perm(VIEW_OWN_MANDATE):
+        return Mandate.objects.filter(kam=user)
+    return Mandate.objects.none()
 
 
 def mandate_in_force(*, kam: User, day: datetime.date | None = None) -> Mandate | None:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Client
 from governance.committee.drift import DRIFT_ROWS, clients_buying_decisions, drift, shell_drift
 from governance.committee.forms import ProposalForm
+from governance.committee.proposals import decisions_visible_to
 from governance.committee.views.proposals import propose
 from governance.models import (
     Decision,
@@ -27,7 +28,9 @@ from governance.permissions import ADD_PROPOSAL, VIEW_DECISION
 @login_required
 @permission_required(VIEW_DECISION, raise_exception=True)
 def decision_register(request: HttpRequest) -> HttpResponse:
-    decisions = Decision.objects.select_related("client", "proposal", "superseded_by")
+    decisions = decisions_visible_to(request.user).select_related(
+        "client", "proposal", "superseded_by"
+    )
     client = request.GET.get("client", "")
     if client.isdigit():
         decisions = decisions.filter(client_id=int(client))

@@ -23,6 +23,7 @@ from governance.committee.meetings import (
     interest_declare,
     interests_register,
     meeting_create,
+    meetings_visible_to,
     members_seated_on,
     minutes,
 )
@@ -33,9 +34,8 @@ from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
 @login_required
 @permission_required(VIEW_DECISION, raise_exception=True)
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Meeting.objects.order_by("-held_on", "-pk"), 25).get_page(
-        request.GET.get("page")
-    )
+    meetings = meetings_visible_to(request.user).order_by("-held_on", "-pk")
+    page = Paginator(meetings, 25).get_page(request.GET.get("page"))
     return render(request, "governance/committee/meeting_list.html", {"page": page})
 
 

@@ -23,6 +23,7 @@ from governance.committee.proposals import (
     proposal_create,
     proposal_open,
     proposal_withdraw,
+    proposals_visible_to,
     recuse,
     tally_of,
     vote_cast,
@@ -47,7 +48,7 @@ from governance.recipients import entitled_members
 @permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
-    proposals = Proposal.objects.select_related("client").order_by("-pk")
+    proposals = proposals_visible_to(request.user).select_related("client").order_by("-pk")
     if state in ProposalState.values:
         proposals = proposals.filter(state=state)
     page = Paginator(proposals, 25).get_page(request.GET.get("page"))

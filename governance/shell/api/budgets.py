@@ -15,7 +15,6 @@ from accounts.periods import quarter_start
 from governance.models import (
     Budget,
     BudgetSpend,
-    MandateAccount,
     SpendCategory,
 )
 from governance.permissions import (
@@ -25,7 +24,12 @@ from governance.permissions import (
     VIEW_BUDGET_SPEND,
     VIEW_OWN_MANDATE,
 )
-from governance.shell.budgets import budget_allocate, budget_spend
+from governance.shell.budgets import (
+    budget_allocate,
+    budget_spend,
+    budgets_visible_to,
+    spending_visible_to,
+)
 
 # Budgets and spending -------------------------------------------------------------------------
 
@@ -64,11 +68,9 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["client", "period"]
 
     def get_queryset(self) -> QuerySet[Budget]:
-        budgets = Budget.objects.all().with_spent().order_by("-period", "client__name")
-        if self.request.user.has_perm(VIEW_BUDGET):
-            return budgets
-        own = MandateAccount.objects.filter(mandate__kam=self.request.user).values("client_id")
-        return budgets.filter(client_id__in=own)
+        return (
+            budgets_visible_to(self.request.user).with_spent().order_by("-period", "client__name")
+        )
 
     def create(self, request: Request) -> Response:
         data = BudgetSerializer(data=request.data)
@@ -113,10 +115,7 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     filterset_fields = ["budget", "category"]
 
     def get_queryset(self) -> QuerySet[BudgetSpend]:
-        spending = BudgetSpend.objects.order_by("-spent_on", "-pk")
-        if self.request.user.has_perm(VIEW_BUDGET_SPEND):
-            return spending
-        return spending.filter(recorded_by=self.request.user)
+        return spending_visible_to(self.request.user).order_by("-spent_on", "-pk")
 
     def create(self, request: Request) -> Response:
         data = SpendSerializer(data=request.data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -15,7 +15,11 @@ from governance.models import (
     DepartmentRequest,
 )
 from governance.permissions import ADD_DEPARTMENT_REQUEST, VIEW_DEPARTMENT_REQUEST
-from governance.shell.departments import department_fulfil, department_request
+from governance.shell.departments import (
+    department_fulfil,
+    department_request,
+    department_requests_visible_to,
+)
 
 # Department requests --------------------------------------------------------------------------
 
@@ -62,13 +66,11 @@ class DepartmentRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     filterset_fields = ["obligation", "client"]
 
     def get_queryset(self) -> QuerySet[DepartmentRequest]:
-        user = self.request.user
-        requests = DepartmentRequest.objects.select_related("obligation").order_by(
-            "-created_at", "-pk"
+        return (
+            department_requests_visible_to(self.request.user)
+            .select_related("obligation")
+            .order_by("-created_at", "-pk")
         )
-        if user.has_perm(VIEW_DEPARTMENT_REQUEST):
-            return requests
-        return requests.filter(Q(requested_by=user) | Q(obligation__owner=user))
 
     def create(self, request: Request) -> Response:
         if not request.user.has_perm(ADD_DEPARTMENT_REQUEST):

@@ -20,7 +20,12 @@ from governance.models import (
 )
 from governance.permissions import ADD_EXCEPTION_REQUEST, VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
 from governance.shell.api.mandates import MandateCheckSerializer
-from governance.shell.exception_requests import exception_decide, exception_file, exception_withdraw
+from governance.shell.exception_requests import (
+    exception_decide,
+    exception_file,
+    exception_requests_visible_to,
+    exception_withdraw,
+)
 
 # Exception requests ---------------------------------------------------------------------------
 
@@ -76,12 +81,11 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     filterset_fields = ["state", "approver", "client"]
 
     def get_queryset(self) -> QuerySet[ExceptionRequest]:
-        requests = ExceptionRequest.objects.select_related("client", "requested_by").order_by(
-            "-created_at", "-pk"
+        return (
+            exception_requests_visible_to(self.request.user)
+            .select_related("client", "requested_by")
+            .order_by("-created_at", "-pk")
         )
-        if self.request.user.has_perm(VIEW_EXCEPTION_REQUEST):
-            return requests
-        return requests.filter(requested_by=self.request.user)
 
     @extend_schema(request=ExceptionFileSerializer, responses=ExceptionRequestSerializer)
     def create(self, request: Request) -> Response:

@@ -24,7 +24,7 @@ from governance.models import (
     RelationshipMethod,
 )
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
-from governance.shell.mandates import mandate_check
+from governance.shell.mandates import mandate_check, mandates_visible_to
 
 
 class MandateCheckSerializer(serializers.Serializer):
@@ -122,12 +122,11 @@ class MandateViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kam", "status"]
 
     def get_queryset(self) -> QuerySet[Mandate]:
-        mandates = Mandate.objects.prefetch_related("accounts__client", "team", "methods").order_by(
-            "kam_id", "-valid_from", "-pk"
+        return (
+            mandates_visible_to(self.request.user)
+            .prefetch_related("accounts__client", "team", "methods")
+            .order_by("kam_id", "-valid_from", "-pk")
         )
-        if self.request.user.has_perm(VIEW_MANDATE):
-            return mandates
-        return mandates.filter(kam=self.request.user)
 
 
 class EscalationTierSerializer(serializers.ModelSerializer):

@@ -104,7 +104,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
                 return redirect(f"{request.path}?quarter={budget.period.isoformat()}")
     elif request.method == "POST":
         raise PermissionDenied
-    lines = list(budget_lines(period=period))
+    lines = list(budget_lines(user=request.user, period=period))
     totals = {
         "allocated": sum(b.allocated for b in lines),
         "spent": sum(b.spent_total for b in lines),

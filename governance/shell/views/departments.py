@@ -22,6 +22,7 @@ from governance.shell.departments import (
     breaches_by_department,
     department_fulfil,
     department_request,
+    department_requests_visible_to,
 )
 from governance.shell.mandates import (
     NotInMandate,
@@ -52,10 +53,11 @@ def department_request_view(request: HttpRequest) -> HttpResponse:
 def department_board(request: HttpRequest) -> HttpResponse:
     """Obligation owners see the requests they owe; directors and the committee the breaches."""
     sees_all = request.user.has_perm(VIEW_DEPARTMENT_REQUEST)
-    owned = DepartmentRequest.objects.filter(obligation__owner=request.user)
     if not sees_all and not DepartmentObligation.objects.filter(owner=request.user).exists():
         raise PermissionDenied
-    shown = DepartmentRequest.objects.all() if sees_all else owned
+    visible = department_requests_visible_to(request.user)
+    # An owner's board shows what their obligations owe, not the requests they made themselves.
+    shown = visible if sees_all else visible.filter(obligation__owner=request.user)
     return render(
         request,
         "governance/shell/departments.html",

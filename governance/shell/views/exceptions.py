@@ -23,6 +23,7 @@ from governance.shell.exception_requests import (
     AlreadyDecided,
     exception_decide,
     exception_file,
+    exception_requests_visible_to,
     may_decide,
 )
 from governance.shell.forms import MandateCheckForm
@@ -61,9 +62,11 @@ def exception_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VIEW_EXCEPTION_REQUEST, raise_exception=True)
 def exception_list(request: HttpRequest) -> HttpResponse:
-    requests = ExceptionRequest.objects.select_related(
-        "client", "requested_by", "decided_by"
-    ).order_by("state", "respond_by")
+    requests = (
+        exception_requests_visible_to(request.user)
+        .select_related("client", "requested_by", "decided_by")
+        .order_by("state", "respond_by")
+    )
     state = request.GET.get("state", ExceptionState.PENDING)
     if state in ExceptionState.values:
         requests = requests.filter(state=state)

@@ -31,6 +31,7 @@ from governance.shell.mandates import (
     limits_of,
     mandate_check,
     mandate_in_force,
+    mandates_visible_to,
 )
 from governance.shell.views.budgets import spend_form
 
@@ -105,7 +106,11 @@ def my_mandate(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VIEW_MANDATE, raise_exception=True)
 def mandate_list(request: HttpRequest) -> HttpResponse:
-    mandates = Mandate.objects.select_related("kam").order_by("kam__last_name", "-valid_from")
+    mandates = (
+        mandates_visible_to(request.user)
+        .select_related("kam")
+        .order_by("kam__last_name", "-valid_from")
+    )
     return render(request, "governance/shell/mandate_list.html", {"mandates": mandates})
 
 
