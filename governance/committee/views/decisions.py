@@ -38,10 +38,13 @@ def decision_register(request: HttpRequest) -> HttpResponse:
     if kind in ProposalType.values:
         decisions = decisions.filter(proposal__type=kind)
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
+    # The pages of a filtered register stay filtered: by type and by client alike.
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "governance/committee/decision_list.html",
-        {"page": page, "types": ProposalType.choices, "type": kind, "query": f"type={kind}"},
+        {"page": page, "types": ProposalType.choices, "type": kind, "query": query.urlencode()},
     )
 
 
