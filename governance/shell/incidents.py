@@ -34,7 +34,10 @@ def _involving(user: User) -> QuerySet[Incident]:
 
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
-    """The committee and directors see every incident; others the ones they declared or own."""
+    """The committee and directors see every incident; others the ones they declared or own;
+    someone not signed in none."""
+    if not user.is_authenticated:
+        return Incident.objects.none()
     return _incidents() if user.has_perm(VIEW_INCIDENT) else _involving(user)
 
 
