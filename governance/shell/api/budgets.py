@@ -30,6 +30,7 @@ from governance.shell.budgets import (
     budgets_visible_to,
     spending_visible_to,
 )
+from governance.shell.filters import BudgetFilter, SpendFilter
 
 # Budgets and spending -------------------------------------------------------------------------
 
@@ -65,7 +66,7 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     read_perms = (VIEW_BUDGET, VIEW_OWN_MANDATE)
     write_perms = {"create": ADD_BUDGET}
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["client", "period"]
+    filterset_class = BudgetFilter
 
     def get_queryset(self) -> QuerySet[Budget]:
         return (
@@ -112,7 +113,7 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     read_perms = (VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE)
     write_perms = {"create": ADD_BUDGET_SPEND}
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["budget", "category"]
+    filterset_class = SpendFilter
 
     def get_queryset(self) -> QuerySet[BudgetSpend]:
         return spending_visible_to(self.request.user).order_by("-spent_on", "-pk")

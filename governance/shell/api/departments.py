@@ -20,6 +20,7 @@ from governance.shell.departments import (
     department_request,
     department_requests_visible_to,
 )
+from governance.shell.filters import DepartmentRequestFilter
 
 # Department requests --------------------------------------------------------------------------
 
@@ -63,7 +64,7 @@ class DepartmentRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     serializer_class = DepartmentRequestSerializer
     permission_classes = [InDepartmentWork]
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["obligation", "client"]
+    filterset_class = DepartmentRequestFilter
 
     def get_queryset(self) -> QuerySet[DepartmentRequest]:
         return (

@@ -26,6 +26,7 @@ from governance.shell.exception_requests import (
     exception_requests_visible_to,
     exception_withdraw,
 )
+from governance.shell.filters import ExceptionRequestFilter
 
 # Exception requests ---------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         "withdraw": ADD_EXCEPTION_REQUEST,
     }
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["state", "approver", "client"]
+    filterset_class = ExceptionRequestFilter
 
     def get_queryset(self) -> QuerySet[ExceptionRequest]:
         return (

@@ -17,6 +17,7 @@ from governance.models import (
     SituationType,
 )
 from governance.permissions import ADD_INCIDENT, VIEW_SITUATION_TYPE
+from governance.shell.filters import IncidentFilter
 from governance.shell.incidents import (
     incident_close,
     incident_declare,
@@ -101,7 +102,7 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = IncidentSerializer
     permission_classes = [MaySeeIncidents]
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["state", "situation", "client"]
+    filterset_class = IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:
         return (

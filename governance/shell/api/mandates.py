@@ -24,6 +24,7 @@ from governance.models import (
     RelationshipMethod,
 )
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
+from governance.shell.filters import MandateFilter
 from governance.shell.mandates import mandate_check, mandates_visible_to
 
 
@@ -119,7 +120,7 @@ class MandateViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [ReadsOrOwn]
     read_perms = (VIEW_MANDATE, VIEW_OWN_MANDATE)
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["kam", "status"]
+    filterset_class = MandateFilter
 
     def get_queryset(self) -> QuerySet[Mandate]:
         return (

@@ -26,6 +26,7 @@ from governance.shell.exception_requests import (
     exception_requests_visible_to,
     may_decide,
 )
+from governance.shell.filters import ExceptionRequestFilter, page_data, page_query
 from governance.shell.forms import MandateCheckForm
 from governance.shell.mandates import (
     NotInMandate,
@@ -62,16 +63,15 @@ def exception_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VIEW_EXCEPTION_REQUEST, raise_exception=True)
 def exception_list(request: HttpRequest) -> HttpResponse:
-    requests = (
-        exception_requests_visible_to(request.user)
+    data = page_data(request, state=ExceptionState.PENDING)
+    requests = ExceptionRequestFilter(
+        data,
+        queryset=exception_requests_visible_to(request.user)
         .select_related("client", "requested_by", "decided_by")
-        .order_by("state", "respond_by")
+        .order_by("state", "respond_by"),
     )
-    state = request.GET.get("state", ExceptionState.PENDING)
-    if state in ExceptionState.values:
-        requests = requests.filter(state=state)
     roles = approver_roles_of(request.user)
-    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    page = Paginator(requests.qs, 50).get_page(data.get("page"))
     rows = [
         {"request": r, "may_decide": may_decide(user=request.user, request=r, roles=roles)}
         for r in page.object_list
@@ -82,8 +82,8 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "page": page,
-            "query": f"state={state}",
-            "state": state,
+            "query": page_query(data),
+            "state": data["state"],
             "states": ExceptionState.choices,
         },
     )

@@ -18,6 +18,13 @@ from governance.models import (
     SituationType,
 )
 from governance.permissions import ADD_INCIDENT, VIEW_SITUATION_TYPE
+from governance.shell.filters import (
+    ANY_STATE,
+    IncidentFilter,
+    IncidentStateFilter,
+    page_data,
+    page_query,
+)
 from governance.shell.forms import IncidentForm
 from governance.shell.incidents import (
     IncidentMoved,
@@ -32,9 +39,9 @@ from governance.shell.incidents import (
 from governance.shell.mandates import NotInMandate, clients_of, mandate_in_force
 
 INCIDENT_TABS = (
-    ("active", _("Open")),
-    ("closed", IncidentState.CLOSED.label),
-    ("all", _("All")),
+    (IncidentStateFilter.ACTIVE, _("Open")),
+    (IncidentState.CLOSED, IncidentState.CLOSED.label),
+    (ANY_STATE, _("All")),
 )
 
 
@@ -43,15 +50,13 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     """Incidents the user may see: all for the committee and directors, else their own."""
     if not may_see_incidents(request.user):
         raise PermissionDenied
-    incidents = incidents_visible_to(request.user).order_by("-declared_at", "-pk")
-    tab = request.GET.get("state", "active")
-    if tab == "active":
-        incidents = incidents.exclude(state=IncidentState.CLOSED)
-    elif tab == "closed":
-        incidents = incidents.filter(state=IncidentState.CLOSED)
-    else:
-        tab = "all"
-    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    data = page_data(request, state=IncidentStateFilter.ACTIVE)
+    incidents = IncidentFilter(
+        data, queryset=incidents_visible_to(request.user).order_by("-declared_at", "-pk")
+    )
+    page = Paginator(incidents.qs, 25).get_page(data.get("page"))
+    # A state the page cannot read lists every incident, under the "All" tab.
+    tab = incidents.form.cleaned_data.get("state") or ANY_STATE
     return render(
         request,
         "governance/shell/incident_list.html",
@@ -59,7 +64,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tab": tab,
             "tabs": INCIDENT_TABS,
-            "query": f"state={tab}",
+            "query": page_query(data),
             "now": timezone.now(),
             "may_declare": request.user.has_perm(ADD_INCIDENT),
         },
