@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import RolePermissions
+from governance.committee.filters import DecisionFilter, ProposalFilter
 from governance.committee.proposals import (
     decisions_visible_to,
     proposals_visible_to,
@@ -83,7 +84,7 @@ class VoteSerializer(serializers.Serializer):
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["state", "type", "client"]
+    filterset_class = ProposalFilter
 
     def get_queryset(self) -> QuerySet[Proposal]:
         # The tally's counts come annotated: a list costs no query per proposal.
@@ -129,7 +130,7 @@ class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DecisionSerializer
     permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["client"]
+    filterset_class = DecisionFilter
 
     def get_queryset(self) -> QuerySet[Decision]:
         return decisions_visible_to(self.request.user).order_by("-effective_date", "-pk")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Client
 from governance.committee.drift import DRIFT_ROWS, clients_buying_decisions, drift, shell_drift
+from governance.committee.filters import DecisionFilter
 from governance.committee.forms import ProposalForm
 from governance.committee.proposals import decisions_visible_to
 from governance.committee.views.proposals import propose
@@ -23,28 +24,28 @@ from governance.models import (
     ProposalType,
 )
 from governance.permissions import ADD_PROPOSAL, VIEW_DECISION
+from governance.shell.filters import page_query
 
 
 @login_required
 @permission_required(VIEW_DECISION, raise_exception=True)
 def decision_register(request: HttpRequest) -> HttpResponse:
-    decisions = decisions_visible_to(request.user).select_related(
-        "client", "proposal", "superseded_by"
+    decisions = DecisionFilter(
+        request.GET,
+        queryset=decisions_visible_to(request.user).select_related(
+            "client", "proposal", "superseded_by"
+        ),
     )
-    client = request.GET.get("client", "")
-    if client.isdigit():
-        decisions = decisions.filter(client_id=int(client))
-    kind = request.GET.get("type", "")
-    if kind in ProposalType.values:
-        decisions = decisions.filter(proposal__type=kind)
-    page = Paginator(decisions, 50).get_page(request.GET.get("page"))
-    # The pages of a filtered register stay filtered: by type and by client alike.
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = Paginator(decisions.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "governance/committee/decision_list.html",
-        {"page": page, "types": ProposalType.choices, "type": kind, "query": query.urlencode()},
+        {
+            "page": page,
+            "types": ProposalType.choices,
+            "type": request.GET.get("type", ""),
+            "query": page_query(request.GET),
+        },
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.refusals import add_refusal
+from governance.committee.filters import ProposalFilter
 from governance.committee.forms import ProposalForm, VoteForm
 from governance.committee.meetings import recusal_suggestions
 from governance.committee.proposals import (
@@ -42,20 +43,26 @@ from governance.permissions import (
     VIEW_PROPOSAL,
 )
 from governance.recipients import entitled_members
+from governance.shell.filters import page_data, page_query
 
 
 @login_required
 @permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "open")
-    proposals = proposals_visible_to(request.user).select_related("client").order_by("-pk")
-    if state in ProposalState.values:
-        proposals = proposals.filter(state=state)
-    page = Paginator(proposals, 25).get_page(request.GET.get("page"))
+    data = page_data(request, state=ProposalState.OPEN)
+    proposals = ProposalFilter(
+        data, queryset=proposals_visible_to(request.user).select_related("client").order_by("-pk")
+    )
+    page = Paginator(proposals.qs, 25).get_page(data.get("page"))
     return render(
         request,
         "governance/committee/proposal_list.html",
-        {"page": page, "state": state, "states": ProposalState.choices, "query": f"state={state}"},
+        {
+            "page": page,
+            "state": data["state"],
+            "states": ProposalState.choices,
+            "query": page_query(data),
+        },
     )
 
 

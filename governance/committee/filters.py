@@ -1,0 +1,46 @@
+"""The committee's list filters, one filter set per list, shared by its page and its API list;
+what a page does with one is said in ``governance.shell.filters``."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Decision, Proposal, ProposalState, ProposalType
+from governance.shell.filters import ANY_STATE, ListFilterSet
+
+
+class ProposalStateFilter(django_filters.ChoiceFilter):
+    """A proposal's state, or ``all`` (the list page's last tab)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=[*ProposalState.choices, (ANY_STATE, _("All"))], **kwargs)
+
+    def filter(self, queryset: QuerySet[Proposal], value: str) -> QuerySet[Proposal]:
+        if value == ANY_STATE:
+            return queryset
+        return super().filter(queryset, value)
+
+
+class ProposalFilter(ListFilterSet):
+    """Proposals by ``state``, ``type`` and ``client``. The page opens on those open for
+    votes."""
+
+    state = ProposalStateFilter(label=_("State"))
+
+    class Meta:
+        model = Proposal
+        fields = ["state", "type", "client"]
+
+
+class DecisionFilter(ListFilterSet):
+    """The register by ``client`` and by the ``type`` of the proposal that made each decision."""
+
+    type = django_filters.ChoiceFilter(
+        field_name="proposal__type", choices=ProposalType.choices, label=_("Type")
+    )
+
+    class Meta:
+        model = Decision
+        fields = ["client", "type"]
