@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client as HttpClient
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from accounts.imports import import_check
 from accounts.models import Client, ImportKind, User
 from accounts.periods import quarter_start
+from accounts.roles import Role
 from criteria.evaluation import run_start
 from criteria.models import (
     Evaluation,
@@ -365,10 +370,54 @@ PAYLOADS: dict[str, dict[str, object]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def world(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[tuple[dict[str, User], dict[str, int]]]:
+    """The cast and every place in the matrix, built once for the module rather than for each
+    of its cells. Each test runs in a transaction of its own inside the world's and rolls back
+    to the world as built, so no cell sees another's writes; the world itself is rolled back
+    after the module's last test."""
+    with (
+        django_db_blocker.unblock(),
+        # As tests/conftest.py's fast_passwords, which is per test: the cast logs in by password.
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        cast = _cast()
+        yield cast, _places(cast)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def places(
-    cast: dict[str, User], account_of_kam: Client, account_of_kam2: Client
-) -> dict[str, int]:
+def cast(world: tuple[dict[str, User], dict[str, int]], db: None) -> dict[str, User]:
+    """The module's cast, in place of the one tests/conftest.py makes for each test."""
+    return world[0]
+
+
+@pytest.fixture
+def places(world: tuple[dict[str, User], dict[str, int]], db: None) -> dict[str, int]:
+    return world[1]
+
+
+def _cast() -> dict[str, User]:
+    """The people of tests/conftest.py's ``cast``."""
+    return {
+        "chair": UserFactory(username="chair", role=Role.COMMITTEE_CHAIR),
+        "member": UserFactory(username="member", role=Role.COMMITTEE_MEMBER),
+        "kam": UserFactory(username="kam", role=Role.KAM),
+        "kam2": UserFactory(username="kam2", role=Role.KAM),
+        "director": UserFactory(username="director", role=Role.DIRECTOR),
+        "administrator": UserFactory(
+            username="administrator", role=Role.ADMINISTRATOR, is_staff=True
+        ),
+        "outsider": UserFactory(username="outsider"),
+    }
+
+
+def _places(cast: dict[str, User]) -> dict[str, int]:
+    account_of_kam = ClientFactory(name="Volga Steel Works JSC", owner_kam=cast["kam"])
+    account_of_kam2 = ClientFactory(name="Ural Chemical Plant LLC", owner_kam=cast["kam2"])
     ruler = RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
     shared = ClientFactory(name="Kama Foods LLC", owner_kam=cast["kam2"])
     TeamMemberFactory(client=shared, user=cast["kam"])
