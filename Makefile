@@ -7,6 +7,11 @@ PORT ?= 8000
 # The test suite runs against the real PostgreSQL and Redis on this machine.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/skam
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Tests run in parallel (pytest-xdist), each worker with its own test database and cache keys
+# (tests/conftest.py). Two workers are the fastest on two cores. Tests are handed out in order
+# (--dist load), so each worker, like a single process, runs the transactional tests, which
+# empty its database, after the others.
+TEST_WORKERS ?= 2
 
 .PHONY: run test venv dev-venv lint format messages migrations clean
 
@@ -35,7 +40,7 @@ test: dev-venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		$(BIN)/python -m pytest $(PYTEST_ARGS)
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 lint: dev-venv
 	$(BIN)/ruff check .

@@ -3,11 +3,13 @@ an account for each of the two KAMs."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 from django.test import Client as HttpClient
+from django.test import override_settings
 from django.utils import translation
 
 from accounts.models import Client, TeamRole, User
@@ -113,3 +115,15 @@ def english_after_each_test() -> Iterator[None]:
     """A request in Russian leaves Russian active in the thread; the next test starts afresh."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parallel workers (pytest-xdist) share one Redis, as may other runs and a developer's own
+    SKAM: each worker keeps its cache keys under a prefix of its own, so that none reads or
+    replaces another's. A write in one worker would otherwise renew the dashboards' data version
+    under the other, whose test expects a page read back, not built again. Set before the first
+    fixture, which may already write to the cache."""
+    caches = {name: dict(options) for name, options in settings.CACHES.items()}
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    caches["default"]["KEY_PREFIX"] = f"skam-tests:{settings.DATABASES['default']['NAME']}:{worker}"
+    override_settings(CACHES=caches).enable()
