@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # empty its database, after the others.
 TEST_WORKERS ?= 2
 
-.PHONY: run test venv dev-venv lint format messages migrations clean
+.PHONY: run test venv dev-venv chromium lint format messages migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,28 @@ run: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-prefix start -f Procfile.dev -p $(PORT)
 
 ## Run everything CI runs: lint, format, migrations check, unit, integration and browser tests.
-test: dev-venv
+test: dev-venv chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+
+## Debian's Chromium, which the browser tests drive (never a browser downloaded by Playwright):
+## installed when missing if we may (root, with apt-get); SKAM_CHROMIUM may point at another.
+chromium:
+	@if [ -n "$$SKAM_CHROMIUM" ]; then \
+		test -x "$$SKAM_CHROMIUM" || { echo "SKAM_CHROMIUM=$$SKAM_CHROMIUM is not an executable Chromium." >&2; exit 1; }; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's Chromium for the browser tests."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "The browser tests need Chromium: run 'sudo apt-get install chromium', or set SKAM_CHROMIUM to a Chromium's path." >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 lint: dev-venv
 	$(BIN)/ruff check .
