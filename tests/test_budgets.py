@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.periods import quarter_start
 from governance.models import (
@@ -23,8 +22,10 @@ from governance.shell.budgets import budget_spend, budgets_of
 from governance.shell.exception_requests import exception_decide, exception_file
 from governance.shell.mandates import NotInMandate, mandate_adopt
 
-pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# The clock is set to noon in Moscow on TODAY (time-machine): budgets are per quarter, and
+# no test may meet a quarter's end or midnight halfway through.
+TODAY = datetime.date(2026, 11, 18)
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(f"{TODAY}T12:00+03:00")]
 
 
 @pytest.fixture

@@ -55,6 +55,10 @@ SIMPLE = DEFAULT_RULE
 TWO_THIRDS = DecisionRule(quorum_percent=50, majority=Majority.TWO_THIRDS, abstentions_count=False)
 UNANIMOUS = DecisionRule(quorum_percent=50, majority=Majority.UNANIMOUS, abstentions_count=False)
 
+# Seats, deadlines and review dates count from today: the clock is set to noon in Moscow on
+# a fixed day (time-machine), so that no test meets midnight halfway through.
+pytestmark = pytest.mark.time_machine("2026-11-18T12:00+03:00")
+
 
 # --- Helpers ---------------------------------------------------------------------------------
 

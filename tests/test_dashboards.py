@@ -32,7 +32,10 @@ from tests.factories import ClientFactory, FigureFactory, UserFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, World, build_world, make_mandate
 from tests.queries import SIGN_IN_QUERIES
 
-pytestmark = pytest.mark.django_db
+# The pages open on a quarter chosen from today's: the clock is set to noon in Moscow on a
+# day of 2026 Q4 (time-machine), the quarter after the world's (tests/kpi_world.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
+
 # The states a cell may carry after its figure, as the page writes them.
 STATES = "On target|Watch|Off target|No target|Clear|To decide"
 

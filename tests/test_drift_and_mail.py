@@ -19,7 +19,9 @@ from governance.committee.proposals import proposal_close, proposal_create, prop
 from governance.models import CommitteeMember, Decision
 from tests.factories import ClientFactory, NeedFactory, USPFactory
 
-pytestmark = pytest.mark.django_db
+# Deadlines and review dates count from now: the clock is set to noon in Moscow on a fixed
+# day (time-machine), so that no test meets midnight halfway through.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 
 
 @pytest.fixture

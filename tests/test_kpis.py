@@ -411,6 +411,7 @@ def test_the_beat_schedule_is_registered():
     assert task.enabled and task.crontab is not None
 
 
+@pytest.mark.time_machine("2026-11-18T12:00+03:00")  # the task and the check see one quarter
 def test_the_task_runs_the_snapshot(kam, kam2, settings):
 
     make_catalogue()

@@ -48,7 +48,9 @@ from governance.models import (
 from tests.factories import ClientFactory, UserFactory
 from tests.queries import SIGN_IN_QUERIES
 
-pytestmark = pytest.mark.django_db
+# Meetings, seats and review dates count from today: the clock is set to noon in Moscow on
+# a fixed day (time-machine), so that no test meets midnight halfway through.
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 
 
 # --- Helpers ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.test import override_settings
@@ -370,6 +371,11 @@ PAYLOADS: dict[str, dict[str, object]] = {
 }
 
 
+# The matrix's dates (a budget's quarter, a meeting, a spending) are of autumn 2026: the world is
+# built, and the cells run, with the clock set to noon in Moscow on this day.
+FROZEN_AT = "2026-11-18T12:00+03:00"
+
+
 @pytest.fixture(scope="module")
 def world(
     django_db_setup: None, django_db_blocker: DjangoDbBlocker
@@ -380,6 +386,7 @@ def world(
     after the module's last test."""
     with (
         django_db_blocker.unblock(),
+        time_machine.travel(FROZEN_AT),
         # As tests/conftest.py's fast_passwords, which is per test: the cast logs in by password.
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
         transaction.atomic(),

@@ -19,7 +19,9 @@ from criteria.models import (
 )
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, USPFactory
 
-pytestmark = pytest.mark.django_db
+# The scorecard reads the figures of the quarters before today's, written here for 2026: the
+# clock is set to noon in Moscow on a day of 2026 Q4 (time-machine).
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 
 
 @pytest.fixture

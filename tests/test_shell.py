@@ -51,8 +51,10 @@ from governance.shell.mandates import NotInMandate, mandate_adopt
 from governance.shell.notifications import remind_mandate_deadlines
 from tests.factories import ClientFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+# The clock is set to noon in Moscow on TODAY (time-machine): absences, deadlines and budgets
+# count from it, and no test may meet a quarter's end or midnight halfway through.
+TODAY = datetime.date(2026, 11, 18)
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(f"{TODAY}T12:00+03:00")]
 
 
 @pytest.fixture
