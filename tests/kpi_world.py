@@ -1,4 +1,5 @@
-"""A small company whose KPIs are worked out by hand (tests/test_kpis.py has the sums).
+"""A small company whose KPIs are worked out by hand (tests/governance/kpis/test_kpis.py has the
+sums).
 
 Quarter Q3 2026 (``Q``), previous Q2 2026 (``PREVIOUS``). Two KAMs:
 

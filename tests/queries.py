@@ -1,5 +1,5 @@
 """What a signed-in request costs before the page's own queries, for the tests that pin them
-(``tests/test_signed_in_user.py`` measures both on empty pages)."""
+(``tests/accounts/test_signed_in_user.py`` measures both on empty pages)."""
 
 from django.conf import settings
 

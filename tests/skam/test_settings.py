@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 LONG_SECRET_KEY = "x7Lq-0vN2pRk9sWt4yZb8cDf3gHj6mKp1nQr5uVw"
 CONFIG_VARIABLES = (
     "DATABASE_URL",

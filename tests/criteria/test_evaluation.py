@@ -60,7 +60,7 @@ from criteria.services import RulerNotDraft, coverage_set, fit_rate, ruler_adopt
 from skam.celery import app
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory, USPFactory
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 # Figures "as of" mid-May 2026: the last completed quarter is 2026 Q1, the last four quarters are
 # 2025 Q2 – 2026 Q1, the previous four 2024 Q2 – 2025 Q1.
@@ -350,7 +350,7 @@ def test_scenario_on_sqlite(tmp_path: Path) -> None:
     script = (
         "import json\n"
         "from django.db import connection\n"
-        "from tests.test_evaluation import build_scenario, evaluate, scenario_results\n"
+        "from tests.criteria.test_evaluation import build_scenario, evaluate, scenario_results\n"
         "assert connection.vendor == 'sqlite', connection.vendor\n"
         "build_scenario()\n"
         "print('RESULT ' + json.dumps(scenario_results(evaluate())))\n"

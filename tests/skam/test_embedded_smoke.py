@@ -28,7 +28,7 @@ from skam.demo import DEMO_PASSWORD, DEMO_USERS
 
 pytestmark = pytest.mark.smoke
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = str(BASE_DIR / "manage.py")
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 60
