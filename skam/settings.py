@@ -75,6 +75,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An ETag on every GET answer, and "304 Not Modified" when the client has it already: a
+    # client polling the API's dashboards or lists is not sent the same figures again. Pages
+    # carry a fresh CSRF token each time, so they are always sent; nothing is kept server-side.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
