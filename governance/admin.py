@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from governance.models import (
     Absence,
@@ -27,9 +28,21 @@ from governance.models import (
 
 @admin.register(CommitteeMember)
 class CommitteeMemberAdmin(admin.ModelAdmin):
+    """Seats are read here; only a superuser changes them (an administrator would otherwise
+    seat themselves and vote)."""
+
     list_display = ["user", "committee_role", "is_chair", "active_from", "active_to"]
     list_filter = ["committee_role", "is_chair"]
     list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser
 
 
 class PolicyRuleInline(admin.TabularInline):
