@@ -156,3 +156,21 @@ def test_the_administrator_cannot_seat_anyone_on_the_committee_in_admin(
     )
     assert answer.status_code == 403
     assert not CommitteeMember.objects.filter(user=administrator).exists()
+
+
+def test_the_administrator_adds_someone_who_then_signs_in(client_as, administrator: User) -> None:
+    http: HttpClient = client_as(administrator)
+    answer = http.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "newkam",
+            "usable_password": "true",
+            "password1": "A-first-Pa55word",
+            "password2": "A-first-Pa55word",
+            "_save": "Save",
+        },
+    )
+    assert answer.status_code == 302
+    newcomer = User.objects.get(username="newkam")
+    assert (newcomer.is_superuser, newcomer.is_staff) == (False, False)
+    assert HttpClient().login(username="newkam", password="A-first-Pa55word")
