@@ -94,3 +94,15 @@ def period_parse(raw: str | None) -> datetime.date | None:
             % {"period": day.isoformat()}
         )
     return day
+
+
+def quarter_containing(raw: str | None, *, default: datetime.date) -> datetime.date:
+    """The quarter of the day given as ``YYYY-MM-DD`` (any day of it), or ``default``'s quarter
+    when none is given, or it is not a date within the years the calendar steps through."""
+    try:
+        day = datetime.date.fromisoformat(raw or "")
+    except ValueError:
+        return quarter_start(default)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return quarter_start(default)
+    return quarter_start(day)

@@ -81,3 +81,22 @@ def test_a_dashboard_for_a_quarter_off_the_calendar_is_a_clear_400(
     page = http.get("/committee/dashboards/", {"period": raw})
     assert page.status_code == 400
     assert "outside the years" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.time_machine("2026-11-18T12:00+03:00")
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("2026-05-17", "2026-04-01"),
+        ("0001-01-01", "2026-10-01"),
+        ("9999-12-31", "2026-10-01"),
+        ("soon", "2026-10-01"),
+    ],
+)
+def test_the_budgets_page_shows_the_quarter_asked_for_or_this_one(
+    client_as, chair: User, raw: str, shown: str
+) -> None:
+    page = client_as(chair).get("/committee/budgets/", {"quarter": raw})
+    assert page.status_code == 200
+    assert page.context["period"] == D.fromisoformat(shown)

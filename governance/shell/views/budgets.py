@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.periods import next_quarter, previous_quarter, quarter_start
+from accounts.periods import next_quarter, previous_quarter, quarter_containing
 from accounts.refusals import add_refusal, tell_refusal
 from governance.models import (
     ExceptionRequest,
@@ -75,11 +75,7 @@ def budget_spend_view(request: HttpRequest) -> HttpResponse:
 
 
 def _period_of(request: HttpRequest) -> datetime.date:
-    raw = request.GET.get("quarter", "")
-    try:
-        return quarter_start(datetime.date.fromisoformat(raw))
-    except ValueError:
-        return quarter_start(timezone.localdate())
+    return quarter_containing(request.GET.get("quarter"), default=timezone.localdate())
 
 
 @login_required
