@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
-from accounts.refusals import NotYours
+from accounts.refusals import ChangedMeanwhile, NotYours
 from governance.models import (
     Approver,
     EscalationTier,
@@ -28,6 +28,10 @@ from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 
 # The limits a check compares, in the order they are reported.
 CHECKED = (LimitKind.DISCOUNT, LimitKind.DEAL_VALUE, LimitKind.PAYMENT_TERM, LimitKind.CREDIT)
+
+
+class MandateNotDraft(ChangedMeanwhile):
+    """The mandate was put in force, superseded or ended meanwhile."""
 
 
 class NotInMandate(NotYours):
@@ -150,7 +154,7 @@ def mandate_adopt(*, mandate: Mandate) -> Mandate:
             status=MandateStatus.IN_FORCE, adopted_at=timezone.now()
         )
         if not updated:
-            raise ValueError("Only a draft mandate can be put in force.")
+            raise MandateNotDraft(_("Only a draft mandate can be put in force."))
     mandate.refresh_from_db()
     return mandate
 

@@ -13,13 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.refusals import add_refusal
+from accounts.refusals import ChangedMeanwhile, add_refusal
 from governance.committee.filters import ProposalFilter
 from governance.committee.forms import ProposalForm, VoteForm
 from governance.committee.meetings import recusal_suggestions
 from governance.committee.proposals import (
-    NotEntitled,
-    ProposalNotOpen,
     proposal_close,
     proposal_create,
     proposal_open,
@@ -102,15 +100,11 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 choice=form.cleaned_data["choice"],
                 comment=form.cleaned_data["comment"],
             )
-        except NotEntitled as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except ProposalNotOpen as exc:
+        except ChangedMeanwhile as exc:  # closed meanwhile; NotEntitled is a 403 by itself
             messages.error(request, str(exc))
             return redirect(proposal)
         except ValidationError as exc:
-            for errors in exc.message_dict.values():
-                for error in errors:
-                    form.add_error(None, error)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("Your vote is recorded."))
             return redirect(proposal)
@@ -127,7 +121,7 @@ def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal, pk=pk)
     try:
         proposal = proposal_close(proposal=proposal, early=True)
-    except ProposalNotOpen as exc:
+    except ChangedMeanwhile as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -188,7 +182,7 @@ def proposal_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     try:
         proposal_withdraw(proposal=proposal)
-    except ProposalNotOpen as exc:
+    except ChangedMeanwhile as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The proposal is withdrawn; the votes cast stay on record."))
@@ -207,7 +201,7 @@ def proposal_recuse_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(proposal)
     try:
         recuse(proposal=proposal, member=request.user, reason=reason)
-    except ProposalNotOpen as exc:
+    except ChangedMeanwhile as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("You stand aside on this proposal; your vote does not count."))

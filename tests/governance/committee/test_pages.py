@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.models import CommitteeMember, Decision, Proposal, ProposalState, Recusal
+from tests.factories import MandateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +113,30 @@ def test_the_register_filters_by_client_and_type(
     )
     rows = page.split('data-testid="decisions"')[1]
     assert account_of_kam2.name in rows and account_of_kam.name not in rows
+
+
+def test_a_mandate_granted_meanwhile_is_a_message_on_closing_not_an_error(
+    client_as, chair, member, seats
+) -> None:
+    """Two proposals grant the same draft mandate; the first adopted puts it in force, so the
+    second cannot: the chair is told why, and the proposal stays open for withdrawal."""
+    mandate = MandateFactory()
+    grants = []
+    for title in ("Grant it", "Grant it again"):
+        grant = proposal_open(
+            proposal=proposal_create(
+                type="grant_mandate", title=title, rationale="Why", by=member, mandate=mandate
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=2),
+        )
+        for voter in seats:
+            vote_cast(proposal=grant, member=voter, choice="for")
+        grants.append(grant)
+    http = client_as(chair)
+    assert http.post(reverse("governance:proposal-close", args=[grants[0].pk])).status_code == 302
+
+    page = http.post(reverse("governance:proposal-close", args=[grants[1].pk]), follow=True)
+
+    assert page.status_code == 200
+    assert "Only a draft mandate can be put in force." in page.content.decode()
+    assert Proposal.objects.get(pk=grants[1].pk).state == ProposalState.OPEN
