@@ -1,5 +1,5 @@
 """The committee's list filters, one filter set per list, shared by its page and its API list;
-what a page does with one is said in ``governance.shell.filters``."""
+what a page does with one is said in ``governance.lists``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from governance.lists import ANY_STATE, ListFilterSet
 from governance.models import Decision, Proposal, ProposalState, ProposalType
-from governance.shell.filters import ANY_STATE, ListFilterSet
 
 
 class ProposalStateFilter(django_filters.ChoiceFilter):

@@ -17,6 +17,7 @@ from governance.committee.filters import DecisionFilter
 from governance.committee.forms import ProposalForm
 from governance.committee.proposals import decisions_visible_to
 from governance.committee.views.proposals import propose
+from governance.lists import page_query
 from governance.models import (
     Decision,
     Policy,
@@ -24,7 +25,6 @@ from governance.models import (
     ProposalType,
 )
 from governance.permissions import ADD_PROPOSAL, VIEW_DECISION
-from governance.shell.filters import page_query
 
 
 @login_required

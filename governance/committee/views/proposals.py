@@ -27,6 +27,7 @@ from governance.committee.proposals import (
     tally_of,
     vote_cast,
 )
+from governance.lists import page_data, page_query
 from governance.models import (
     Decision,
     Proposal,
@@ -41,7 +42,6 @@ from governance.permissions import (
     VIEW_PROPOSAL,
 )
 from governance.recipients import entitled_members
-from governance.shell.filters import page_data, page_query
 
 
 @login_required

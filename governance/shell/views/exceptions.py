@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.refusals import tell_refusal
+from governance.lists import page_data, page_query
 from governance.models import (
     ExceptionRequest,
     ExceptionState,
@@ -26,7 +27,7 @@ from governance.shell.exception_requests import (
     exception_requests_visible_to,
     may_decide,
 )
-from governance.shell.filters import ExceptionRequestFilter, page_data, page_query
+from governance.shell.filters import ExceptionRequestFilter
 from governance.shell.forms import MandateCheckForm
 from governance.shell.mandates import (
     NotInMandate,

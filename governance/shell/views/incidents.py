@@ -13,18 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.refusals import add_refusal, tell_refusal
+from governance.lists import ANY_STATE, page_data, page_query
 from governance.models import (
     IncidentState,
     SituationType,
 )
 from governance.permissions import ADD_INCIDENT, VIEW_SITUATION_TYPE
-from governance.shell.filters import (
-    ANY_STATE,
-    IncidentFilter,
-    IncidentStateFilter,
-    page_data,
-    page_query,
-)
+from governance.shell.filters import IncidentFilter, IncidentStateFilter
 from governance.shell.forms import IncidentForm
 from governance.shell.incidents import (
     IncidentMoved,
