@@ -57,7 +57,7 @@ class Drift:
 
 def drift(*, today: datetime.date | None = None) -> Drift:
     today = today or timezone.localdate()
-    in_force = Decision.objects.filter(superseded_by__isnull=True)
+    in_force = Decision.objects.in_force()
     grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
     run = last_finished_run()
     latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
@@ -66,7 +66,7 @@ def drift(*, today: datetime.date | None = None) -> Drift:
     clients = Client.objects.select_related("owner_kam").order_by("name")
     return Drift(
         key_without_decision=clients.filter(is_key=True).exclude(Exists(grants_in_force)),
-        review_overdue=in_force.filter(review_date__lt=today)
+        review_overdue=Decision.objects.review_overdue(today)
         .select_related("client", "proposal")
         .order_by("review_date"),
         key_failing_ruler=clients.filter(is_key=True)
@@ -125,7 +125,6 @@ class ShellDrift:
 
 
 def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     valid = Mandate.objects.filter(status=MandateStatus.IN_FORCE).overlapping(today, today)

@@ -1,5 +1,7 @@
 """The committee: its members, proposals, votes and decisions, and the policy it sets."""
 
+from __future__ import annotations
+
 import datetime
 import math
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ class CommitteeRole(models.TextChoices):
 
 
 class CommitteeMemberQuerySet(models.QuerySet):
-    def active_on(self, day: datetime.date) -> "CommitteeMemberQuerySet":
+    def active_on(self, day: datetime.date) -> CommitteeMemberQuerySet:
         return self.filter(active_from__lte=day).filter(
             models.Q(active_to__isnull=True) | models.Q(active_to__gte=day)
         )
@@ -341,6 +343,16 @@ class Recusal(models.Model):
         return f"{self.member} ({self.reason})"
 
 
+class DecisionQuerySet(models.QuerySet):
+    def in_force(self) -> DecisionQuerySet:
+        """Decisions not superseded by a later one."""
+        return self.filter(superseded_by__isnull=True)
+
+    def review_overdue(self, today: datetime.date) -> DecisionQuerySet:
+        """In force and past their review date: the one rule of a review overdue."""
+        return self.in_force().filter(review_date__lt=today)
+
+
 class Decision(models.Model):
     """What an adopted proposal decided, applied in the same transaction as the adoption."""
 
@@ -360,6 +372,8 @@ class Decision(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("decision")

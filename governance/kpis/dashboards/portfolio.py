@@ -295,7 +295,7 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
 def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
     """Where things decide themselves: counted from the small governance tables only. The
     client-level drift (key status with no decision behind it…) is on the drift panel."""
-    overdue = Decision.objects.filter(superseded_by__isnull=True, review_date__lt=today).count()
+    overdue = Decision.objects.review_overdue(today).count()
     expired = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_to__lt=today).count()
     unanswered = ExceptionRequest.objects.overdue(timezone.now()).count()
     drift = reverse("governance:drift")
