@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -13,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.periods import quarter_label, validate_quarter_start
-from accounts.roles import COMMITTEE_ROLES, Role
+from accounts.roles import Role
 
 
 class User(AbstractUser):
@@ -25,22 +24,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    @cached_property
-    def roles(self) -> frozenset[str]:
-        """The role values of the groups this user belongs to."""
-        return frozenset(self.groups.values_list("name", flat=True))
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_committee(self) -> bool:
-        return self.has_role(*COMMITTEE_ROLES)
-
-    @property
-    def is_kam(self) -> bool:
-        return self.has_role(Role.KAM)
 
 
 class Segment(models.TextChoices):

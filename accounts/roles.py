@@ -170,7 +170,6 @@ def roles_sync() -> None:
 
     Idempotent; connected to ``post_migrate`` so it runs after every ``migrate``.
     """
-
     every = {
         f"{app_label}.{codename}": pk
         for pk, app_label, codename in Permission.objects.values_list(

@@ -7,8 +7,8 @@ Builds N synthetic clients in PostgreSQL (``DATABASE_URL``, default the local se
 ``skam_bench_dashboard`` database, created if missing) with 8 quarters of figures, one finished
 evaluation run, a policy in force, a KPI catalogue, and a few KAMs whose mandates name a bounded
 number of accounts with targets for every quarter. It then runs the KPI snapshot job
-(``governance.kpis.snapshot_quarter``, the code the Celery task calls) for each quarter and
-times it, and requests, signed in as a director through Django's handler and its full
+(``governance.kpis.snapshots.snapshot_quarter``, the code the Celery task calls) for each quarter
+and times it, and requests, signed in as a director through Django's handler and its full
 middleware stack, the portfolio dashboard, a per-KAM dashboard and a signed-in empty page, K
 times each, interleaved. The empty page is ``base.html`` with no content, behind
 ``login_required``, added by a URLconf of the benchmark's own (never by the product): what any

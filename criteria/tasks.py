@@ -54,5 +54,4 @@ def evaluate_chunk(run_id: int, number: int) -> bool:
 
 
 def _user(pk: int) -> object:
-
     return User.objects.filter(pk=pk).first()

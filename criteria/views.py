@@ -149,7 +149,6 @@ def ruler_overview(request: HttpRequest) -> HttpResponse:
 @permission_required("criteria.start_evaluationrun", raise_exception=True)
 @require_POST
 def run_start_view(request: HttpRequest) -> HttpResponse:
-
     try:
         RulerVersion.objects.get(status="in_force")
     except RulerVersion.DoesNotExist:
@@ -223,7 +222,6 @@ def ruler_draft_new(request: HttpRequest) -> HttpResponse:
 @permission_required("criteria.adopt_rulerversion", raise_exception=True)
 @require_POST
 def ruler_adopt_view(request: HttpRequest, pk: int) -> HttpResponse:
-
     ruler = get_object_or_404(RulerVersion, pk=pk)
     try:
         ruler_adopt(ruler=ruler, by=request.user)

@@ -5,13 +5,10 @@ sent over one connection. What a letter says is written by the context that send
 from __future__ import annotations
 
 import datetime
-import logging
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.utils import timezone
-
-logger = logging.getLogger(__name__)
 
 
 def when_due(moment: datetime.datetime) -> str:

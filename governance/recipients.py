@@ -56,7 +56,6 @@ def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[st
 def approvers_for(approver: str, *, day: datetime.date | None = None) -> list[User]:
     """Who is asked to decide a tier today: the members holding it (the chair when nobody
     does; every member for the committee's tier), and the deputies of those who are away."""
-
     day = day or timezone.localdate()
     seats = CommitteeMember.objects.active_on(day)
     if approver != Approver.COMMITTEE:

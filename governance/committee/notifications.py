@@ -22,7 +22,6 @@ def _send(proposal: Proposal, recipients: list[object], subject: str, body: str)
 
 
 def notify_opened(*, proposal: Proposal) -> None:
-
     def send() -> None:
         with translation.override(settings.LANGUAGE_CODE):
             deadline = when_due(proposal.deadline)
@@ -54,7 +53,6 @@ def notify_outcome(*, proposal: Proposal) -> None:
 def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=24)) -> int:
     """Once per proposal, remind the members who have not voted that its deadline is near.
     The reminder is claimed by a conditional update, so two beats never send it twice."""
-
     letters = []
     now = timezone.now()
     due = Proposal.objects.filter(

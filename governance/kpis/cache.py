@@ -16,8 +16,8 @@ sees (``governance.kpis.snapshots`` and ``governance.kpis.figures`` call ``dashb
 the snapshot job, hand entries, the targets page) and, through the signals below, by saves and
 deletes of the other rows the pages read: targets written one by one, KPIs, policies, mandates
 and their accounts, decisions, exception requests, budgets, clients and people. Snapshots have
-no signal: only ``governance.kpis.snapshots`` writes them, and a receiver would make Django
-delete them row by row.
+no signal: only ``governance.kpis`` writes them (the snapshot job, and hand entries in
+``figures``), and a receiver would make Django delete them row by row.
 Signals rather than calls in each service because those writes happen in a dozen services, the
 admin and the API; keeping a page fresh is not a rule of the business, only of this cache.
 

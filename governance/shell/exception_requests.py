@@ -93,7 +93,7 @@ def exception_decide(
         decided_at=timezone.now(),
         decision_comment=comment,
     )
-    return changed_or_refused(
+    return _changed_or_refused(
         request, decided, _("This request is decided at another tier of escalation.")
     )
 
@@ -103,10 +103,10 @@ def exception_withdraw(*, request: ExceptionRequest, by: User) -> ExceptionReque
     withdrawn = ExceptionRequest.objects.filter(
         pk=request.pk, state=ExceptionState.PENDING, requested_by=by
     ).update(state=ExceptionState.WITHDRAWN)
-    return changed_or_refused(request, withdrawn, _("Only the KAM who asked withdraws a request."))
+    return _changed_or_refused(request, withdrawn, _("Only the KAM who asked withdraws a request."))
 
 
-def changed_or_refused(request: ExceptionRequest, changed: int, refusal: str) -> ExceptionRequest:
+def _changed_or_refused(request: ExceptionRequest, changed: int, refusal: str) -> ExceptionRequest:
     """The request as the update left it; when it changed nothing, why: it is no longer
     pending (``AlreadyDecided``), or it is not this person's to change (``PermissionDenied``)."""
     request.refresh_from_db()

@@ -279,10 +279,6 @@ def default_period(periods: list[datetime.date], today: datetime.date) -> dateti
     return periods[0] if periods else closed
 
 
-def _target_text(kpi: Kpi, target: Decimal | None) -> str:
-    return "—" if target is None else kpi_cell(kpi, target).text
-
-
 def percent_of(part: Decimal, whole: Decimal) -> Decimal | None:
     """``part`` as a percentage of ``whole``; none of nothing."""
     return None if not whole else part * 100 / whole
