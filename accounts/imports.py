@@ -34,7 +34,7 @@ from accounts.models import (
     Segment,
     User,
 )
-from accounts.periods import quarter_start
+from accounts.periods import quarter_numbered, quarter_start
 from accounts.selectors import kams
 
 
@@ -264,7 +264,7 @@ def parse_quarter(value: Any) -> datetime.date:
         for pattern in _QUARTER_PATTERNS:
             match = pattern.match(text)
             if match:
-                return datetime.date(int(match["year"]), 3 * int(match["q"]) - 2, 1)
+                return quarter_numbered(int(match["year"]), int(match["q"]))
         day = None
         for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
             try:

@@ -17,6 +17,13 @@ def quarter_start(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+def quarter_numbered(year: int, number: int) -> datetime.date:
+    """Quarter ``number`` (1 to 4) of ``year``; ValueError for another number."""
+    if not 1 <= number <= 4:
+        raise ValueError(f"quarter {number}")
+    return datetime.date(year, 3 * number - 2, 1)
+
+
 def validate_quarter_start(value: datetime.date) -> None:
     if value != quarter_start(value):
         raise ValidationError(

@@ -22,13 +22,13 @@ from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
 from accounts.imports import ImportNotApplicable, import_apply, import_check
 from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus
-from accounts.periods import quarter_start
+from accounts.periods import quarters_back
 from accounts.selectors import client_get_for_user, clients_visible_to
 
 
 def _last_four_quarters_start(today: datetime.date) -> datetime.date:
-    start = quarter_start(today)
-    return start.replace(year=start.year - 1)
+    """The same quarter a year ago: the last four whole quarters and this one since."""
+    return quarters_back(today, 5)[0]
 
 
 def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
