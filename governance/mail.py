@@ -18,7 +18,10 @@ def when_due(moment: datetime.datetime) -> str:
 def letters_to(
     recipients: list[object], subject: str, body: str, path: str, *, title: str = ""
 ) -> list[tuple[str, str, str, list[str]]]:
-    """One e-mail to each recipient who has an address: the text, what it is about, the link."""
+    """One e-mail to each recipient who has an address: the text, what it is about, the link.
+    The subject is put on one line: a header may not hold a line break, and a title typed with
+    one would otherwise stop the whole sending."""
+    subject = " ".join(subject.split())
     url = settings.SKAM_BASE_URL.rstrip("/") + path
     text = f"{body}\n\n" + (f"{title}\n" if title else "") + f"{url}\n"
     return [

@@ -160,3 +160,24 @@ def test_nothing_is_sent_when_opening_fails(seats, chair, account_of_kam, mailou
     with pytest.raises(ValidationError):
         proposal_open(proposal=draft, deadline=timezone.now() - datetime.timedelta(hours=1))
     assert mailoutbox == []
+
+
+def test_a_title_with_a_line_break_is_announced_on_one_line(
+    seats, chair, member, account_of_kam, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A subject may not hold a line break (mail headers would split): the title is sent on
+    one line rather than the announcement failing after the proposal opened."""
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal_open(
+            proposal=proposal_create(
+                type="grant_key",
+                title="Key for Volga\r\nand its plants",
+                rationale="Why",
+                by=chair,
+                client=account_of_kam,
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=2),
+        )
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
+    assert mailoutbox[0].subject == "New proposal to vote on: Key for Volga and its plants"
+    assert all(m.message()["Subject"] for m in mailoutbox)
