@@ -11,6 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -61,8 +62,15 @@ class ExceptionFileSerializer(MandateCheckSerializer):
     justification = serializers.CharField()
 
 
+class AnswerField(serializers.BooleanField):
+    """A yes or no that must be given. DRF's BooleanField reads an absent value in form data as
+    false (an unticked checkbox), which here would reject the request."""
+
+    default_empty_html = empty
+
+
 class ExceptionDecideSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
+    approve = AnswerField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 

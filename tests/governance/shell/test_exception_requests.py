@@ -253,3 +253,26 @@ def test_the_api_answers_409_to_a_request_decided_meanwhile_and_403_to_another_t
     assert first.status_code == 200 and first.json()["state"] == ExceptionState.APPROVED
     assert again.status_code == 409 and "decided or withdrawn already" in again.json()["detail"]
     assert withdrawn.status_code == 409
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_a_decision_without_its_answer_is_a_400_not_a_refusal(
+    kam, chair, account_of_kam, setup, client_as, encoding: str
+):
+    """DRF reads an absent boolean in form data as false: the request would be rejected by a
+    client that forgot the field. The answer must be given."""
+    request = _file(kam, account_of_kam, deal="1000000")
+    decide = f"/api/exception-requests/{request.pk}/decide/"
+    http = client_as(chair)
+    if encoding == "form":
+        answer = http.post(decide, {"comment": "Fine"})
+    else:
+        answer = http.post(decide, {"comment": "Fine"}, content_type="application/json")
+
+    assert answer.status_code == 400
+    assert "approve" in answer.json()
+    request.refresh_from_db()
+    assert request.state == ExceptionState.PENDING
+    approved = http.post(decide, {"approve": "true", "comment": "Fine"})
+    assert approved.status_code == 200 and approved.json()["state"] == ExceptionState.APPROVED
