@@ -3,8 +3,10 @@ exactly what their pages show; writes need the model permission of the user's ro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, serializers, status, viewsets
@@ -180,12 +182,25 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def _history(rows: Iterable[Model]) -> str:
+    kinds = sorted({str(row._meta.verbose_name_plural) for row in rows})
+    return _("It has a history that must stay (%(kinds)s): it cannot be deleted.") % {
+        "kinds": ", ".join(kinds)
+    }
+
+
 def exception_handler(exc: Exception, context: dict[str, object]) -> Response | None:
     """The API's answer to every refusal of the domain (``accounts.refusals``): a change made
-    meanwhile is a 409, a rule broken a 400 with the reasons by field; ``NotAllowed`` and
-    ``NotYours`` are Django's 403 and 404, which DRF answers with their message."""
+    meanwhile is a 409, and so is deleting what has a history that must stay (a client with
+    proposals, a user with votes); a rule broken is a 400 with the reasons by field;
+    ``NotAllowed`` and ``NotYours`` are Django's 403 and 404, which DRF answers with their
+    message."""
     if isinstance(exc, ChangedMeanwhile):
         exc = Conflict(str(exc))
+    elif isinstance(exc, ProtectedError):
+        exc = Conflict(_history(exc.protected_objects))
+    elif isinstance(exc, RestrictedError):
+        exc = Conflict(_history(exc.restricted_objects))
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Client, ClientNeed, Segment, TeamRole
 from accounts.selectors import clients_visible_to
+from governance.committee.proposals import proposal_create
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,20 @@ def test_need_weight_above_ten_is_refused_with_a_message(client_as, kam, account
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 10." in response.text
     assert not ClientNeed.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_client_with_a_history_is_not_deleted_and_the_api_says_why(
+    client_as, administrator, chair, kam
+):
+    client = ClientFactory(owner_kam=kam)
+    FigureFactory(client=client)
+    proposal_create(type="grant_key", title="Key", rationale="Why", by=chair, client=client)
+
+    answer = client_as(administrator).delete(f"/api/clients/{client.pk}/")
+
+    assert answer.status_code == 409
+    assert "cannot be deleted" in answer.json()["detail"]
+    assert "proposals" in answer.json()["detail"]
+    assert Client.objects.filter(pk=client.pk).exists()
+    assert client.figures.exists()  # the delete rolled back whole
