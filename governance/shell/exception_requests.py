@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.refusals import ChangedMeanwhile
+from accounts.refusals import ChangedMeanwhile, NotAllowed
 from governance.models import (
     Approver,
     ExceptionRequest,
@@ -72,7 +72,10 @@ def exception_file(
 
 
 def may_decide(*, user: User, request: ExceptionRequest, roles: set[str] | None = None) -> bool:
-    """Whether ``user`` decides this request; pass ``roles`` when asking for many requests."""
+    """Whether ``user`` decides this request; pass ``roles`` when asking for many requests.
+    Nobody decides their own request, at any tier, as deputy or not."""
+    if request.requested_by_id == user.pk:
+        return False
     if roles is None:
         roles = approver_roles_of(user)
     return request.approver in roles
@@ -84,14 +87,20 @@ def exception_decide(
     """Approve or reject, once, by the approver of the request's tier (or their deputy): of two
     approvers acting at once, one decides and the other is told it was decided already; a
     request escalated meanwhile is refused to the tier it left. One conditional update, not a
-    read-then-write."""
-    decided = ExceptionRequest.objects.filter(
-        pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
-    ).update(
-        state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
-        decided_by=by,
-        decided_at=timezone.now(),
-        decision_comment=comment,
+    read-then-write. Nobody decides their own request (``NotAllowed``)."""
+    if request.requested_by_id == by.pk:
+        raise NotAllowed(_("Nobody decides their own request: it waits for another approver."))
+    decided = (
+        ExceptionRequest.objects.filter(
+            pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+        )
+        .exclude(requested_by=by)
+        .update(
+            state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
+            decided_by=by,
+            decided_at=timezone.now(),
+            decision_comment=comment,
+        )
     )
     return _changed_or_refused(
         request, decided, _("This request is decided at another tier of escalation.")

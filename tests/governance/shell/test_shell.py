@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Client
 from accounts.periods import quarter_start
+from accounts.refusals import NotAllowed
 from governance.models import (
     Absence,
     Approver,
@@ -39,7 +40,7 @@ from governance.models import (
 from governance.recipients import approver_roles_of, approvers_for
 from governance.shell.budgets import budget_allocate, budget_spend
 from governance.shell.departments import department_request
-from governance.shell.exception_requests import exception_decide, exception_file
+from governance.shell.exception_requests import exception_decide, exception_file, may_decide
 from governance.shell.incidents import (
     IncidentMoved,
     incident_close,
@@ -579,3 +580,30 @@ def test_the_exceptions_page_costs_the_same_queries_for_two_requests_or_twenty(
     for _ in range(18):
         _small_exception(kam, account_of_kam)
     assert queries() == few
+
+
+def test_nobody_decides_their_own_exception_request_even_as_a_deputy(
+    client_as, kam, member, account_of_kam, shell
+):
+    """A KAM named deputy of the head of KAM holds the tier of their own request: the service,
+    the page and the API all refuse them, and the request waits for someone else."""
+    Absence.objects.create(user=member, starts_on=TODAY, ends_on=TODAY, deputy=kam)
+    request = _small_exception(kam, account_of_kam)
+    assert "head_of_kam" in approver_roles_of(kam)
+    assert not may_decide(user=kam, request=request)
+
+    with pytest.raises(NotAllowed, match="own request"):
+        exception_decide(request=request, by=kam, approve=True)
+    page = client_as(kam).post(
+        reverse("governance:exception-decide", args=[request.pk]), {"decision": "approve"}
+    )
+    api = client_as(kam).post(
+        f"/api/exception-requests/{request.pk}/decide/",
+        {"approve": True},
+        content_type="application/json",
+    )
+
+    assert page.status_code == 403
+    assert api.status_code in (403, 404)  # 404 where the deputy may not even list requests
+    request.refresh_from_db()
+    assert (request.state, request.decided_by) == (ExceptionState.PENDING, None)
