@@ -13,6 +13,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext_lazy as _
 
 # The value of a state filter that shows every state: a tab of the list pages.
 ANY_STATE = "all"
@@ -46,3 +47,15 @@ class ListFilterSet(django_filters.FilterSet):
         ):
             return queryset.none()
         return super().filter_queryset(queryset)
+
+
+class StateFilter(django_filters.ChoiceFilter):
+    """A state among ``states``, or ``all`` (every state: a list page's last tab)."""
+
+    def __init__(self, *, states: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(choices=[*states, (ANY_STATE, _("All"))], **kwargs)
+
+    def filter(self, queryset: QuerySet, value: str) -> QuerySet:
+        if value == ANY_STATE:
+            return queryset
+        return super().filter(queryset, value)

@@ -4,30 +4,17 @@ what a page does with one is said in ``governance.lists``."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from governance.lists import ANY_STATE, ListFilterSet
+from governance.lists import ListFilterSet, StateFilter
 from governance.models import Decision, Proposal, ProposalState, ProposalType
-
-
-class ProposalStateFilter(django_filters.ChoiceFilter):
-    """A proposal's state, or ``all`` (the list page's last tab)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(choices=[*ProposalState.choices, (ANY_STATE, _("All"))], **kwargs)
-
-    def filter(self, queryset: QuerySet[Proposal], value: str) -> QuerySet[Proposal]:
-        if value == ANY_STATE:
-            return queryset
-        return super().filter(queryset, value)
 
 
 class ProposalFilter(ListFilterSet):
     """Proposals by ``state``, ``type`` and ``client``. The page opens on those open for
     votes."""
 
-    state = ProposalStateFilter(label=_("State"))
+    state = StateFilter(states=ProposalState.choices, label=_("State"))
 
     class Meta:
         model = Proposal

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from governance.lists import ANY_STATE, ListFilterSet
+from governance.lists import ListFilterSet, StateFilter
 from governance.models import (
     Budget,
     BudgetSpend,
@@ -28,25 +27,18 @@ class ExceptionRequestFilter(ListFilterSet):
         fields = ["state", "approver", "client"]
 
 
-class IncidentStateFilter(django_filters.ChoiceFilter):
+class IncidentStateFilter(StateFilter):
     """An incident's state, or one of the list page's tabs: ``active`` (not closed yet) and
     ``all``."""
 
     ACTIVE = "active"
 
     def __init__(self, **kwargs: object) -> None:
-        choices = [
-            (self.ACTIVE, _("Open")),
-            *IncidentState.choices,
-            (ANY_STATE, _("All")),
-        ]
-        super().__init__(choices=choices, **kwargs)
+        super().__init__(states=[(self.ACTIVE, _("Open")), *IncidentState.choices], **kwargs)
 
     def filter(self, queryset: QuerySet[Incident], value: str) -> QuerySet[Incident]:
         if value == self.ACTIVE:
             return queryset.exclude(state=IncidentState.CLOSED)
-        if value == ANY_STATE:
-            return queryset
         return super().filter(queryset, value)
 
 
