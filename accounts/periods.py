@@ -75,6 +75,10 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # past these, a quarter's neighbours overflow the calendar
 
 
+def _on_the_calendar(day: datetime.date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
 class InvalidPeriod(ValueError):
     """A ``period`` that is not the first day of a quarter."""
 
@@ -90,7 +94,7 @@ def period_parse(raw: str | None) -> datetime.date | None:
             _("“%(period)s” is not a date: give the first day of a quarter, as 2026-01-01.")
             % {"period": raw[:20]}
         ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+    if not _on_the_calendar(day):
         raise InvalidPeriod(
             _("%(period)s is outside the years %(first)s–%(last)s.")
             % {"period": day.isoformat(), "first": FIRST_YEAR, "last": LAST_YEAR}
@@ -110,6 +114,4 @@ def quarter_containing(raw: str | None, *, default: datetime.date) -> datetime.d
         day = datetime.date.fromisoformat(raw or "")
     except ValueError:
         return quarter_start(default)
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        return quarter_start(default)
-    return quarter_start(day)
+    return quarter_start(day if _on_the_calendar(day) else default)

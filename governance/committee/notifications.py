@@ -36,7 +36,6 @@ def notify_opened(*, proposal: Proposal) -> None:
 
 
 def notify_outcome(*, proposal: Proposal) -> None:
-
     def send() -> None:
         ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
         with translation.override(settings.LANGUAGE_CODE):

@@ -32,7 +32,6 @@ def _header(table: Table, stated: set[int]) -> list[str]:
 
 
 def _state_word() -> str:
-
     return gettext("state")
 
 

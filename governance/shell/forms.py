@@ -64,7 +64,6 @@ class IncidentForm(forms.Form):
     )
 
     def __init__(self, *args: object, clients: list[Client], **kwargs: object) -> None:
-
         super().__init__(*args, **kwargs)
         self.fields["situation"].queryset = SituationType.objects.filter(is_active=True)
         self.fields["client"].choices = [(c.pk, c.name) for c in clients]
