@@ -11,7 +11,7 @@ import datetime
 
 import django_filters
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,6 +28,7 @@ from governance.kpis.access import (
     dashboard_client_for,
     dashboard_kam_for,
     dashboard_portfolio_access,
+    kpi_snapshots_visible_to,
 )
 from governance.kpis.dashboards.account import account_dashboard
 from governance.kpis.dashboards.kam import kam_dashboard
@@ -263,18 +264,8 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = KpiSnapshotFilter
 
     def get_queryset(self) -> QuerySet[KpiSnapshot]:
-        snapshots = KpiSnapshot.objects.select_related("kpi").order_by("period", "kpi_id", "pk")
-        user = self.request.user
-        if user.has_perm(VIEW_DASHBOARD):
-            return snapshots
-        # Own KPIs only: asking for the portfolio or someone else's is refused outright.
         params = self.request.query_params
-        if params.get("scope") == KpiScope.PORTFOLIO or params.get("kam") not in (
-            None,
-            "",
-            str(user.pk),
-        ):
-            raise exceptions.PermissionDenied(
-                _("The portfolio and other KAMs' KPIs are for directors and the committee.")
-            )
-        return snapshots.filter(Q(kam=user) & Q(scope__in=[KpiScope.KAM, KpiScope.ACCOUNT]))
+        snapshots = kpi_snapshots_visible_to(
+            self.request.user, scope=params.get("scope"), kam_id=params.get("kam")
+        )
+        return snapshots.select_related("kpi").order_by("period", "kpi_id", "pk")

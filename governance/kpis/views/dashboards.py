@@ -22,6 +22,7 @@ from governance.kpis.access import (
     dashboard_client_for,
     dashboard_kam_for,
     dashboard_portfolio_access,
+    may_see_portfolio,
 )
 from governance.kpis.cache import kept_page, page_key
 from governance.kpis.dashboards.account import account_dashboard
@@ -29,7 +30,6 @@ from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
 from governance.kpis.dashboards.tables import Dashboard
 from governance.kpis.exports import EXPORT_FORMATS, export_response
-from governance.permissions import VIEW_DASHBOARD
 
 SCHEDULE_PERM = "django_celery_beat.change_periodictask"
 
@@ -114,7 +114,7 @@ def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
         object_id=pk,
         template="governance/kpis/dashboard_kam.html",
         build=lambda period: kam_dashboard(kam=kam, period=period),
-        sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
+        sees_portfolio=may_see_portfolio(request.user),
     )
 
 
@@ -127,5 +127,5 @@ def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
         object_id=pk,
         template="governance/kpis/dashboard_account.html",
         build=lambda period: account_dashboard(client=client, period=period),
-        sees_portfolio=request.user.has_perm(VIEW_DASHBOARD),
+        sees_portfolio=may_see_portfolio(request.user),
     )
