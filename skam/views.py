@@ -28,5 +28,4 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the database may be what failed.
-
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
