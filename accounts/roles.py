@@ -115,7 +115,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         *_READ_REGISTER,
         *_KEEP_RULER,
-        "criteria.adopt_rulerversion",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

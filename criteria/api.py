@@ -1,5 +1,6 @@
-"""REST endpoints of the ruler: USPs, coverage of needs, ruler versions and their adoption,
-evaluations with their plain-words verdict, runs, review items and fit ratings.
+"""REST endpoints of the ruler: USPs, coverage of needs, ruler versions (drafted here, adopted
+by the committee's decision), evaluations with their plain-words verdict, runs, review items and
+fit ratings.
 
 As in the register's API, every queryset is filtered by what the user may see (through the
 client, ``clients_visible_to``) and every write needs the model permission of the user's role;
@@ -22,8 +23,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,7 +49,6 @@ from criteria.services import (
     ADOPTED_IS_IMMUTABLE,
     RulerNotDraft,
     fit_rate,
-    ruler_adopt,
     ruler_draft_change,
     ruler_draft_create,
 )
@@ -71,13 +70,6 @@ class USPPermissions(RolePermissions):
                 detail=_("A USP is retired, never deleted: set its retired_on date instead."),
             )
         return super().has_permission(request, view)
-
-
-class CanAdoptRuler(permissions.BasePermission):
-    message = _("Only an administrator may put a ruler version in force.")
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.user.has_perm("criteria.adopt_rulerversion")
 
 
 class RunPermissions(RolePermissions):
@@ -518,7 +510,8 @@ class RulerViewSet(
     viewsets.GenericViewSet,
 ):
     """Versions of the ruler with their criteria. The committee and the administrator draft and
-    change drafts; only the administrator puts a draft in force. An adopted version is fixed."""
+    change drafts; only the committee's decision puts a draft in force (a proposal to adopt it).
+    An adopted version is fixed."""
 
     serializer_class = RulerVersionSerializer
     permission_classes = [RolePermissions]
@@ -551,31 +544,12 @@ class RulerViewSet(
         try:
             ruler = ruler_draft_change(ruler=ruler, changes=changes, criteria=criteria)
         except RulerNotDraft as error:
-            raise ChangedMeanwhile(ADOPTED_IS_IMMUTABLE) from error
+            raise ChangedMeanwhile(str(error)) from error
         return Response(self.get_serializer(ruler).data)
 
     @extend_schema(responses={200: RulerVersionSerializer, 409: OpenApiResponse(ERROR)})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
-
-    @extend_schema(
-        request=None,
-        responses={
-            200: RulerVersionSerializer,
-            403: OpenApiResponse(ERROR),
-            409: OpenApiResponse(ERROR, description=_("The version is not a draft.")),
-        },
-    )
-    @action(detail=True, methods=["post"], permission_classes=[CanAdoptRuler])
-    def adopt(self, request: Request, pk: str | None = None) -> Response:
-        """Put this draft in force; the version in force until now is superseded, and every
-        client is re-evaluated against the new one."""
-        with transaction.atomic():
-            ruler = ruler_adopt(ruler=self.get_object(), by=request.user)
-            # As on the version page: every verdict follows the new ruler at once, not tonight.
-            user_id = request.user.pk
-            transaction.on_commit(lambda: reevaluate_all.delay(user_id))
-        return Response(self.get_serializer(ruler).data)
 
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):

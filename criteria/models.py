@@ -92,7 +92,8 @@ class RulerStatus(models.TextChoices):
 class RulerVersion(models.Model):
     """A version of the ruler: the coverage threshold and further criteria a key client meets.
 
-    A draft can be changed; once adopted it is immutable. Exactly one version is in force.
+    A draft can be changed until it is put to the committee's vote; only the committee's
+    decision puts it in force, and then it is immutable. Exactly one version is in force.
     """
 
     number = models.PositiveIntegerField(_("version"), unique=True)
@@ -135,12 +136,14 @@ class RulerVersion(models.Model):
         blank=True,
         related_name="+",
     )
+    # Set while a proposal to adopt this draft is open: what the committee votes on stays what
+    # it adopts (nothing changes the draft meanwhile).
+    under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("ruler version")
         verbose_name_plural = _("ruler versions")
         ordering = ["-number"]
-        permissions = [("adopt_rulerversion", _("Can put a ruler version in force"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"],

@@ -31,6 +31,10 @@ class RulerNotDraft(ChangedMeanwhile):
     """Only a draft ruler version may be changed or adopted."""
 
 
+class RulerUnderVote(RulerNotDraft):
+    """The draft is before the committee: what it votes on is what it adopts."""
+
+
 def ruler_draft_create(*, title: str, based_on: RulerVersion | None = None) -> RulerVersion:
     """A new draft, copying the threshold, horizon and criteria of ``based_on`` if given.
 
@@ -71,16 +75,23 @@ def _ruler_draft_insert(*, title: str, based_on: RulerVersion | None) -> RulerVe
 
 
 ADOPTED_IS_IMMUTABLE = _lazy("An adopted ruler version cannot be changed; draft a new version.")
+UNDER_VOTE_IS_FROZEN = _lazy(
+    "This draft is before the committee: it cannot change while the vote is open. Withdraw the "
+    "proposal to change it."
+)
 
 
 @contextmanager
 def ruler_draft_locked(*, ruler: RulerVersion) -> Iterator[RulerVersion]:
     """Hold the draft's row lock for a change: an adoption that committed first makes this
-    refuse (``RulerNotDraft``); one that comes later waits for the change and adopts it."""
+    refuse (``RulerNotDraft``), and so does a vote opened on it (``RulerUnderVote``); a vote
+    opened later waits for the change and freezes the changed draft."""
     with transaction.atomic():
         draft = RulerVersion.objects.select_for_update().get(pk=ruler.pk)
         if not draft.is_draft:
             raise RulerNotDraft(str(ADOPTED_IS_IMMUTABLE))
+        if draft.under_vote:
+            raise RulerUnderVote(str(UNDER_VOTE_IS_FROZEN))
         yield draft
 
 

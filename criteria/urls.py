@@ -12,7 +12,6 @@ urlpatterns = [
     path("usps/<int:pk>/", views.usp_edit, name="usp-edit"),
     path("versions/new/", views.ruler_draft_new, name="version-new"),
     path("versions/<int:pk>/", views.ruler_version, name="version"),
-    path("versions/<int:pk>/adopt/", views.ruler_adopt_view, name="version-adopt"),
     path("runs/start/", views.run_start_view, name="run-start"),
     path("runs/<int:pk>/", views.run_progress, name="run-progress"),
     path("clients/<int:pk>/", views.scorecard, name="scorecard"),

@@ -35,7 +35,6 @@ from criteria.services import (
     RulerNotDraft,
     coverage_set,
     fit_rate,
-    ruler_adopt,
     ruler_draft_create,
     ruler_draft_locked,
 )
@@ -170,9 +169,14 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("criteria.view_rulerversion", raise_exception=True)
 def ruler_version(request: HttpRequest, pk: int) -> HttpResponse:
-    """A ruler version; a draft can be edited, compared with the one in force, and adopted."""
+    """A ruler version; a draft can be edited, compared with the one in force, and proposed to
+    the committee, whose decision alone puts it in force."""
     ruler = get_object_or_404(RulerVersion.objects.prefetch_related("criteria"), pk=pk)
-    editable = ruler.is_draft and request.user.has_perm("criteria.change_rulerversion")
+    editable = (
+        ruler.is_draft
+        and not ruler.under_vote
+        and request.user.has_perm("criteria.change_rulerversion")
+    )
     form = RulerVersionForm(request.POST or None, instance=ruler) if editable else None
     criteria = CriteriaFormSet(request.POST or None, instance=ruler, prefix="criteria")
     if request.method == "POST":
@@ -200,7 +204,6 @@ def ruler_version(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "criteria": criteria if editable else None,
         "what_if": what_if,
-        "can_adopt": ruler.is_draft and request.user.has_perm("criteria.adopt_rulerversion"),
     }
     return render(request, "criteria/version.html", context)
 
@@ -216,24 +219,6 @@ def ruler_draft_new(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Draft %(ruler)s created.") % {"ruler": draft})
     return redirect("criteria:version", pk=draft.pk)
-
-
-@login_required
-@permission_required("criteria.adopt_rulerversion", raise_exception=True)
-@require_POST
-def ruler_adopt_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ruler = get_object_or_404(RulerVersion, pk=pk)
-    try:
-        ruler_adopt(ruler=ruler, by=request.user)
-    except RulerNotDraft as exc:
-        messages.error(request, str(exc))
-        return redirect("criteria:version", pk=ruler.pk)
-    # Every verdict now follows the new ruler: re-evaluate at once rather than tonight.
-    transaction.on_commit(lambda: reevaluate_all.delay(request.user.pk))
-    messages.success(
-        request, _("%(ruler)s is in force; every client is being re-evaluated.") % {"ruler": ruler}
-    )
-    return redirect("criteria:overview")
 
 
 PORTFOLIO_POINTS = 3000

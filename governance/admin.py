@@ -59,8 +59,8 @@ class PolicyAdmin(admin.ModelAdmin):
     inlines = [PolicyRuleInline]
 
     def has_change_permission(self, request: object, obj: Policy | None = None) -> bool:
-        if obj is not None and obj.status != PolicyStatus.DRAFT:
-            return False
+        if obj is not None and (obj.status != PolicyStatus.DRAFT or obj.under_vote):
+            return False  # in force, superseded, or before the committee: frozen
         return super().has_change_permission(request, obj)
 
 
@@ -94,8 +94,8 @@ class MandateAdmin(admin.ModelAdmin):
     inlines = [MandateAccountInline, MandateTeamInline, KpiTargetInline]
 
     def has_change_permission(self, request: object, obj: Mandate | None = None) -> bool:
-        if obj is not None and obj.status != MandateStatus.DRAFT:
-            return False
+        if obj is not None and (obj.status != MandateStatus.DRAFT or obj.under_vote):
+            return False  # in force, superseded, or before the committee: frozen
         return super().has_change_permission(request, obj)
 
 

@@ -126,7 +126,6 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/ruler/versions/{draft}/",           302, 403, 200, 200, 200, 200, 200, 200),
     ("POST",  "/ruler/versions/{draft}/",           302, 403, 302, 302, 403, 403, 403, 302),
     ("POST",  "/ruler/versions/new/",               302, 403, 302, 302, 403, 403, 403, 302),
-    ("POST",  "/ruler/versions/{draft}/adopt/",     302, 403, 403, 403, 403, 403, 403, 302),
     # The committee: members propose and vote; directors and the administrator follow.
     ("GET",   "/committee/proposals/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/proposals/new/",          302, 403, 200, 200, 403, 403, 403, 403),
@@ -273,8 +272,6 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/api/rulers/{ruler}/",               403, 403, 200, 200, 200, 200, 200, 200),
     ("PATCH", "/api/rulers/{draft}/",               403, 403, 200, 200, 403, 403, 403, 200),
     ("PATCH", "/api/rulers/{ruler}/",               403, 403, 409, 409, 403, 403, 403, 409),
-    ("POST",  "/api/rulers/{draft}/adopt/",         403, 403, 403, 403, 403, 403, 403, 200),
-    ("POST",  "/api/rulers/{ruler}/adopt/",         403, 403, 403, 403, 403, 403, 403, 409),
     ("GET",   "/api/evaluations/",                  403, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/evaluations/{eval_kam}/",       403, 403, 200, 200, 200, 404, 200, 200),
     ("GET",   "/api/evaluations/{eval_kam2}/",      403, 403, 200, 200, 404, 200, 200, 200),

@@ -72,7 +72,13 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 class ProposalDetailSerializer(ProposalSerializer):
     class Meta(ProposalSerializer.Meta):
-        fields = [*ProposalSerializer.Meta.fields, "evidence", "entitled"]
+        fields = [
+            *ProposalSerializer.Meta.fields,
+            "evidence",
+            "entitled",
+            "version_content",
+            "version_digest",
+        ]
         read_only_fields = fields
 
 
@@ -122,6 +128,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "effective_date",
             "review_date",
             "superseded_by",
+            "digest",
         ]
         read_only_fields = fields
 

@@ -247,7 +247,7 @@ def _proposal_records(proposal_ids: list[int]) -> dict[int, ProposalRecord]:
     if not proposal_ids:
         return {}
     proposals = proposals_with_tally(
-        Proposal.objects.filter(pk__in=proposal_ids).select_related("client")
+        Proposal.objects.filter(pk__in=proposal_ids).select_related("client", "decision")
     )
     recusals: dict[int, list[Recusal]] = {pk: [] for pk in proposal_ids}
     for recusal in (

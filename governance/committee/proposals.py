@@ -18,10 +18,18 @@ from django.utils.translation import gettext as _
 from accounts.models import Client, User
 from accounts.refusals import ChangedMeanwhile, NotAllowed
 from criteria.evaluation import NoRulerInForce, evaluation_preview
-from criteria.models import RulerStatus, RulerVersion
+from criteria.models import RulerStatus
 from criteria.selectors import scorecard_for
-from criteria.services import RulerNotDraft, reevaluation_schedule_set, ruler_adopt
+from criteria.services import reevaluation_schedule_set, ruler_adopt
+from criteria.tasks import reevaluate_all
 from governance.committee.notifications import notify_opened, notify_outcome
+from governance.committee.versions import (
+    decision_digest,
+    version_check,
+    version_freeze,
+    version_of,
+    version_thaw,
+)
 from governance.models import (
     CLIENT_PROPOSALS,
     DEFAULT_RULE,
@@ -218,7 +226,7 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
 
 
 def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposal:
-    """Open a draft for votes: freeze its rule and evidence."""
+    """Open a draft for votes: freeze its rule, its evidence and the version it adopts."""
     if deadline <= timezone.now():
         raise ValidationError({"deadline": _("The deadline lies in the future.")})
     in_force = Policy.objects.filter(status=PolicyStatus.IN_FORCE).prefetch_related("rules").first()
@@ -227,6 +235,18 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.state != ProposalState.DRAFT:
             raise ProposalNotOpen(_("Only a draft can be opened."))
+        version = version_of(locked)
+        if version is not None:
+            # Under the version's row lock: of two proposals of one draft, one opens.
+            version = type(version).objects.select_for_update().get(pk=version.pk)
+            if version.under_vote or version.status != RulerStatus.DRAFT:
+                raise ProposalNotOpen(
+                    _(
+                        "%(version)s is not a draft free to put to the vote: another proposal "
+                        "adopts it, or it was adopted meanwhile."
+                    )
+                    % {"version": version}
+                )
         locked.state = ProposalState.OPEN
         locked.opened_at = timezone.now()
         locked.deadline = deadline
@@ -234,6 +254,7 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked.majority = rule.majority
         locked.abstentions_count = rule.abstentions_count
         locked.evidence = _evidence(locked)
+        version_freeze(proposal=locked)
         locked.save()
         notify_opened(proposal=locked)
     return locked
@@ -308,7 +329,10 @@ def proposal_close(*, proposal: Proposal, early: bool = False) -> Proposal:
         locked.final_tally = {**tally.as_dict(), "base": tally.base}
         locked.save(update_fields=["state", "closed_at", "entitled", "final_tally"])
         if locked.state == ProposalState.ADOPTED:
+            version_check(proposal=locked)
             decision_apply(proposal=locked)
+        else:
+            version_thaw(proposal=locked)
         notify_outcome(proposal=locked)
     return locked
 
@@ -321,6 +345,8 @@ def proposal_withdraw(*, proposal: Proposal) -> Proposal:
         locked.state = ProposalState.WITHDRAWN
         locked.closed_at = timezone.now()
         locked.save(update_fields=["state", "closed_at"])
+        if locked.version_digest:  # it was open: its version was frozen for it
+            version_thaw(proposal=locked)
     return locked
 
 
@@ -335,16 +361,10 @@ def decision_apply(*, proposal: Proposal) -> Decision:
     if key_status is not None:
         Client.objects.filter(pk=proposal.client_id).update(is_key=key_status)
     if proposal.type == ProposalType.ADOPT_RULER:
-        try:
-            ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
-        except RulerNotDraft:
-            # Put in force meanwhile (the administrator may adopt a draft directly): what the
-            # committee decided is in effect already. Any other status is a real conflict.
-            in_force = RulerVersion.objects.filter(
-                pk=proposal.ruler_id, status=RulerStatus.IN_FORCE
-            ).exists()
-            if not in_force:
-                raise
+        ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
+        # Every verdict follows the new ruler at once, not at the next scheduled run.
+        proposed_by = proposal.proposed_by_id
+        transaction.on_commit(lambda: reevaluate_all.delay(proposed_by))
     if proposal.type == ProposalType.ADOPT_POLICY:
         policy_adopt(policy=proposal.policy)
     if proposal.type == ProposalType.GRANT_MANDATE:
@@ -357,7 +377,11 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         key_status=key_status,
         effective_date=today,
         review_date=proposal.review_date,
+        digest=decision_digest(proposal=proposal),
     )
+    version = version_of(proposal)
+    if version is not None:
+        type(version).objects.filter(pk=version.pk).update(under_vote=False)
     if proposal.supersedes_id:
         Decision.objects.filter(pk=proposal.supersedes_id).update(superseded_by=decision)
     return decision

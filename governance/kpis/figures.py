@@ -201,6 +201,15 @@ def kpi_targets_save(*, mandate: Mandate, by: User, rows: Iterable[TargetRow]) -
     recorded for a granted mandate (``kpi_targets_log``)."""
     rows = list(rows)
     with transaction.atomic():
+        # Under the mandate's row lock, as a vote opening on it takes it: a draft before the
+        # committee keeps the targets it is voted with.
+        if Mandate.objects.select_for_update().filter(pk=mandate.pk, under_vote=True).exists():
+            raise ValidationError(
+                gettext(
+                    "This mandate is before the committee: its targets cannot change while the "
+                    "vote is open."
+                )
+            )
         existing = {
             target.pk: target
             for target in KpiTarget.objects.select_for_update(of=("self",))

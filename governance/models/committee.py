@@ -262,6 +262,10 @@ class Proposal(models.Model):
     majority = models.CharField(_("majority"), max_length=12, choices=Majority.choices, blank=True)
     abstentions_count = models.BooleanField(_("abstentions count"), null=True, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    # What a proposal to adopt a version (ruler, policy, mandate) adopts, as it stood when the
+    # vote opened, and its SHA-256: the adoption refuses a version that differs from it.
+    version_content = models.JSONField(_("what is adopted"), default=dict, blank=True)
+    version_digest = models.CharField(_("digest of what is adopted"), max_length=64, blank=True)
     # Frozen when it closes: who was entitled to vote, and the final count.
     entitled = models.JSONField(_("members entitled to vote"), default=list, blank=True)
     final_tally = models.JSONField(_("final tally"), default=dict, blank=True)
@@ -372,6 +376,9 @@ class Decision(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # SHA-256 of the ballots, the members entitled to vote, the rule and what was adopted: the
+    # minutes cite it, and anyone can recompute it from the record.
+    digest = models.CharField(_("digest"), max_length=64, blank=True)
 
     objects = DecisionQuerySet.as_manager()
 
@@ -442,6 +449,8 @@ class Policy(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
+    # Set while a proposal to adopt this draft is open: nothing changes it meanwhile.
+    under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("policy version")

@@ -125,6 +125,8 @@ class Mandate(MandateLimits):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
+    # Set while a proposal to grant this draft is open: nothing changes it meanwhile.
+    under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
 
     objects = MandateQuerySet.as_manager()
 

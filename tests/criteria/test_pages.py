@@ -284,21 +284,18 @@ def test_an_adopted_version_cannot_be_edited(client_as, chair, ruler):
     assert ruler.title == "Ruler 2026"
 
 
-def test_only_the_administrator_adopts_and_the_old_version_is_superseded(
-    client_as, chair, administrator, ruler, two_clients_and_a_draft, monkeypatch
-):
-    monkeypatch.setattr("criteria.tasks.reevaluate_all.delay", lambda *a: None)
-    url = reverse("criteria:version-adopt", args=[two_clients_and_a_draft.pk])
+@pytest.mark.parametrize("role", ["chair", "administrator"])
+def test_no_page_puts_a_ruler_in_force(client_as, cast, role, ruler, two_clients_and_a_draft):
+    """The version page offers the committee's proposal, never a button that adopts it."""
+    draft = two_clients_and_a_draft
+    http = client_as(cast[role])
 
-    assert client_as(chair).post(url).status_code == 403
-    response = client_as(administrator).post(url, follow=True)
+    page = http.get(reverse("criteria:version", args=[draft.pk])).text
+    adopt = http.post(f"/ruler/versions/{draft.pk}/adopt/")
 
-    assert "is in force; every client is being re-evaluated." in response.text
-    assert RulerVersion.objects.get(status=RulerStatus.IN_FORCE) == two_clients_and_a_draft
-    ruler.refresh_from_db()
-    assert ruler.status == RulerStatus.SUPERSEDED
-    again = client_as(administrator).post(url, follow=True)
-    assert "Only a draft can be adopted" in again.text
+    assert "Put this version in force" not in page
+    assert adopt.status_code == 404
+    assert RulerVersion.objects.get(status=RulerStatus.IN_FORCE) == ruler
 
 
 def test_drafting_a_new_version_copies_the_one_in_force(client_as, chair, ruler):

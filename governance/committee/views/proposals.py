@@ -4,6 +4,8 @@ recusal, withdrawal and closing.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -84,13 +86,16 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         and tally.outcome_is_settled(),
         "is_chair": request.user.has_perm(CLOSE_PROPOSAL),
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
+        "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
     }
 
 
 @login_required
 @permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(Proposal.objects.select_related("client", "ruler"), pk=pk)
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("client", "ruler", "decision"), pk=pk
+    )
     form = VoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

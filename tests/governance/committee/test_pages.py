@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.refusals import ChangedMeanwhile
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.models import CommitteeMember, Decision, Proposal, ProposalState, Recusal
 from tests.factories import MandateFactory
@@ -115,28 +116,22 @@ def test_the_register_filters_by_client_and_type(
     assert account_of_kam2.name in rows and account_of_kam.name not in rows
 
 
-def test_a_mandate_granted_meanwhile_is_a_message_on_closing_not_an_error(
-    client_as, chair, member, seats
-) -> None:
-    """Two proposals grant the same draft mandate; the first adopted puts it in force, so the
-    second cannot: the chair is told why, and the proposal stays open for withdrawal."""
+def test_a_draft_mandate_is_put_to_the_vote_once(client_as, chair, member, seats) -> None:
+    """While one proposal grants a draft mandate, a second cannot open on it: the member is
+    told why, and the second stays a draft."""
     mandate = MandateFactory()
-    grants = []
-    for title in ("Grant it", "Grant it again"):
-        grant = proposal_open(
-            proposal=proposal_create(
-                type="grant_mandate", title=title, rationale="Why", by=member, mandate=mandate
-            ),
-            deadline=timezone.now() + datetime.timedelta(days=2),
-        )
-        for voter in seats:
-            vote_cast(proposal=grant, member=voter, choice="for")
-        grants.append(grant)
-    http = client_as(chair)
-    assert http.post(reverse("governance:proposal-close", args=[grants[0].pk])).status_code == 302
+    first = proposal_open(
+        proposal=proposal_create(
+            type="grant_mandate", title="Grant it", rationale="Why", by=member, mandate=mandate
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+    second = proposal_create(
+        type="grant_mandate", title="Grant it again", rationale="Why", by=member, mandate=mandate
+    )
 
-    page = http.post(reverse("governance:proposal-close", args=[grants[1].pk]), follow=True)
+    with pytest.raises(ChangedMeanwhile, match="another proposal adopts it"):
+        proposal_open(proposal=second, deadline=timezone.now() + datetime.timedelta(days=2))
 
-    assert page.status_code == 200
-    assert "Only a draft mandate can be put in force." in page.content.decode()
-    assert Proposal.objects.get(pk=grants[1].pk).state == ProposalState.OPEN
+    assert Proposal.objects.get(pk=second.pk).state == ProposalState.DRAFT
+    assert Proposal.objects.get(pk=first.pk).state == ProposalState.OPEN

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Client, User
 from accounts.roles import Role
 from criteria.models import RulerStatus, RulerVersion
-from criteria.services import ruler_adopt, ruler_draft_create
+from criteria.services import ruler_draft_create
 from governance.committee import proposals as services
 from governance.committee.proposals import (
     NotEntitled,
@@ -32,6 +32,7 @@ from governance.committee.proposals import (
     tally_of,
     vote_cast,
 )
+from governance.committee.versions import VersionChanged
 from governance.models import (
     DEFAULT_RULE,
     CommitteeMember,
@@ -803,26 +804,28 @@ def test_a_late_close_counts_the_committee_as_it_sat_at_the_deadline(
 
 @pytest.mark.django_db
 def test_one_proposal_that_cannot_be_applied_does_not_keep_the_others_open(
-    committee: list[User], administrator: User
+    committee: list[User],
 ) -> None:
-    """The administrator put the ruler in force while the committee was still voting on it."""
+    """The ruler voted on was changed behind the application's back (by SQL) while the
+    committee voted: that adoption is refused, and the proposals due with it still close."""
     ruler = ruler_draft_create(title="Ruler 2027")
     about_ruler = opened(committee[0], ProposalType.ADOPT_RULER, ruler=ruler)
     votes(about_ruler, (committee[0], FOR), (committee[1], FOR), (committee[2], FOR))
     grants = [opened(committee[0]) for _ in range(3)]
     for grant in grants:
         votes(grant, (committee[0], FOR), (committee[1], FOR), (committee[2], FOR))
-    ruler_adopt(ruler=ruler, by=administrator)
+    RulerVersion.objects.filter(pk=ruler.pk).update(coverage_threshold="0.01")
     for proposal in (about_ruler, *grants):
         move_deadline_into_the_past(proposal, days(1))
 
-    close_due_proposals()
+    with pytest.raises(VersionChanged):
+        close_due_proposals()
 
-    assert not Proposal.objects.filter(state=ProposalState.OPEN).exists()
     for grant in grants:
+        assert reload(grant).state == ProposalState.ADOPTED
         assert Client.objects.get(pk=grant.client_id).is_key
-    assert reload(about_ruler).state == ProposalState.ADOPTED
-    assert RulerVersion.objects.get(pk=ruler.pk).status == RulerStatus.IN_FORCE
+    assert reload(about_ruler).state == ProposalState.OPEN
+    assert RulerVersion.objects.get(pk=ruler.pk).status == RulerStatus.DRAFT
 
 
 # --- The REST contract -----------------------------------------------------------------------

@@ -354,9 +354,10 @@ def test_saving_targets_costs_the_same_queries_however_many_rows(
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
     # Signing in; the mandate, its targets, the KPIs and accounts offered; then, in a transaction,
-    # the targets locked, the KPIs named, the removal (found, deleted), the update, the insert
-    # and the record of the change, with their savepoints.
-    assert counts[0] == SIGN_IN_QUERIES + 15
+    # the mandate locked to check it is not before the committee, the targets locked, the KPIs
+    # named, the removal (found, deleted), the update, the insert and the record of the change,
+    # with their savepoints.
+    assert counts[0] == SIGN_IN_QUERIES + 16
 
 
 def test_a_target_of_another_mandate_cannot_be_changed_from_this_one(world, member, client_as):
