@@ -27,7 +27,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import Role
-from criteria.models import USP
+from criteria.models import USP, NeedCoverage
 from governance.models import (
     Absence,
     Approver,
@@ -125,6 +125,14 @@ class USPFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"USP {n}")
     since = datetime.date(2020, 1, 1)
+
+
+def meets_the_ruler(client: Client, degree: str = "1") -> ClientNeed:
+    """One weighted need of ``client``, covered by one of our USPs to ``degree``: by default
+    fully, so the client meets a ruler without gates and can be proposed for key status."""
+    need = NeedFactory(client=client, name="Quality", weight=5)
+    NeedCoverage.objects.create(need=need, usp=USPFactory(), degree=Decimal(degree))
+    return need
 
 
 # --- governance ------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from tests.factories import (
     TeamMemberFactory,
     UserFactory,
     USPFactory,
+    meets_the_ruler,
 )
 
 pytestmark = pytest.mark.django_db
@@ -489,6 +490,8 @@ def _committee_places(
             deadline=deadline,
         )
 
+    meets_the_ruler(account_of_kam)
+    meets_the_ruler(account_of_kam2)
     proposal = opened(account_of_kam)
     decided = opened(account_of_kam2)
     for name in ("chair", "member"):

@@ -136,6 +136,31 @@ def _past_deadline(proposal: Proposal) -> bool:
     return proposal.deadline is not None and proposal.deadline <= timezone.now()
 
 
+def _route_refusal(type: str, client: Client) -> str | None:
+    """Why the ruler does not let this question be put about this client, or None.
+
+    A client that meets the ruler is proposed for key status; one that does not can only be
+    proposed as a strategic bet (its own rule, a review date). Revoking is always open: a key
+    client that fails the ruler is revoked or held as a bet, and the committee may revoke for
+    reasons the ruler does not see. With no ruler in force, nothing is steered."""
+    if type not in (ProposalType.GRANT_KEY, ProposalType.STRATEGIC_BET):
+        return None
+    try:
+        card = scorecard_for(evaluation_preview(client=client))
+    except NoRulerInForce:
+        return None
+    if type == ProposalType.GRANT_KEY and not card.evaluation.meets_ruler:
+        return _(
+            "%(client)s: %(verdict)s It can be proposed only as a strategic bet, with a review "
+            "date."
+        ) % {"client": client, "verdict": card.verdict_text()}
+    if type == ProposalType.STRATEGIC_BET and card.evaluation.meets_ruler:
+        return _("%(client)s meets the ruler: propose key status rather than a strategic bet.") % {
+            "client": client
+        }
+    return None
+
+
 def proposal_create(
     *,
     type: str,
@@ -157,6 +182,10 @@ def proposal_create(
         errors["client"] = _("This client is a key client already.")
     if type == ProposalType.REVOKE_KEY and client is not None and not client.is_key:
         errors["client"] = _("This client is not a key client.")
+    if type in CLIENT_PROPOSALS and client is not None and "client" not in errors:
+        refusal = _route_refusal(type, client)
+        if refusal:
+            errors["type"] = refusal
     if type == ProposalType.STRATEGIC_BET and review_date is None:
         errors["review_date"] = _("A strategic bet needs a review date.")
     if type == ProposalType.ADOPT_RULER and (ruler is None or ruler.status != RulerStatus.DRAFT):
@@ -235,6 +264,24 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.state != ProposalState.DRAFT:
             raise ProposalNotOpen(_("Only a draft can be opened."))
+        if locked.client_id is not None:
+            # Under the client's row lock: of two proposals about one client, one opens.
+            client = Client.objects.select_for_update().get(pk=locked.client_id)
+            if (
+                Proposal.objects.filter(client=client, state=ProposalState.OPEN)
+                .exclude(pk=locked.pk)
+                .exists()
+            ):
+                raise ProposalNotOpen(
+                    _(
+                        "A proposal about %(client)s is already before the committee: "
+                        "one question about a client is voted at a time."
+                    )
+                    % {"client": client}
+                )
+            refusal = _route_refusal(locked.type, client)
+            if refusal:
+                raise ValidationError({"type": refusal})
         version = version_of(locked)
         if version is not None:
             # Under the version's row lock: of two proposals of one draft, one opens.

@@ -281,7 +281,12 @@ class Proposal(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(type="strategic_bet") | models.Q(review_date__isnull=False),
                 name="strategic_bet_has_review_date",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(state="open"),
+                name="one_open_proposal_per_client",
+            ),
         ]
 
     def __str__(self) -> str:

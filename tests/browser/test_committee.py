@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.roles import Role
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.proposals import proposal_create, proposal_open
-from governance.models import CommitteeMember, CommitteeRole
+from governance.models import CommitteeMember, CommitteeRole, Proposal
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import NeedFactory, UserFactory, USPFactory
 
@@ -93,3 +93,35 @@ def test_a_vote_shows_in_another_members_browser_and_the_chair_closes_it(
     chair_page.reload()
     expect(chair_page.get_by_role("heading", level=1)).to_contain_text("Key client")
     other.close()
+
+
+def test_the_ruler_steers_what_may_be_proposed_for_a_failing_client(
+    page: Page, live_server, committee, account_of_kam
+) -> None:
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    need = NeedFactory(client=account_of_kam, name="24-hour delivery", weight=5)
+    NeedCoverage.objects.create(need=need, usp=USPFactory(name="Next-day"), degree=Decimal("0.5"))
+    login(page, live_server, "member")
+
+    page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
+    expect(page.get_by_test_id("propose-key")).to_have_count(0)
+    page.get_by_test_id("propose-bet").click()
+    expect(page.get_by_label("Proposal")).to_have_value("strategic_bet")
+
+    # Asked for plain key status instead, the form says why not and keeps what was typed.
+    page.get_by_label("Proposal").select_option("grant_key")
+    page.get_by_label("Title").fill("Key status, please")
+    page.get_by_label("Rationale").fill("They grow fast.")
+    page.get_by_role("button", name="Open for votes").click()
+    expect(page.get_by_text("It can be proposed only as a strategic bet")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Key status, please")
+    assert not Proposal.objects.exists()
+
+    page.get_by_label("Proposal").select_option("strategic_bet")
+    review = timezone.localdate() + datetime.timedelta(days=180)
+    page.get_by_label("Review date").fill(review.isoformat())
+    page.get_by_role("button", name="Open for votes").click()
+    expect(page.get_by_text("The proposal is open for votes.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Key status, please")).to_be_visible()
+    assert Proposal.objects.get().type == "strategic_bet"

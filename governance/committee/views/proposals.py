@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -139,26 +140,34 @@ def propose(
     request: HttpRequest, form: ProposalForm, *, supersedes: Decision | None = None
 ) -> Proposal | None:
     """Create the proposal of a valid form and open it for votes; None when the services
-    refuse it, with their reasons put on the form."""
-    data = form.cleaned_data
+    refuse it, with their reasons put on the form and nothing kept (a proposal that cannot
+    open is not left behind as a draft)."""
     try:
-        proposal = proposal_create(
-            type=data["type"],
-            title=data["title"],
-            rationale=data["rationale"],
-            by=request.user,
-            client=data["client"],
-            ruler=data["ruler"],
-            policy=data["policy"],
-            review_date=data["review_date"],
-            supersedes=supersedes,
-        )
-        proposal = proposal_open(proposal=proposal, deadline=data["deadline"])
+        with transaction.atomic():
+            proposal = _create_and_open(form.cleaned_data, request.user, supersedes)
     except ValidationError as exc:
         add_refusal(form, exc)
         return None
+    except ChangedMeanwhile as exc:  # another proposal about the client opened meanwhile
+        form.add_error(None, str(exc))
+        return None
     messages.success(request, _("The proposal is open for votes."))
     return proposal
+
+
+def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Proposal:
+    proposal = proposal_create(
+        type=data["type"],
+        title=data["title"],
+        rationale=data["rationale"],
+        by=by,
+        client=data["client"],
+        ruler=data["ruler"],
+        policy=data["policy"],
+        review_date=data["review_date"],
+        supersedes=supersedes,
+    )
+    return proposal_open(proposal=proposal, deadline=data["deadline"])
 
 
 @login_required

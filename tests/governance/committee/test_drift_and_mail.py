@@ -61,8 +61,9 @@ def test_drift_finds_each_kind_of_undecided_state(seats):
     Client.objects.filter(pk=legacy.pk).update(is_key=True)  # key "historically", no decision
     _covered(legacy, "1")
     failing_key = ClientFactory(name="Key, failing")
-    _covered(failing_key, "0.5")
-    _granted(failing_key, seats)
+    _covered(failing_key, "1")
+    _granted(failing_key, seats)  # met the ruler when granted; our USPs cover less today
+    NeedCoverage.objects.filter(need__client=failing_key).update(degree=Decimal("0.5"))
     overdue_bet = ClientFactory(name="Bet overdue")
     _covered(overdue_bet, "0.5")
     decision = _granted(overdue_bet, seats, review=timezone.localdate() + datetime.timedelta(1))

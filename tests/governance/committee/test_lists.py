@@ -86,7 +86,7 @@ def listed(api: APIClient, url: str, params: dict | None = None) -> set[int]:
 
 @pytest.fixture
 def proposals(chair: User, account_of_kam: Client) -> dict[str, set[int]]:
-    return proposals_in({"open": 2, "adopted": 1, "withdrawn": 1}, chair, account_of_kam)
+    return proposals_in({"open": 1, "adopted": 1, "withdrawn": 1}, chair, account_of_kam)
 
 
 def test_the_proposals_page_opens_on_those_open_for_votes_and_filters_by_state(

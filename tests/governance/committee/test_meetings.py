@@ -45,7 +45,7 @@ from governance.models import (
     ProposalState,
     ProposalType,
 )
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, UserFactory, meets_the_ruler
 from tests.queries import SIGN_IN_QUERIES
 
 # Meetings, seats and review dates count from today: the clock is set to noon in Moscow on
@@ -74,6 +74,7 @@ def seat(user: User) -> User:
 def opened(*, by: User, client: Client | None = None, title: str = "Make it key") -> Proposal:
     if client is None:
         client = ClientFactory()
+        meets_the_ruler(client)
     return proposal_open(
         proposal=proposal_create(
             type=ProposalType.GRANT_KEY, title=title, rationale="Why", by=by, client=client
@@ -144,9 +145,9 @@ def test_the_agenda_gathers_open_proposals_open_review_items_and_decisions_due(
 ) -> None:
     chair = committee[0]
     open_proposal = opened(by=chair)
-    proposal_create(
-        type="grant_key", title="Draft", rationale="-", by=chair, client=ClientFactory()
-    )
+    draft_client = ClientFactory()
+    meets_the_ruler(draft_client)
+    proposal_create(type="grant_key", title="Draft", rationale="-", by=chair, client=draft_client)
     withdrawn = opened(by=chair)
     withdrawn.state = ProposalState.WITHDRAWN
     withdrawn.save()

@@ -49,7 +49,7 @@ from governance.models import (
 )
 from governance.recipients import entitled_members
 from governance.tasks import close_due_proposals
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, UserFactory, meets_the_ruler
 
 FOR, AGAINST, ABSTAIN = VoteChoice.FOR, VoteChoice.AGAINST, VoteChoice.ABSTAIN
 SIMPLE = DEFAULT_RULE
@@ -601,6 +601,101 @@ def test_proposals_about_status_are_checked_against_the_client(committee: list[U
     with pytest.raises(ValidationError):
         proposal_create(
             type=ProposalType.GRANT_KEY, title="t", rationale="r", by=committee[0], client=None
+        )
+
+
+# --- The ruler decides the route; one question about a client at a time ----------------------
+
+
+@pytest.fixture
+def ruler_in_force() -> RulerVersion:
+    """A ruler without gates: a client meets it when our USPs cover 75 % of its needs."""
+    return RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+
+
+@pytest.mark.django_db
+def test_a_client_that_fails_the_ruler_is_proposed_only_as_a_strategic_bet(
+    committee: list[User], ruler_in_force: RulerVersion
+) -> None:
+    failing = ClientFactory(name="Half Covered LLC")
+    meets_the_ruler(failing, degree="0.5")
+
+    with pytest.raises(ValidationError) as refused:
+        draft(committee[0], ProposalType.GRANT_KEY, client=failing)
+
+    (why,) = refused.value.message_dict["type"]
+    assert "Half Covered LLC" in why and "50.0 % of 75.0 %" in why and "strategic bet" in why
+    assert not Proposal.objects.exists()
+    bet = opened(committee[0], ProposalType.STRATEGIC_BET, client=failing)
+    assert bet.state == ProposalState.OPEN and bet.evidence["meets_ruler"] is False
+
+
+@pytest.mark.django_db
+def test_a_client_that_meets_the_ruler_is_proposed_for_key_status_not_as_a_bet(
+    committee: list[User], ruler_in_force: RulerVersion
+) -> None:
+    meeting = ClientFactory()
+    meets_the_ruler(meeting)
+
+    with pytest.raises(ValidationError) as refused:
+        draft(committee[0], ProposalType.STRATEGIC_BET, client=meeting)
+
+    assert "propose key status" in refused.value.message_dict["type"][0]
+    assert opened(committee[0], ProposalType.GRANT_KEY, client=meeting).is_open
+
+
+@pytest.mark.django_db
+def test_the_route_is_checked_again_when_the_proposal_opens(
+    committee: list[User], ruler_in_force: RulerVersion
+) -> None:
+    client = ClientFactory()
+    need = meets_the_ruler(client)
+    grant = draft(committee[0], ProposalType.GRANT_KEY, client=client)
+    need.coverages.update(degree=0)  # our USPs cover nothing of it any more
+
+    with pytest.raises(ValidationError):
+        proposal_open(proposal=grant, deadline=timezone.now() + days(7))
+
+    grant.refresh_from_db()
+    assert grant.state == ProposalState.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_key_client_that_fails_the_ruler_can_be_revoked(
+    committee: list[User], ruler_in_force: RulerVersion
+) -> None:
+    failing_key = ClientFactory(is_key=True)
+    meets_the_ruler(failing_key, degree="0.2")
+
+    assert opened(committee[0], ProposalType.REVOKE_KEY, client=failing_key).is_open
+
+
+@pytest.mark.django_db
+def test_one_question_about_a_client_is_open_at_a_time(committee: list[User]) -> None:
+    client = ClientFactory(name="Asked Twice LLC")
+    first = opened(committee[0], client=client)
+    second = draft(committee[1], ProposalType.STRATEGIC_BET, client=client)
+
+    with pytest.raises(ProposalNotOpen, match="Asked Twice LLC is already before the committee"):
+        proposal_open(proposal=second, deadline=timezone.now() + days(7))
+
+    proposal_withdraw(proposal=first)
+    assert proposal_open(proposal=second, deadline=timezone.now() + days(7)).is_open
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_one_open_proposal_per_client(committee: list[User]) -> None:
+    client = ClientFactory()
+    opened(committee[0], client=client)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Proposal.objects.create(
+            type=ProposalType.GRANT_KEY,
+            title="Again",
+            rationale="…",
+            client=client,
+            proposed_by=committee[1],
+            state=ProposalState.OPEN,
         )
 
 
