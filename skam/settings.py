@@ -132,7 +132,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "skam.cache.RedisCache", "LOCATION": REDIS_URL}}
     # Sessions are read from the cache every process shares and written through to the
     # database, so a Redis restart or eviction signs nobody out. The user and their permissions
-    # are read from the database on every request (Django's ModelBackend): never kept.
+    # are read from the database on every request (Django's ModelBackend): never kept. The
+    # cache fails soft (skam/cache.py): with Redis down, sessions come from the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Each process's own memory: sessions stay in the database (Django's default), as a

@@ -132,8 +132,8 @@ def tally_of(proposal: Proposal, *, day: datetime.date | None = None) -> Tally:
     )
 
 
-def _past_deadline(proposal: Proposal) -> bool:
-    return proposal.deadline is not None and proposal.deadline <= timezone.now()
+def _past_deadline(proposal: Proposal, *, at: datetime.datetime | None = None) -> bool:
+    return proposal.deadline is not None and proposal.deadline <= (at or timezone.now())
 
 
 def _route_refusal(type: str, client: Client) -> str | None:
@@ -321,17 +321,22 @@ def vote_cast(*, proposal: Proposal, member: User, choice: str, comment: str = "
         )
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        # The moment checked against the deadline is the moment stored: read once, under the
+        # lock, so no stored vote is later than its proposal's deadline.
+        cast_at = timezone.now()
         if locked.state != ProposalState.OPEN:
             raise ProposalNotOpen(_("Voting on this proposal has closed."))
         # Past the deadline the vote is over, even if the beat has not closed it yet.
-        if _past_deadline(locked):
+        if _past_deadline(locked, at=cast_at):
             raise ProposalNotOpen(_("The deadline has passed: voting on this proposal is over."))
         if member not in entitled_members(proposal=locked):
             raise NotEntitled(_("Only committee members who are not recused vote."))
         Vote.objects.filter(proposal=locked, member=member, is_current=True).update(
             is_current=False
         )
-        return Vote.objects.create(proposal=locked, member=member, choice=choice, comment=comment)
+        return Vote.objects.create(
+            proposal=locked, member=member, choice=choice, comment=comment, cast_at=cast_at
+        )
 
 
 def recuse(*, proposal: Proposal, member: User, reason: str) -> Recusal:

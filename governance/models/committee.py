@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import RulerStatus
@@ -316,7 +317,8 @@ class Vote(models.Model):
     )
     choice = models.CharField(_("vote"), max_length=8, choices=VoteChoice.choices)
     comment = models.TextField(_("comment"), blank=True)
-    cast_at = models.DateTimeField(_("cast"), auto_now_add=True)
+    # Stamped by vote_cast under the proposal's lock, with the moment it checked the deadline.
+    cast_at = models.DateTimeField(_("cast"), default=timezone.now, editable=False)
     is_current = models.BooleanField(default=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -876,6 +877,31 @@ def test_no_votes_are_taken_after_the_deadline_even_before_the_beat_closes_it(
     closed = reload(proposal)
     assert closed.state == ProposalState.LAPSED  # two of five, as at the deadline
     assert closed.final_tally == {"for": 2, "against": 0, "abstain": 0, "base": 5}
+
+
+@pytest.mark.django_db
+def test_a_vote_is_stamped_with_the_moment_checked_against_the_deadline(
+    committee: list[User], time_machine: object
+) -> None:
+    """The race the issue measured: the deadline checked, then the clock passing it before
+    the row is written. The clock is moved past the deadline while the vote is being saved;
+    the vote keeps the moment it was checked at, so none is stored later than its deadline."""
+    proposal = opened(committee[0])
+    deadline = reload(proposal).deadline
+    time_machine.move_to(deadline - datetime.timedelta(milliseconds=1), tick=False)
+
+    def clock_passes_the_deadline(**kwargs: object) -> None:
+        time_machine.move_to(deadline + datetime.timedelta(milliseconds=50), tick=False)
+
+    signals.pre_save.connect(clock_passes_the_deadline, sender=Vote)
+    try:
+        vote = vote_cast(proposal=proposal, member=committee[1], choice=FOR)
+    finally:
+        signals.pre_save.disconnect(clock_passes_the_deadline, sender=Vote)
+
+    assert timezone.now() > deadline
+    assert Vote.objects.get(pk=vote.pk).cast_at == deadline - datetime.timedelta(milliseconds=1)
+    assert not Vote.objects.filter(proposal=proposal, cast_at__gt=deadline).exists()
 
 
 @pytest.mark.django_db
