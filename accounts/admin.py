@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts.account import password_link_send
 from accounts.models import (
     AccountTeamMember,
     Client,
@@ -20,15 +23,41 @@ from accounts.models import (
 from accounts.roles import COMMITTEE_ROLES
 
 
+class PersonAddForm(forms.ModelForm):
+    """A newcomer: who they are and the address their first password link goes to. Nobody
+    sets a password for them: they are added with none that works and set it themselves."""
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["email"].help_text = _(
+            "They choose their password themselves, through the link SKAM sends to this address."
+        )
+
+    def save(self, commit: bool = True) -> User:
+        person = super().save(commit=False)
+        person.set_unusable_password()
+        if commit:
+            person.save()
+        return person
+
+
 @admin.register(User)
 class PeopleAdmin(UserAdmin):
-    """The administrator keeps people: their names, e-mail, whether they may sign in, and their
-    roles. What would let anyone become someone else is not offered to anybody here: superuser
-    status, staff status and a user's own permissions (``createsuperuser`` makes the first
-    administrator), and an existing user's password (only its owner changes it). Nobody changes
-    their own roles or active flag; only a superuser gives a committee role, or changes a
-    superuser or a committee member."""
+    """The administrator keeps people: their names, whether they may sign in, and their roles
+    below the committee. What would let anyone become someone else is offered to nobody here,
+    superusers included: superuser or staff status, a user's own permissions, a committee role
+    (seats are the committee's decision), anyone's password (a newcomer is added with none and
+    sets it through the e-mailed link; only its owner changes it), and the address that link
+    goes to once its owner has a password. Nobody changes their own roles or active flag, a
+    committee member or a superuser."""
 
+    add_form = PersonAddForm
+    add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email")}),)
     fieldsets = (
         (None, {"fields": ("username",)}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
@@ -39,14 +68,19 @@ class PeopleAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "is_active")
     list_filter = ("is_active", "groups")
     filter_horizontal = ("groups",)
+    actions = ["send_password_link"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        fields: tuple[str, ...] = self.readonly_fields
+        if obj is not None and obj.has_usable_password():
+            # Whoever chose the address the link goes to could choose the password.
+            fields = (*fields, "email")
         if obj is not None and obj.pk == request.user.pk:
-            return (*self.readonly_fields, "is_active", "groups")
-        return self.readonly_fields
+            fields = (*fields, "is_active", "groups")
+        return fields
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        if obj is not None and not request.user.is_superuser and _above_administrator(obj):
+        if obj is not None and _above_administrator(obj):
             return False
         return super().has_change_permission(request, obj)
 
@@ -62,13 +96,50 @@ class PeopleAdmin(UserAdmin):
     def formfield_for_manytomany(
         self, db_field: object, request: HttpRequest, **kwargs: object
     ) -> ModelMultipleChoiceField:
-        """The roles below the committee: a seat is not the administrator's to give."""
-        if db_field.name == "groups" and not request.user.is_superuser:
+        """The roles below the committee: a seat is nobody's to give here."""
+        if db_field.name == "groups":
             kwargs["queryset"] = Group.objects.exclude(name__in=COMMITTEE_ROLES).order_by("name")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.action(description=_("Send them a link to set their password"))
+    def send_password_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """The same letter as "Forgot your password?" on the sign-in page, to each one's own
+        address: the administrator starts it and never sees the link."""
+        sent = 0
+        for person in queryset.filter(is_active=True).exclude(email=""):
+            password_link_send(person=person)
+            sent += 1
+        self.message_user(
+            request,
+            ngettext(
+                "A link to set their password went to %(count)d person.",
+                "A link to set their password went to %(count)d people.",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles and what each may do are code (accounts/roles.py, granted at every migrate):
+    read here, changed by nobody, or a role could be widened into another."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False
 
 
 def _above_administrator(user: User) -> bool:

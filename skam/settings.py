@@ -49,6 +49,8 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
+    # First: its ``changepassword`` replaces auth's (manage.py takes the first app's command).
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,8 +67,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
-    # Ours, bottom of the import chain first: accounts <- criteria <- governance <- skam.
-    "accounts",
+    # Ours, bottom of the import chain first: accounts (above) <- criteria <- governance <- skam.
     "criteria",
     "governance",
     "skam",

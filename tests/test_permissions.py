@@ -94,6 +94,14 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/login/",                            200, 302, 302, 302, 302, 302, 302, 302),
     ("POST",  "/logout/",                           302, 302, 302, 302, 302, 302, 302, 302),
     ("POST",  "/i18n/setlang/",                     302, 302, 302, 302, 302, 302, 302, 302),
+    # One's own account and password; the link to set it is for anyone who has it.
+    ("GET",   "/account/",                          302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/account/password/",                 302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/account/password/done/",            302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/password/forgotten/",               200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/password/sent/",                    200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/password/MQ/not-a-token/",          200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/password/done/",                    200, 200, 200, 200, 200, 200, 200, 200),
     # The client register.
     ("GET",   "/clients/",                          302, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/clients/{kam}/",                    302, 403, 200, 200, 200, 404, 200, 200),

@@ -1,11 +1,15 @@
 """The administrator keeps people in Django admin, and cannot become anyone through it: no
-superuser or staff flag, no user permissions, no password of an existing user, no committee
-seat or role, no change to their own roles, to a committee member or to a superuser."""
+superuser or staff flag, no user permissions, nobody's password (a newcomer is added with none),
+no committee seat or role, no address of someone who has a password, no change to their own
+roles, to a committee member or to a superuser, no change to what a role may do. A superuser
+is held to the same in the admin; ``changepassword`` sets nobody's password either."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -82,10 +86,12 @@ def test_nobody_sets_an_existing_users_password_in_admin(
     assert User.objects.get(pk=target.pk).password == before
 
 
+@pytest.mark.parametrize("actor", ["administrator", "superuser"])
 def test_the_administrator_gives_roles_below_the_committee_only(
-    client_as, administrator: User, kam: User
+    client_as, administrator: User, kam: User, actor: str
 ) -> None:
-    http: HttpClient = client_as(administrator)
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    http: HttpClient = client_as({"administrator": administrator, "superuser": superuser}[actor])
     page = http.get(change_url(kam)).content.decode()
     assert f'value="{group(Role.DIRECTOR).pk}"' in page
     assert f'value="{group(Role.COMMITTEE_MEMBER).pk}"' not in page
@@ -115,12 +121,14 @@ def test_the_administrator_does_not_change_their_own_roles_or_flag(
     assert list(administrator.groups.values_list("name", flat=True)) == [Role.ADMINISTRATOR]
 
 
-def test_a_committee_member_and_a_superuser_are_only_read_by_the_administrator(
-    client_as, administrator: User, chair: User
+@pytest.mark.parametrize("actor", ["administrator", "superuser"])
+def test_a_committee_member_and_a_superuser_are_only_read_in_admin(
+    client_as, administrator: User, chair: User, actor: str
 ) -> None:
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
-    http: HttpClient = client_as(administrator)
-    for target in (chair, superuser):
+    other_superuser = UserFactory(username="root2", is_staff=True, is_superuser=True)
+    http: HttpClient = client_as({"administrator": administrator, "superuser": superuser}[actor])
+    for target in (chair, other_superuser):
         assert http.get(change_url(target)).status_code == 200  # read
         answer = http.post(change_url(target), form_of(target, first_name="Changed", is_active=""))
         assert answer.status_code == 403
@@ -158,12 +166,21 @@ def test_the_administrator_cannot_seat_anyone_on_the_committee_in_admin(
     assert not CommitteeMember.objects.filter(user=administrator).exists()
 
 
-def test_the_administrator_adds_someone_who_then_signs_in(client_as, administrator: User) -> None:
+def test_the_administrator_adds_someone_who_sets_their_own_password(
+    client_as, administrator: User
+) -> None:
+    """Changed with the rule it encodes: the administrator used to type the newcomer's first
+    password, and so knew it. Now the add form has no password at all (a posted one is
+    ignored); the newcomer sets theirs through the link sent to their own address."""
     http: HttpClient = client_as(administrator)
+    page = http.get("/admin/accounts/user/add/").content.decode()
+    assert 'name="password1"' not in page
+    assert 'name="usable_password"' not in page
     answer = http.post(
         "/admin/accounts/user/add/",
         {
             "username": "newkam",
+            "email": "newkam@example.com",
             "usable_password": "true",
             "password1": "A-first-Pa55word",
             "password2": "A-first-Pa55word",
@@ -173,4 +190,76 @@ def test_the_administrator_adds_someone_who_then_signs_in(client_as, administrat
     assert answer.status_code == 302
     newcomer = User.objects.get(username="newkam")
     assert (newcomer.is_superuser, newcomer.is_staff) == (False, False)
-    assert HttpClient().login(username="newkam", password="A-first-Pa55word")
+    assert not newcomer.has_usable_password()
+    assert not HttpClient().login(username="newkam", password="A-first-Pa55word")
+
+    # "Forgot your password, or never had one?" reaches a newcomer too.
+    stranger = HttpClient()
+    stranger.post("/password/forgotten/", {"email": "newkam@example.com"})
+    (letter,) = mail.outbox
+    assert letter.to == ["newkam@example.com"]
+    link = next(line for line in letter.body.splitlines() if "/password/" in line)
+    assert link.startswith("http://127.0.0.1:8000/password/")  # SKAM_BASE_URL, not the Host
+    form = stranger.get(link.removeprefix("http://127.0.0.1:8000"), follow=True)
+    chosen = {"new_password1": "Mine-and-0nly-mine", "new_password2": "Mine-and-0nly-mine"}
+    done = stranger.post(form.redirect_chain[-1][0], chosen)
+    assert done.status_code == 302
+    assert HttpClient().login(username="newkam", password="Mine-and-0nly-mine")
+
+
+def test_the_address_a_link_goes_to_is_fixed_once_its_owner_has_a_password(
+    client_as, administrator: User, kam: User
+) -> None:
+    """Otherwise the administrator would put their own address on a KAM, ask for the link and
+    choose the KAM's password."""
+    http: HttpClient = client_as(administrator)
+    before = kam.email
+    assert 'name="email"' not in http.get(change_url(kam)).content.decode()
+    answer = http.post(change_url(kam), form_of(kam, email="admin@evil.example"))
+    assert answer.status_code == 302
+    kam.refresh_from_db()
+    assert kam.email == before
+
+    newcomer = UserFactory(username="fresh", password=None)  # None: no usable password
+    assert 'name="email"' in http.get(change_url(newcomer)).content.decode()
+
+
+def test_the_administrator_sends_a_newcomer_the_link_without_seeing_it(
+    client_as, administrator: User
+) -> None:
+    newcomer = UserFactory(username="fresh", password=None)  # None: no usable password
+    answer = client_as(administrator).post(
+        "/admin/accounts/user/",
+        {"action": "send_password_link", "_selected_action": [newcomer.pk]},
+        follow=True,
+    )
+    (letter,) = mail.outbox
+    assert letter.to == ["fresh@example.com"]
+    token_path = next(line for line in letter.body.splitlines() if "/password/" in line)
+    assert token_path not in answer.content.decode()
+
+
+@pytest.mark.parametrize("actor", ["administrator", "superuser"])
+def test_nobody_changes_what_a_role_may_do_in_admin(
+    client_as, administrator: User, actor: str
+) -> None:
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    http: HttpClient = client_as({"administrator": administrator, "superuser": superuser}[actor])
+    kam_role = group(Role.KAM)
+    before = set(kam_role.permissions.values_list("pk", flat=True))
+    anything = Permission.objects.get(codename="change_user")
+    url = f"/admin/auth/group/{kam_role.pk}/change/"
+    answer = http.post(url, {"name": Role.KAM, "permissions": [anything.pk]})
+    assert answer.status_code == 403
+    assert http.post("/admin/auth/group/add/", {"name": "root-like"}).status_code == 403
+    assert set(kam_role.permissions.values_list("pk", flat=True)) == before
+    assert not Group.objects.filter(name="root-like").exists()
+
+
+@pytest.mark.parametrize("whose", ["kam", "chair"])
+def test_changepassword_sets_nobodys_password(kam: User, chair: User, whose: str) -> None:
+    target = {"kam": kam, "chair": chair}[whose]
+    before = User.objects.get(pk=target.pk).password
+    with pytest.raises(CommandError, match="does not set anyone's password"):
+        call_command("changepassword", target.username)
+    assert User.objects.get(pk=target.pk).password == before

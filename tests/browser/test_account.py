@@ -1,0 +1,62 @@
+"""One's own account in Chromium: a newcomer sets their first password through the e-mailed
+link (nobody set one for them), and a signed-in person changes theirs from "My account"."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import login
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+CHOSEN = "Chosen-by-me-0nly"
+
+
+def choose(page: Page, password: str) -> None:
+    page.get_by_label(re.compile(r"^New password\W*$")).fill(password)
+    page.get_by_label("New password confirmation").fill(password)
+
+
+def test_a_newcomer_sets_their_first_password_through_the_link(page: Page, live_server) -> None:
+    UserFactory(username="newkam", first_name="Nina", email="newkam@example.com", password=None)
+
+    page.goto("/login/")
+    page.get_by_role("link", name="Forgot your password, or never had one?").click()
+    page.get_by_label("Email").fill("newkam@example.com")
+    page.get_by_role("button", name="Send me the link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+
+    (letter,) = mail.outbox
+    link = re.search(r"http://\S+/password/\S+/", letter.body).group(0)
+    page.goto(link.replace("http://127.0.0.1:8000", live_server.url))
+    choose(page, CHOSEN)
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_test_id("password-set")).to_contain_text("Your password is set")
+
+    login(page, live_server, "newkam", CHOSEN)
+    expect(page.get_by_test_id("current-user")).to_contain_text("Nina")
+
+
+def test_i_change_my_password_from_my_account(page: Page, live_server, kam) -> None:
+    login(page, live_server, kam.username)
+    page.get_by_test_id("current-user").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    expect(page.get_by_test_id("my-roles")).to_have_text("Key-account manager")
+    page.get_by_role("link", name="Change my password").click()
+
+    page.get_by_label("Old password").fill("not my password")
+    choose(page, CHOSEN)
+    page.get_by_role("button", name="Change my password").click()
+    expect(page.get_by_role("alert").first).to_contain_text("old password was entered incorrectly")
+
+    page.get_by_label("Old password").fill("correct horse battery staple")
+    choose(page, CHOSEN)
+    page.get_by_role("button", name="Change my password").click()
+    expect(page.get_by_test_id("password-changed")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    login(page, live_server, kam.username, CHOSEN)
