@@ -153,8 +153,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.view_absence",
         "governance.add_kpi",
         "governance.change_kpi",
-        "governance.add_committeemember",
-        "governance.change_committeemember",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
 from governance.models import (
     Absence,
@@ -26,23 +25,30 @@ from governance.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by SKAM's own services: shown, never edited here."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(CommitteeMember)
-class CommitteeMemberAdmin(admin.ModelAdmin):
-    """Seats are read here; only a superuser changes them (an administrator would otherwise
-    seat themselves and vote)."""
+class CommitteeMemberAdmin(ReadOnlyAdmin):
+    """Seats are read here, by everyone, superusers included: they change only by the
+    committee's decisions (a proposal to give a seat, end one or hand the chair), and the first
+    set-up by ``manage.py committee_setup``, which records who ran it."""
 
-    list_display = ["user", "committee_role", "is_chair", "active_from", "active_to"]
+    list_display = [
+        "user", "committee_role", "is_chair", "active_from", "active_to", "given_by", "set_up_by",
+    ]  # fmt: skip
     list_filter = ["committee_role", "is_chair"]
-    list_select_related = ["user"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_superuser
+    list_select_related = ["user", "given_by", "set_up_by"]
 
 
 class PolicyRuleInline(admin.TabularInline):
@@ -169,19 +175,6 @@ class KpiAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "unit", "direction", "source", "watch_band_percent"]
     list_filter = ["source", "unit"]
     prepopulated_fields = {"code": ["name"]}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by SKAM's own services: shown, never edited here."""
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(KpiEntry)

@@ -42,6 +42,7 @@ from criteria.models import (
 from criteria.services import ruler_adopt, ruler_draft_create
 from governance.committee.meetings import agenda_build, interest_declare, meeting_create
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.committee.seats import SeatPlan, committee_setup
 from governance.kpis.counting import mandate_for_quarter
 from governance.kpis.figures import kpi_entry_record
 from governance.kpis.snapshots import snapshot_quarter
@@ -51,7 +52,6 @@ from governance.models import (
     BendLevel,
     Budget,
     Cadence,
-    CommitteeMember,
     CommitteeRole,
     DepartmentObligation,
     DepartmentRequest,
@@ -388,16 +388,16 @@ def _load_users(today: datetime.date) -> dict[str, User]:
             email=f"{username}@{DEMO_EMAIL_DOMAIN}",
             password=make_password(None),
         )
-    seat_start = today.replace(year=today.year - 2, month=1, day=1)
-    CommitteeMember.objects.bulk_create(
-        CommitteeMember(
-            user=users[demo.username],
-            committee_role=demo.committee_role,
-            is_chair=demo.is_chair,
-            active_from=seat_start,
-        )
-        for demo in DEMO_USERS
-        if demo.committee_role
+    # The first committee is seated the one way it can be: the set-up, recorded as the
+    # administrator's.
+    committee_setup(
+        seats=[
+            SeatPlan(users[demo.username], demo.committee_role, demo.is_chair)
+            for demo in DEMO_USERS
+            if demo.committee_role
+        ],
+        by=users["admin"],
+        day=today.replace(year=today.year - 2, month=1, day=1),
     )
     return users
 

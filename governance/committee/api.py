@@ -44,6 +44,8 @@ class ProposalSerializer(serializers.ModelSerializer):
             "client",
             "client_name",
             "ruler",
+            "nominee",
+            "committee_role",
             "review_date",
             "state",
             "opened_at",

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Client
+from accounts.models import Client, User
 from accounts.selectors import kams
 from criteria.models import RulerVersion
-from governance.models import Policy, ProposalType, VoteChoice
+from governance.models import CommitteeRole, Policy, ProposalType, VoteChoice
 
 
 class MeetingForm(forms.Form):
@@ -71,6 +71,18 @@ class ProposalForm(forms.Form):
         label=_("Policy version to adopt"),
         queryset=Policy.objects.filter(status="draft"),
         required=False,
+    )
+    nominee = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+        required=False,
+        help_text=_("For a seat or the chair: who is given a seat, whose seat ends, who chairs."),
+    )
+    committee_role = forms.ChoiceField(
+        label=_("Role on the committee"),
+        choices=[("", "—"), *CommitteeRole.choices],
+        required=False,
+        help_text=_("For a seat given: in which capacity."),
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -23,6 +23,7 @@ from criteria.selectors import scorecard_for
 from criteria.services import reevaluation_schedule_set, ruler_adopt
 from criteria.tasks import reevaluate_all
 from governance.committee.notifications import notify_opened, notify_outcome
+from governance.committee.seats import seat_decision_apply, seat_refusals
 from governance.committee.versions import (
     decision_digest,
     version_check,
@@ -33,6 +34,7 @@ from governance.committee.versions import (
 from governance.models import (
     CLIENT_PROPOSALS,
     DEFAULT_RULE,
+    SEAT_PROPOSALS,
     CommitteeMember,
     Decision,
     Policy,
@@ -173,9 +175,13 @@ def proposal_create(
     mandate: object | None = None,
     review_date: datetime.date | None = None,
     supersedes: Decision | None = None,
+    nominee: User | None = None,
+    committee_role: str = "",
 ) -> Proposal:
     """A draft proposal, checked against the state of what it would change."""
     errors: dict[str, str] = {}
+    if type in SEAT_PROPOSALS:
+        errors.update(seat_refusals(type=type, nominee=nominee, committee_role=committee_role))
     if type in CLIENT_PROPOSALS and client is None:
         errors["client"] = _("A proposal about key status names its client.")
     if type == ProposalType.GRANT_KEY and client is not None and client.is_key:
@@ -209,6 +215,8 @@ def proposal_create(
         ruler=ruler if type == ProposalType.ADOPT_RULER else None,
         policy=policy if type == ProposalType.ADOPT_POLICY else None,
         mandate=mandate if type == ProposalType.GRANT_MANDATE else None,
+        nominee=nominee if type in SEAT_PROPOSALS else None,
+        committee_role=committee_role if type == ProposalType.SEAT_GIVE else "",
         review_date=review_date,
         supersedes=supersedes,
     )
@@ -421,11 +429,13 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         policy_adopt(policy=proposal.policy)
     if proposal.type == ProposalType.GRANT_MANDATE:
         mandate_adopt(mandate=proposal.mandate)
+    if proposal.type in SEAT_PROPOSALS:
+        seat_decision_apply(proposal=proposal, day=today)
+    subject = proposal.client or proposal.ruler or proposal.policy or proposal.mandate
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,
-        summary=f"{proposal.get_type_display()}: "
-        f"{proposal.client or proposal.ruler or proposal.policy or proposal.mandate}",
+        summary=f"{proposal.get_type_display()}: {subject or proposal.nominee}",
         key_status=key_status,
         effective_date=today,
         review_date=proposal.review_date,

@@ -207,5 +207,11 @@ def decision_digest(*, proposal: Proposal) -> str:
             },
             "tally": proposal.final_tally,
             "version_digest": proposal.version_digest,
+            # Who a seat proposal is about (absent from other proposals' digests).
+            **(
+                {"nominee": proposal.nominee_id, "committee_role": proposal.committee_role}
+                if proposal.nominee_id
+                else {}
+            ),
         }
     )

@@ -46,6 +46,24 @@ class CommitteeMember(models.Model):
     is_chair = models.BooleanField(_("chair"), default=False)
     active_from = models.DateField(_("active from"))
     active_to = models.DateField(_("active to"), null=True, blank=True)
+    # How the seat came to be: the committee's decision (the proposal that gave it), or the
+    # first set-up (``manage.py committee_setup``), which records who ran it.
+    given_by = models.ForeignKey(
+        "Proposal",
+        verbose_name=_("given by the decision on"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    set_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set up by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = CommitteeMemberQuerySet.as_manager()
 
@@ -78,11 +96,16 @@ class ProposalType(models.TextChoices):
     ADOPT_RULER = "adopt_ruler", _("Adopt a ruler version")
     ADOPT_POLICY = "adopt_policy", _("Adopt a policy version")
     GRANT_MANDATE = "grant_mandate", _("Grant or change a mandate")
+    SEAT_GIVE = "seat_give", _("Give a seat on the committee")
+    SEAT_END = "seat_end", _("End a seat on the committee")
+    CHAIR = "chair", _("Hand the chair to a member")
 
 
 CLIENT_PROPOSALS = frozenset(
     {ProposalType.GRANT_KEY, ProposalType.REVOKE_KEY, ProposalType.STRATEGIC_BET}
 )
+# Proposals about the committee itself: they name the member (or the person to seat).
+SEAT_PROPOSALS = frozenset({ProposalType.SEAT_GIVE, ProposalType.SEAT_END, ProposalType.CHAIR})
 
 
 @dataclass(frozen=True)
@@ -230,6 +253,18 @@ class Proposal(models.Model):
         null=True,
         blank=True,
         related_name="proposals",
+    )
+    nominee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who is given a seat, whose seat ends, or who takes the chair."),
+    )
+    committee_role = models.CharField(
+        _("role on the committee"), max_length=30, choices=CommitteeRole.choices, blank=True
     )
     review_date = models.DateField(
         _("review date"),

@@ -166,6 +166,8 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
         policy=data["policy"],
         review_date=data["review_date"],
         supersedes=supersedes,
+        nominee=data.get("nominee"),
+        committee_role=data.get("committee_role", ""),
     )
     return proposal_open(proposal=proposal, deadline=data["deadline"])
 
@@ -175,7 +177,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
 def proposal_new(request: HttpRequest) -> HttpResponse:
     initial = {
         name: request.GET[name]
-        for name in ("client", "type", "ruler", "policy")
+        for name in ("client", "type", "ruler", "policy", "nominee")
         if name in request.GET
     }
     form = ProposalForm(request.POST or None, initial=initial)
