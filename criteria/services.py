@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -20,6 +21,7 @@ from accounts.refusals import ChangedMeanwhile
 from criteria.models import (
     USP,
     NeedCoverage,
+    ReviewItem,
     RulerCriterion,
     RulerStatus,
     RulerVersion,
@@ -152,6 +154,15 @@ def coverage_set(*, need: ClientNeed, usp: USP, degree: Decimal) -> NeedCoverage
         need=need, usp=usp, defaults={"degree": degree}
     )
     return coverage
+
+
+def review_items_settle(*, client_id: int, at: datetime.datetime) -> int:
+    """The committee has decided the client's key status: the disagreement a run flagged for it
+    is answered, so its open review item closes now rather than at the next run (which opens a
+    new one if verdict and the decided status still differ). Returns the items closed."""
+    return ReviewItem.objects.filter(client_id=client_id, closed_at__isnull=True).update(
+        closed_at=at
+    )
 
 
 def fit_rate(*, client: Client, rating: int, by: User, comment: str = "") -> StrategicFitRating:

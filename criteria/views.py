@@ -235,19 +235,22 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         evaluations = filters.apply(
             Evaluation.objects.filter(run=run, client__in=clients_visible_to(request.user))
         )
+    # The verdict is the last run's; the status is today's (the committee may have decided
+    # since the run): never the status the run saw, which only the history shows.
+    key = Q(client__is_key=True)
     summary = evaluations.aggregate(
         clients=Count("pk"),
-        key_meets=Count("pk", filter=Q(was_key=True, meets_ruler=True)),
-        key_fails=Count("pk", filter=Q(was_key=True, meets_ruler=False)),
-        meets_not_key=Count("pk", filter=Q(was_key=False, meets_ruler=True)),
-        neither=Count("pk", filter=Q(was_key=False, meets_ruler=False)),
+        key_meets=Count("pk", filter=key & Q(meets_ruler=True)),
+        key_fails=Count("pk", filter=key & Q(meets_ruler=False)),
+        meets_not_key=Count("pk", filter=~key & Q(meets_ruler=True)),
+        neither=Count("pk", filter=~key & Q(meets_ruler=False)),
     )
     points = list(
         evaluations.exclude(coverage_ratio__isnull=True)
         .order_by("-potential_revenue")
         .values_list(
-            "client_id", "client__name", "coverage_ratio", "potential_revenue", "was_key",
-            "meets_ruler",
+            "client_id", "client__name", "coverage_ratio", "potential_revenue",
+            "client__is_key", "meets_ruler",
         )[:PORTFOLIO_POINTS]
     )  # fmt: skip
     chart = {
@@ -273,7 +276,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         },
     }
     disagreements = (
-        evaluations.exclude(was_key=F("meets_ruler"))
+        evaluations.exclude(client__is_key=F("meets_ruler"))
         .select_related("client", "client__owner_kam")
         .order_by("-potential_revenue", "client__name")
     )

@@ -20,7 +20,7 @@ from accounts.refusals import ChangedMeanwhile, NotAllowed
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
 from criteria.selectors import scorecard_for
-from criteria.services import reevaluation_schedule_set, ruler_adopt
+from criteria.services import reevaluation_schedule_set, review_items_settle, ruler_adopt
 from criteria.tasks import reevaluate_all
 from governance.committee.notifications import notify_opened, notify_outcome
 from governance.committee.seats import seat_decision_apply, seat_refusals
@@ -31,6 +31,7 @@ from governance.committee.versions import (
     version_of,
     version_thaw,
 )
+from governance.kpis.tasks import snapshot_current_quarter
 from governance.models import (
     CLIENT_PROPOSALS,
     DEFAULT_RULE,
@@ -419,7 +420,11 @@ def decision_apply(*, proposal: Proposal) -> Decision:
     elif proposal.type == ProposalType.REVOKE_KEY:
         key_status = False
     if key_status is not None:
+        # One source of truth, right after the decision: the status, the ruler's agenda (the
+        # disagreement it flagged is answered) and the quarter's figures built on the status.
         Client.objects.filter(pk=proposal.client_id).update(is_key=key_status)
+        review_items_settle(client_id=proposal.client_id, at=timezone.now())
+        transaction.on_commit(snapshot_current_quarter.delay)
     if proposal.type == ProposalType.ADOPT_RULER:
         ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
         # Every verdict follows the new ruler at once, not at the next scheduled run.
