@@ -11,11 +11,12 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test.utils import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import (
     AccountTeamMember,
@@ -74,6 +75,7 @@ from governance.shell.budgets import budget_spend
 from governance.shell.departments import department_fulfil, department_request
 from governance.shell.exception_requests import exception_decide, exception_file
 from governance.shell.incidents import incident_close, incident_declare, incident_take
+from skam.demo_texts import DemoTexts, demo_texts
 
 DEMO_PASSWORD = "demo"
 DEMO_EMAIL_DOMAIN = "demo.skam.local"
@@ -91,6 +93,8 @@ class DemoUser:
     is_chair: bool = False
 
 
+# Who the demo's users are. The names and titles here are the English demo's (the smoke test
+# logs in by them); the loader takes them from the language module it is given.
 DEMO_USERS = (
     DemoUser(
         "chair",
@@ -131,106 +135,44 @@ DEMO_USERS = (
     DemoUser("director", "Nikolai", "Morozov", Role.DIRECTOR, "Finance director (dashboards)"),
     DemoUser("admin", "Alexei", "Popov", Role.ADMINISTRATOR, "Administrator"),
 )
-# People on account teams who do not use SKAM themselves (no role, no password).
-TEAM_HELPERS = (
-    ("svc.orlov", "Maxim", "Orlov"),
-    ("eng.fedorova", "Tatiana", "Fedorova"),
-    ("fin.nikitin", "Roman", "Nikitin"),
-)
+# People on account teams who do not use SKAM themselves (no role, no password); their names
+# are in the language modules.
+TEAM_HELPERS = ("svc.orlov", "eng.fedorova", "fin.nikitin")
 
+# The USPs, by the key the language modules name them with.
 USPS = (
-    ("24-hour delivery", "Delivery within 24 hours anywhere in the European part of Russia."),
-    ("On-site service engineer", "A certified engineer on the client's site within 48 hours."),
-    ("Deep warehouse stock", "20,000 items in stock in Moscow, Yekaterinburg and Novosibirsk."),
-    ("Custom engineering", "Our design bureau adapts equipment to the client's process."),
-    ("Deferred payment", "Payment terms up to 90 days for qualified clients."),
-    ("Certified quality", "ISO 9001 and GOST certification, full traceability of batches."),
-    ("Five-year warranty", "Warranty twice the market's usual term."),
-    ("EDI integration", "Orders, invoices and shipping notices exchanged with the client's ERP."),
-    ("Consignment stock", "Our stock kept at the client's site, paid for as used."),
-    ("Local production", "Made at our own plants in Russia: no import risk."),
-    ("Staff training", "Training and certification for the client's operators."),
-    ("Dedicated account team", "A named team with a lead KAM for every key account."),
+    "delivery",
+    "engineer",
+    "stock",
+    "engineering",
+    "deferred",
+    "quality",
+    "warranty",
+    "edi",
+    "consignment",
+    "local",
+    "training",
+    "team",
 )
 
 # Needs a client may have: (need, the USP that answers it or None, usual weight range).
 NEEDS = (
-    ("24-hour delivery", "24-hour delivery", (5, 10)),
-    ("On-site engineer", "On-site service engineer", (3, 9)),
-    ("Parts always in stock", "Deep warehouse stock", (4, 9)),
-    ("Equipment adapted to our process", "Custom engineering", (2, 8)),
-    ("Deferred payment", "Deferred payment", (3, 8)),
-    ("Certified quality", "Certified quality", (4, 10)),
-    ("Long warranty", "Five-year warranty", (2, 6)),
-    ("Electronic document exchange", "EDI integration", (1, 6)),
-    ("Stock at our site", "Consignment stock", (2, 7)),
-    ("No import dependence", "Local production", (3, 9)),
-    ("Operator training", "Staff training", (1, 5)),
-    ("Single point of contact", "Dedicated account team", (2, 6)),
-    ("Lowest price", None, (3, 10)),
-    ("Same-day delivery in Siberia", None, (1, 6)),
-    ("Financing through leasing", None, (1, 5)),
+    ("delivery", "delivery", (5, 10)),
+    ("engineer", "engineer", (3, 9)),
+    ("stock", "stock", (4, 9)),
+    ("engineering", "engineering", (2, 8)),
+    ("deferred", "deferred", (3, 8)),
+    ("quality", "quality", (4, 10)),
+    ("warranty", "warranty", (2, 6)),
+    ("edi", "edi", (1, 6)),
+    ("consignment", "consignment", (2, 7)),
+    ("local", "local", (3, 9)),
+    ("training", "training", (1, 5)),
+    ("team", "team", (2, 6)),
+    ("price", None, (3, 10)),
+    ("siberia", None, (1, 6)),
+    ("leasing", None, (1, 5)),
 )
-
-INDUSTRIES = (
-    "Metallurgy",
-    "Oil and gas",
-    "Chemicals",
-    "Food processing",
-    "Construction",
-    "Automotive",
-    "Energy",
-    "Mining",
-    "Pulp and paper",
-    "Machine building",
-)
-REGIONS = (
-    "Moscow",
-    "Saint Petersburg",
-    "Yekaterinburg",
-    "Kazan",
-    "Novosibirsk",
-    "Nizhny Novgorod",
-    "Samara",
-    "Chelyabinsk",
-    "Perm",
-    "Krasnoyarsk",
-)
-NAME_STEMS = (
-    "Volga",
-    "Ural",
-    "Baltic",
-    "Siberia",
-    "Kama",
-    "Don",
-    "Neva",
-    "Altai",
-    "Oka",
-    "Angara",
-    "Severny",
-    "Yuzhny",
-    "Vostok",
-    "Zapad",
-    "Ladoga",
-    "Irtysh",
-    "Sayan",
-    "Taiga",
-    "Onega",
-    "Yenisei",
-)
-NAME_TRADES = (
-    "Steel Works",
-    "Chemical Plant",
-    "Machinery",
-    "Foods",
-    "Energy",
-    "Mining Company",
-    "Paper Mill",
-    "Construction Group",
-    "Auto Components",
-    "Refinery",
-)
-LEGAL_FORMS = ("LLC", "JSC", "PJSC")
 SEGMENT_SCALE = {  # typical quarterly revenue, roubles
     Segment.ENTERPRISE: (40_000_000, 180_000_000),
     Segment.MID_MARKET: (8_000_000, 40_000_000),
@@ -260,11 +202,13 @@ def database_is_empty() -> bool:
     return not Client.objects.exists() and not User.objects.exists()
 
 
-def demo_load(*, today: datetime.date | None = None) -> bool:
-    """Load the demo company. Returns False when it was loaded already (nothing changes).
+def demo_load(*, today: datetime.date | None = None, language: str | None = None) -> bool:
+    """Load the demo company in ``language`` (``DEMO_LANGUAGE`` by default: "en" or "ru").
+    Returns False when it was loaded already (nothing changes).
 
     Raises ``DemoRefused`` when the database holds other data.
     """
+    texts = demo_texts(language or settings.DEMO_LANGUAGE)
     if demo_is_loaded():
         return False
     if not database_is_empty():
@@ -275,56 +219,41 @@ def demo_load(*, today: datetime.date | None = None) -> bool:
     today = today or timezone.localdate()
     rng = random.Random(SEED)
     # The demo's people are fictitious: what they would be mailed goes nowhere.
+    # What the services write as they go (a proposal's evidence, a decision's title) is written
+    # in the demo's language, as it would be by a company working in it.
     with (
         override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+        translation.override(texts.language),
         transaction.atomic(),
     ):
-        users = _load_users(today)
-        usps = _load_usps(today)
-        _load_clients(rng, users, today)
-        _load_ruler(rng, users, usps, today)
+        users = _load_users(texts, today)
+        usps = _load_usps(texts, today)
+        _load_clients(rng, texts, users, today)
+        _load_ruler(rng, texts, users, usps, today)
     return True
 
 
+# The playbook: situation, who owns it, response hours (what it is called and what to do are
+# in the language modules).
 SITUATIONS = (
-    # name, procedure, owner, response hours
-    (
-        "Quality failure at a key client",
-        "Call the client's quality lead within the hour. Quarantine the batch, send the quality "
-        "engineer, agree on replacement or credit within a day. Report the root cause in a week.",
-        "eng.fedorova",
-        4,
-    ),
-    (
-        "Payment default",
-        "Stop new shipments on credit, call the client's finance director, agree on a schedule; "
-        "past 30 days, legal takes over.",
-        "fin.nikitin",
-        24,
-    ),
-    (
-        "Competitor attack on a key account",
-        "Head of KAM meets the client within three days; the committee decides on any response "
-        "past the mandate.",
-        "headkam",
-        72,
-    ),
-    (
-        "Client crisis (ownership change, bankruptcy risk)",
-        "Freeze credit past the current order, meet the new owners, review key status at the next "
-        "committee session.",
-        "commercial",
-        48,
-    ),
+    ("quality", "eng.fedorova", 4),
+    ("payment", "fin.nikitin", 24),
+    ("competitor", "headkam", 72),
+    ("crisis", "commercial", 48),
 )
 
 
-def _load_situations(users: dict[str, User], today: datetime.date) -> None:
+def _load_situations(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
     """The playbook of exceptional situations, three incidents in different states, and a
     member's planned absence with a deputy."""
     situations = SituationType.objects.bulk_create(
-        SituationType(name=name, procedure=procedure, owner=users[owner], response_hours=hours)
-        for name, procedure, owner, hours in SITUATIONS
+        SituationType(
+            name=texts.situations[key][0],
+            procedure=texts.situations[key][1],
+            owner=users[owner],
+            response_hours=hours,
+        )
+        for key, owner, hours in SITUATIONS
     )
     accounts = {
         username: Mandate.objects.get(kam=users[username], status="in_force")
@@ -337,50 +266,53 @@ def _load_situations(users: dict[str, User], today: datetime.date) -> None:
         kam=users["kam"],
         client_id=accounts["kam"],
         situation=situations[0],
-        description="The client found leaking seals in Tuesday's delivery; their line is down.",
+        description=texts.say["incident_quality"],
     )
     in_hand = incident_declare(
         kam=users["kam2"],
         client_id=accounts["kam2"],
         situation=situations[2],
-        description="A competitor offers 15 % below our price with a two-year lock-in.",
+        description=texts.say["incident_competitor"],
     )
-    incident_take(incident=in_hand, by=users["headkam"], text="Meeting set for Thursday.")
+    incident_take(
+        incident=in_hand, by=users["headkam"], text=texts.say["incident_competitor_taken"]
+    )
     closed = incident_declare(
         kam=users["kam"],
         client_id=accounts["kam"],
         situation=situations[1],
-        description="The October invoice is 20 days overdue.",
+        description=texts.say["incident_payment"],
     )
     incident_close(
         incident=closed,
         by=users["fin.nikitin"],
-        resolution="Schedule agreed: paid in two parts, the second on the 15th.",
+        resolution=texts.say["incident_payment_resolution"],
     )
     Absence.objects.create(
         user=users["headkam"],
         starts_on=today + datetime.timedelta(days=7),
         ends_on=today + datetime.timedelta(days=14),
         deputy=users["member"],
-        note="Annual leave",
+        note=texts.say["absence_note"],
     )
 
 
-def _load_users(today: datetime.date) -> dict[str, User]:
+def _load_users(texts: DemoTexts, today: datetime.date) -> dict[str, User]:
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
     groups = {group.name: group for group in Group.objects.all()}
     users = {}
     for demo in DEMO_USERS:
         users[demo.username] = User.objects.create(
             username=demo.username,
-            first_name=demo.first_name,
-            last_name=demo.last_name,
+            first_name=texts.people[demo.username][0],
+            last_name=texts.people[demo.username][1],
             email=f"{demo.username}@{DEMO_EMAIL_DOMAIN}",
             password=password,
             is_staff=demo.role == Role.ADMINISTRATOR,
         )
         users[demo.username].groups.add(groups[demo.role])
-    for username, first, last in TEAM_HELPERS:
+    for username in TEAM_HELPERS:
+        first, last = texts.helpers[username]
         users[username] = User.objects.create(
             username=username,
             first_name=first,
@@ -404,30 +336,35 @@ def _load_users(today: datetime.date) -> dict[str, User]:
 
 # USPs the company added lately: earlier evaluations did not count them, so the history of
 # coverage shows the value chain improving.
-RECENT_USPS = {"EDI integration": 9, "Consignment stock": 5, "Staff training": 2}  # months ago
+RECENT_USPS = {"edi": 9, "consignment": 5, "training": 2}  # months ago
 
 
 def _months_ago(today: datetime.date, months: int) -> datetime.date:
     return months_before(today, months).replace(day=1)
 
 
-def _load_usps(today: datetime.date) -> dict[str, USP]:
+def _load_usps(texts: DemoTexts, today: datetime.date) -> dict[str, USP]:
+    """The USP catalogue, by key."""
     usps = USP.objects.bulk_create(
         USP(
-            name=name,
-            description=description,
-            since=_months_ago(today, RECENT_USPS.get(name, 72)),
+            name=texts.usps[key][0],
+            description=texts.usps[key][1],
+            since=_months_ago(today, RECENT_USPS.get(key, 72)),
         )
-        for name, description in USPS
+        for key in USPS
     )
-    return {usp.name: usp for usp in usps}
+    return dict(zip(USPS, usps, strict=True))
 
 
 def _load_ruler(
-    rng: random.Random, users: dict[str, User], usps: dict[str, USP], today: datetime.date
+    rng: random.Random,
+    texts: DemoTexts,
+    users: dict[str, User],
+    usps: dict[str, USP],
+    today: datetime.date,
 ) -> None:
     """Coverage of every need, the ruler in force and a draft, fit ratings, three runs."""
-    usp_for_need = {need: usp for need, usp, _weights in NEEDS}
+    usp_for_need = {texts.needs[need]: usp for need, usp, _weights in NEEDS}
     coverage = []
     for need in ClientNeed.objects.all():
         usp = usp_for_need.get(need.name)
@@ -438,7 +375,7 @@ def _load_ruler(
             coverage.append(NeedCoverage(need=need, usp=usps[usp], degree=degree))
     NeedCoverage.objects.bulk_create(coverage, batch_size=1000)
 
-    in_force = ruler_draft_create(title="Key-client ruler 2026")
+    in_force = ruler_draft_create(title=texts.say["ruler_title"])
     RulerCriterion.objects.bulk_create(
         [
             RulerCriterion(
@@ -457,7 +394,7 @@ def _load_ruler(
         ]
     )
     ruler_adopt(ruler=in_force, by=users["admin"])
-    draft = ruler_draft_create(title="Raise the bar to 80 %", based_on=in_force)
+    draft = ruler_draft_create(title=texts.say["ruler_draft_title"], based_on=in_force)
     RulerVersion.objects.filter(pk=draft.pk).update(coverage_threshold=Decimal("0.80"))
 
     clients = list(Client.objects.filter(segment__in=[Segment.ENTERPRISE, Segment.PUBLIC]))
@@ -469,15 +406,15 @@ def _load_ruler(
     for as_of in (_months_ago(today, 6), _months_ago(today, 3)):
         run = run_start(requested_by=users["admin"], as_of=as_of)
         run_all_chunks(run=run)
-    _load_committee_work(rng, users, today)
+    _load_committee_work(rng, texts, users, today)
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
-    _load_mandates(users, today)
-    _load_situations(users, today)
-    _load_meeting(users, today)
-    _load_kpis(rng, users, today)
+    _load_mandates(texts, users, today)
+    _load_situations(texts, users, today)
+    _load_meeting(texts, users, today)
+    _load_kpis(rng, texts, users, today)
 
 
-def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
+def _load_mandates(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
     """Escalation tiers, relationship methods, and a mandate for each KAM granted by vote."""
     EscalationTier.objects.bulk_create(
         [
@@ -487,13 +424,7 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         ]
     )
     methods = RelationshipMethod.objects.bulk_create(
-        RelationshipMethod(name=name)
-        for name in (
-            "Executive sponsor",
-            "Quarterly business review",
-            "Joint planning",
-            "Supplier day at the client's site",
-        )
+        RelationshipMethod(name=name) for name in texts.relationship_methods
     )
     members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
     for index, username in enumerate(("kam", "kam2", "kam3")):
@@ -502,7 +433,7 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         accounts = list(owned.filter(is_key=True)) or list(owned.order_by("name")[:3])
         mandate = Mandate.objects.create(
             kam=kam,
-            title=f"Key accounts of {kam.get_full_name()}",
+            title=texts.say["mandate_title"].format(kam=kam.get_full_name()),
             valid_from=today.replace(month=1, day=1),
             valid_to=today.replace(month=12, day=31),
             max_discount_percent=Decimal(7),
@@ -523,13 +454,13 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         )
         if username == "kam":
             MandateTeamMember.objects.create(
-                mandate=mandate, user=users["svc.orlov"], role="Service manager"
+                mandate=mandate, user=users["svc.orlov"], role=texts.say["mandate_team_role"]
             )
         proposal = proposal_open(
             proposal=proposal_create(
                 type="grant_mandate",
-                title=f"Mandate for {kam.get_full_name()}",
-                rationale="Limits in line with the policy; accounts as decided.",
+                title=texts.say["mandate_proposal_title"].format(kam=kam.get_full_name()),
+                rationale=texts.say["mandate_proposal_rationale"],
                 by=users["headkam"],
                 mandate=mandate,
             ),
@@ -552,20 +483,20 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
             amount=Decimal(20_000 + 15_000 * number),
             category="hospitality" if number % 2 else "events",
             spent_on=today,
-            description="Quarterly business review at the client's site",
+            description=texts.say["spending"],
         )
     # What departments owe the KAMs, and two requests: one answered, one overdue.
     obligations = DepartmentObligation.objects.bulk_create(
         [
             DepartmentObligation(
                 department="logistics",
-                title="Urgent shipment for a key client",
+                title=texts.obligations["shipment"],
                 owner=users["svc.orlov"],
                 response_hours=24,
             ),
             DepartmentObligation(
                 department="finance",
-                title="Credit decision on a key client's order",
+                title=texts.obligations["credit"],
                 owner=users["fin.nikitin"],
                 response_hours=48,
             ),
@@ -576,14 +507,14 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
         kam=users["kam"],
         obligation=obligations[0],
         client_id=first_account.client_id,
-        text="Two pallets of seals by Friday",
+        text=texts.say["department_answered"],
     )
     department_fulfil(request=answered, by=users["svc.orlov"])
     overdue = department_request(
         kam=users["kam"],
         obligation=obligations[1],
         client_id=first_account.client_id,
-        text="Raise the credit line for the winter order",
+        text=texts.say["department_overdue"],
     )
     DepartmentRequest.objects.filter(pk=overdue.pk).update(
         due_at=timezone.now() - datetime.timedelta(hours=6)
@@ -598,30 +529,37 @@ def _load_mandates(users: dict[str, User], today: datetime.date) -> None:
             kam=kam,
             client_id=first.client_id,
             asked={"discount_percent": Decimal(discount), "deal_value": Decimal(deal)},
-            justification="A three-year supply contract against a competitor's offer.",
+            justification=texts.say["exception_justification"],
         )
         if approve:
-            exception_decide(request=request, by=users["headkam"], approve=True, comment="Once.")
+            exception_decide(
+                request=request,
+                by=users["headkam"],
+                approve=True,
+                comment=texts.say["exception_comment"],
+            )
 
 
-def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+def _load_kpis(
+    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
+) -> None:
     """The KPI catalogue, each KAM's earlier mandate (so that KPIs have a history), hand-entered
     satisfaction scores, the snapshots of every demo quarter, and targets around the actuals."""
 
     catalogue = [
-        ("revenue", "Revenue of the accounts", "money", "higher", KpiSource.REVENUE),
-        ("gross-margin", "Gross margin", "money", "higher", KpiSource.GROSS_MARGIN),
-        ("growth", "Revenue growth, %", "percent", "higher", KpiSource.GROWTH),
-        ("key-share", "Key clients' share of sales, %", "percent", "higher", KpiSource.KEY_SHARE),
-        ("key-coverage", "Coverage of key clients, %", "percent", "higher", KpiSource.KEY_COVERAGE),
-        ("exceptions", "Exceptions granted", "count", "lower", KpiSource.EXCEPTIONS),
-        ("breaches", "Department obligations breached", "count", "lower", KpiSource.BREACHES),
-        ("budget-used", "Budget used, %", "percent", "lower", KpiSource.BUDGET_USED),
-        ("satisfaction", "Client satisfaction (survey), %", "percent", "higher", KpiSource.MANUAL),
+        ("revenue", "money", "higher", KpiSource.REVENUE),
+        ("gross-margin", "money", "higher", KpiSource.GROSS_MARGIN),
+        ("growth", "percent", "higher", KpiSource.GROWTH),
+        ("key-share", "percent", "higher", KpiSource.KEY_SHARE),
+        ("key-coverage", "percent", "higher", KpiSource.KEY_COVERAGE),
+        ("exceptions", "count", "lower", KpiSource.EXCEPTIONS),
+        ("breaches", "count", "lower", KpiSource.BREACHES),
+        ("budget-used", "percent", "lower", KpiSource.BUDGET_USED),
+        ("satisfaction", "percent", "higher", KpiSource.MANUAL),
     ]
     kpis = Kpi.objects.bulk_create(
-        Kpi(code=code, name=name, unit=unit, direction=direction, source=source)
-        for code, name, unit, direction, source in catalogue
+        Kpi(code=code, name=texts.kpis[code], unit=unit, direction=direction, source=source)
+        for code, unit, direction, source in catalogue
     )
     current = quarter_start(today)
     quarters = quarters_back(previous_quarter(current), 8)
@@ -629,7 +567,7 @@ def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date)
     for mandate in Mandate.objects.filter(status=MandateStatus.IN_FORCE).order_by("pk"):
         first = Mandate.objects.create(
             kam=mandate.kam,
-            title=f"{mandate.title} (first mandate)",
+            title=texts.say["first_mandate"].format(title=mandate.title),
             status=MandateStatus.SUPERSEDED,
             valid_from=quarters[0],
             valid_to=mandate.valid_from - datetime.timedelta(days=1),
@@ -652,7 +590,7 @@ def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date)
                 kam=users[username],
                 client=None,
                 value=Decimal(rng.randint(62, 92)),
-                note="Quarterly survey of the account teams' contacts",
+                note=texts.say["survey_note"],
                 by=users["headkam"],
             )
     for quarter in [*quarters, current]:
@@ -692,13 +630,13 @@ def _load_kpis(rng: random.Random, users: dict[str, User], today: datetime.date)
     KpiTarget.objects.bulk_create(targets)
 
 
-def _load_meeting(users: dict[str, User], today: datetime.date) -> None:
+def _load_meeting(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
     """The next meeting, its agenda built from what is open, and one declared interest."""
     meeting = meeting_create(
         held_on=today + datetime.timedelta(days=7),
-        title="Strategic committee, quarterly session",
+        title=texts.say["meeting_title"],
         by=users["chair"],
-        location="Board room",
+        location=texts.say["meeting_location"],
     )
     agenda_build(meeting=meeting)
     bet = Proposal.objects.filter(type="strategic_bet", state="open").first()
@@ -706,15 +644,15 @@ def _load_meeting(users: dict[str, User], today: datetime.date) -> None:
         interest_declare(
             member=users["commercial"],
             client=bet.client,
-            description="Sat on the client's supervisory board until last year.",
+            description=texts.say["interest"],
         )
 
 
-def _load_policy(users: dict[str, User], members: list[User]) -> None:
+def _load_policy(texts: DemoTexts, users: dict[str, User], members: list[User]) -> None:
     """The first policy, adopted by the committee under the default rule."""
     policy = Policy.objects.create(
         number=1,
-        title="Key-account policy 2026",
+        title=texts.say["policy_title"],
         horizon_months=12,
         key_clients_min=12,
         key_clients_max=25,
@@ -748,8 +686,8 @@ def _load_policy(users: dict[str, User], members: list[User]) -> None:
     proposal = proposal_open(
         proposal=proposal_create(
             type="adopt_policy",
-            title="Adopt the key-account policy 2026",
-            rationale="Twelve to twenty-five key clients carrying a third of sales.",
+            title=texts.say["policy_proposal_title"],
+            rationale=texts.say["policy_proposal_rationale"],
             by=users["chair"],
             policy=policy,
         ),
@@ -760,11 +698,13 @@ def _load_policy(users: dict[str, User], members: list[User]) -> None:
     proposal_close(proposal=proposal, early=True)
 
 
-def _load_committee_work(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+def _load_committee_work(
+    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
+) -> None:
     """Key clients by the committee's decisions (voted through the same services as in the
     browser), one strategic bet below the threshold, and two proposals still open."""
     members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
-    _load_policy(users, members)
+    _load_policy(texts, users, members)
     last = EvaluationRun.objects.filter(status="done").order_by("-pk").first()
     meeting = list(
         Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=True)
@@ -784,7 +724,7 @@ def _load_committee_work(rng: random.Random, users: dict[str, User], today: date
             proposal=proposal_create(
                 type=kind,
                 title=title,
-                rationale="Covered by our USPs and worth the investment over the horizon.",
+                rationale=texts.say["grant_rationale"],
                 by=users["headkam"],
                 client=client,
                 review_date=review,
@@ -796,19 +736,19 @@ def _load_committee_work(rng: random.Random, users: dict[str, User], today: date
         proposal_close(proposal=proposal, early=True)
 
     for client in meeting[:14]:
-        decided(client, "grant_key", f"Key status for {client.name}", None)
+        decided(client, "grant_key", texts.say["grant_title"].format(client=client.name), None)
     decided(
         failing[0],
         "strategic_bet",
-        f"Strategic bet on {failing[0].name}",
+        texts.say["bet_title"].format(client=failing[0].name),
         today + datetime.timedelta(days=180),
     )
     # Still open: the committee votes on these in the browser.
     open_grant = proposal_open(
         proposal=proposal_create(
             type="grant_key",
-            title=f"Key status for {meeting[14].name}",
-            rationale="Meets the ruler; the KAM asks for a dedicated team.",
+            title=texts.say["grant_title"].format(client=meeting[14].name),
+            rationale=texts.say["open_grant_rationale"],
             by=users["headkam"],
             client=meeting[14],
         ),
@@ -818,8 +758,8 @@ def _load_committee_work(rng: random.Random, users: dict[str, User], today: date
     proposal_open(
         proposal=proposal_create(
             type="strategic_bet",
-            title=f"Strategic bet on {failing[1].name}",
-            rationale="Below the threshold today; a new plant next year needs what we make.",
+            title=texts.say["bet_title"].format(client=failing[1].name),
+            rationale=texts.say["open_bet_rationale"],
             by=users["commercial"],
             client=failing[1],
             review_date=today + datetime.timedelta(days=270),
@@ -829,13 +769,19 @@ def _load_committee_work(rng: random.Random, users: dict[str, User], today: date
     del rng
 
 
-def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.date) -> None:
+def _load_clients(
+    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
+) -> None:
     kams = [users["kam"], users["kam2"], users["kam3"]]
     names: set[str] = set()
     numbers: set[str] = set()
     clients = []
     while len(clients) < 200:
-        name = f"{rng.choice(NAME_STEMS)} {rng.choice(NAME_TRADES)} {rng.choice(LEGAL_FORMS)}"
+        name = texts.client_name(
+            rng.choice(texts.name_stems),
+            rng.choice(texts.name_trades),
+            rng.choice(texts.legal_forms),
+        )
         number = _inn(rng)
         if name in names or number in numbers:
             continue
@@ -850,8 +796,8 @@ def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.da
                 name=name,
                 registration_number=number,
                 segment=segment,
-                industry=rng.choice(INDUSTRIES),
-                region=rng.choice(REGIONS),
+                industry=rng.choice(texts.industries),
+                region=rng.choice(texts.regions),
                 owner_kam=owner,
             )
         )
@@ -859,7 +805,7 @@ def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.da
     clients = list(Client.objects.order_by("pk"))
 
     team, needs, figures = [], [], []
-    helpers = [users[username] for username, _first, _last in TEAM_HELPERS]
+    helpers = [users[username] for username in TEAM_HELPERS]
     last_quarter = quarter_start(quarter_start(today) - datetime.timedelta(days=1))
     quarters = []
     period = last_quarter
@@ -880,7 +826,9 @@ def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.da
                 ),
             ]
         for need, _usp, (low, high) in rng.sample(NEEDS, rng.randint(6, 11)):
-            needs.append(ClientNeed(client=client, name=need, weight=rng.randint(low, high)))
+            needs.append(
+                ClientNeed(client=client, name=texts.needs[need], weight=rng.randint(low, high))
+            )
         low, high = SEGMENT_SCALE[client.segment]
         base = Decimal(rng.randint(low, high))
         growth = Decimal(str(rng.uniform(-0.04, 0.08)))

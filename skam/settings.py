@@ -151,8 +151,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+
+
+def _language(name: str, *, default: str) -> str:
+    """One of LANGUAGES' codes; another value (``LANGUAGE_CODE=de``) stops the start."""
+    code = env.str(name, default=default).strip().lower()
+    if code not in dict(LANGUAGES):
+        known = ", ".join(dict(LANGUAGES))
+        raise ImproperlyConfigured(f"{name} must be one of {known}, not {code!r}.")
+    return code
+
+
+# The interface's language when the browser asks for none we have.
+LANGUAGE_CODE = _language("LANGUAGE_CODE", default="en")
+# The language of the demo company ``make run`` loads: the interface's unless said otherwise.
+DEMO_LANGUAGE = _language("SKAM_DEMO_LANGUAGE", default=LANGUAGE_CODE)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True

@@ -1,0 +1,34 @@
+"""The shape of the demo company's texts: every language module fills one ``DemoTexts``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoTexts:
+    language: str
+    # username -> (first name, last name, title shown by ``demo_load``)
+    people: dict[str, tuple[str, str, str]]
+    # username -> (first name, last name) of the team helpers who do not use SKAM
+    helpers: dict[str, tuple[str, str]]
+    # USP key -> (name, description)
+    usps: dict[str, tuple[str, str]]
+    # need key -> the need as a client states it
+    needs: dict[str, str]
+    industries: tuple[str, ...]
+    regions: tuple[str, ...]
+    name_stems: tuple[str, ...]
+    name_trades: tuple[str, ...]
+    legal_forms: tuple[str, ...]
+    client_name: Callable[[str, str, str], str]  # (stem, trade, legal form) -> name
+    # situation key -> (name, procedure)
+    situations: dict[str, tuple[str, str]]
+    # every other sentence, by key; some carry {placeholders}
+    say: dict[str, str]
+    relationship_methods: tuple[str, ...]
+    # KPI code -> name
+    kpis: dict[str, str]
+    # obligation key -> title
+    obligations: dict[str, str]

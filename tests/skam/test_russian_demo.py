@@ -1,0 +1,182 @@
+"""The Russian demo company, read as each of its people reads it in Russian.
+
+The demo is loaded once for the module, inside a transaction every test runs within and that is
+rolled back at the end (as Django's ``TestCase.setUpTestData`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import fields
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client as HttpClient
+
+from accounts.models import Client, User
+from governance.models import Proposal
+from skam.demo import DEMO_USERS, NEEDS, SITUATIONS, TEAM_HELPERS, USPS, demo_load
+from skam.demo_texts import TEXTS, demo_texts
+
+# The pages each role opens first, every working day.
+ROLE_PAGES = {
+    "chair": [
+        "/",
+        "/clients/",
+        "/committee/proposals/",
+        "/committee/proposals/{proposal}/",
+        "/committee/decisions/",
+        "/committee/drift/",
+        "/committee/policy/",
+        "/committee/meetings/",
+    ],
+    "member": ["/", "/committee/proposals/", "/committee/decisions/", "/committee/interests/"],
+    "kam": [
+        "/",
+        "/committee/my-mandate/",
+        "/clients/",
+        "/clients/{client}/",
+        "/ruler/clients/{client}/",
+        "/committee/incidents/",
+        "/committee/playbook/",
+    ],
+    "director": ["/", "/committee/dashboards/", "/committee/mandates/", "/clients/"],
+    "admin": ["/", "/clients/", "/ruler/", "/ruler/usps/", "/clients/imports/"],
+}
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: no scripts, styles, templates or hidden elements' markup."""
+
+    HIDDEN = {"script", "style", "template", "noscript", "head"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden_depth += 1
+        placeholder = dict(attrs).get("placeholder")
+        if placeholder and not self.hidden_depth:
+            self.parts.append(placeholder)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN and self.hidden_depth:
+            self.hidden_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_depth:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def cyrillic_share(text: str) -> float:
+    cyrillic, latin = len(CYRILLIC.findall(text)), len(LATIN.findall(text))
+    return cyrillic / (cyrillic + latin) if cyrillic + latin else 1.0
+
+
+@pytest.fixture(scope="module")
+def russian_demo(django_db_setup, django_db_blocker) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            demo_load(language="ru")
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def read_in_russian(username: str) -> dict[str, str]:
+    """Each of the role's pages, as the visible text a Russian reader gets."""
+    http = HttpClient()
+    http.force_login(User.objects.get(username=username))
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    kam = User.objects.get(username="kam")
+    ids = {
+        "client": Client.objects.filter(owner_kam=kam, is_key=True).order_by("pk").first().pk,
+        "proposal": Proposal.objects.filter(state="open").order_by("pk").first().pk,
+    }
+    texts = {}
+    for template in ROLE_PAGES[username]:
+        url = template.format(**ids)
+        response = http.get(url)
+        assert response.status_code == 200, f"{username} {url}: {response.status_code}"
+        texts[url] = visible_text(response.text)
+    return texts
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", sorted(ROLE_PAGES))
+def test_russian_demo_reads_in_russian(russian_demo: None, username: str) -> None:
+    """What each role reads on its main pages is Cyrillic, well above nine letters in ten."""
+    pages = read_in_russian(username)
+    share = cyrillic_share(" ".join(pages.values()))
+    by_page = {url: round(cyrillic_share(text) * 100, 1) for url, text in pages.items()}
+    print(f"{username}: {share:.1%} Cyrillic; by page {by_page}")
+    assert share > 0.93, (username, by_page)
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_every_language_names_everything_the_demo_builds(language: str) -> None:
+    """A language module names every person, USP, need and situation, and its random pools are
+    as long as English's: the same seed then builds the same company in every language."""
+    texts, english = demo_texts(language), demo_texts("en")
+    assert set(texts.people) == {user.username for user in DEMO_USERS}
+    assert set(texts.helpers) == set(TEAM_HELPERS)
+    assert set(texts.usps) == set(USPS)
+    assert set(texts.needs) == {need for need, _usp, _weights in NEEDS}
+    assert set(texts.situations) == {key for key, _owner, _hours in SITUATIONS}
+    for field in fields(texts):
+        value, reference = getattr(texts, field.name), getattr(english, field.name)
+        if isinstance(value, tuple | dict):
+            assert len(value) == len(reference), field.name
+            if isinstance(value, dict):
+                assert set(value) == set(reference), field.name
+
+
+def test_a_regional_variant_is_its_language_and_an_unknown_one_is_refused() -> None:
+    assert demo_texts("ru-RU") is demo_texts("ru")
+    with pytest.raises(ValueError, match="en, ru"):
+        demo_texts("de")
+
+
+def settings_languages(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """LANGUAGE_CODE and DEMO_LANGUAGE as a fresh interpreter reads them from ``variables``."""
+    env = {k: v for k, v in os.environ.items() if k not in {"LANGUAGE_CODE", "SKAM_DEMO_LANGUAGE"}}
+    env.update(DJANGO_SETTINGS_MODULE="skam.settings", SKAM_VAR_DIR=str(tmp_path), **variables)
+    show = "from django.conf import settings as s; print(s.LANGUAGE_CODE, s.DEMO_LANGUAGE)"
+    return subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_demo_speaks_the_interface_language_unless_told_otherwise(tmp_path: Path) -> None:
+    assert settings_languages(tmp_path).stdout.split() == ["en", "en"]
+    assert settings_languages(tmp_path, LANGUAGE_CODE="ru").stdout.split() == ["ru", "ru"]
+    assert settings_languages(tmp_path, SKAM_DEMO_LANGUAGE="ru").stdout.split() == ["en", "ru"]
+    refused = settings_languages(tmp_path, LANGUAGE_CODE="de")
+    assert refused.returncode != 0
+    assert "LANGUAGE_CODE must be one of en, ru" in refused.stderr
