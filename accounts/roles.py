@@ -148,8 +148,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.change_relationshipmethod",
         "governance.add_situationtype",
         "governance.change_situationtype",
-        "governance.add_absence",
-        "governance.change_absence",
         "governance.view_absence",
         "governance.add_kpi",
         "governance.change_kpi",

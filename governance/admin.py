@@ -138,7 +138,10 @@ class DepartmentObligationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(ReadOnlyAdmin):
+    """A member records and ends their own absence on the absences page; nobody does it for
+    them, here or anywhere."""
+
     list_display = ["user", "starts_on", "ends_on", "deputy"]
     list_select_related = ["user", "deputy"]
 

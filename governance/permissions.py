@@ -32,7 +32,6 @@ ADD_INCIDENT = "governance.add_incident"
 CHANGE_INCIDENT = "governance.change_incident"
 VIEW_ABSENCE = "governance.view_absence"
 ADD_ABSENCE = "governance.add_absence"
-CHANGE_ABSENCE = "governance.change_absence"
 
 # KPIs and dashboards.
 VIEW_KPI = "governance.view_kpi"

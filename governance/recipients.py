@@ -37,7 +37,9 @@ def entitled_members(*, proposal: Proposal, day: datetime.date | None = None) ->
 
 def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[str]:
     """The tiers ``user`` decides today: their seat's role, and the roles of members who are
-    away and named them deputy; every tier for the chair or the chair's deputy (two queries)."""
+    away and named them deputy; every tier for the chair or the chair's deputy (two queries).
+    Only a seated member decides anything: an absence naming someone without a seat (written
+    before the rule, or past the services) gives them nothing."""
 
     day = day or timezone.localdate()
     away_for = Absence.objects.filter(deputy=user, starts_on__lte=day, ends_on__gte=day).values(
@@ -48,6 +50,8 @@ def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[st
             models.Q(user=user) | models.Q(user_id__in=away_for)
         )
     )
+    if not any(seat.user_id == user.pk for seat in seats):
+        return set()
     if any(seat.is_chair for seat in seats):
         return set(Approver.values)
     return {seat.committee_role for seat in seats}
@@ -63,7 +67,10 @@ def approvers_for(approver: str, *, day: datetime.date | None = None) -> list[Us
         seats = holding if holding.exists() else seats.filter(is_chair=True)
     holders = seats.values("user_id")
     deputies = Absence.objects.filter(
-        user_id__in=holders, starts_on__lte=day, ends_on__gte=day
+        user_id__in=holders,
+        starts_on__lte=day,
+        ends_on__gte=day,
+        deputy_id__in=CommitteeMember.objects.active_on(day).values("user_id"),
     ).values("deputy_id")
     return list(
         User.objects.filter(models.Q(pk__in=holders) | models.Q(pk__in=deputies), is_active=True)

@@ -192,10 +192,11 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/committee/incidents/{incident}/close/", 302, 403, 302, 302, 403, 404, 403, 403),
     ("POST",  "/committee/incidents/{incident}/note/", 302, 403, 302, 302, 302, 404, 403, 403),
     ("GET",   "/committee/playbook/",               302, 403, 200, 200, 200, 200, 200, 200),
-    # Absences: members record their own, the administrator anyone's.
+    # Absences: members record and end their own; nobody (the administrator included) anyone
+    # else's.
     ("GET",   "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 200),
-    ("POST",  "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 200),
-    ("POST",  "/committee/absences/{absence}/end/", 302, 403, 302, 403, 403, 403, 403, 302),
+    ("POST",  "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 403),
+    ("POST",  "/committee/absences/{absence}/end/", 302, 403, 302, 403, 403, 403, 403, 403),
     # Budgets: the committee allocates, directors and the administrator follow.
     ("GET",   "/committee/budgets/",                302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/budgets/",                302, 403, 200, 200, 403, 403, 403, 200),

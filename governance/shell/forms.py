@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client
@@ -70,7 +69,8 @@ class IncidentForm(forms.Form):
 
 
 class AbsenceForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Who is away"), queryset=None)
+    """The signed-in member's own absence: who is away is never a choice."""
+
     starts_on = forms.DateField(
         label=_("Away from"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -78,22 +78,15 @@ class AbsenceForm(forms.Form):
     deputy = forms.ModelChoiceField(label=_("Deputy"), queryset=None)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args: object, members: object, people: object, **kwargs: object):
+    def __init__(self, *args: object, people: object, **kwargs: object):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = members
         self.fields["deputy"].queryset = people
-        if members.count() == 1:
-            self.fields["user"].initial = members.first()
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("The absence must end on or after its first day."))
-        if ends and ends < timezone.localdate():
-            self.add_error("ends_on", _("This absence is over already."))
-        if data.get("user") and data.get("user") == data.get("deputy"):
-            self.add_error("deputy", _("The deputy must be someone else."))
         return data
 
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Client
+from accounts.roles import Role
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -116,11 +117,16 @@ def test_kam_declares_an_incident_the_owner_closes_it_and_the_kam_sees_it_closed
 
 
 def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_reload(
-    browser: Browser, page: Page, live_server, mandate, account_of_kam, member, director
+    browser: Browser, page: Page, live_server, mandate, account_of_kam, member
 ) -> None:
 
     CommitteeMember.objects.create(
         user=member, committee_role="head_of_kam", active_from=datetime.date(2025, 1, 1)
+    )
+    # The deputy is one the tier's rule could name: another member with a seat.
+    commercial = UserFactory(username="commercial", role=Role.COMMITTEE_MEMBER)
+    CommitteeMember.objects.create(
+        user=commercial, committee_role="commercial_director", active_from=datetime.date(2025, 1, 1)
     )
     exception_file(
         kam=mandate.kam,
@@ -133,15 +139,15 @@ def test_a_member_away_names_a_deputy_who_decides_and_the_kam_sees_it_after_relo
     today = datetime.date.today().isoformat()
     page.get_by_label("Away from").fill(today)
     page.get_by_label("Away until").fill(today)
-    page.get_by_label("Deputy").select_option(label=str(director))
+    page.get_by_label("Deputy").select_option(label=str(commercial))
     page.get_by_role("button", name="Record", exact=True).click()
     expect(page.get_by_text("Absence recorded")).to_be_visible()
-    expect(page.get_by_test_id("absences")).to_contain_text(str(director))
+    expect(page.get_by_test_id("absences")).to_contain_text(str(commercial))
 
     other = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
     other.set_default_timeout(TIMEOUT_MS)
     deputy = other.new_page()
-    login(deputy, live_server, "director")
+    login(deputy, live_server, "commercial")
     deputy.get_by_role("link", name="Exceptions").click()
     deputy.get_by_label("Comment").fill("Deciding for the head of KAM")
     deputy.get_by_role("button", name="Approve").click()
