@@ -5,11 +5,30 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.utils import pretty_name
 from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
 from accounts.selectors import clients_visible_to, kams
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's, with "(descending)" said in the reader's language: django-filter
+    formats its own label once, at import, in whatever language is active then."""
+
+    def build_choices(
+        self, fields: dict[str, str], labels: dict[str, object]
+    ) -> list[tuple[str, object]]:
+        ascending = [
+            (param, labels.get(field, pretty_name(param))) for field, param in fields.items()
+        ]
+        descending = [
+            (f"-{param}", labels.get(f"-{param}", format_lazy(_("{} (descending)"), label)))
+            for param, label in ascending
+        ]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -24,7 +43,7 @@ class ClientFilter(django_filters.FilterSet):
         label=_("Key client"),
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(
             ("name", "name"),
             ("registration_number", "registration_number"),
@@ -40,7 +59,7 @@ class ClientFilter(django_filters.FilterSet):
             "segment": _("Segment"),
             "industry": _("Industry"),
             "region": _("Region"),
-            "owner_kam": _("Owner KAM"),
+            "owner_kam__last_name": _("Owner KAM"),
             "updated_at": _("Updated"),
         },
         label=_("Sort by"),

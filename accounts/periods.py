@@ -6,10 +6,12 @@ Every piece of quarter arithmetic lives here: a quarter is named by its first da
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 
 def quarter_start(day: datetime.date) -> datetime.date:
@@ -31,8 +33,46 @@ def validate_quarter_start(value: datetime.date) -> None:
         )
 
 
+# Each quarter's label, one message per quarter: Russian names it by a Roman numeral first
+# ("III кв. 2026"), which a single "%(year)s Q%(number)s" could not say.
+QUARTER_LABELS = (
+    gettext_noop("%(year)s Q1"),
+    gettext_noop("%(year)s Q2"),
+    gettext_noop("%(year)s Q3"),
+    gettext_noop("%(year)s Q4"),
+)
+_LABEL_FORMS = (
+    re.compile(r"^(?P<year>\d{4})[ -]Q(?P<number>[1-4])$"),  # 2026 Q3, 2026-Q3
+    re.compile(r"^Q(?P<number>[1-4]) (?P<year>\d{4})$"),  # Q3 2026
+)
+
+
+def quarter_number(day: datetime.date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
 def quarter_label(day: datetime.date) -> str:
-    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+    """The quarter as its reader writes it: "2026 Q3" in English, "III кв. 2026" in Russian.
+    Templates say it with the ``quarter`` filter (``{% load periods %}``)."""
+    return _(QUARTER_LABELS[quarter_number(day) - 1]) % {"year": day.year}
+
+
+def quarter_code(day: datetime.date) -> str:
+    """The quarter in every language alike, for file names and machines: "2026-Q3"."""
+    return f"{day.year}-Q{quarter_number(day)}"
+
+
+def quarter_of_label(raw: str) -> datetime.date | None:
+    """The quarter a stored label names ("2026 Q3", "2026-Q3", an ISO date), or None."""
+    try:
+        return quarter_start(datetime.date.fromisoformat(raw))
+    except ValueError:
+        pass
+    for form in _LABEL_FORMS:
+        match = form.match(raw.strip())
+        if match:
+            return quarter_numbered(int(match["year"]), int(match["number"]))
+    return None
 
 
 def previous_quarter(period: datetime.date) -> datetime.date:

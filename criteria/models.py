@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, ClientNeed
@@ -153,7 +154,7 @@ class RulerVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"v{self.number} {self.title}"
+        return gettext("v%(number)s %(title)s") % {"number": self.number, "title": self.title}
 
     @property
     def is_draft(self) -> bool:

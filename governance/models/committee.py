@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import RulerStatus
@@ -509,7 +510,7 @@ class Policy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"v{self.number} {self.title}"
+        return gettext("v%(number)s %(title)s") % {"number": self.number, "title": self.title}
 
     def rule_for(self, proposal_type: str) -> DecisionRule:
         """The decision rule this policy sets for a kind of proposal (the default if none)."""

@@ -21,7 +21,8 @@ from django.db import transaction
 from django.test import Client as HttpClient
 
 from accounts.models import Client, User
-from governance.models import Proposal
+from criteria.models import EvaluationRun, RulerVersion
+from governance.models import Incident, Mandate, Meeting, Proposal
 from skam.demo import DEMO_USERS, NEEDS, SITUATIONS, TEAM_HELPERS, USPS, demo_load
 from skam.demo_texts import TEXTS, demo_texts
 
@@ -50,38 +51,107 @@ ROLE_PAGES = {
     "director": ["/", "/committee/dashboards/", "/committee/mandates/", "/clients/"],
     "admin": ["/", "/clients/", "/ruler/", "/ruler/usps/", "/clients/imports/"],
 }
+# Every page a role may open, with the ids of the demo's rows filled in; a role's pages are those
+# of these it is allowed to open.
+ALL_PAGES = (
+    "/",
+    "/clients/",
+    "/clients/?q=а&segment=enterprise&ordering=-name",
+    "/clients/{client}/",
+    "/clients/{client}/edit/",
+    "/clients/{client}/needs/",
+    "/clients/{client}/figures/",
+    "/clients/imports/",
+    "/ruler/",
+    "/ruler/portfolio/",
+    "/ruler/usps/",
+    "/ruler/versions/{ruler}/",
+    "/ruler/versions/{draft}/",
+    "/ruler/runs/{run}/",
+    "/ruler/clients/{client}/",
+    "/ruler/clients/{client}/coverage/",
+    "/committee/proposals/",
+    "/committee/proposals/?state=adopted",
+    "/committee/proposals/{proposal}/",
+    "/committee/proposals/new/",
+    "/committee/decisions/",
+    "/committee/drift/",
+    "/committee/dashboards/",
+    "/committee/dashboards/account/{client}/",
+    "/committee/policy/",
+    "/committee/my-mandate/",
+    "/committee/mandates/",
+    "/committee/mandates/{mandate}/",
+    "/committee/mandates/{mandate}/targets/",
+    "/committee/exceptions/",
+    "/committee/departments/",
+    "/committee/incidents/",
+    "/committee/incidents/?state=all",
+    "/committee/incidents/{incident}/",
+    "/committee/incidents/new/",
+    "/committee/playbook/",
+    "/committee/absences/",
+    "/committee/budgets/",
+    "/committee/meetings/",
+    "/committee/meetings/{meeting}/",
+    "/committee/interests/",
+    "/committee/kpis/entries/",
+)
+# Latin that a Russian interface rightly shows: the product's name, abbreviations Russian
+# business writes in Latin, file formats, a key's name, standards named in the demo's USPs, and
+# the Roman numerals of quarters ("III кв. 2026").
+LATIN_ALLOWED = {
+    *("SKAM", "API", "KPI", "CSV", "XLSX", "xlsx", "Excel", "UTF", "Windows", "Tab"),
+    *("ISO", "EDI", "ERP"),
+    *("I", "II", "III", "IV"),
+}
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 LATIN = re.compile(r"[A-Za-z]")
 
 
 class _VisibleText(HTMLParser):
-    """The text a reader sees: no scripts, styles, templates or hidden elements' markup."""
+    """The text a reader sees: no scripts, styles or templates. With ``interface_only``, also
+    none of what is marked as not being Russian prose: code (file headers, field names) and
+    anything in another language (the language switch's "English")."""
 
     HIDDEN = {"script", "style", "template", "noscript", "head"}
+    VERBATIM = {"code", "kbd", "samp"}
 
-    def __init__(self) -> None:
+    def __init__(self, *, interface_only: bool = False) -> None:
         super().__init__()
-        self.hidden_depth = 0
+        self.interface_only = interface_only
+        self.skipping: list[str] = []  # the tags whose content is being skipped, innermost last
         self.parts: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def _skips(self, tag: str, attrs: dict[str, str | None]) -> bool:
         if tag in self.HIDDEN:
-            self.hidden_depth += 1
-        placeholder = dict(attrs).get("placeholder")
-        if placeholder and not self.hidden_depth:
-            self.parts.append(placeholder)
+            return True
+        if not self.interface_only:
+            return False
+        return tag in self.VERBATIM or (tag != "html" and attrs.get("lang") not in (None, "ru"))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if self.skipping:
+            if tag == self.skipping[0]:
+                self.skipping.append(tag)
+            return
+        if self._skips(tag, named):
+            self.skipping.append(tag)
+        elif named.get("placeholder"):
+            self.parts.append(named["placeholder"] or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN and self.hidden_depth:
-            self.hidden_depth -= 1
+        if self.skipping and tag == self.skipping[0]:
+            self.skipping.pop()
 
     def handle_data(self, data: str) -> None:
-        if not self.hidden_depth:
+        if not self.skipping:
             self.parts.append(data)
 
 
-def visible_text(html: str) -> str:
-    parser = _VisibleText()
+def visible_text(html: str, *, interface_only: bool = False) -> str:
+    parser = _VisibleText(interface_only=interface_only)
     parser.feed(html)
     return " ".join(" ".join(parser.parts).split())
 
@@ -104,16 +174,31 @@ def russian_demo(django_db_setup, django_db_blocker) -> Iterator[None]:
             outer.__exit__(None, None, None)
 
 
-def read_in_russian(username: str) -> dict[str, str]:
-    """Each of the role's pages, as the visible text a Russian reader gets."""
+def demo_ids() -> dict[str, int]:
+    """The rows the pages show: one of the KAM's key accounts, an open proposal…"""
+    kam = User.objects.get(username="kam")
+    return {
+        "client": Client.objects.filter(owner_kam=kam, is_key=True).order_by("pk").first().pk,
+        "proposal": Proposal.objects.filter(state="open").order_by("pk").first().pk,
+        "ruler": RulerVersion.objects.filter(status="in_force").get().pk,
+        "draft": RulerVersion.objects.filter(status="draft").order_by("pk").first().pk,
+        "run": EvaluationRun.objects.order_by("-pk").first().pk,
+        "mandate": Mandate.objects.filter(kam=kam, status="in_force").get().pk,
+        "incident": Incident.objects.order_by("pk").first().pk,
+        "meeting": Meeting.objects.order_by("pk").first().pk,
+    }
+
+
+def russian_client(username: str) -> HttpClient:
     http = HttpClient()
     http.force_login(User.objects.get(username=username))
     http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
-    kam = User.objects.get(username="kam")
-    ids = {
-        "client": Client.objects.filter(owner_kam=kam, is_key=True).order_by("pk").first().pk,
-        "proposal": Proposal.objects.filter(state="open").order_by("pk").first().pk,
-    }
+    return http
+
+
+def read_in_russian(username: str) -> dict[str, str]:
+    """Each of the role's main pages, as the visible text a Russian reader gets."""
+    http, ids = russian_client(username), demo_ids()
     texts = {}
     for template in ROLE_PAGES[username]:
         url = template.format(**ids)
@@ -132,6 +217,29 @@ def test_russian_demo_reads_in_russian(russian_demo: None, username: str) -> Non
     by_page = {url: round(cyrillic_share(text) * 100, 1) for url, text in pages.items()}
     print(f"{username}: {share:.1%} Cyrillic; by page {by_page}")
     assert share > 0.93, (username, by_page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", sorted(ROLE_PAGES))
+def test_no_english_in_the_russian_interface(russian_demo: None, username: str) -> None:
+    """Every page the role may open, read in Russian, shows no English words: the Russian demo
+    holds no English data, so any Latin word but a few abbreviations is an untranslated label."""
+    http, ids = russian_client(username), demo_ids()
+    english: dict[str, list[str]] = {}
+    opened = 0
+    for template in ALL_PAGES:
+        url = template.format(**ids)
+        response = http.get(url)
+        if response.status_code in (403, 404):
+            continue  # not this role's page
+        assert response.status_code == 200, f"{username} {url}: {response.status_code}"
+        opened += 1
+        words = re.findall(r"[A-Za-z]+", visible_text(response.text, interface_only=True))
+        unexpected = sorted({word for word in words if word not in LATIN_ALLOWED})
+        if unexpected:
+            english[url] = unexpected
+    assert opened >= 5
+    assert english == {}, "\n".join(f"{url}: {words}" for url, words in english.items())
 
 
 @pytest.mark.parametrize("language", sorted(TEXTS))

@@ -12,10 +12,10 @@ from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, User
-from accounts.periods import previous_quarter, quarter_label
+from accounts.periods import previous_quarter, quarter_code, quarter_label
 from governance.kpis.states import KpiState
 from governance.models import (
     Kpi,
@@ -28,7 +28,8 @@ TREND_QUARTERS = 8
 RECENT_EXCEPTIONS = 10
 
 # The states a KPI (or a policy target) can be in, as the page says them: never colour alone.
-# Drift counts are not KPIs: none is "clear", some are "to decide".
+# Drift counts are not KPIs: none is "clear", some are "to decide". Lazy: built at import,
+# before any reader's language is known.
 STATE_LABELS: dict[str, Promise] = {
     **KpiState.LABELS,
     "clear": _("Clear"),
@@ -237,8 +238,7 @@ class Dashboard:
         return [table.chart_data() for table in self.tables if table.chart and table.rows]
 
     def filename(self, extension: str) -> str:
-        quarter = quarter_label(self.period).replace(" ", "-")
-        return f"skam-{self.slug or self.scope}-{quarter}.{extension}"
+        return f"skam-{self.slug or self.scope}-{quarter_code(self.period)}.{extension}"
 
     def as_dict(self) -> dict[str, object]:
         return {

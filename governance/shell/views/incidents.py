@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.refusals import add_refusal, tell_refusal
@@ -33,10 +34,11 @@ from governance.shell.incidents import (
 )
 from governance.shell.mandates import NotInMandate, clients_of, mandate_in_force
 
+# Lazy: a module constant is built once, at import, before any reader's language is known.
 INCIDENT_TABS = (
-    (IncidentStateFilter.ACTIVE, _("Open")),
+    (IncidentStateFilter.ACTIVE, gettext_lazy("Open")),
     (IncidentState.CLOSED, IncidentState.CLOSED.label),
-    (ANY_STATE, _("All")),
+    (ANY_STATE, gettext_lazy("All")),
 )
 
 
