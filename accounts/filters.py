@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms.utils import pretty_name
 from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
+from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
 
 
@@ -80,10 +81,7 @@ class ClientFilter(django_filters.FilterSet):
             self.filters[name].extra["choices"] = [(v, v) for v in values]
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(registration_number__icontains=value))
+        return clients_search(queryset, value)
 
 
 def _visible_clients(request: HttpRequest | None) -> QuerySet[Client]:

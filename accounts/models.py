@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.periods import quarter_label, validate_quarter_start
 from accounts.roles import Role
+from accounts.search import Folded
 
 
 class User(AbstractUser):
@@ -44,6 +45,10 @@ class Client(models.Model):
 
     ``is_key`` is never edited by hand: it follows from the committee's decisions and only the
     governance decision service writes it.
+
+    On PostgreSQL, ``search_name`` and ``registration_number`` also carry trigram (GIN) indexes
+    for the search; a migration creates them on PostgreSQL only, so they are not listed in
+    ``Meta.indexes``.
     """
 
     name = models.CharField(_("name"), max_length=200, db_index=True)
@@ -70,6 +75,11 @@ class Client(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     is_key = models.BooleanField(_("key client"), default=False, editable=False)
+    # The name as the register's search compares it (accounts/search.py), computed by the
+    # database on every write, bulk ones included; trigram-indexed on PostgreSQL.
+    search_name = models.GeneratedField(
+        expression=Folded("name"), output_field=models.TextField(), db_persist=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -47,6 +47,40 @@ def test_list_searches_by_name_or_registration_number(client_as, chair):
     assert "Volga Steel Works JSC" not in by_number.text
 
 
+def test_search_treats_yo_and_ye_and_russian_and_latin_spellings_alike(client_as, chair):
+    zvyozdny = ClientFactory(name="Звёздный завод АО")
+    volga = ClientFactory(name="Volga Logistics LLC")
+    ClientFactory(name="Ural Chemical Plant LLC")
+    http = client_as(chair)
+
+    def found(text: str) -> set[int]:
+        return {row["id"] for row in http.get("/api/clients/", {"q": text}).json()["results"]}
+
+    assert found("звездный") == {zvyozdny.pk}
+    assert found("ЗВЁЗДН") == {zvyozdny.pk}
+    assert found("zvezdnyi") == {zvyozdny.pk}
+    assert found("волга") == {volga.pk}
+    assert "Volga Logistics LLC" in http.get(reverse("accounts:client-list"), {"q": "Волга"}).text
+
+
+def test_search_forgives_a_typo_and_puts_the_closest_match_first(client_as, chair):
+    ClientFactory(name="Severstal Trading House")
+    severstal = ClientFactory(name="Северсталь")
+    ClientFactory(name="Kama Foods LLC")
+
+    rows = client_as(chair).get("/api/clients/", {"q": "Северстль"}).json()["results"]
+
+    assert [row["name"] for row in rows][:1] == [severstal.name]
+    assert "Kama Foods LLC" not in [row["name"] for row in rows]
+
+
+def test_the_search_column_follows_bulk_writes(chair):
+    Client.objects.bulk_create([Client(name="Ёлка", registration_number="1234567890")])
+    Client.objects.filter(registration_number="1234567890").update(name="Ёжик Ltd")
+
+    assert Client.objects.get(registration_number="1234567890").search_name == "ezhik ltd"
+
+
 def test_list_filters_and_sorts(client_as, chair):
     ClientFactory(name="Alpha", segment=Segment.ENTERPRISE, region="Kazan")
     ClientFactory(name="Beta", segment=Segment.ENTERPRISE, region="Moscow")

@@ -1,0 +1,123 @@
+"""Searching the register by name and registration number, forgiving of how a name is spelled.
+
+A name is compared in its *folded* form: lower case, Cyrillic spelled in Latin letters (one
+transliteration, close to the passport one), so ``ё`` and ``е`` are one letter and "Волга"
+finds "Volga". The client keeps its folded name in a column the database computes
+(``Client.search_name``, a generated column: every write path keeps it, bulk imports and SQL
+included), and the query is folded the same way here in Python.
+
+On PostgreSQL the folded name and the registration number carry trigram indexes (pg_trgm,
+``accounts/migrations/0003``): a part of a word is found through the index, a typo through
+trigram word similarity, and the closest match comes first. SQLite, the embedded default, keeps
+the plain substring search it always had (its column holds the name in lower case only: its
+parser cannot nest the replacements). A leaf: it imports no model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db import connections
+from django.db.models import F, FloatField, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Greatest
+
+# Each Cyrillic letter's Latin spelling in the folded form; ``ё`` folds like ``е``.
+CYRILLIC_TO_LATIN = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+}
+# Upper case too: SQLite's LOWER() leaves letters outside ASCII as they are.
+_FOLDS = [
+    *((letter.upper(), latin) for letter, latin in CYRILLIC_TO_LATIN.items()),
+    *CYRILLIC_TO_LATIN.items(),
+]
+_FOLD_TABLE = str.maketrans(dict(_FOLDS))
+
+
+def fold(text: str) -> str:
+    """``text`` as the folded column holds it: Cyrillic in Latin letters, then lower case."""
+    return text.translate(_FOLD_TABLE).lower()
+
+
+class Folded(Func):
+    """The database's ``fold``: the same replacements, then ``LOWER``. Deterministic, so a
+    generated column may hold it."""
+
+    output_field = TextField()
+    arity = 1
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        params = list(params)
+        for letter, latin in _FOLDS:
+            sql = f"REPLACE({sql}, %s, %s)"
+            params += [letter, latin]
+        return f"LOWER({sql})", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # SQLite's parser refuses sixty-odd nested REPLACE calls; the embedded default's search
+        # does not read this column (``clients_search``), which keeps the name in lower case.
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"LOWER({sql})", list(params)
+
+
+def clients_search(queryset: QuerySet, text: str) -> QuerySet:
+    """The clients of ``queryset`` whose name or registration number matches ``text``, the
+    closest first (on PostgreSQL; by name on SQLite)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.filter(Q(name__icontains=text) | Q(registration_number__icontains=text))
+    folded = fold(text)
+    contains = Q(search_name__contains=folded) | Q(registration_number__icontains=text)
+    # ``%>`` (word similarity above pg_trgm's threshold) and LIKE both use the trigram indexes.
+    # The closeness is kept in double precision, so that a cursor holding it finds it again.
+    return (
+        queryset.filter(contains | Q(search_name__trigram_word_similar=folded))
+        .annotate(
+            search_rank=Cast(
+                Greatest(
+                    TrigramWordSimilarity(Value(folded), F("search_name")),
+                    TrigramWordSimilarity(Value(text.lower()), F("registration_number")),
+                ),
+                FloatField(),
+            ),
+            # Of equally close words, the name that is closest as a whole: "Северсталь"
+            # before "Severstal Trading House".
+            search_closeness=Cast(TrigramSimilarity("search_name", folded), FloatField()),
+        )
+        .order_by("-search_rank", "-search_closeness", "name", "pk")
+    )
