@@ -202,6 +202,10 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/meetings/{meeting}/minutes/", 302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/interests/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/interests/",              302, 403, 302, 302, 403, 403, 403, 403),
+    # The calendar: everyone signed in keeps their own address; an unknown address is 404.
+    ("GET",   "/committee/calendar/",               302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/committee/calendar/",               302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET",   "/committee/calendar/not-an-address.ics", 404, 404, 404, 404, 404, 404, 404, 404),
     ("POST",  "/committee/proposals/{proposal}/recuse/", 302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/proposals/{proposal}/withdraw/", 302, 403, 302, 403, 403, 403, 403, 403),
     ("GET",   "/committee/decisions/{decision}/revisit/", 302, 403, 200, 200, 403, 403, 403, 403),
