@@ -9,6 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint draws the board packs with pango and harfbuzz, in Debian's fonts (DejaVu, Liberation:
+# Latin and Cyrillic); nothing is fetched when a pack is drawn up.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
+        fonts-dejavu-core fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
+
 # The pinned dependencies from pyproject.toml, in their own layer: a code change does not
 # reinstall them.
 COPY pyproject.toml ./
@@ -33,8 +41,8 @@ RUN SECRET_KEY=collectstatic-only-this-is-not-a-real-secret-key \
 # The code stays owned by root and read-only to the process; only var/ is writable.
 RUN groupadd --system skam \
     && useradd --system --gid skam --home-dir /app --no-create-home skam \
-    && mkdir -p /app/var \
-    && chown skam:skam /app/var
+    && mkdir -p /app/var/media \
+    && chown -R skam:skam /app/var
 USER skam
 
 EXPOSE 8000

@@ -5,10 +5,21 @@ sent over one connection. What a letter says is written by the context that send
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection, send_mass_mail
 from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with every letter of a sending (an invitation's .ics)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
 
 
 def when_due(moment: datetime.datetime) -> str:
@@ -37,6 +48,22 @@ def letters_post(letters: list[tuple[str, str, str, list[str]]]) -> int:
 
 
 def mail_send(
-    recipients: list[object], subject: str, body: str, path: str, *, title: str = ""
+    recipients: list[object],
+    subject: str,
+    body: str,
+    path: str,
+    *,
+    title: str = "",
+    attachments: Sequence[Attachment] = (),
 ) -> int:
-    return letters_post(letters_to(recipients, subject, body, path, title=title))
+    letters = letters_to(recipients, subject, body, path, title=title)
+    if not attachments or not letters:
+        return letters_post(letters)
+    files = [(file.filename, file.content, file.mimetype) for file in attachments]
+    with get_connection() as connection:
+        return connection.send_messages(
+            [
+                EmailMessage(subject, text, sender, to, attachments=files)
+                for subject, text, sender, to in letters
+            ]
+        )

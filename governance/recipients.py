@@ -35,6 +35,17 @@ def entitled_members(*, proposal: Proposal, day: datetime.date | None = None) ->
     )
 
 
+def members_seated_on(day: datetime.date) -> list[User]:
+    """The committee on ``day``: members with a seat, active accounts."""
+    return list(
+        User.objects.filter(
+            committee_seats__in=CommitteeMember.objects.active_on(day), is_active=True
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 def approver_roles_of(user: User, *, day: datetime.date | None = None) -> set[str]:
     """The tiers ``user`` decides today: their seat's role, and the roles of members who are
     away and named them deputy; every tier for the chair or the chair's deputy (two queries).

@@ -10,9 +10,21 @@ from django.db import OperationalError
 
 from governance.committee.notifications import remind_non_voters as remind_voters
 from governance.committee.proposals import proposals_close_due
+
+# The worker registers the committee's own tasks through this module (autodiscovery).
+from governance.committee.tasks import draw_up_board_pack
 from governance.kpis.snapshots import snapshot_recent
 from governance.shell.exception_requests import exceptions_escalate_overdue
 from governance.shell.notifications import remind_mandate_deadlines as remind_deadlines
+
+__all__ = [
+    "close_due_proposals",
+    "draw_up_board_pack",
+    "escalate_overdue_exceptions",
+    "remind_mandate_deadlines",
+    "remind_non_voters",
+    "snapshot_kpis",
+]
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

@@ -209,8 +209,16 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/committee/meetings/{meeting}/agenda/add/", 302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/meetings/{meeting}/attendance/", 302, 403, 302, 302, 403, 403, 403, 403),
     ("GET",   "/committee/meetings/{meeting}/minutes/", 302, 403, 200, 200, 403, 403, 200, 200),
+    # The board pack: whoever reads the meeting asks for it and downloads it (404 until ready).
+    ("GET",   "/committee/meetings/{meeting}/packs/", 302, 403, 200, 200, 403, 403, 200, 200),
+    ("POST",  "/committee/meetings/{meeting}/packs/", 302, 403, 302, 302, 403, 403, 302, 302),
+    ("GET", "/committee/meetings/{meeting}/packs/pack-en.pdf", 302, 403, 404, 404, 403, 403, 404, 404),  # noqa: E501
     ("GET",   "/committee/interests/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/interests/",              302, 403, 302, 302, 403, 403, 403, 403),
+    # The calendar: everyone signed in keeps their own address; an unknown address is 404.
+    ("GET",   "/committee/calendar/",               302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/committee/calendar/",               302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET",   "/committee/calendar/not-an-address.ics", 404, 404, 404, 404, 404, 404, 404, 404),
     ("POST",  "/committee/proposals/{proposal}/recuse/", 302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/proposals/{proposal}/withdraw/", 302, 403, 302, 403, 403, 403, 403, 403),
     ("GET",   "/committee/decisions/{decision}/revisit/", 302, 403, 200, 200, 403, 403, 403, 403),
@@ -327,6 +335,7 @@ PAYLOADS: dict[str, dict[str, object]] = {
     "/api/proposals/{proposal}/vote/": {"choice": "for"},
     "/committee/meetings/new/": {"held_on": "2026-11-20", "title": "Ad hoc session"},
     "/committee/meetings/{meeting}/agenda/add/": {"text": "Other business"},
+    "/committee/meetings/{meeting}/packs/": {"kind": "pack", "language": "en"},
     "/committee/interests/": {"client": "{kam}", "description": "Former employer"},
     "/committee/proposals/{proposal}/recuse/": {"reason": "Board seat at the client"},
     "/api/mandate-check/": {"client": "{kam}", "discount_percent": "1"},

@@ -142,3 +142,19 @@ def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
         .select_related("situation", "client", "owner")
         .order_by("respond_by"),
     )
+
+
+def drift_counts(found: Drift | None = None, shell: ShellDrift | None = None) -> dict[str, int]:
+    """The drift panel's figures, one per list: what the panel's tiles and the board pack
+    show."""
+    found = found or drift()
+    shell = shell or shell_drift()
+    return {
+        "key_without_decision": found.key_without_decision.count(),
+        "review_overdue": found.review_overdue.count(),
+        "key_failing_ruler": found.key_failing_ruler.count(),
+        "meeting_never_considered": found.meeting_never_considered.count(),
+        "key_outside_mandates": shell.key_outside_mandates.count(),
+        "mandates_without_targets": shell.mandates_without_targets.count(),
+        "incidents_overdue": shell.incidents_overdue.count(),
+    }

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from accounts.models import Client, User
 from criteria.models import ReviewItem
 from governance.committee.drift import decisions_due_for_review
+from governance.committee.notifications import notify_meeting_scheduled
 from governance.committee.proposals import proposals_with_tally, tally_of
 from governance.models import (
     AgendaItem,
     AgendaKind,
     Attendance,
-    CommitteeMember,
     Meeting,
     MemberInterest,
     Proposal,
@@ -35,6 +35,7 @@ from governance.models import (
     Vote,
 )
 from governance.permissions import VIEW_DECISION
+from governance.recipients import members_seated_on
 
 REVIEW_WINDOW_DAYS = 30
 
@@ -53,9 +54,14 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
 def meeting_create(
     *, held_on: datetime.date, title: str, by: User, location: str = "", notes: str = ""
 ) -> Meeting:
-    return Meeting.objects.create(
-        held_on=held_on, title=title, location=location, notes=notes, created_by=by
-    )
+    """Schedule a meeting; the members seated on its day are told, with an invitation for
+    their calendar, once it is saved."""
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            held_on=held_on, title=title, location=location, notes=notes, created_by=by
+        )
+        notify_meeting_scheduled(meeting=meeting)
+    return meeting
 
 
 def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:
@@ -128,17 +134,6 @@ def agenda_item_add(*, meeting: Meeting, text: str) -> AgendaItem:
 
 
 # --- Attendance ---------------------------------------------------------------------------------
-
-
-def members_seated_on(day: datetime.date) -> list[User]:
-    """The committee on ``day``: members with a seat, active accounts."""
-    return list(
-        User.objects.filter(
-            committee_seats__in=CommitteeMember.objects.active_on(day), is_active=True
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "pk")
-    )
 
 
 def attendance_record(*, meeting: Meeting, present_ids: set[int] | list[int]) -> list[Attendance]:

@@ -12,13 +12,37 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from governance.mail import letters_post, letters_to, mail_send, when_due
-from governance.models import Proposal, ProposalState, Vote
-from governance.recipients import entitled_members
+from governance.committee.ical import (
+    ICS_MIMETYPE,
+    calendar_bytes,
+    deadline_event,
+    meeting_event,
+)
+from governance.mail import Attachment, letters_post, letters_to, mail_send, when_due
+from governance.models import Meeting, Proposal, ProposalState, Vote
+from governance.recipients import entitled_members, members_seated_on
 
 
-def _send(proposal: Proposal, recipients: list[object], subject: str, body: str) -> int:
-    return mail_send(recipients, subject, body, proposal.get_absolute_url(), title=proposal.title)
+def _send(
+    proposal: Proposal,
+    recipients: list[object],
+    subject: str,
+    body: str,
+    attachments: tuple[Attachment, ...] = (),
+) -> int:
+    return mail_send(
+        recipients,
+        subject,
+        body,
+        proposal.get_absolute_url(),
+        title=proposal.title,
+        attachments=attachments,
+    )
+
+
+def _invitation(event: object, *, name: str) -> Attachment:
+    """The .ics a letter carries: the same event, with the same UID, as the subscription."""
+    return Attachment("invite.ics", calendar_bytes([event], name=name), ICS_MIMETYPE)
 
 
 def notify_opened(*, proposal: Proposal) -> None:
@@ -30,6 +54,29 @@ def notify_opened(*, proposal: Proposal) -> None:
                 entitled_members(proposal=proposal),
                 _("New proposal to vote on: %(title)s") % {"title": proposal.title},
                 _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
+                (_invitation(deadline_event(proposal), name=proposal.title),),
+            )
+
+    transaction.on_commit(send)
+
+
+def notify_meeting_scheduled(*, meeting: Meeting) -> None:
+    """Tell the members seated on the meeting's day, with the meeting for their calendar."""
+
+    def send() -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            mail_send(
+                members_seated_on(meeting.held_on),
+                _("Committee meeting on %(day)s: %(title)s")
+                % {"day": meeting.held_on.strftime("%d.%m.%Y"), "title": meeting.title},
+                _("The committee meets on %(day)s%(place)s.")
+                % {
+                    "day": meeting.held_on.strftime("%d.%m.%Y"),
+                    "place": f", {meeting.location}" if meeting.location else "",
+                },
+                meeting.get_absolute_url(),
+                title=meeting.title,
+                attachments=(_invitation(meeting_event(meeting), name=meeting.title),),
             )
 
     transaction.on_commit(send)

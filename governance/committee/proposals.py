@@ -255,6 +255,10 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
         meets_ruler=card.evaluation.meets_ruler,
         coverage_percent=None if card.coverage_percent is None else str(card.coverage_percent),
         threshold_percent=str(card.threshold_percent),
+        # Below the threshold: what we concede on every deal, per quarter (the board pack shows it).
+        mismatch_cost_per_quarter=None
+        if card.mismatch_cost_per_quarter is None
+        else str(card.mismatch_cost_per_quarter),
         needs=[
             {"need": n.name, "weight": n.weight, "degree": str(n.degree), "usps": n.usps}
             for n in card.needs

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from governance.committee.views import decisions, meetings, proposals
+from governance.committee.views import calendar, decisions, meetings, proposals
 
 urlpatterns = [
     path("proposals/", proposals.proposal_list, name="proposal-list"),
@@ -28,5 +28,13 @@ urlpatterns = [
     path("meetings/<int:pk>/agenda/add/", meetings.meeting_agenda_add, name="meeting-agenda-add"),
     path("meetings/<int:pk>/attendance/", meetings.meeting_attendance, name="meeting-attendance"),
     path("meetings/<int:pk>/minutes/", meetings.meeting_minutes, name="meeting-minutes"),
+    path("meetings/<int:pk>/packs/", meetings.meeting_packs, name="meeting-packs"),
+    path(
+        "meetings/<int:pk>/packs/<str:kind>-<str:language>.pdf",
+        meetings.meeting_pack_download,
+        name="meeting-pack-download",
+    ),
     path("interests/", meetings.interest_register, name="interest-register"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
 ]

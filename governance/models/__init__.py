@@ -6,9 +6,11 @@
 * ``meetings``: the committee's meetings and the register of interests;
 * ``mandates``: mandates, their limits, escalation and exception requests;
 * ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
-* ``kpis``: KPIs, targets, actuals and snapshots.
+* ``kpis``: KPIs, targets, actuals and snapshots;
+* ``calendar``: each person's calendar subscription.
 """
 
+from governance.models.calendar import CalendarFeed
 from governance.models.committee import (
     CLIENT_PROPOSALS,
     CLOSED_STATES,
@@ -63,6 +65,9 @@ from governance.models.meetings import (
     AgendaItem,
     AgendaKind,
     Attendance,
+    BoardPack,
+    BoardPackKind,
+    BoardPackState,
     Meeting,
     MemberInterest,
 )
@@ -92,9 +97,13 @@ __all__ = [
     "Approver",
     "Attendance",
     "BendLevel",
+    "BoardPack",
+    "BoardPackKind",
+    "BoardPackState",
     "Budget",
     "BudgetSpend",
     "Cadence",
+    "CalendarFeed",
     "CommitteeMember",
     "CommitteeMemberQuerySet",
     "CommitteeRole",

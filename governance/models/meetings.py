@@ -190,3 +190,60 @@ class MemberInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.client or self.kam} ({self.description})"
+
+
+class BoardPackKind(models.TextChoices):
+    PACK = "pack", _("Board pack")
+    MINUTES = "minutes", _("Minutes")
+
+
+class BoardPackState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Being drawn up")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class BoardPack(models.Model):
+    """A meeting's board pack or minutes as a PDF in one language, drawn up by the worker and
+    kept with the meeting. Asking again draws it up anew, over the same row and file name."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="packs")
+    kind = models.CharField(_("kind"), max_length=10, choices=BoardPackKind.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    state = models.CharField(
+        _("state"), max_length=10, choices=BoardPackState.choices, default=BoardPackState.QUEUED
+    )
+    file = models.FileField(_("file"), upload_to="board-packs/", blank=True)
+    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked for by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("asked for"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The exception's class name when drawing up failed: what the worker's log is searched for.
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("board pack")
+        verbose_name_plural = _("board packs")
+        ordering = ["meeting", "kind", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "kind", "language"], name="one_pack_per_meeting_kind_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting}: {self.get_kind_display()} ({self.language})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (BoardPackState.QUEUED, BoardPackState.RUNNING)
+
+    def filename(self) -> str:
+        """The name it is downloaded under: ``skam-2026-12-03-pack-en.pdf``."""
+        return f"skam-{self.meeting.held_on:%Y-%m-%d}-{self.kind}-{self.language}.pdf"

@@ -3,16 +3,23 @@ of members' interests. Everyone who follows the committee reads them; its member
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from governance.committee.board_pack import (
+    board_pack_request,
+    board_packs_of,
+    board_packs_visible_to,
+)
 from governance.committee.forms import AgendaTextForm, InterestForm, MeetingForm
 from governance.committee.meetings import (
     agenda_build,
@@ -27,7 +34,8 @@ from governance.committee.meetings import (
     members_seated_on,
     minutes,
 )
-from governance.models import Meeting
+from governance.committee.tasks import draw_up_board_pack
+from governance.models import BoardPackKind, BoardPackState, Meeting
 from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
 
 
@@ -68,7 +76,64 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attendance_recorded": bool(attendance),
             "text_form": AgendaTextForm(),
             "can_keep": request.user.has_perm(CHANGE_PROPOSAL),
+            **_packs_context(meeting),
         },
+    )
+
+
+def _packs_context(meeting: Meeting) -> dict[str, object]:
+    packs = board_packs_of(meeting)
+    return {
+        "packs": packs,
+        "packs_in_progress": any(pack.in_progress for pack in packs),
+        "pack_kinds": BoardPackKind.choices,
+        "pack_languages": settings.LANGUAGES,
+        "reader_language": get_language(),
+    }
+
+
+@login_required
+@permission_required(VIEW_DECISION, raise_exception=True)
+def meeting_packs(request: HttpRequest, pk: int) -> HttpResponse:
+    """The meeting's board packs: asking for one (POST) and where each stands (the meeting
+    page's region, which polls itself while one is being drawn up)."""
+    meeting = get_object_or_404(meetings_visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        language = request.POST.get("language") or get_language()
+        if kind not in BoardPackKind.values or language not in dict(settings.LANGUAGES):
+            raise Http404
+        pack, enqueue = board_pack_request(
+            meeting=meeting, kind=kind, language=language, by=request.user
+        )
+        if enqueue:
+            transaction.on_commit(lambda: draw_up_board_pack.delay(pack.pk))
+        if not request.htmx:
+            messages.success(request, _("The worker is drawing it up; it appears here when ready."))
+            return redirect(meeting)
+    return render(
+        request,
+        "governance/committee/meeting_detail.html#packs",
+        {"meeting": meeting, **_packs_context(meeting)},
+    )
+
+
+@login_required
+@permission_required(VIEW_DECISION, raise_exception=True)
+def meeting_pack_download(request: HttpRequest, pk: int, kind: str, language: str) -> FileResponse:
+    """The PDF, for whoever may see the meeting; 404 until it is ready."""
+    pack = get_object_or_404(
+        board_packs_visible_to(request.user).select_related("meeting"),
+        meeting_id=pk,
+        kind=kind,
+        language=language,
+        state=BoardPackState.READY,
+    )
+    return FileResponse(
+        pack.file.open("rb"),
+        as_attachment=True,
+        filename=pack.filename(),
+        content_type="application/pdf",
     )
 
 

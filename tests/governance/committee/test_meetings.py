@@ -549,10 +549,10 @@ def _queries(http, url: str) -> int:
     return len(queries)
 
 
-# Signing in (``SIGN_IN_QUERIES``), one for the meeting, then
-# the page's own reads: attendance, agenda, the seated committee (detail); agenda, proposals with
-# their tallies, recusals, votes, the seated committee, attendance (minutes).
-DETAIL_QUERIES = SIGN_IN_QUERIES + 4
+# Signing in (``SIGN_IN_QUERIES``), one for the meeting, then the page's own reads: attendance,
+# agenda, the seated committee, its board packs (detail); agenda, proposals with their tallies,
+# recusals, votes, the seated committee, attendance (minutes).
+DETAIL_QUERIES = SIGN_IN_QUERIES + 5
 MINUTES_QUERIES = SIGN_IN_QUERIES + 7
 
 
