@@ -6,7 +6,8 @@
 * ``meetings``: the committee's meetings and the register of interests;
 * ``mandates``: mandates, their limits, escalation and exception requests;
 * ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
-* ``kpis``: KPIs, targets, actuals and snapshots.
+* ``kpis``: KPIs, targets, actuals and snapshots;
+* ``record``: the tamper-evident record of changes to all of the above.
 """
 
 from governance.models.committee import (
@@ -65,6 +66,7 @@ from governance.models.meetings import (
     Meeting,
     MemberInterest,
 )
+from governance.models.record import RecordEntry, RecordOperation, RecordPath
 from governance.models.shell import (
     Absence,
     Budget,
@@ -132,6 +134,9 @@ __all__ = [
     "Proposal",
     "ProposalState",
     "ProposalType",
+    "RecordEntry",
+    "RecordOperation",
+    "RecordPath",
     "Recusal",
     "RelationshipMethod",
     "SituationType",
