@@ -7,7 +7,8 @@
 * ``mandates``: mandates, their limits, escalation and exception requests;
 * ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
 * ``kpis``: KPIs, targets, actuals and snapshots;
-* ``calendar``: each person's calendar subscription.
+* ``calendar``: each person's calendar subscription;
+* ``record``: the tamper-evident record of changes to all of the above.
 """
 
 from governance.models.calendar import CalendarFeed
@@ -71,6 +72,7 @@ from governance.models.meetings import (
     Meeting,
     MemberInterest,
 )
+from governance.models.record import RecordEntry, RecordOperation, RecordPath
 from governance.models.shell import (
     Absence,
     Budget,
@@ -143,6 +145,9 @@ __all__ = [
     "Proposal",
     "ProposalState",
     "ProposalType",
+    "RecordEntry",
+    "RecordOperation",
+    "RecordPath",
     "Recusal",
     "RelationshipMethod",
     "SituationType",

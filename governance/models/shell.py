@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -176,8 +177,25 @@ class DepartmentRequest(models.Model):
         return self.text
 
 
+class AbsenceQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Nothing is deleted from the record: a dropped absence is cancelled, and kept."""
+        count = self.update(cancelled_at=timezone.now())
+        return count, {self.model._meta.label: count}
+
+
+class AbsenceManager(models.Manager.from_queryset(AbsenceQuerySet)):
+    def get_queryset(self) -> AbsenceQuerySet:
+        """Absences not cancelled: the only ones that name a deputy."""
+        return super().get_queryset().filter(cancelled_at__isnull=True)
+
+
 class Absence(models.Model):
-    """A committee member away from–to, and the deputy who decides in their place meanwhile."""
+    """A committee member away from–to, and the deputy who decides in their place meanwhile.
+
+    Never deleted (the record keeps who deputised when): an absence is ended by moving its end,
+    or cancelled (``cancelled_at``), which every path that drops one does through ``delete``.
+    ``objects`` sees the absences not cancelled; ``with_cancelled`` sees them all."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,8 +212,14 @@ class Absence(models.Model):
         related_name="deputising",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
+
+    with_cancelled = models.Manager()
+    objects = AbsenceManager()
 
     class Meta:
+        default_manager_name = "objects"
+        base_manager_name = "with_cancelled"
         verbose_name = _("absence")
         verbose_name_plural = _("absences")
         ordering = ["-starts_on", "-pk"]
@@ -212,6 +236,9 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.deputy} ({self.starts_on}–{self.ends_on})"
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        return Absence.objects.filter(pk=self.pk).delete()
 
 
 class SituationType(models.Model):
