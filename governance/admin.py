@@ -18,6 +18,7 @@ from governance.models import (
     MandateAccount,
     MandateStatus,
     MandateTeamMember,
+    OutgoingMail,
     Policy,
     PolicyRule,
     PolicyStatus,
@@ -196,3 +197,24 @@ class KpiSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["kpi", "period", "scope_key", "value", "computed_at"]
     list_filter = ["scope", "period", "kpi"]
     list_select_related = ["kpi"]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent, what waits for its next attempt and why, and
+    what was given up. Letters are written by the events and sent by the worker alone."""
+
+    list_display = ["queued_at", "to", "subject", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state"]
+    search_fields = ["to", "subject", "key"]
+    date_hierarchy = "queued_at"
+    readonly_fields = [field.name for field in OutgoingMail._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

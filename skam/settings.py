@@ -172,6 +172,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skam@localhost")
+# Letters are sent by the worker from the outbox (governance/mail.py); a mail server that
+# hangs holds a batch this long per letter, never a request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where SKAM is reached from outside, for links in e-mail.
 SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
 

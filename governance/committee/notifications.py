@@ -1,5 +1,6 @@
-"""E-mail to the committee: a proposal opened, its deadline near, its outcome. Sent after the
-transaction that caused it has committed, so nobody is told of something that did not happen.
+"""E-mail to the committee: a proposal opened, its deadline near, its outcome. Queued in the
+outbox in the transaction that caused it (``governance.mail``), and sent by the worker after
+the commit, so nobody is told of something that did not happen and nothing told is lost.
 """
 
 from __future__ import annotations
@@ -12,67 +13,78 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from governance.mail import letters_post, letters_to, mail_send, when_due
+from governance.mail import mail_queue, when_due
 from governance.models import Proposal, ProposalState, Vote
 from governance.recipients import entitled_members
 
 
-def _send(proposal: Proposal, recipients: list[object], subject: str, body: str) -> int:
-    return mail_send(recipients, subject, body, proposal.get_absolute_url(), title=proposal.title)
+def _queue(
+    event: str, proposal: Proposal, recipients: list[object], subject: str, body: str
+) -> int:
+    return mail_queue(
+        key=f"{event}:{proposal.pk}",
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        path=proposal.get_absolute_url(),
+        title=proposal.title,
+    )
 
 
 def notify_opened(*, proposal: Proposal) -> None:
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            deadline = when_due(proposal.deadline)
-            _send(
-                proposal,
-                entitled_members(proposal=proposal),
-                _("New proposal to vote on: %(title)s") % {"title": proposal.title},
-                _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        deadline = when_due(proposal.deadline)
+        _queue(
+            "proposal-opened",
+            proposal,
+            entitled_members(proposal=proposal),
+            _("New proposal to vote on: %(title)s") % {"title": proposal.title},
+            _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
+        )
 
 
 def notify_outcome(*, proposal: Proposal) -> None:
-    def send() -> None:
-        ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
-        with translation.override(settings.LANGUAGE_CODE):
-            _send(
-                proposal,
-                list(User.objects.filter(pk__in=ids)),
-                _("Outcome: %(title)s") % {"title": proposal.title},
-                _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
-            )
-
-    transaction.on_commit(send)
+    ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
+    with translation.override(settings.LANGUAGE_CODE):
+        _queue(
+            "proposal-outcome",
+            proposal,
+            list(User.objects.filter(pk__in=ids)),
+            _("Outcome: %(title)s") % {"title": proposal.title},
+            _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
+        )
 
 
 def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=24)) -> int:
-    """Once per proposal, remind the members who have not voted that its deadline is near.
-    The reminder is claimed by a conditional update, so two beats never send it twice."""
-    letters = []
+    """Once per proposal, remind the members who have not voted that its deadline is near;
+    returns the letters queued. The reminder is claimed by a conditional update in the
+    transaction that queues its letters, so two beats never send it twice, and a reminder
+    marked sent is one whose letters are in the outbox."""
+    queued = 0
     now = timezone.now()
     due = Proposal.objects.filter(
         state=ProposalState.OPEN, deadline__gt=now, deadline__lte=now + within, reminded_at=None
     )
     for proposal in due:
-        if not Proposal.objects.filter(pk=proposal.pk, reminded_at=None).update(reminded_at=now):
-            continue
-        voted = set(
-            Vote.objects.filter(proposal=proposal, is_current=True).values_list(
-                "member_id", flat=True
+        with transaction.atomic():
+            claimed = Proposal.objects.filter(pk=proposal.pk, reminded_at=None).update(
+                reminded_at=now
             )
-        )
-        missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
-        with translation.override(settings.LANGUAGE_CODE):
-            letters += letters_to(
-                missing,
-                _("Your vote is awaited: %(title)s") % {"title": proposal.title},
-                _("Voting closes at %(deadline)s and you have not voted yet.")
-                % {"deadline": when_due(proposal.deadline)},
-                proposal.get_absolute_url(),
-                title=proposal.title,
+            if not claimed:
+                continue
+            voted = set(
+                Vote.objects.filter(proposal=proposal, is_current=True).values_list(
+                    "member_id", flat=True
+                )
             )
-    return letters_post(letters)
+            missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
+            with translation.override(settings.LANGUAGE_CODE):
+                queued += _queue(
+                    "remind-voters",
+                    proposal,
+                    missing,
+                    _("Your vote is awaited: %(title)s") % {"title": proposal.title},
+                    _("Voting closes at %(deadline)s and you have not voted yet.")
+                    % {"deadline": when_due(proposal.deadline)},
+                )
+    return queued

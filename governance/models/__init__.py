@@ -6,7 +6,8 @@
 * ``meetings``: the committee's meetings and the register of interests;
 * ``mandates``: mandates, their limits, escalation and exception requests;
 * ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
-* ``kpis``: KPIs, targets, actuals and snapshots.
+* ``kpis``: KPIs, targets, actuals and snapshots;
+* ``mail``: the outbox of e-mail.
 """
 
 from governance.models.committee import (
@@ -43,6 +44,7 @@ from governance.models.kpis import (
     KpiUnit,
     PortfolioSnapshot,
 )
+from governance.models.mail import MailState, OutgoingMail
 from governance.models.mandates import (
     LIMIT_FIELDS,
     Approver,
@@ -116,6 +118,7 @@ __all__ = [
     "KpiTarget",
     "KpiUnit",
     "LimitKind",
+    "MailState",
     "Majority",
     "Mandate",
     "MandateAccount",
@@ -125,6 +128,7 @@ __all__ = [
     "MandateTeamMember",
     "Meeting",
     "MemberInterest",
+    "OutgoingMail",
     "Policy",
     "PolicyRule",
     "PolicyStatus",
