@@ -15,6 +15,7 @@ import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import (
@@ -52,7 +53,7 @@ from criteria.services import (
     ruler_draft_change,
     ruler_draft_create,
 )
-from criteria.tasks import reevaluate_all
+from criteria.tasks import reevaluate_all, resume_stalled_run
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 
@@ -404,6 +405,7 @@ class EvaluationRunSerializer(serializers.ModelSerializer):
             "clients_evaluated",
             "verdict_changes",
             "error",
+            "progressed_at",
         ]
         read_only_fields = fields
 
@@ -592,7 +594,8 @@ class EvaluationRunViewSet(
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Start a re-evaluation of every client, or answer with the run in progress."""
+        """Start a re-evaluation of every client, or answer with the run in progress (and
+        resume it when it has stalled)."""
         with transaction.atomic():
             try:
                 run, created = run_start_or_resume(requested_by=request.user)
@@ -603,6 +606,9 @@ class EvaluationRunViewSet(
             if created:
                 user_id = request.user.pk
                 transaction.on_commit(lambda: reevaluate_all.delay(user_id))
+            elif run.stalled_since(at=timezone.now()):  # its chunks were lost: queue them again
+                run_id = run.pk
+                transaction.on_commit(lambda: resume_stalled_run.delay(run_id))
         return Response(
             self.get_serializer(run).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Client, ClientFigure, ClientNeed
 from accounts.periods import previous_quarter, quarters_back
 from criteria.models import (
+    STALL_AFTER,
     USP,
     CriterionKind,
     Direction,
@@ -149,6 +150,26 @@ def run_start_or_resume(
     return run, False
 
 
+def run_claim_stalled(
+    *, run: EvaluationRun | None = None, at: datetime.datetime | None = None
+) -> EvaluationRun | None:
+    """The run in progress (or ``run``) if it has stalled, claimed for a resume: its last
+    progress is moved to now by a conditional update, so of two resumers (the watchdog on two
+    beats, the API) one re-queues its chunks, and the next resume waits ``STALL_AFTER`` again.
+    None when no run is stalled."""
+    at = at or timezone.now()
+    runs = EvaluationRun.objects.filter(in_progress=True, progressed_at__lte=at - STALL_AFTER)
+    if run is not None:
+        runs = runs.filter(pk=run.pk)
+    stalled = runs.select_related("ruler").first()
+    if stalled is None:
+        return None
+    claimed = EvaluationRun.objects.filter(
+        pk=stalled.pk, in_progress=True, progressed_at=stalled.progressed_at
+    ).update(progressed_at=at)
+    return stalled if claimed else None
+
+
 def chunks_remaining(*, run: EvaluationRun) -> list[int]:
     done = set(run.chunks.values_list("number", flat=True))
     return [number for number in range(run.chunks_total) if number not in done]
@@ -185,6 +206,7 @@ def run_chunk(*, run: EvaluationRun, index: int) -> bool:
             clients=evaluated, verdict_changes=changes
         )
         EvaluationRun.objects.filter(pk=run.pk).update(
+            progressed_at=now,
             chunks_done=F("chunks_done") + 1,
             clients_evaluated=F("clients_evaluated") + evaluated,
             verdict_changes=F("verdict_changes") + changes,

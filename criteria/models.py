@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -256,6 +256,11 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+# A run in progress with no chunk done for this long is stalled: no chunk takes nearly as long
+# (5,000 clients in a few seconds; the chunk task's time limit is 10 minutes).
+STALL_AFTER = datetime.timedelta(minutes=3)
+
+
 class EvaluationRun(models.Model):
     """One re-evaluation of every client against the ruler in force, split into chunks.
 
@@ -290,6 +295,9 @@ class EvaluationRun(models.Model):
     clients_evaluated = models.PositiveIntegerField(_("clients evaluated"), default=0)
     verdict_changes = models.PositiveIntegerField(_("verdict changes"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # The last sign of life: set when the run is created, when a chunk is done and when a
+    # stalled run is resumed. A run in progress that shows none for a while is stalled.
+    progressed_at = models.DateTimeField(_("last progress"), default=timezone.now)
 
     class Meta:
         verbose_name = _("evaluation run")
@@ -308,6 +316,18 @@ class EvaluationRun(models.Model):
         if not self.chunks_total:
             return 100 if self.status == RunStatus.DONE else 0
         return round(100 * self.chunks_done / self.chunks_total)
+
+    def stalled_since(self, *, at: datetime.datetime) -> datetime.datetime | None:
+        """When a run in progress last moved, if that is longer ago than ``STALL_AFTER``
+        (its chunks' messages were lost: a worker killed); None for a run that moves or ended."""
+        if self.in_progress and self.progressed_at <= at - STALL_AFTER:
+            return self.progressed_at
+        return None
+
+    @property
+    def no_progress_since(self) -> datetime.datetime | None:
+        """``stalled_since`` now: what the run's page shows."""
+        return self.stalled_since(at=timezone.now())
 
     @property
     def duration(self) -> datetime.timedelta | None:

@@ -1,4 +1,12 @@
-"""Celery tasks of the ruler: a thin shell over ``criteria.evaluation``."""
+"""Celery tasks of the ruler: a thin shell over ``criteria.evaluation``.
+
+A run cannot stall: its chunks are idempotent (a chunk done is skipped), acknowledged late and
+put back when their worker is lost (``CELERY_TASK_ACKS_LATE``, ``reject_on_worker_lost``), and
+a run that shows no progress for ``STALL_AFTER`` has its missing chunks queued again by the
+watchdog on the beat (``resume_stalled_run``, every minute), by ``POST /api/runs/`` and by the
+page's button. A chunk's time limit is well inside the broker's visibility timeout
+(settings), so a chunk still running is never handed to a second worker by Redis.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from criteria.evaluation import (
     NoRulerInForce,
     chunks_remaining,
     run_chunk,
+    run_claim_stalled,
     run_fail,
     run_finish_if_complete,
     run_start_or_resume,
@@ -30,13 +39,42 @@ def reevaluate_all(requested_by_id: int | None = None) -> int | None:
     except NoRulerInForce:
         logger.warning("No ruler version is in force: nothing to evaluate against.")
         return None
+    return _fan_out(run)
+
+
+@shared_task
+def resume_stalled_run(run_id: int | None = None) -> int | None:
+    """The watchdog (every minute on the beat), and the API's resume: queue again the chunks
+    of a run that has shown no progress for a while. Returns the run resumed, if any."""
+    run = run_claim_stalled(run=run_id and EvaluationRun.objects.get(pk=run_id))
+    if run is None:
+        return None
+    logger.warning(
+        "Run %s showed no progress since %s: its chunks are queued again.",
+        run.pk,
+        run.progressed_at,
+    )
+    return _fan_out(run)
+
+
+def _fan_out(run: EvaluationRun) -> int:
     for number in chunks_remaining(run=run):
         evaluate_chunk.delay(run.pk, number)
     run_finish_if_complete(run=run)
     return run.pk
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Far below the broker's visibility timeout (settings): Redis never hands a chunk still
+    # running to a second worker.
+    soft_time_limit=9 * 60,
+    time_limit=10 * 60,
+)
 def evaluate_chunk(run_id: int, number: int) -> bool:
     """Evaluate one chunk; a chunk done already (a redelivered message) is skipped."""
     run = EvaluationRun.objects.select_related("ruler").get(pk=run_id)

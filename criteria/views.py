@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from accounts.selectors import client_get_for_user, clients_visible_to
 from criteria.evaluation import NoRulerInForce, evaluation_preview, run_in_progress
 from criteria.forms import (
@@ -163,7 +164,13 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(EvaluationRun.objects.select_related("ruler"), pk=pk)
     template = "criteria/run_progress.html" + ("#progress" if request.htmx else "")
-    return render(request, template, {"run": run})
+    # Who may resume a stalled run: whoever may start one.
+    resumers = (
+        User.objects.with_perm("criteria.start_evaluationrun").order_by("username")[:10]
+        if run.no_progress_since
+        else []
+    )
+    return render(request, template, {"run": run, "resumers": resumers})
 
 
 @login_required

@@ -17,6 +17,7 @@ from governance.models import (
     MandateAccount,
     MandateStatus,
     MandateTeamMember,
+    OutgoingMail,
     Policy,
     PolicyRule,
     PolicyStatus,
@@ -192,3 +193,15 @@ class KpiSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["kpi", "period", "scope_key", "value", "computed_at"]
     list_filter = ["scope", "period", "kpi"]
     list_select_related = ["kpi"]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdmin):
+    """The outbox, read-only: what was sent, what waits for its next attempt and why, and
+    what was given up. Letters are written by the events and sent by the worker alone."""
+
+    list_display = ["queued_at", "to", "subject", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state"]
+    search_fields = ["to", "subject", "key"]
+    date_hierarchy = "queued_at"
+    readonly_fields = [field.name for field in OutgoingMail._meta.fields]

@@ -14,6 +14,7 @@ from governance.committee.proposals import proposals_close_due
 # The worker registers the committee's own tasks through this module (autodiscovery).
 from governance.committee.tasks import draw_up_board_pack
 from governance.kpis.snapshots import snapshot_recent
+from governance.mail import mail_deliver_due
 from governance.shell.exception_requests import exceptions_escalate_overdue
 from governance.shell.notifications import remind_mandate_deadlines as remind_deadlines
 
@@ -36,7 +37,9 @@ def close_due_proposals() -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def remind_non_voters() -> int:
     """Remind members who have not voted when a deadline is a day away (once per proposal)."""
-    return remind_voters()
+    queued = remind_voters()
+    mail_deliver_due()
+    return queued
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -48,10 +51,19 @@ def escalate_overdue_exceptions() -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def remind_mandate_deadlines() -> int:
     """Remind approvers, department owners and incident owners of deadlines near (once each)."""
-    return remind_deadlines()
+    queued = remind_deadlines()
+    mail_deliver_due()
+    return queued
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def snapshot_kpis() -> int:
     """Recompute the KPI snapshots of the current and the previous quarter (idempotent)."""
     return snapshot_recent()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def deliver_mail() -> int:
+    """Send the outbox's letters that are due (every 30 s on the beat); a refused letter waits
+    for its own next attempt, so this task itself never retries a send."""
+    return mail_deliver_due()

@@ -191,6 +191,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skam@localhost")
+# Letters are sent by the worker from the outbox (governance/mail.py); a mail server that
+# hangs holds a batch this long per letter, never a request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where SKAM is reached from outside, for links in e-mail.
 SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -209,9 +212,16 @@ if CELERY_BROKER_URL == "filesystem://":
     }
     for _folder in ("processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A message taken but not acknowledged (its worker killed) is handed out again after
+    # this long: past the longest chunk (its time limit is 10 minutes), far below Redis's
+    # default of an hour. The runs' watchdog resumes a stalled run sooner (criteria/tasks.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
 CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# Every task is safe to run twice (claims, upserts): one whose worker died is queued again.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60

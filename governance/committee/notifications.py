@@ -1,5 +1,6 @@
-"""E-mail to the committee: a proposal opened, its deadline near, its outcome. Sent after the
-transaction that caused it has committed, so nobody is told of something that did not happen.
+"""E-mail to the committee: a proposal opened, its deadline near, its outcome. Queued in the
+outbox in the transaction that caused it (``governance.mail``), and sent by the worker after
+the commit, so nobody is told of something that did not happen and nothing told is lost.
 """
 
 from __future__ import annotations
@@ -18,23 +19,25 @@ from governance.committee.ical import (
     deadline_event,
     meeting_event,
 )
-from governance.mail import Attachment, letters_post, letters_to, mail_send, when_due
+from governance.mail import Attachment, mail_queue, when_due
 from governance.models import Meeting, Proposal, ProposalState, Vote
 from governance.recipients import entitled_members, members_seated_on
 
 
-def _send(
+def _queue(
+    event: str,
     proposal: Proposal,
     recipients: list[object],
     subject: str,
     body: str,
     attachments: tuple[Attachment, ...] = (),
 ) -> int:
-    return mail_send(
-        recipients,
-        subject,
-        body,
-        proposal.get_absolute_url(),
+    return mail_queue(
+        key=f"{event}:{proposal.pk}",
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        path=proposal.get_absolute_url(),
         title=proposal.title,
         attachments=attachments,
     )
@@ -46,80 +49,77 @@ def _invitation(event: object, *, name: str) -> Attachment:
 
 
 def notify_opened(*, proposal: Proposal) -> None:
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            deadline = when_due(proposal.deadline)
-            _send(
-                proposal,
-                entitled_members(proposal=proposal),
-                _("New proposal to vote on: %(title)s") % {"title": proposal.title},
-                _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
-                (_invitation(deadline_event(proposal), name=proposal.title),),
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        deadline = when_due(proposal.deadline)
+        _queue(
+            "proposal-opened",
+            proposal,
+            entitled_members(proposal=proposal),
+            _("New proposal to vote on: %(title)s") % {"title": proposal.title},
+            _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
+            (_invitation(deadline_event(proposal), name=proposal.title),),
+        )
 
 
 def notify_meeting_scheduled(*, meeting: Meeting) -> None:
     """Tell the members seated on the meeting's day, with the meeting for their calendar."""
-
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            mail_send(
-                members_seated_on(meeting.held_on),
-                _("Committee meeting on %(day)s: %(title)s")
-                % {"day": meeting.held_on.strftime("%d.%m.%Y"), "title": meeting.title},
-                _("The committee meets on %(day)s%(place)s.")
-                % {
-                    "day": meeting.held_on.strftime("%d.%m.%Y"),
-                    "place": f", {meeting.location}" if meeting.location else "",
-                },
-                meeting.get_absolute_url(),
-                title=meeting.title,
-                attachments=(_invitation(meeting_event(meeting), name=meeting.title),),
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        day = meeting.held_on.strftime("%d.%m.%Y")
+        mail_queue(
+            key=f"meeting-scheduled:{meeting.pk}",
+            recipients=members_seated_on(meeting.held_on),
+            subject=_("Committee meeting on %(day)s: %(title)s")
+            % {"day": day, "title": meeting.title},
+            body=_("The committee meets on %(day)s%(place)s.")
+            % {"day": day, "place": f", {meeting.location}" if meeting.location else ""},
+            path=meeting.get_absolute_url(),
+            title=meeting.title,
+            attachments=(_invitation(meeting_event(meeting), name=meeting.title),),
+        )
 
 
 def notify_outcome(*, proposal: Proposal) -> None:
-    def send() -> None:
-        ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
-        with translation.override(settings.LANGUAGE_CODE):
-            _send(
-                proposal,
-                list(User.objects.filter(pk__in=ids)),
-                _("Outcome: %(title)s") % {"title": proposal.title},
-                _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
-            )
-
-    transaction.on_commit(send)
+    ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
+    with translation.override(settings.LANGUAGE_CODE):
+        _queue(
+            "proposal-outcome",
+            proposal,
+            list(User.objects.filter(pk__in=ids)),
+            _("Outcome: %(title)s") % {"title": proposal.title},
+            _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
+        )
 
 
 def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=24)) -> int:
-    """Once per proposal, remind the members who have not voted that its deadline is near.
-    The reminder is claimed by a conditional update, so two beats never send it twice."""
-    letters = []
+    """Once per proposal, remind the members who have not voted that its deadline is near;
+    returns the letters queued. The reminder is claimed by a conditional update in the
+    transaction that queues its letters, so two beats never send it twice, and a reminder
+    marked sent is one whose letters are in the outbox."""
+    queued = 0
     now = timezone.now()
     due = Proposal.objects.filter(
         state=ProposalState.OPEN, deadline__gt=now, deadline__lte=now + within, reminded_at=None
     )
     for proposal in due:
-        if not Proposal.objects.filter(pk=proposal.pk, reminded_at=None).update(reminded_at=now):
-            continue
-        voted = set(
-            Vote.objects.filter(proposal=proposal, is_current=True).values_list(
-                "member_id", flat=True
+        with transaction.atomic():
+            claimed = Proposal.objects.filter(pk=proposal.pk, reminded_at=None).update(
+                reminded_at=now
             )
-        )
-        missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
-        with translation.override(settings.LANGUAGE_CODE):
-            letters += letters_to(
-                missing,
-                _("Your vote is awaited: %(title)s") % {"title": proposal.title},
-                _("Voting closes at %(deadline)s and you have not voted yet.")
-                % {"deadline": when_due(proposal.deadline)},
-                proposal.get_absolute_url(),
-                title=proposal.title,
+            if not claimed:
+                continue
+            voted = set(
+                Vote.objects.filter(proposal=proposal, is_current=True).values_list(
+                    "member_id", flat=True
+                )
             )
-    return letters_post(letters)
+            missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
+            with translation.override(settings.LANGUAGE_CODE):
+                queued += _queue(
+                    "remind-voters",
+                    proposal,
+                    missing,
+                    _("Your vote is awaited: %(title)s") % {"title": proposal.title},
+                    _("Voting closes at %(deadline)s and you have not voted yet.")
+                    % {"deadline": when_due(proposal.deadline)},
+                )
+    return queued

@@ -8,7 +8,8 @@
 * ``shell``: the rest of the management shell (budgets, departments, absences, incidents);
 * ``kpis``: KPIs, targets, actuals and snapshots;
 * ``calendar``: each person's calendar subscription;
-* ``record``: the tamper-evident record of changes to all of the above.
+* ``record``: the tamper-evident record of changes to all of the above;
+* ``mail``: the outbox of e-mail.
 """
 
 from governance.models.calendar import CalendarFeed
@@ -47,6 +48,7 @@ from governance.models.kpis import (
     KpiUnit,
     PortfolioSnapshot,
 )
+from governance.models.mail import MailState, OutgoingMail
 from governance.models.mandates import (
     LIMIT_FIELDS,
     Approver,
@@ -129,6 +131,7 @@ __all__ = [
     "KpiTarget",
     "KpiUnit",
     "LimitKind",
+    "MailState",
     "Majority",
     "Mandate",
     "MandateAccount",
@@ -138,6 +141,7 @@ __all__ = [
     "MandateTeamMember",
     "Meeting",
     "MemberInterest",
+    "OutgoingMail",
     "Policy",
     "PolicyRule",
     "PolicyStatus",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from governance.mail import letters_post, letters_to, mail_send, when_due
+from governance.mail import mail_queue, when_due
 from governance.models import (
     DepartmentRequest,
     ExceptionRequest,
@@ -30,52 +30,43 @@ REMIND_BEFORE = datetime.timedelta(hours=12)
 
 def notify_exception_filed(*, request: object) -> None:
     """Tell the tier's approvers (and the deputies of those away) a request awaits them."""
-
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            mail_send(
-                approvers_for(request.approver),
-                _("Exception request: %(client)s") % {"client": request.client},
-                _("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
-                % {"kam": request.requested_by, "due": when_due(request.respond_by)},
-                reverse("governance:exception-list"),
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        mail_queue(
+            key=f"exception-filed:{request.pk}",
+            recipients=approvers_for(request.approver),
+            subject=_("Exception request: %(client)s") % {"client": request.client},
+            body=_("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
+            % {"kam": request.requested_by, "due": when_due(request.respond_by)},
+            path=reverse("governance:exception-list"),
+        )
 
 
 def notify_department_request(*, request: object) -> None:
     """Tell the obligation's owner a KAM needs something from their department."""
-
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            mail_send(
-                [request.obligation.owner],
-                _("Request from %(kam)s: %(text)s")
-                % {"kam": request.requested_by, "text": request.text},
-                _("Due by %(due)s (%(obligation)s).")
-                % {"due": when_due(request.due_at), "obligation": request.obligation},
-                reverse("governance:departments"),
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        mail_queue(
+            key=f"department-request:{request.pk}",
+            recipients=[request.obligation.owner],
+            subject=_("Request from %(kam)s: %(text)s")
+            % {"kam": request.requested_by, "text": request.text},
+            body=_("Due by %(due)s (%(obligation)s).")
+            % {"due": when_due(request.due_at), "obligation": request.obligation},
+            path=reverse("governance:departments"),
+        )
 
 
 def notify_incident_declared(*, incident: object) -> None:
     """Tell the situation's owner an incident was declared and must be taken in hand."""
-
-    def send() -> None:
-        with translation.override(settings.LANGUAGE_CODE):
-            mail_send(
-                [incident.owner],
-                _("Incident: %(situation)s at %(client)s")
-                % {"situation": incident.situation, "client": incident.client},
-                _("%(kam)s declared it. Take it in hand by %(due)s.")
-                % {"kam": incident.declared_by, "due": when_due(incident.respond_by)},
-                incident.get_absolute_url(),
-            )
-
-    transaction.on_commit(send)
+    with translation.override(settings.LANGUAGE_CODE):
+        mail_queue(
+            key=f"incident-declared:{incident.pk}",
+            recipients=[incident.owner],
+            subject=_("Incident: %(situation)s at %(client)s")
+            % {"situation": incident.situation, "client": incident.client},
+            body=_("%(kam)s declared it. Take it in hand by %(due)s.")
+            % {"kam": incident.declared_by, "due": when_due(incident.respond_by)},
+            path=incident.get_absolute_url(),
+        )
 
 
 def _claim(queryset: object, now: datetime.datetime) -> list[object]:
@@ -89,53 +80,64 @@ def _claim(queryset: object, now: datetime.datetime) -> list[object]:
 
 def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
     """Once per item, remind whoever must act that an exception request, a department request
-    or an incident is due within ``REMIND_BEFORE`` (or overdue). Returns the e-mails sent."""
+    or an incident is due within ``REMIND_BEFORE`` (or overdue). Returns the e-mails queued.
+    The items are marked reminded in the transaction that queues their letters."""
 
     now = now or timezone.now()
     soon = now + REMIND_BEFORE
-    letters = []
-    exceptions = _claim(
-        ExceptionRequest.objects.filter(
-            state=ExceptionState.PENDING, reminded_at=None, respond_by__lte=soon
-        ).select_related("client", "requested_by"),
-        now,
-    )
-    departments = _claim(
-        DepartmentRequest.objects.filter(
-            fulfilled_at=None, reminded_at=None, due_at__lte=soon
-        ).select_related("obligation__owner", "client", "requested_by"),
-        now,
-    )
-    incidents = _claim(
-        Incident.objects.filter(
-            state=IncidentState.OPEN, reminded_at=None, respond_by__lte=soon
-        ).select_related("owner", "client", "situation"),
-        now,
-    )
-    approvers: dict[str, list[object]] = {}
-    with translation.override(settings.LANGUAGE_CODE):
-        for item in exceptions:
-            if item.approver not in approvers:
-                approvers[item.approver] = approvers_for(item.approver)
-            letters += letters_to(
-                approvers[item.approver],
-                _("Reminder: exception request for %(client)s") % {"client": item.client},
-                _("An answer is due by %(due)s.") % {"due": when_due(item.respond_by)},
-                reverse("governance:exception-list"),
-            )
-        for item in departments:
-            letters += letters_to(
-                [item.obligation.owner],
-                _("Reminder: %(text)s") % {"text": item.text},
-                _("Due by %(due)s, asked by %(kam)s for %(client)s.")
-                % {"due": when_due(item.due_at), "kam": item.requested_by, "client": item.client},
-                reverse("governance:departments"),
-            )
-        for item in incidents:
-            letters += letters_to(
-                [item.owner],
-                _("Reminder: incident at %(client)s") % {"client": item.client},
-                _("It must be taken in hand by %(due)s.") % {"due": when_due(item.respond_by)},
-                item.get_absolute_url(),
-            )
-    return letters_post(letters)
+    queued = 0
+    with transaction.atomic():
+        exceptions = _claim(
+            ExceptionRequest.objects.filter(
+                state=ExceptionState.PENDING, reminded_at=None, respond_by__lte=soon
+            ).select_related("client", "requested_by"),
+            now,
+        )
+        departments = _claim(
+            DepartmentRequest.objects.filter(
+                fulfilled_at=None, reminded_at=None, due_at__lte=soon
+            ).select_related("obligation__owner", "client", "requested_by"),
+            now,
+        )
+        incidents = _claim(
+            Incident.objects.filter(
+                state=IncidentState.OPEN, reminded_at=None, respond_by__lte=soon
+            ).select_related("owner", "client", "situation"),
+            now,
+        )
+        approvers: dict[str, list[object]] = {}
+        with translation.override(settings.LANGUAGE_CODE):
+            for item in exceptions:
+                if item.approver not in approvers:
+                    approvers[item.approver] = approvers_for(item.approver)
+                queued += mail_queue(
+                    key=f"exception-reminder:{item.pk}",
+                    recipients=approvers[item.approver],
+                    subject=_("Reminder: exception request for %(client)s")
+                    % {"client": item.client},
+                    body=_("An answer is due by %(due)s.") % {"due": when_due(item.respond_by)},
+                    path=reverse("governance:exception-list"),
+                )
+            for item in departments:
+                queued += mail_queue(
+                    key=f"department-reminder:{item.pk}",
+                    recipients=[item.obligation.owner],
+                    subject=_("Reminder: %(text)s") % {"text": item.text},
+                    body=_("Due by %(due)s, asked by %(kam)s for %(client)s.")
+                    % {
+                        "due": when_due(item.due_at),
+                        "kam": item.requested_by,
+                        "client": item.client,
+                    },
+                    path=reverse("governance:departments"),
+                )
+            for item in incidents:
+                queued += mail_queue(
+                    key=f"incident-reminder:{item.pk}",
+                    recipients=[item.owner],
+                    subject=_("Reminder: incident at %(client)s") % {"client": item.client},
+                    body=_("It must be taken in hand by %(due)s.")
+                    % {"due": when_due(item.respond_by)},
+                    path=item.get_absolute_url(),
+                )
+    return queued

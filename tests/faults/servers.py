@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.message
 import shutil
 import socket
 import subprocess
@@ -66,3 +68,42 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
         yield redis
     finally:
         redis.stop()
+
+
+class RefusingMailServer:
+    """An SMTP server's handler (aiosmtpd) that answers "451 try again later" to the first
+    ``refuse_first`` letters, and "550" to any letter for an address in ``never``."""
+
+    def __init__(self, *, refuse_first: int = 0, never: tuple[str, ...] = ()) -> None:
+        self.refuse_first = refuse_first
+        self.never = never
+        self.tries = 0
+        self.refused = 0
+        self.received: list[email.message.Message] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.never:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.tries += 1
+        if self.tries <= self.refuse_first:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
+        self.received.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def mail_server(handler: RefusingMailServer) -> Iterator[int]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread); yields its port."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    port = free_port(range(8025, 8100))
+    controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

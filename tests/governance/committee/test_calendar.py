@@ -16,6 +16,7 @@ from governance.committee.calendar_feed import calendar_feed_issue, calendar_fee
 from governance.committee.ical import event_uid
 from governance.committee.meetings import meeting_create
 from governance.committee.proposals import proposal_create, proposal_open
+from governance.mail import mail_deliver_due
 from governance.models import CalendarFeed, MandateStatus, Meeting, Proposal, ProposalState
 from tests.factories import (
     CommitteeMemberFactory,
@@ -166,12 +167,12 @@ def _invite(message) -> Calendar:
 
 
 def test_a_scheduled_meeting_is_announced_with_its_invitation(
-    chair, member, kam, dates, mailoutbox, django_capture_on_commit_callbacks
+    chair, member, kam, dates, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting = meeting_create(
-            held_on=datetime.date(2026, 12, 10), title="Ad hoc", location="Room 5", by=chair
-        )
+    meeting = meeting_create(
+        held_on=datetime.date(2026, 12, 10), title="Ad hoc", location="Room 5", by=chair
+    )
+    mail_deliver_due()  # the worker sends the outbox's letters, invitation attached
     assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
     (event,) = _invite(mailoutbox[0]).walk("VEVENT")
     assert str(event["uid"]) == event_uid("meeting", meeting.pk)
@@ -182,19 +183,19 @@ def test_a_scheduled_meeting_is_announced_with_its_invitation(
 
 
 def test_an_opened_vote_is_announced_with_its_deadline(
-    chair, member, dates, account_of_kam, mailoutbox, django_capture_on_commit_callbacks
+    chair, member, dates, account_of_kam, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        proposal = proposal_open(
-            proposal=proposal_create(
-                type="grant_key",
-                title="Key for Volga",
-                rationale="Why",
-                by=chair,
-                client=account_of_kam,
-            ),
-            deadline=timezone.now() + datetime.timedelta(days=2),
-        )
+    proposal = proposal_open(
+        proposal=proposal_create(
+            type="grant_key",
+            title="Key for Volga",
+            rationale="Why",
+            by=chair,
+            client=account_of_kam,
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+    mail_deliver_due()
     assert len(mailoutbox) == 2
     (event,) = _invite(mailoutbox[0]).walk("VEVENT")
     assert str(event["uid"]) == event_uid("vote-deadline", proposal.pk)

@@ -16,6 +16,7 @@ from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.drift import drift
 from governance.committee.notifications import remind_non_voters
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.mail import mail_deliver_due
 from governance.models import CommitteeMember, Decision
 from tests.factories import ClientFactory, NeedFactory, USPFactory
 
@@ -104,10 +105,12 @@ def test_members_who_have_not_voted_are_reminded_once(
         deadline=timezone.now() + datetime.timedelta(hours=5),
     )
     vote_cast(proposal=proposal, member=chair, choice="for")
+    mail_deliver_due()  # what was told so far
     mailoutbox.clear()
 
     assert remind_non_voters() == 1
     assert remind_non_voters() == 0
+    mail_deliver_due()  # the worker, after the commit
     assert [m.to for m in mailoutbox] == [[member.email]]
     assert "Key for Volga" in mailoutbox[0].body
     assert proposal.get_absolute_url() in mailoutbox[0].body
@@ -120,8 +123,10 @@ def test_no_reminder_while_the_deadline_is_far(seats, chair, account_of_kam, mai
         ),
         deadline=timezone.now() + datetime.timedelta(days=5),
     )
+    mail_deliver_due()  # what was told so far
     mailoutbox.clear()
     assert remind_non_voters() == 0
+    mail_deliver_due()
     assert mailoutbox == []
 
 
@@ -139,15 +144,18 @@ def test_members_hear_of_an_opened_proposal_and_of_its_outcome(
             ),
             deadline=timezone.now() + datetime.timedelta(days=2),
         )
+    mail_deliver_due()  # the worker, after the commit
     opened = sorted(m.to[0] for m in mailoutbox)
     assert opened == sorted([chair.email, member.email])
     assert mailoutbox[0].subject == "New proposal to vote on: Key for Volga"
+    mail_deliver_due()  # what was told so far
     mailoutbox.clear()
 
     for user in seats:
         vote_cast(proposal=proposal, member=user, choice="for")
     with django_capture_on_commit_callbacks(execute=True):
         proposal_close(proposal=proposal, early=True)
+    mail_deliver_due()
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
     assert "The vote has closed: Adopted." in mailoutbox[0].body
@@ -160,6 +168,7 @@ def test_nothing_is_sent_when_opening_fails(seats, chair, account_of_kam, mailou
     )
     with pytest.raises(ValidationError):
         proposal_open(proposal=draft, deadline=timezone.now() - datetime.timedelta(hours=1))
+    mail_deliver_due()
     assert mailoutbox == []
 
 
@@ -179,6 +188,7 @@ def test_a_title_with_a_line_break_is_announced_on_one_line(
             ),
             deadline=timezone.now() + datetime.timedelta(days=2),
         )
+    mail_deliver_due()
     assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
     assert mailoutbox[0].subject == "New proposal to vote on: Key for Volga and its plants"
     assert all(m.message()["Subject"] for m in mailoutbox)

@@ -21,6 +21,7 @@ from accounts.models import Client
 from accounts.periods import quarter_start
 from accounts.refusals import NotAllowed
 from accounts.roles import Role
+from governance.mail import mail_deliver_due
 from governance.models import (
     Absence,
     Approver,
@@ -205,6 +206,7 @@ def test_filing_an_exception_mails_the_tiers_approvers(
     member.save()
     with django_capture_on_commit_callbacks(execute=True):
         _small_exception(kam, account_of_kam)
+    mail_deliver_due()  # the worker, after the commit
     assert [m.to for m in mail.outbox] == [["head.kam@example.com"]]
     assert str(account_of_kam) in mail.outbox[0].subject
 
@@ -225,14 +227,17 @@ def test_reminders_go_once_when_deadlines_are_near(kam, member, account_of_kam, 
     decided = _small_exception(kam, account_of_kam)
     exception_decide(request=decided, by=member, approve=True)
     ExceptionRequest.objects.filter(pk=decided.pk).update(respond_by=timezone.now())
+    mail_deliver_due()  # what was told so far
     mail.outbox.clear()
 
     assert remind_mandate_deadlines() == 2
+    mail_deliver_due()
     assert sorted(m.to[0] for m in mail.outbox) == [
         "head.kam@example.com",
         "logistics@example.com",
     ]
     assert remind_mandate_deadlines() == 0  # once per item
+    assert mail_deliver_due() == 0
     far.refresh_from_db()
     assert far.reminded_at is None
 
@@ -257,6 +262,7 @@ def test_an_incident_is_routed_to_the_owner_and_tracked_to_closure(
         incident = incident_declare(
             kam=kam, client_id=account_of_kam.pk, situation=situation, description="Defects"
         )
+    mail_deliver_due()
     assert incident.owner == situation.owner
     late = incident.respond_by - incident.declared_at - datetime.timedelta(hours=4)
     assert abs(late) < datetime.timedelta(seconds=5)
