@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -40,8 +41,10 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
+from governance.committee.board_pack import board_pack_request
 from governance.committee.meetings import agenda_build, interest_declare, meeting_create
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.committee.tasks import draw_up_board_pack
 from governance.kpis.counting import mandate_for_quarter
 from governance.kpis.figures import kpi_entry_record
 from governance.kpis.snapshots import snapshot_quarter
@@ -701,6 +704,11 @@ def _load_meeting(users: dict[str, User], today: datetime.date) -> None:
         location="Board room",
     )
     agenda_build(meeting=meeting)
+    # Its board pack is queued: the worker `make run` starts draws it up once the demo is in.
+    pack, _enqueue = board_pack_request(
+        meeting=meeting, kind="pack", language=settings.LANGUAGE_CODE, by=users["chair"]
+    )
+    transaction.on_commit(lambda: draw_up_board_pack.delay(pack.pk))
     bet = Proposal.objects.filter(type="strategic_bet", state="open").first()
     if bet is not None:
         interest_declare(
