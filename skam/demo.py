@@ -41,9 +41,11 @@ from criteria.models import (
     StrategicFitRating,
 )
 from criteria.services import ruler_adopt, ruler_draft_create
+from governance.committee.board_pack import board_pack_request
 from governance.committee.meetings import agenda_build, interest_declare, meeting_create
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.committee.seats import SeatPlan, committee_setup
+from governance.committee.tasks import draw_up_board_pack
 from governance.kpis.counting import mandate_for_quarter
 from governance.kpis.figures import kpi_entry_record
 from governance.kpis.snapshots import snapshot_quarter
@@ -639,6 +641,11 @@ def _load_meeting(texts: DemoTexts, users: dict[str, User], today: datetime.date
         location=texts.say["meeting_location"],
     )
     agenda_build(meeting=meeting)
+    # Its board pack is queued: the worker `make run` starts draws it up once the demo is in.
+    pack, _enqueue = board_pack_request(
+        meeting=meeting, kind="pack", language=texts.language, by=users["chair"]
+    )
+    transaction.on_commit(lambda: draw_up_board_pack.delay(pack.pk))
     bet = Proposal.objects.filter(type="strategic_bet", state="open").first()
     if bet is not None:
         interest_declare(

@@ -262,7 +262,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint tells every step of drawing up a board pack at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # Demo data: the loader refuses to fill a database that already holds other data unless it is

@@ -47,7 +47,7 @@ from governance.models import (
     Proposal,
     ProposalType,
 )
-from tests.factories import QUARTER, ClientFactory, UserFactory, meets_the_ruler
+from tests.factories import QUARTER, ClientFactory, FigureFactory, UserFactory, meets_the_ruler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 
@@ -89,6 +89,22 @@ def sitting(chair: User, member: User) -> dict[str, object]:
     Proposal.objects.filter(pk=second_open.pk).update(
         deadline=timezone.now() + datetime.timedelta(days=9)
     )
+    # A bet on a client our USPs cover only half: the cost of the mismatch is frozen with it.
+    half = ClientFactory(name="Half covered Ltd")
+    meets_the_ruler(half, degree="0.5")
+    for quarter in (datetime.date(2025, 10, 1), *(datetime.date(2026, m, 1) for m in (1, 4, 7))):
+        FigureFactory(client=half, period=quarter)
+    bet = proposal_open(
+        proposal=proposal_create(
+            type=ProposalType.STRATEGIC_BET,
+            title="Bet on Half",
+            rationale="Why",
+            by=member,
+            client=half,
+            review_date=datetime.date(2027, 6, 1),
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=10),
+    )
     agenda_build(meeting=meeting)
     agenda_item_add(meeting=meeting, text="Date of the next session")
     attendance_record(meeting=meeting, present_ids=[chair.pk, member.pk])
@@ -101,7 +117,7 @@ def sitting(chair: User, member: User) -> dict[str, object]:
         computed_at=timezone.now(),
     )
     ClientFactory(name="Legacy key client", is_key=True)  # drift: key with no decision
-    return {"meeting": meeting, "closed": closed, "third": third}
+    return {"meeting": meeting, "closed": closed, "third": third, "bet": bet}
 
 
 def ask(sitting: dict[str, object], by: User, kind: str = "pack") -> tuple[BoardPack, bool]:
@@ -127,13 +143,23 @@ def test_the_pack_opens_with_the_agenda_in_order_and_each_proposal_s_evidence(si
 
     assert pdf.startswith(b"%PDF")
     text = flat(text_of(pdf))
-    titles = ["Make Volga key", "Make Kama key", "Make Ural key", "Date of the next session"]
+    titles = [
+        "Make Volga key",
+        "Make Kama key",
+        "Make Ural key",
+        "Bet on Half",
+        "Date of the next session",
+    ]
     positions = [text.index(title) for title in titles]
     assert positions == sorted(positions)
     assert "Evidence, as it stood when the vote opened" in text
     assert "Quality" in text  # the ruler's breakdown, need by need
     assert "Earlier decisions on this client" in text
     assert f"1 / {pages}" in text  # page numbers
+    cost = Decimal(sitting["bet"].evidence["mismatch_cost_per_quarter"])
+    assert cost > 0
+    assert f"Cost of the mismatch per quarter: {cost:,.0f}" in text
+    assert "Gaps Quality — weight 5, met 50 %" in text
 
 
 def test_the_pack_s_figures_are_the_pages_figures(sitting, client_as, chair):

@@ -200,3 +200,26 @@ def test_an_opened_vote_is_announced_with_its_deadline(
     (event,) = _invite(mailoutbox[0]).walk("VEVENT")
     assert str(event["uid"]) == event_uid("vote-deadline", proposal.pk)
     assert event.decoded("dtstart") == proposal.deadline.replace(microsecond=0)
+
+
+def test_a_withdrawn_vote_is_cancelled_in_the_calendar(cast, dates):
+    Proposal.objects.filter(title="Key for Volga").update(state=ProposalState.WITHDRAWN)
+    calendar = _read(calendar_feed_issue(user=cast["chair"], language="en"))
+    (event,) = [e for e in calendar.walk("VEVENT") if str(e["uid"]) == dates["vote"]]
+    assert str(event["status"]) == "CANCELLED"
+
+
+@pytest.mark.parametrize("more", [0, 5])
+def test_the_feed_costs_the_same_however_many_events(
+    cast, dates, chair, django_assert_num_queries, more
+):
+    for day in range(more):
+        Meeting.objects.create(
+            held_on=datetime.date(2027, 1, 1 + day), title=f"Session {day}", created_by=chair
+        )
+    token = calendar_feed_issue(user=cast["director"], language="en")
+    # The address, the owner's permissions (groups, own), then meetings, deadlines, reviews
+    # and mandates: one query each.
+    with django_assert_num_queries(7):
+        calendar = _read(token)
+    assert len(list(calendar.walk("VEVENT"))) == 5 + more
