@@ -155,6 +155,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.change_kpi",
         "governance.add_committeemember",
         "governance.change_committeemember",
+        # Failed sign-ins and lock-outs: read them, lift one (delete the attempt).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",
