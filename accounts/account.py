@@ -9,17 +9,21 @@ import unicodedata
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.tokens import tokens_of, tokens_revoke
 
 
 def _same_address(one: str, other: str) -> bool:
@@ -68,9 +72,42 @@ def password_link_send(*, person: User) -> None:
     PasswordLinkForm().send_mail(_LINK_SUBJECT, _LINK_LETTER, context, None, person.email)
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """My password, given the current one. My other sessions end with it (Django), and so do
+    my API tokens."""
+
+    def form_valid(self, form: auth_forms.PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        tokens_revoke(user=form.user)
+        return response
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The page the e-mailed link opens; a password set here revokes the API tokens too."""
+
+    def form_valid(self, form: auth_forms.SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        tokens_revoke(user=form.user)
+        return response
+
+
 @login_required
 def my_account(request: HttpRequest) -> HttpResponse:
-    """Who I am to SKAM: my name, address and roles, and what I may change myself."""
+    """Who I am to SKAM: my name, address and roles, my API tokens, and what I may change."""
     labels = dict(Role.choices)
     roles = [labels.get(name, name) for name in request.user.groups.values_list("name", flat=True)]
-    return render(request, "accounts/my_account.html", {"roles": roles})
+    context = {"roles": roles, "tokens": tokens_of(request.user)}
+    return render(request, "accounts/my_account.html", context)
+
+
+@login_required
+@require_POST
+def my_token_revoke(request: HttpRequest) -> HttpResponse:
+    """Revoke one of my API tokens (``digest``), or all of them when none is named."""
+    revoked = tokens_revoke(user=request.user, digest=request.POST.get("digest") or None)
+    messages.success(
+        request,
+        ngettext("%(count)d API token revoked.", "%(count)d API tokens revoked.", revoked)
+        % {"count": revoked},
+    )
+    return redirect("my-account")

@@ -21,6 +21,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import COMMITTEE_ROLES
+from accounts.tokens import tokens_revoke
 
 
 class PersonAddForm(forms.ModelForm):
@@ -78,6 +79,11 @@ class PeopleAdmin(UserAdmin):
         if obj is not None and obj.pk == request.user.pk:
             fields = (*fields, "is_active", "groups")
         return fields
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            tokens_revoke(user=obj)  # signed out everywhere: sessions by Django, tokens here
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if obj is not None and _above_administrator(obj):

@@ -151,6 +151,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.view_absence",
         "governance.add_kpi",
         "governance.change_kpi",
+        # Failed sign-ins and lock-outs: read them, lift one (delete the attempt).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",

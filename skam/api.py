@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ClientFigureViewSet, ClientNeedViewSet, ClientViewSet
+from accounts.tokens import MyTokenViewSet
 from criteria.api import (
     CoverageViewSet,
     EvaluationRunViewSet,
@@ -25,6 +26,7 @@ from governance.shell.api.mandates import (
 )
 
 router = DefaultRouter()
+router.register("auth/tokens", MyTokenViewSet, basename="my-token")
 router.register("clients", ClientViewSet, basename="client")
 router.register("needs", ClientNeedViewSet, basename="need")
 router.register("figures", ClientFigureViewSet, basename="figure")

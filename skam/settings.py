@@ -5,6 +5,7 @@ kombu's filesystem transport (no broker server), a local-memory cache, and DEBUG
 Production (``DEBUG=0``) refuses to start without a real ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -62,7 +63,8 @@ INSTALLED_APPS = [
     # The trigram lookups of the register's search (pg_trgm); inert on SQLite.
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into its "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "skam.urls"
@@ -151,6 +155,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in: axes counts failures per user name and address (the login page, the admin's and the
+# token endpoint all go through authenticate()); AXES_FAILURE_LIMIT failures lock that pair out
+# for AXES_COOLOFF_MINUTES, logged (logger "axes") and kept in the database for the admin.
+# The address is REMOTE_ADDR: behind a proxy that is the proxy's, so the user name decides.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no banner on every manage.py command; the lock-outs are still logged
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,10 +249,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {
+    # The token first: its scheme is what a 401 names in WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.WriteThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -245,6 +266,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # The domain's refusals (accounts/refusals.py) answered the same way by every endpoint.
     "EXCEPTION_HANDLER": "accounts.api.exception_handler",
+}
+# Writes through the API per user (or address, signed out) and minute; reads are not counted.
+SKAM_API_WRITE_RATE = env.str("API_WRITE_RATE", default="120/minute")
+# API tokens (knox): stored as a SHA-512 digest, expire after API_TOKEN_TTL_HOURS; their owner
+# lists and revokes them; revoked at logout, password change and deactivation.
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
+    "TOKEN_LIMIT_PER_USER": 10,
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SKAM API",

@@ -5,10 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from knox import views as knox_views
 from rest_framework.permissions import IsAuthenticated
 
-from accounts import account
+from accounts import account, tokens
 from governance.kpis.api import AccountDashboardView, KamDashboardView, PortfolioDashboardView
 from governance.shell.api.mandates import MandateCheckView
 from skam import views
@@ -20,11 +20,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One's own account and password; nobody else's (accounts/account.py).
     path("account/", account.my_account, name="my-account"),
-    path(
-        "account/password/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
+    path("account/tokens/revoke/", account.my_token_revoke, name="my-token-revoke"),
+    path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
     path(
         "account/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -34,7 +31,7 @@ urlpatterns = [
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account.PasswordSetView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -60,7 +57,10 @@ urlpatterns = [
         name="api-dashboard-account",
     ),
     path("api/", include(router.urls)),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),
+    # Revoke the token the request came with, or all of mine.
+    path("api/auth/logout/", knox_views.LogoutView.as_view(), name="api-logout"),
+    path("api/auth/logout-all/", knox_views.LogoutAllView.as_view(), name="api-logout-all"),
     # Like the rest of the API, the schema and its docs are for signed-in users only.
     path(
         "api/schema/",

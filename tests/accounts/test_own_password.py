@@ -8,16 +8,11 @@ from django.core import mail
 from django.test import Client as HttpClient
 
 from accounts.models import User
+from tests.accounts.signin import signed_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 NEW = "Another-l0ng-secret"
-
-
-def signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    assert http.login(username=user.username, password=PASSWORD)
-    return http
 
 
 def test_my_account_shows_who_i_am_and_where_to_change_my_password(client_as, kam: User):
@@ -28,7 +23,7 @@ def test_my_account_shows_who_i_am_and_where_to_change_my_password(client_as, ka
 
 
 def test_i_change_my_password_and_my_other_sessions_end(kam: User) -> None:
-    here, elsewhere = signed_in(kam), signed_in(kam)
+    here, elsewhere = signed_in(kam.username, PASSWORD), signed_in(kam.username, PASSWORD)
     wrong = here.post(
         "/account/password/",
         {"old_password": "not it", "new_password1": NEW, "new_password2": NEW},
@@ -43,7 +38,7 @@ def test_i_change_my_password_and_my_other_sessions_end(kam: User) -> None:
     assert answer.status_code == 302
     assert here.get("/").status_code == 200  # this session goes on
     assert elsewhere.get("/").status_code == 302  # the other one is signed out
-    assert HttpClient().login(username=kam.username, password=NEW)
+    assert signed_in(kam.username, NEW)
 
 
 def test_the_link_goes_to_the_owner_only_and_works_once(kam: User, director: User) -> None:
@@ -59,7 +54,7 @@ def test_the_link_goes_to_the_owner_only_and_works_once(kam: User, director: Use
     form = stranger.get(path, follow=True)
     url = form.redirect_chain[-1][0]
     assert stranger.post(url, {"new_password1": NEW, "new_password2": NEW}).status_code == 302
-    assert HttpClient().login(username=kam.username, password=NEW)
+    assert signed_in(kam.username, NEW)
 
     again = HttpClient().get(path, follow=True).content.decode()
     assert "no longer valid" in again

@@ -15,6 +15,7 @@ from django.test import Client as HttpClient
 from accounts.models import User
 from accounts.roles import Role
 from governance.models import CommitteeMember
+from tests.accounts.signin import signed_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +192,7 @@ def test_the_administrator_adds_someone_who_sets_their_own_password(
     newcomer = User.objects.get(username="newkam")
     assert (newcomer.is_superuser, newcomer.is_staff) == (False, False)
     assert not newcomer.has_usable_password()
-    assert not HttpClient().login(username="newkam", password="A-first-Pa55word")
+    assert signed_in("newkam", "A-first-Pa55word") is None
 
     # "Forgot your password, or never had one?" reaches a newcomer too.
     stranger = HttpClient()
@@ -204,7 +205,7 @@ def test_the_administrator_adds_someone_who_sets_their_own_password(
     chosen = {"new_password1": "Mine-and-0nly-mine", "new_password2": "Mine-and-0nly-mine"}
     done = stranger.post(form.redirect_chain[-1][0], chosen)
     assert done.status_code == 302
-    assert HttpClient().login(username="newkam", password="Mine-and-0nly-mine")
+    assert signed_in("newkam", "Mine-and-0nly-mine")
 
 
 def test_the_address_a_link_goes_to_is_fixed_once_its_owner_has_a_password(

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from knox.models import AuthToken
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login
@@ -60,3 +61,35 @@ def test_i_change_my_password_from_my_account(page: Page, live_server, kam) -> N
 
     page.get_by_role("button", name="Log out").click()
     login(page, live_server, kam.username, CHOSEN)
+
+
+def test_guessing_a_password_locks_the_login_out(page: Page, live_server, kam, settings) -> None:
+    page.goto("/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page.get_by_label("User name").fill(kam.username)
+        page.get_by_label("Password").fill("a guess")
+        page.get_by_role("button", name="Log in", exact=True).click()
+        expect(page.get_by_role("alert")).to_contain_text("didn't match")
+    page.get_by_label("User name").fill(kam.username)
+    page.get_by_label("Password").fill("another guess")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_test_id("locked-out")).to_contain_text("Too many failed attempts")
+
+    page.goto("/login/")  # the right password does not get through either
+    page.get_by_label("User name").fill(kam.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_test_id("locked-out")).to_be_visible()
+    expect(page.get_by_test_id("current-user")).to_have_count(0)
+
+
+def test_i_revoke_an_api_token_on_my_account_page(page: Page, live_server, kam) -> None:
+    AuthToken.objects.create(user=kam)
+    login(page, live_server, kam.username)
+    page.goto("/account/")
+    tokens = page.get_by_test_id("my-tokens")
+    expect(tokens.locator("tbody tr")).to_have_count(1)
+    tokens.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_contain_text("1 API token revoked.")
+    expect(page.get_by_test_id("my-tokens")).to_have_text("You hold no API token.")
+    assert not AuthToken.objects.filter(user=kam).exists()
