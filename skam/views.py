@@ -9,11 +9,18 @@ from django.shortcuts import render
 from django.template import loader
 
 from accounts.selectors import clients_visible_to
+from governance.permissions import VIEW_OWN_MANDATE
+from governance.shell.mandates import mandate_summary
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    clients = clients_visible_to(request.user)
+    user = request.user
+    if user.has_perm(VIEW_OWN_MANDATE) and not user.has_perm("accounts.view_all_clients"):
+        # A KAM's counts are My mandate's: the accounts it names, and the key clients they
+        # work outside it (flagged), never the register's accounts under another name.
+        return render(request, "home.html", {"mandate": mandate_summary(kam=user)})
+    clients = clients_visible_to(user)
     summary = clients.aggregate(total=Count("pk"), key=Count("pk", filter=Q(is_key=True)))
     return render(request, "home.html", {"summary": summary})
 

@@ -26,8 +26,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from accounts.models import User
-from governance.committee.drift import drift_counts
 from governance.committee.meetings import meetings_visible_to, minutes
+from governance.drift import DriftCount, drift_counts
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
 from governance.models import BoardPack, BoardPackKind, BoardPackState, Meeting
 
@@ -116,7 +116,7 @@ class PackContent:
     kind: str
     items: list[PackItem]
     minutes: object
-    drift: dict[str, int] = field(default_factory=dict)
+    drift: list[DriftCount] = field(default_factory=list)
     kpi_headlines: list = field(default_factory=list)
     kpi_table: object | None = None
     kpi_period: str = ""

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
 from criteria.models import ReviewItem
-from governance.committee.drift import decisions_due_for_review
 from governance.committee.notifications import notify_meeting_scheduled
 from governance.committee.proposals import proposals_with_tally, tally_of
+from governance.drift import decisions_due_for_review
 from governance.models import (
     AgendaItem,
     AgendaKind,

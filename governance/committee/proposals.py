@@ -31,7 +31,7 @@ from governance.committee.versions import (
     version_of,
     version_thaw,
 )
-from governance.kpis.tasks import snapshot_current_quarter
+from governance.kpis.snapshots import snapshot_current_quarter
 from governance.models import (
     CLIENT_PROPOSALS,
     DEFAULT_RULE,
@@ -428,7 +428,10 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         # disagreement it flagged is answered) and the quarter's figures built on the status.
         Client.objects.filter(pk=proposal.client_id).update(is_key=key_status)
         review_items_settle(client_id=proposal.client_id, at=timezone.now())
-        transaction.on_commit(snapshot_current_quarter.delay)
+        # After the commit, in the same request: the decider's next page is already right.
+        # Set-based, a few queries whatever the register's size; a failure is logged and
+        # left to the nightly job, never undoing the decision.
+        transaction.on_commit(snapshot_current_quarter, robust=True)
     if proposal.type == ProposalType.ADOPT_RULER:
         ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
         # Every verdict follows the new ruler at once, not at the next scheduled run.

@@ -15,7 +15,8 @@ The version is replaced by the code that writes snapshots and targets in bulk, w
 sees (``governance.kpis.snapshots`` and ``governance.kpis.figures`` call ``dashboards_changed``:
 the snapshot job, hand entries, the targets page) and, through the signals below, by saves and
 deletes of the other rows the pages read: targets written one by one, KPIs, policies, mandates
-and their accounts, decisions, exception requests, budgets, clients and people. Snapshots have
+and their accounts, decisions, exception requests, budgets, clients and people, and the
+proposals and incidents the drift block counts. Snapshots have
 no signal: only ``governance.kpis`` writes them (the snapshot job, and hand entries in
 ``figures``), and a receiver would make Django delete them row by row.
 Signals rather than calls in each service because those writes happen in a dozen services, the
@@ -59,11 +60,13 @@ WATCHED_MODELS = (
     "governance.BudgetSpend",
     "governance.Decision",
     "governance.ExceptionRequest",
+    "governance.Incident",
     "governance.Kpi",
     "governance.KpiTarget",
     "governance.Mandate",
     "governance.MandateAccount",
     "governance.Policy",
+    "governance.Proposal",
 )
 
 

@@ -367,3 +367,9 @@ def snapshot_recent(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     current = quarter_start(timezone.localdate(now))
     return snapshot_quarter(previous_quarter(current), now=now) + snapshot_quarter(current, now=now)
+
+
+def snapshot_current_quarter() -> int:
+    """Recompute the quarter in progress: a decision on key status changes its key clients,
+    their sales and their coverage, and the dashboards must not wait for the nightly job."""
+    return snapshot_quarter(quarter_start(timezone.localdate()))

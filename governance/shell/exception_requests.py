@@ -5,6 +5,7 @@ deputy stands in for an approver away, and a request left unanswered escalates o
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,13 +17,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.refusals import ChangedMeanwhile, NotAllowed
 from governance.models import (
+    Absence,
     Approver,
+    EscalationTier,
     ExceptionRequest,
     ExceptionState,
     Mandate,
 )
 from governance.permissions import VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
-from governance.recipients import approver_roles_of
+from governance.recipients import approver_roles_of, approvers_for
 from governance.shell.mandates import mandate_check
 from governance.shell.notifications import notify_exception_filed
 
@@ -162,3 +165,80 @@ def exceptions_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
             )
         )
     return moved
+
+
+@dataclass(frozen=True)
+class LadderPerson:
+    """Someone who answers at a step today; ``away_until`` for a holder who is away (their
+    deputy is listed too), ``deputy_for`` for a deputy standing in."""
+
+    user: User
+    away_until: datetime.date | None = None
+    deputy_for: User | None = None
+
+
+@dataclass
+class LadderStep:
+    approver: str
+    up_to_deal_value: Decimal | None
+    people: list[LadderPerson]
+    answer_within: datetime.timedelta = RESPONSE_TIME
+
+    @property
+    def label(self) -> str:
+        return str(Approver(self.approver).label)
+
+    @property
+    def answer_within_days(self) -> int:
+        return self.answer_within.days
+
+
+def escalation_ladder(*, day: datetime.date | None = None) -> list[LadderStep]:
+    """Who decides past a KAM's limits, step by step, as it stands today: each tier of
+    escalation by deal value, then the steps an unanswered request climbs to (``NEXT_APPROVER``
+    up to the committee), each with the people who answer it today — the approvers of the
+    tier (``approvers_for``) and, for one away, the deputy named for the absence — and the time
+    they have to answer before the request goes one step up."""
+    day = day or timezone.localdate()
+    steps: list[LadderStep] = []
+    for tier in EscalationTier.objects.order_by("order"):
+        if tier.approver not in {step.approver for step in steps}:
+            steps.append(LadderStep(tier.approver, tier.up_to_deal_value, []))
+    climbing = steps[-1].approver if steps else Approver.HEAD_OF_KAM
+    if not steps:
+        steps.append(LadderStep(climbing, None, []))
+    while climbing in NEXT_APPROVER:
+        climbing = NEXT_APPROVER[climbing]
+        if climbing not in {step.approver for step in steps}:
+            steps.append(LadderStep(climbing, None, []))
+    absences = {
+        absence.user_id: absence
+        for absence in Absence.objects.filter(starts_on__lte=day, ends_on__gte=day).select_related(
+            "user", "deputy"
+        )
+    }
+    deputies = {absence.deputy_id: absence for absence in absences.values()}
+    for step in steps:
+        for user in sorted(
+            approvers_for(step.approver, day=day),
+            key=lambda u: (u.last_name, u.first_name, u.pk),
+        ):
+            if user.pk in absences:
+                step.people.append(LadderPerson(user, away_until=absences[user.pk].ends_on))
+            elif user.pk in deputies:
+                step.people.append(LadderPerson(user, deputy_for=deputies[user.pk].user))
+            else:
+                step.people.append(LadderPerson(user))
+    return steps
+
+
+def ladder_from(ladder: list[LadderStep], approver: str | None) -> list[LadderStep]:
+    """The steps a request decided by ``approver`` climbs while unanswered, ``approver``
+    first."""
+    by_approver = {step.approver: step for step in ladder}
+    path = []
+    while approver:
+        if approver in by_approver:
+            path.append(by_approver[approver])
+        approver = NEXT_APPROVER.get(approver)
+    return path

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
 from accounts.refusals import ChangedMeanwhile, NotYours
+from accounts.selectors import clients_visible_to
 from governance.models import (
     Approver,
     EscalationTier,
@@ -161,3 +162,32 @@ def mandate_adopt(*, mandate: Mandate) -> Mandate:
 
 def clients_of(mandate: Mandate) -> list[Client]:
     return [account.client for account in mandate.accounts.all()]
+
+
+def key_clients_outside_mandate(*, kam: User, mandate: Mandate | None) -> QuerySet[Client]:
+    """Key clients ``kam`` works (owns, or is on the team of) that ``mandate`` does not name:
+    worked with no limits anyone set, which the KAM must raise with the head of KAM."""
+    named = MandateAccount.objects.filter(mandate=mandate).values("client_id")
+    return clients_visible_to(kam).filter(is_key=True).exclude(pk__in=named).order_by("name")
+
+
+@dataclass(frozen=True)
+class MandateSummary:
+    """A KAM's mandate in numbers, as the home page shows them: the same accounts as My
+    mandate, and the key clients they work outside it."""
+
+    mandate: Mandate | None
+    accounts: int
+    key_accounts: int
+    key_outside: int
+
+
+def mandate_summary(*, kam: User, day: datetime.date | None = None) -> MandateSummary:
+    mandate = mandate_in_force(kam=kam, day=day)
+    clients = clients_of(mandate) if mandate else []
+    return MandateSummary(
+        mandate=mandate,
+        accounts=len(clients),
+        key_accounts=sum(1 for client in clients if client.is_key),
+        key_outside=key_clients_outside_mandate(kam=kam, mandate=mandate).count(),
+    )

@@ -18,7 +18,6 @@ from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.proposals import proposal_create, proposal_open, vote_cast
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import CommitteeMember, CommitteeRole, PolicyStatus, Proposal
-from skam import celery_app
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import (
     ClientFactory,
@@ -150,34 +149,30 @@ def test_after_a_grant_every_page_tells_the_new_status(
     snapshot_quarter(quarter)
     vote_cast(proposal=grant_proposal, member=committee[1], choice="for")
     vote_cast(proposal=grant_proposal, member=committee[2], choice="for")
-    celery_app.conf.task_always_eager = True  # the worker's recompute, at once
-    try:
-        login(page, live_server, "chair")
-        page.goto(f"{live_server.url}/ruler/")
-        expect(page.get_by_test_id("review-items")).to_contain_text(account_of_kam.name)
-        page.goto(f"{live_server.url}{grant_proposal.get_absolute_url()}")
-        page.get_by_role("button", name="Close the vote: the outcome is settled").click()
-        expect(page.get_by_test_id("state")).to_have_text("Adopted")
+    login(page, live_server, "chair")
+    page.goto(f"{live_server.url}/ruler/")
+    expect(page.get_by_test_id("review-items")).to_contain_text(account_of_kam.name)
+    page.goto(f"{live_server.url}{grant_proposal.get_absolute_url()}")
+    page.get_by_role("button", name="Close the vote: the outcome is settled").click()
+    expect(page.get_by_test_id("state")).to_have_text("Adopted")
 
-        page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
-        expect(page.get_by_text("Key client", exact=True)).to_be_visible()
-        expect(page.get_by_text("Meets the ruler but is not a key client")).to_have_count(0)
-        page.goto(f"{live_server.url}/ruler/")
-        expect(page.get_by_test_id("review-items")).to_have_count(0)
-        page.goto(f"{live_server.url}/ruler/portfolio/")
-        expect(page.get_by_test_id("quadrants").locator("tr").nth(1)).to_contain_text("2")
-        expect(page.get_by_test_id("disagreements")).to_have_count(0)
-        page.goto(f"{live_server.url}/committee/dashboards/?period={quarter.isoformat()}")
-        expect(page.get_by_test_id("headline-value").first).to_contain_text("2 ")
-        page.goto(f"{live_server.url}/committee/policy/")
-        expect(page.get_by_text("(now 2)")).to_be_visible()
-        page.goto(f"{live_server.url}/")
-        expect(page.locator(".tile", has_text="key clients")).to_contain_text("2")
+    page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
+    expect(page.get_by_text("Key client", exact=True)).to_be_visible()
+    expect(page.get_by_text("Meets the ruler but is not a key client")).to_have_count(0)
+    page.goto(f"{live_server.url}/ruler/")
+    expect(page.get_by_test_id("review-items")).to_have_count(0)
+    page.goto(f"{live_server.url}/ruler/portfolio/")
+    expect(page.get_by_test_id("quadrants").locator("tr").nth(1)).to_contain_text("2")
+    expect(page.get_by_test_id("disagreements")).to_have_count(0)
+    page.goto(f"{live_server.url}/committee/dashboards/?period={quarter.isoformat()}")
+    expect(page.get_by_test_id("headline-value").first).to_contain_text("2 ")
+    page.goto(f"{live_server.url}/committee/policy/")
+    expect(page.get_by_text("(now 2)")).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(".tile", has_text="key clients")).to_contain_text("2")
 
-        page.get_by_role("button", name="Русский").click()
-        expect(page.locator(".tile", has_text="ключевых клиентов")).to_contain_text("2")
-        page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
-        expect(page.get_by_text("Ключевой клиент", exact=True)).to_be_visible()
-        expect(page.get_by_text("Соответствует линейке, но не ключевой клиент")).to_have_count(0)
-    finally:
-        celery_app.conf.task_always_eager = False
+    page.get_by_role("button", name="Русский").click()
+    expect(page.locator(".tile", has_text="ключевых клиентов")).to_contain_text("2")
+    page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
+    expect(page.get_by_text("Ключевой клиент", exact=True)).to_be_visible()
+    expect(page.get_by_text("Соответствует линейке, но не ключевой клиент")).to_have_count(0)

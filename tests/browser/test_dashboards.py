@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import KpiTarget
 from tests.browser.conftest import login
+from tests.factories import ClientFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -99,3 +100,43 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
         if row[0] == "2026 Q2"
     )
     assert [Decimal(str(v)) for v in exported_figures[1:4]] == [number(t) for t in figures[1:4]]
+
+
+def test_the_directors_drift_block_tells_what_the_drift_panel_lists(
+    page: Page, live_server, world
+) -> None:
+    """Two key clients no mandate covers: the block says "To decide" with the panel's count,
+    and its row opens the panel's list, in English and Russian."""
+    ClientFactory(name="Orphan One", is_key=True)
+    ClientFactory(name="Orphan Two", is_key=True)
+    login(page, live_server, "director")
+    page.get_by_role("link", name="Dashboards").click()
+    row = page.get_by_test_id("table-drift").locator(
+        "tr", has=page.get_by_role("link", name="Key clients no mandate in force covers")
+    )
+    expect(row.locator("td").last).to_have_text("2 To decide")
+
+    page.get_by_test_id("table-drift").get_by_role(
+        "link", name="Key clients no mandate in force covers"
+    ).click()
+    expect(page.get_by_test_id("count-outside-mandates")).to_have_text("2")
+    expect(page.get_by_test_id("outside-mandates")).to_contain_text("Orphan One")
+    panel = [
+        " ".join(tile.inner_text().split())
+        for tile in page.get_by_test_id("drift-counts").locator(".tile").all()
+    ]
+    page.go_back()
+    block = [
+        [" ".join(cell.split()) for cell in row.locator("th, td").all_inner_texts()]
+        for row in page.get_by_test_id("table-drift").locator("tbody tr").all()
+    ]
+    # The same indicators, in the same order, with the same counts.
+    assert [count.split()[0] for _title, count in block] == [tile.split()[0] for tile in panel]
+    assert [title.lower() for title, _count in block][:3] == [
+        tile.split(" ", 1)[1] for tile in panel
+    ][:3]
+
+    page.get_by_role("button", name="Русский").click()
+    expect(page.get_by_test_id("table-drift")).to_contain_text(
+        "Ключевые клиенты вне действующих мандатов"
+    )

@@ -197,3 +197,34 @@ def test_the_committee_allocates_a_budget_and_the_kam_sees_it_on_my_mandate(
     kam_page.reload()
     expect(kam_page.get_by_test_id("budget-used")).to_have_text("1,000 / 250,000")
     other.close()
+
+
+def test_the_kam_sees_who_decides_by_name_and_when_and_the_home_agrees_with_the_mandate(
+    page: Page, live_server, mandate, account_of_kam, kam, chair
+) -> None:
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    Client.objects.create(name="Orphan Key LLC", owner_kam=kam, is_key=True)
+    login(page, live_server, "kam")
+    expect(page.get_by_test_id("tile-mandate-accounts")).to_contain_text("1")
+    expect(page.get_by_test_id("tile-mandate-key")).to_contain_text("1")
+    page.get_by_test_id("tile-key-outside").click()
+    expect(page.get_by_test_id("key-outside-mandate")).to_contain_text("Orphan Key LLC")
+    expect(page.get_by_test_id("seven-questions").locator("li")).to_have_count(7)
+    expect(page.get_by_test_id("ladder")).to_contain_text(str(chair))
+
+    page.get_by_label("Discount, %").fill("9")
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(page.get_by_test_id("escalate-people")).to_have_text(str(chair))
+    expect(page.get_by_test_id("check-result").get_by_test_id("answer-due")).to_contain_text(
+        "Asked now, the answer is due by"
+    )
+    page.get_by_label("Why the deal is worth an exception").fill("Three-year contract")
+    page.get_by_role("button", name="Ask for an exception").click()
+    page.reload()
+    expect(page.get_by_test_id("exception-requests")).to_contain_text("Answer due")
+    due = page.get_by_test_id("exception-requests").get_by_test_id("answer-due")
+    expect(due).not_to_have_text("—")
+
+    page.get_by_role("button", name="Русский").click()
+    expect(page.get_by_test_id("question-6")).to_contain_text("Вопрос 6 из 7")
+    expect(page.get_by_test_id("exception-requests")).to_contain_text("Ответить до")

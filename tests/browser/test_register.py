@@ -260,7 +260,8 @@ def test_kam_opens_own_client_and_sees_needs_and_figures(
     )
 
     login(page, live_server, kam.username)
-    expect(page.locator(".tiles")).to_contain_text("accounts you work")
+    # A KAM's home counts My mandate (none is granted here), not the register's accounts.
+    expect(page.locator(".tiles")).to_contain_text("you hold no mandate in force")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
 
     expect(result_count(page)).to_have_text("1 client")

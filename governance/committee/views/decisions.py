@@ -12,17 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.models import Client
-from governance.committee.drift import (
+from governance.committee.filters import DecisionFilter
+from governance.committee.forms import ProposalForm
+from governance.committee.proposals import decisions_visible_to
+from governance.committee.views.proposals import propose
+from governance.drift import (
     DRIFT_ROWS,
     clients_buying_decisions,
     drift,
     drift_counts,
     shell_drift,
 )
-from governance.committee.filters import DecisionFilter
-from governance.committee.forms import ProposalForm
-from governance.committee.proposals import decisions_visible_to
-from governance.committee.views.proposals import propose
 from governance.lists import page_query
 from governance.models import (
     Decision,
@@ -72,7 +72,10 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         "key_outside_mandates": list(shell.key_outside_mandates[:limit]),
         "mandates_without_targets": list(shell.mandates_without_targets[:limit]),
         "incidents_overdue": list(shell.incidents_overdue[:limit]),
-        "counts": drift_counts(found, shell),
+        "mandates_expired": list(shell.mandates_expired[:limit]),
+        "requests_overdue": list(shell.requests_overdue[:limit]),
+        # The tiles: the same counts as the directors' dashboard's drift block.
+        "counts": drift_counts(),
         "limit": limit,
     }
     return render(request, "governance/committee/drift.html", context)

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.periods import next_quarter, quarter_label, quarters_back
+from governance.drift import drift_counts
 from governance.kpis.counting import mandate_of_kam as kam_mandates
 from governance.kpis.dashboards.tables import (
     TREND_QUARTERS,
-    Cell,
     Chart,
     Dashboard,
     Headline,
@@ -33,14 +33,11 @@ from governance.kpis.dashboards.tables import (
 from governance.kpis.states import KpiState, kpi_state
 from governance.models import (
     Decision,
-    ExceptionRequest,
     Kpi,
     KpiDirection,
     KpiScope,
     KpiSnapshot,
     KpiTarget,
-    Mandate,
-    MandateStatus,
     Policy,
     PolicyStatus,
     PortfolioSnapshot,
@@ -50,7 +47,10 @@ from governance.models import (
 
 
 def portfolio_dashboard(
-    *, period: datetime.date | None = None, today: datetime.date | None = None
+    *,
+    period: datetime.date | None = None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
 ) -> Dashboard:
     """Key clients against the policy's range and share, the coverage distribution, decisions
     over time, drift, the portfolio's KPIs and every KAM's state, for a quarter."""
@@ -74,10 +74,9 @@ def portfolio_dashboard(
     board.tables.append(_key_clients_table(trend, by_period, policy))
     board.tables.append(_coverage_table(current))
     board.tables.append(_portfolio_kpi_table(trend))
-    kam_table, without_target = _kam_table(period)
-    board.tables.append(kam_table)
+    board.tables.append(_kam_table(period))
     board.tables.append(_decisions_table(trend))
-    board.tables.append(_drift_table(today, without_target))
+    board.tables.append(_drift_table(now or timezone.now()))
     return board
 
 
@@ -198,10 +197,10 @@ def _portfolio_kpi_table(trend: list[datetime.date]) -> Table:
     )
 
 
-def _kam_table(period: datetime.date) -> tuple[Table, int]:
-    """Each KAM with KPI snapshots in the quarter, with how many KPIs are in which state.
-    Also returns how many of those KPIs have no target (drift: measured, never aimed at).
-    Targets are those of the mandate each KAM is measured under in the quarter."""
+def _kam_table(period: datetime.date) -> Table:
+    """Each KAM with KPI snapshots in the quarter, with how many KPIs are in which state
+    (those with no target: measured, never aimed at). Targets are those of the mandate each
+    KAM is measured under in the quarter."""
     snapshots = KpiSnapshot.objects.filter(scope=KpiScope.KAM, period=period).select_related(
         "kpi", "kam"
     )
@@ -234,7 +233,7 @@ def _kam_table(period: datetime.date) -> tuple[Table, int]:
                 number_cell(counted[KpiState.NO_TARGET]),
             ]
         )
-    table = Table(
+    return Table(
         key="kams",
         title=_("Key-account managers"),
         columns=[
@@ -249,7 +248,6 @@ def _kam_table(period: datetime.date) -> tuple[Table, int]:
         empty=_("No KAM's KPIs have been computed for this quarter."),
         help=_("Open a manager to see each KPI against its target."),
     )
-    return table, sum(s[KpiState.NO_TARGET] for s in states.values())
 
 
 def _decisions_table(trend: list[datetime.date]) -> Table:
@@ -292,30 +290,21 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
     )
 
 
-def _drift_table(today: datetime.date, kpis_without_target: int) -> Table:
-    """Where things decide themselves: counted from the small governance tables only. The
-    client-level drift (key status with no decision behind it…) is on the drift panel."""
-    overdue = Decision.objects.review_overdue(today).count()
-    expired = Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_to__lt=today).count()
-    unanswered = ExceptionRequest.objects.overdue(timezone.now()).count()
+def _drift_table(now: datetime.datetime) -> Table:
+    """The drift panel's counts, computed by the same function: the block never says "Clear"
+    while the panel lists something."""
     drift = reverse("governance:drift")
-
-    def line(label: str, count: int, url: str = "") -> list[Cell]:
-        state = "to_decide" if count else "clear"
-        return [text_cell(label, url=url), number_cell(count, state=state)]
-
+    rows = [
+        [
+            text_cell(indicator.title, url=f"{drift}#{indicator.code}"),
+            number_cell(indicator.count, state="to_decide" if indicator.count else "clear"),
+        ]
+        for indicator in drift_counts(now=now)
+    ]
     return Table(
         key="drift",
         title=_("Drift: what decides itself"),
         columns=[_("Indicator"), _("Count")],
-        rows=[
-            line(_("Decisions past their review date"), overdue, drift),
-            line(_("Mandates in force past their end date"), expired),
-            line(_("Exception requests past their answer date"), unanswered),
-            line(_("KAM KPIs measured without a target this quarter"), kpis_without_target),
-        ],
-        help=_(
-            "Key status with no decision behind it and clients never considered are listed "
-            "on the drift panel."
-        ),
+        rows=rows,
+        help=_("Counted today, as on the drift panel, whichever quarter is shown."),
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
@@ -24,6 +26,7 @@ from governance.models import (
     RelationshipMethod,
 )
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
+from governance.shell.exception_requests import RESPONSE_TIME, escalation_ladder, ladder_from
 from governance.shell.filters import MandateFilter
 from governance.shell.mandates import mandate_check, mandates_visible_to
 
@@ -46,10 +49,35 @@ class BreachSerializer(serializers.Serializer):
     asked = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=False)
 
 
+class LadderPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.pk")
+    name = serializers.CharField(source="user")
+    away_until = serializers.DateField(allow_null=True)
+    deputy_for = serializers.CharField(allow_null=True)
+
+
+class LadderStepSerializer(serializers.Serializer):
+    approver = serializers.CharField()
+    label = serializers.CharField()
+    people = LadderPersonSerializer(many=True)
+    answer_within_days = serializers.IntegerField()
+
+
 class MandateCheckResultSerializer(serializers.Serializer):
     within_mandate = serializers.BooleanField()
     breaches = BreachSerializer(many=True)
     escalate_to = serializers.CharField(allow_null=True)
+    escalation = LadderStepSerializer(
+        many=True,
+        help_text=_(
+            "Past the mandate: who decides, by name, then who the request goes to if it is "
+            "left unanswered."
+        ),
+    )
+    answer_due = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When a request filed now must be answered at the first step."),
+    )
 
 
 class MandateCheckView(APIView):
@@ -66,7 +94,21 @@ class MandateCheckView(APIView):
         result = mandate_check(
             kam=request.user, client_id=data.validated_data["client"], asked=asked
         )
-        return Response(MandateCheckResultSerializer(result).data)
+        steps = (
+            [] if result.within_mandate else ladder_from(escalation_ladder(), result.escalate_to)
+        )
+        answer_due = None if result.within_mandate else timezone.now() + RESPONSE_TIME
+        return Response(
+            MandateCheckResultSerializer(
+                {
+                    "within_mandate": result.within_mandate,
+                    "breaches": result.breaches,
+                    "escalate_to": result.escalate_to,
+                    "escalation": steps,
+                    "answer_due": answer_due,
+                }
+            ).data
+        )
 
 
 # The mandates themselves, and what they refer to --------------------------------------------

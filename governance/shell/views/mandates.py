@@ -21,13 +21,17 @@ from governance.models import (
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.shell.budgets import budgets_of
 from governance.shell.exception_requests import (
+    RESPONSE_TIME,
+    escalation_ladder,
     exceptions_granted_by_client,
+    ladder_from,
 )
 from governance.shell.forms import MandateCheckForm
 from governance.shell.incidents import incidents_of
 from governance.shell.mandates import (
     NotInMandate,
     clients_of,
+    key_clients_outside_mandate,
     limits_of,
     mandate_check,
     mandate_in_force,
@@ -75,7 +79,14 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
         "check": check,
         "limit_labels": dict(LimitKind.choices),
     }
+    kam = mandate.kam if mandate else request.user
+    context["key_outside"] = list(key_clients_outside_mandate(kam=kam, mandate=mandate))
     if mandate:
+        ladder = escalation_ladder()
+        context["ladder"] = ladder
+        if check is not None and not check.within_mandate:
+            context["check_ladder"] = ladder_from(ladder, check.escalate_to)
+            context["answer_due"] = timezone.now() + RESPONSE_TIME
         context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
         context["incidents"] = incidents_of(mandate.kam)
         # The last whole quarter: the current one has no figures until it closes.

@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounts.models import Client
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
-from governance.committee.drift import drift
 from governance.committee.notifications import remind_non_voters
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.drift import drift
 from governance.mail import mail_deliver_due
 from governance.models import CommitteeMember, Decision
 from tests.factories import ClientFactory, NeedFactory, USPFactory

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
@@ -18,18 +17,9 @@ from criteria.models import ReviewItem, RulerStatus, RulerVersion
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import CommitteeMember, CommitteeRole, PolicyStatus, ProposalState
-from skam import celery_app
 from tests.factories import QUARTER, ClientFactory, PolicyFactory, meets_the_ruler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Tasks enqueued after a commit run at once, as the worker would run them."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -96,7 +86,7 @@ def test_the_portfolio_map_shows_the_status_decided_since_the_run(
 
 
 def test_a_grant_recomputes_the_quarter_in_progress_and_the_counts_agree(
-    client_as, chair, flagged, eager_tasks, django_capture_on_commit_callbacks
+    client_as, chair, flagged, django_capture_on_commit_callbacks
 ) -> None:
     http = client_as(chair)
     dashboard = reverse("governance:dashboard-portfolio") + f"?period={QUARTER.isoformat()}"

@@ -232,8 +232,23 @@ def test_the_portfolio_lists_each_kam_with_the_state_of_their_kpis(
     ]
     assert row_of(kams, str(world.kam2))[1:] == ["9", "0", "0", "0", "9"]
     assert f'href="{kam_url(world.kam)}?period=2026-07-01"' in page
-    drift = tables_of(page)["drift"]
-    assert row_of(drift, "KAM KPIs measured without a target this quarter")[1].startswith("15")
+
+
+def test_the_drift_block_is_the_drift_panels_counts(
+    world: World, director: User, client_as
+) -> None:
+    """Every indicator of the panel, in its order, with its count: the block never says
+    "Clear" beside a list the panel shows."""
+    http = client_as(director)
+    block = tables_of(http.get(PORTFOLIO).text)["drift"]
+    panel = http.get(reverse("governance:drift"))
+
+    counts = {indicator.title: indicator.count for indicator in panel.context["counts"]}
+    assert [row[0] for row in block] == list(counts)
+    for title, count in counts.items():
+        figure = row_of(block, title)[1]
+        assert figure.startswith(f"{count} "), (title, figure, count)
+    assert counts["Exception requests past their answer date"] == 1
 
 
 def test_a_kam_dashboard_shows_each_kpi_against_target_with_its_state(
@@ -429,8 +444,10 @@ def _grow_the_register(world: World) -> None:
     snapshot_quarter(Q, now=NOW)
 
 
-# After signing in (``SIGN_IN_QUERIES``), what building each page costs.
-PORTFOLIO_QUERIES = SIGN_IN_QUERIES + 10
+# After signing in (``SIGN_IN_QUERIES``), what building each page costs. The portfolio's drift
+# block counts each indicator of the drift panel in a query of its own (ten, and the last run
+# and the policy they depend on).
+PORTFOLIO_QUERIES = SIGN_IN_QUERIES + 19
 KAM_QUERIES = SIGN_IN_QUERIES + 6
 ACCOUNT_QUERIES = SIGN_IN_QUERIES + 10
 

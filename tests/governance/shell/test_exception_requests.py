@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.committee.drift import clients_buying_decisions
+from governance.drift import clients_buying_decisions
 from governance.models import (
     Approver,
     CommitteeMember,

@@ -141,7 +141,8 @@ def test_api_answers_the_contract(client_as, kam, account_of_kam, kams_mandates)
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    assert {key: body[key] for key in ("within_mandate", "breaches", "escalate_to")} == {
         "within_mandate": False,
         "breaches": [
             {"limit": "discount_percent", "allowed": 7.0, "asked": 9.0},
@@ -149,10 +150,20 @@ def test_api_answers_the_contract(client_as, kam, account_of_kam, kams_mandates)
         ],
         "escalate_to": "sales_director",
     }
+    # The ladder from the tier that decides: by name, and where an unanswered request goes.
+    assert [step["approver"] for step in body["escalation"]] == ["sales_director", "committee"]
+    assert body["escalation"][0]["answer_within_days"] == 2
+    assert body["answer_due"] is not None
     ok = client_as(kam).post(
         "/api/mandate-check/", {"client": account_of_kam.pk}, content_type="application/json"
     )
-    assert ok.json() == {"within_mandate": True, "breaches": [], "escalate_to": None}
+    assert ok.json() == {
+        "within_mandate": True,
+        "breaches": [],
+        "escalate_to": None,
+        "escalation": [],
+        "answer_due": None,
+    }
 
 
 def test_a_kam_cannot_check_another_kams_account(client_as, kam, account_of_kam2, kams_mandates):
@@ -207,14 +218,22 @@ def test_committee_sees_every_mandate_and_a_kam_only_their_own(
     )
 
 
+# The ladder of two steps (the sales director, the committee): its tiers and today's absences,
+# then for each step who holds it and their deputies (``approvers_for``), whatever the number
+# of members.
+LADDER_QUERIES = 7
+
+
 def test_a_mandate_check_reads_the_account_in_one_query(
     client_as, kam, account_of_kam, kams_mandates, django_assert_num_queries
 ):
     """The KAM's account under the mandate in force, then the escalation tiers: nothing per
     account, team member or method of the mandate. It asks no permission: signing in costs the
-    session and the user only."""
+    session and the user only. Past the mandate, the ladder: its tiers, today's absences, and
+    who answers each of its steps (two here: the tier that decides and the committee above),
+    never a query per member."""
     http = client_as(kam)
-    with django_assert_num_queries(USER_QUERIES + 2):
+    with django_assert_num_queries(USER_QUERIES + 2 + LADDER_QUERIES):
         response = http.post(
             "/api/mandate-check/",
             {"client": account_of_kam.pk, "discount_percent": "9"},

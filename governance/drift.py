@@ -1,7 +1,9 @@
-"""Reads of the committee's work that need care: the drift panel.
+"""Drift: what decided itself. The drift panel lists it; the directors' dashboard counts it.
 
 The method: where the committee does not decide, decisions are still made, by drift. Each
-list below is one set-based query.
+list below is one set-based query, and ``drift_counts`` counts those same querysets, so the
+panel's figures and the dashboard's drift block are one computation. A leaf of governance:
+the committee's panel and the KPIs' dashboard both read it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client
 from accounts.periods import months_before, quarter_start
@@ -116,11 +119,14 @@ def clients_buying_decisions(*, today: datetime.date | None = None) -> QuerySet[
 @dataclass
 class ShellDrift:
     """Where the management shell has lapsed: key clients no mandate covers today (a mandate
-    expired, or none was granted), mandates carrying no KPI target this quarter, and incidents
-    nobody took in hand in time."""
+    expired, or none was granted), mandates left in force past their end date, mandates
+    carrying no KPI target this quarter, exception requests left unanswered past their answer
+    date, and incidents nobody took in hand in time."""
 
     key_outside_mandates: QuerySet[Client]
+    mandates_expired: QuerySet
     mandates_without_targets: QuerySet
+    requests_overdue: QuerySet
     incidents_overdue: QuerySet
 
 
@@ -135,26 +141,101 @@ def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
         .exclude(Exists(covered))
         .select_related("owner_kam")
         .order_by("name"),
+        mandates_expired=Mandate.objects.filter(status=MandateStatus.IN_FORCE, valid_to__lt=today)
+        .select_related("kam")
+        .order_by("valid_to"),
         mandates_without_targets=valid.exclude(Exists(targets))
         .select_related("kam")
         .order_by("kam__last_name"),
+        requests_overdue=ExceptionRequest.objects.overdue(now)
+        .select_related("client", "requested_by")
+        .order_by("respond_by"),
         incidents_overdue=Incident.objects.overdue(now)
         .select_related("situation", "client", "owner")
         .order_by("respond_by"),
     )
 
 
-def drift_counts(found: Drift | None = None, shell: ShellDrift | None = None) -> dict[str, int]:
-    """The drift panel's figures, one per list: what the panel's tiles and the board pack
-    show."""
-    found = found or drift()
-    shell = shell or shell_drift()
-    return {
-        "key_without_decision": found.key_without_decision.count(),
-        "review_overdue": found.review_overdue.count(),
-        "key_failing_ruler": found.key_failing_ruler.count(),
-        "meeting_never_considered": found.meeting_never_considered.count(),
-        "key_outside_mandates": shell.key_outside_mandates.count(),
-        "mandates_without_targets": shell.mandates_without_targets.count(),
-        "incidents_overdue": shell.incidents_overdue.count(),
-    }
+@dataclass(frozen=True)
+class DriftCount:
+    """One indicator of drift: ``code`` is its section on the panel, ``title`` its name (the
+    panel's heading, the dashboard's row), ``tile`` what follows the figure on the panel."""
+
+    code: str
+    title: str
+    tile: str
+    count: int
+
+
+def drift_counts(*, now: datetime.datetime | None = None) -> list[DriftCount]:
+    """Every indicator of drift, counted today: the drift panel's tiles and the dashboard's
+    drift block, in this order. One query each, whatever the size of the register."""
+    now = now or timezone.now()
+    found = drift(today=timezone.localdate(now))
+    shell = shell_drift(now=now)
+    indicators = [
+        (
+            "key-without-decision",
+            _("Treated as key with no decision behind it"),
+            _("treated as key with no decision behind it"),
+            found.key_without_decision,
+        ),
+        (
+            "review-overdue",
+            _("Decisions past their review date"),
+            _("decisions past their review date"),
+            found.review_overdue,
+        ),
+        (
+            "key-failing",
+            _("Key clients that no longer meet the ruler"),
+            _("key clients that no longer meet the ruler"),
+            found.key_failing_ruler,
+        ),
+        (
+            "outside-mandates",
+            _("Key clients no mandate in force covers"),
+            _("key clients no mandate in force covers"),
+            shell.key_outside_mandates,
+        ),
+        (
+            "mandates-expired",
+            _("Mandates in force past their end date"),
+            _("mandates in force past their end date"),
+            shell.mandates_expired,
+        ),
+        (
+            "without-targets",
+            _("Mandates with no KPI target this quarter"),
+            _("mandates with no KPI target this quarter"),
+            shell.mandates_without_targets,
+        ),
+        (
+            "requests-overdue",
+            _("Exception requests past their answer date"),
+            _("exception requests past their answer date"),
+            shell.requests_overdue,
+        ),
+        (
+            "incidents-overdue",
+            _("Incidents not taken in hand in time"),
+            _("incidents not taken in hand in time"),
+            shell.incidents_overdue,
+        ),
+        (
+            "buying-decisions",
+            _("Exceptions granted again and again"),
+            _("clients granted exceptions again and again"),
+            clients_buying_decisions(today=timezone.localdate(now)),
+        ),
+        (
+            "never-considered",
+            _("Meet the ruler but were never considered"),
+            _("meet the ruler but were never considered"),
+            found.meeting_never_considered,
+        ),
+    ]
+    return [
+        DriftCount(code=code, title=str(title), tile=str(tile), count=query.count())
+        for code, title, tile, query in indicators
+    ]
