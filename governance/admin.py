@@ -123,12 +123,12 @@ class BudgetSpendInline(admin.TabularInline):
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
-    """The committee's allocations, recorded by the administrator."""
+class BudgetAdmin(ReadOnlyAdmin):
+    """The committee's allocations, made on the budgets page or the API (``budget_allocate``:
+    key clients only, never below what is spent, never by who works the client); read here."""
 
     list_display = ["client", "period", "allocated"]
     list_filter = ["period"]
-    autocomplete_fields = ["client"]
     inlines = [BudgetSpendInline]
 
 
@@ -166,11 +166,13 @@ class IncidentUpdateInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
+    """Incidents are declared, taken and closed on their pages and the API, through the
+    services' checks (the owner or the committee handles, never who declared); read here."""
+
     list_display = ["situation", "client", "declared_by", "owner", "state", "respond_by"]
     list_filter = ["state", "situation"]
     list_select_related = ["situation", "client", "declared_by", "owner"]
-    readonly_fields = ["declared_at", "taken_at", "closed_at"]
     inlines = [IncidentUpdateInline]
 
 

@@ -21,8 +21,30 @@ from governance.models import (
 )
 
 
+def stake_in(proposal: int | models.Expression) -> models.Exists:
+    """Whether the user of the outer query (``OuterRef("pk")``) has a stake in the proposal
+    (a pk, or an expression naming it): the person a seat proposal is about, the KAM of a
+    mandate to grant, the owner or a team member of the client a proposal is about. Who has a
+    stake stands aside by rule: nobody decides their own request, here or at any tier."""
+    user = models.OuterRef("pk")
+    return models.Exists(
+        Proposal.objects.filter(pk=proposal).filter(
+            models.Q(nominee=user)
+            | models.Q(mandate__kam=user)
+            | models.Q(client__owner_kam=user)
+            | models.Q(client__team_members__user=user)
+        )
+    )
+
+
+def has_stake(*, proposal: Proposal, user: User) -> bool:
+    """Whether ``user`` stands aside on ``proposal`` by rule (see ``stake_in``)."""
+    return User.objects.filter(pk=user.pk).filter(stake_in(proposal.pk)).exists()
+
+
 def entitled_members(*, proposal: Proposal, day: datetime.date | None = None) -> list[User]:
-    """Committee members with a seat on ``day`` who have not recused themselves."""
+    """Committee members with a seat on ``day`` who have not recused themselves and have no
+    stake in the proposal."""
     day = day or timezone.localdate()
     recused = Recusal.objects.filter(proposal=proposal).values("member_id")
     return list(
@@ -30,6 +52,7 @@ def entitled_members(*, proposal: Proposal, day: datetime.date | None = None) ->
             committee_seats__in=CommitteeMember.objects.active_on(day), is_active=True
         )
         .exclude(pk__in=recused)
+        .exclude(stake_in(proposal.pk))
         .distinct()
         .order_by("last_name", "first_name", "pk")
     )

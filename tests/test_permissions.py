@@ -206,7 +206,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/committee/absences/{absence}/end/", 302, 403, 302, 403, 403, 403, 403, 403),
     # Budgets: the committee allocates, directors and the administrator follow.
     ("GET",   "/committee/budgets/",                302, 403, 200, 200, 403, 403, 200, 200),
-    ("POST",  "/committee/budgets/",                302, 403, 200, 200, 403, 403, 403, 200),
+    ("POST",  "/committee/budgets/",                302, 403, 200, 200, 403, 403, 403, 403),
     # Meetings and the register of interests: members keep them, directors and admin read them.
     ("GET",   "/committee/meetings/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/meetings/new/",           302, 403, 200, 200, 403, 403, 403, 403),
@@ -250,7 +250,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST", "/api/exception-requests/{exception}/withdraw/", 401, 403, 403, 403, 200, 404, 403, 403),  # noqa: E501
     ("GET",   "/api/budgets/",                      401, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/budgets/{budget}/",             401, 403, 200, 200, 200, 404, 200, 200),
-    ("POST",  "/api/budgets/",                      401, 403, 201, 201, 403, 403, 403, 201),
+    ("POST",  "/api/budgets/",                      401, 403, 201, 201, 403, 403, 403, 403),
     ("GET",   "/api/spending/",                     401, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/spending/{spend}/",             401, 403, 200, 200, 200, 404, 200, 200),
     ("POST",  "/api/spending/",                     401, 403, 403, 403, 201, 404, 403, 403),

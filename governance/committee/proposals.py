@@ -49,7 +49,7 @@ from governance.models import (
     VoteChoice,
 )
 from governance.permissions import VIEW_DECISION, VIEW_PROPOSAL
-from governance.recipients import entitled_members
+from governance.recipients import entitled_members, has_stake, stake_in
 from governance.shell.mandates import mandate_adopt
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ def proposals_with_tally(
     current = Vote.objects.filter(proposal=OuterRef("pk"), is_current=True)
     seated = CommitteeMember.objects.active_on(day).filter(user=OuterRef("pk"))
     recused = Recusal.objects.filter(proposal=OuterRef(OuterRef("pk")), member=OuterRef("pk"))
-    entitled = User.objects.filter(Exists(seated), ~Exists(recused), is_active=True)
+    entitled = User.objects.filter(
+        Exists(seated), ~Exists(recused), ~stake_in(OuterRef(OuterRef("pk"))), is_active=True
+    )
     return queryset.annotate(
         n_for=_count_of(current.filter(choice=VoteChoice.FOR)),
         n_against=_count_of(current.filter(choice=VoteChoice.AGAINST)),
@@ -343,6 +345,13 @@ def vote_cast(*, proposal: Proposal, member: User, choice: str, comment: str = "
         if _past_deadline(locked, at=cast_at):
             raise ProposalNotOpen(_("The deadline has passed: voting on this proposal is over."))
         if member not in entitled_members(proposal=locked):
+            if has_stake(proposal=locked, user=member):
+                raise NotEntitled(
+                    _(
+                        "This proposal concerns you (your seat, your account or your mandate): "
+                        "you stand aside, and your vote is not taken."
+                    )
+                )
             raise NotEntitled(_("Only committee members who are not recused vote."))
         Vote.objects.filter(proposal=locked, member=member, is_current=True).update(
             is_current=False
@@ -369,14 +378,19 @@ def recuse(*, proposal: Proposal, member: User, reason: str) -> Recusal:
     return recusal
 
 
-def proposal_close(*, proposal: Proposal, early: bool = False) -> Proposal:
+def proposal_close(*, proposal: Proposal, early: bool = False, by: User | None = None) -> Proposal:
     """Close the vote, record the outcome and, when adopted, apply the decision — all in one
     transaction. Idempotent: a proposal already closed is returned as it is. ``early`` closes
     before the deadline, which is allowed only once no vote still to come can change the
     outcome.
 
     The committee counted is the one that sat when the vote ended: on the deadline's day for a
-    close the beat caught up late (a member who joined after the deadline is not in the base)."""
+    close the beat caught up late (a member who joined after the deadline is not in the base).
+    ``by`` — who closes early — must have no stake in the proposal (``NotAllowed``)."""
+    if by is not None and has_stake(proposal=proposal, user=by):
+        raise NotAllowed(
+            _("Nobody closes a vote on a proposal that concerns them: another member closes it.")
+        )
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.state != ProposalState.OPEN:

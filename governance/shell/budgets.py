@@ -8,11 +8,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Client, User
 from accounts.periods import quarter_start
+from accounts.refusals import NotAllowed
 from governance.models import (
     Budget,
     BudgetSpend,
@@ -104,12 +105,30 @@ def budget_spend(
         )
 
 
+def has_stake_in_client(*, user: User, client_id: int) -> bool:
+    """Whether ``user`` works the client: owns it, is on its team, or holds a mandate that
+    covers it. Who does never decides for it (its budget, its status)."""
+    return (
+        Client.objects.filter(pk=client_id)
+        .filter(Q(owner_kam=user) | Q(team_members__user=user))
+        .exists()
+        or MandateAccount.objects.filter(client_id=client_id, mandate__kam=user).exists()
+    )
+
+
 def budget_allocate(
-    *, client: object, period: datetime.date, allocated: Decimal, note: str = ""
+    *, client: Client, period: datetime.date, allocated: Decimal, by: User, note: str = ""
 ) -> Budget:
     """The committee allocates (or changes) a key client's budget for a quarter; never below
-    what is spent already."""
+    what is spent already. Nobody allocates to a client they work themselves (``NotAllowed``)."""
     period = quarter_start(period)
+    if has_stake_in_client(user=by, client_id=client.pk):
+        raise NotAllowed(
+            _(
+                "You work this client yourself: another member of the committee allocates its "
+                "budget."
+            )
+        )
     if not client.is_key:
         raise ValidationError({"client": _("Budgets are allocated to key clients only.")})
     with transaction.atomic():

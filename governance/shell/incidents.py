@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.refusals import ChangedMeanwhile
+from accounts.refusals import ChangedMeanwhile, NotAllowed
 from governance.models import Incident, IncidentState, IncidentUpdate, SituationType
 from governance.permissions import ADD_INCIDENT, CHANGE_INCIDENT, VIEW_INCIDENT
 from governance.shell.mandates import mandate_account
@@ -57,8 +57,18 @@ def may_see_incidents(user: User) -> bool:
 
 
 def may_handle(user: User, incident: Incident) -> bool:
-    """The owner handles the incident; the committee may step in."""
+    """The owner handles the incident; the committee may step in; never whoever declared it
+    (nobody takes or closes their own request)."""
+    if incident.declared_by_id == user.pk:
+        return False
     return incident.owner_id == user.pk or user.has_perm(CHANGE_INCIDENT)
+
+
+def _refuse_own(incident: Incident, by: User) -> None:
+    if incident.declared_by_id == by.pk:
+        raise NotAllowed(
+            _("Nobody takes or closes an incident they declared: its owner or the committee does.")
+        )
 
 
 def incident_declare(
@@ -96,7 +106,8 @@ def incident_note(*, incident: Incident, by: User, text: str) -> IncidentUpdate:
 
 
 def incident_take(*, incident: Incident, by: User, text: str = "") -> Incident:
-    """The owner (or the committee) takes the incident in hand, once."""
+    """The owner (or the committee) takes the incident in hand, once; not who declared it."""
+    _refuse_own(incident, by)
     if not may_handle(by, incident):
         raise PermissionDenied
     with transaction.atomic():
@@ -113,7 +124,8 @@ def incident_take(*, incident: Incident, by: User, text: str = "") -> Incident:
 
 
 def incident_close(*, incident: Incident, by: User, resolution: str) -> Incident:
-    """Close the incident with what was done about it, once."""
+    """Close the incident with what was done about it, once; not who declared it."""
+    _refuse_own(incident, by)
     if not may_handle(by, incident):
         raise PermissionDenied
     if not resolution.strip():

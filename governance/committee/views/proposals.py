@@ -44,7 +44,7 @@ from governance.permissions import (
     CLOSE_PROPOSAL,
     VIEW_PROPOSAL,
 )
-from governance.recipients import entitled_members
+from governance.recipients import entitled_members, has_stake
 
 
 @login_required
@@ -84,7 +84,8 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         "not_voted": [m for m in entitled if m.pk not in current],
         "can_close": proposal.is_open
         and request.user.has_perm(CLOSE_PROPOSAL)
-        and tally.outcome_is_settled(),
+        and tally.outcome_is_settled()
+        and not has_stake(proposal=proposal, user=request.user),
         "is_chair": request.user.has_perm(CLOSE_PROPOSAL),
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
         "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
@@ -126,7 +127,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(Proposal, pk=pk)
     try:
-        proposal = proposal_close(proposal=proposal, early=True)
+        proposal = proposal_close(proposal=proposal, early=True, by=request.user)
     except ChangedMeanwhile as exc:
         messages.error(request, str(exc))
     else:

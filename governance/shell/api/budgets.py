@@ -81,6 +81,7 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             period=quarter_start(data.validated_data["period"]),
             allocated=data.validated_data["allocated"],
             note=data.validated_data.get("note", ""),
+            by=request.user,
         )
         return Response(BudgetSerializer(self.get_queryset().get(pk=budget.pk)).data, status=201)
 

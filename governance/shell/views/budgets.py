@@ -88,7 +88,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
         form = BudgetForm(request.POST or None, initial={"period": period})
         if request.method == "POST" and form.is_valid():
             try:
-                budget = budget_allocate(**form.cleaned_data)
+                budget = budget_allocate(**form.cleaned_data, by=request.user)
             except ValidationError as exc:
                 add_refusal(form, exc)
             else:

@@ -39,7 +39,8 @@ def decided(by: User, voters: list[User], **kwargs: object) -> Proposal:
         deadline=timezone.now() + datetime.timedelta(days=7),
     )
     for voter in voters:
-        vote_cast(proposal=proposal, member=voter, choice="for")
+        if voter != kwargs.get("nominee"):  # who the proposal is about stands aside
+            vote_cast(proposal=proposal, member=voter, choice="for")
     return proposal_close(proposal=proposal, early=True)
 
 

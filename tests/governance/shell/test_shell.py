@@ -408,9 +408,9 @@ def test_the_committee_allocates_a_key_clients_budget_and_never_below_spent(
     )
 
 
-def test_a_budget_goes_to_key_clients_only(account_of_kam2):
+def test_a_budget_goes_to_key_clients_only(account_of_kam2, member):
     with pytest.raises(ValidationError, match="key clients only"):
-        budget_allocate(client=account_of_kam2, period=TODAY, allocated=Decimal(1))
+        budget_allocate(client=account_of_kam2, period=TODAY, allocated=Decimal(1), by=member)
 
 
 def test_my_mandate_shows_how_much_of_each_accounts_budget_is_used(
