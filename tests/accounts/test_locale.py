@@ -9,6 +9,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
+from accounts.filenames import file_slug
 from accounts.numbers import amount_text, number_text
 from accounts.periods import quarter_code, quarter_label
 
@@ -45,3 +46,17 @@ def test_numbers_in_a_sentence_take_the_locale_s_marks() -> None:
     with translation.override("en"):
         assert number_text(Decimal("52.94"), 1) == "52.9"
         assert amount_text(Decimal("500000.00")) == "500,000.00"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("ООО «Волга-Сталь»", "ooo-volga-stal"),
+        ("Анна Петрова", "anna-petrova"),
+        ("Щукин Ёжик Объёмный", "shchukin-ezhik-obieemnyi"),
+        ("Volga Steel Works JSC", "volga-steel-works-jsc"),
+        ("«»", ""),
+    ],
+)
+def test_names_in_file_names_are_transliterated_safely(name: str, slug: str) -> None:
+    assert file_slug(name) == slug
