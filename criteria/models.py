@@ -335,6 +335,14 @@ class EvaluationRun(models.Model):
             return self.finished_at - self.started_at
         return None
 
+    @property
+    def duration_seconds(self) -> Decimal | None:
+        """How long the run took, in seconds to a tenth: the page says it in the reader's
+        locale ("0,1 с"), which a timedelta's "0:00:00.116476" is not."""
+        if self.duration is None:
+            return None
+        return Decimal(str(self.duration.total_seconds())).quantize(Decimal("0.1"))
+
 
 class EvaluationChunk(models.Model):
     """A chunk of a run, recorded in the same transaction that writes its evaluations: a chunk

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
+from accounts.numbers import number_text
 from accounts.selectors import clients_visible_to
 from criteria.models import (
     USP,
@@ -94,7 +95,11 @@ class Scorecard:
         evaluation = self.evaluation
         if evaluation.coverage_ratio is None:
             return _("Cannot be scored: no needs with a weight are recorded for this client.")
-        covered = {"covered": self.coverage_percent, "threshold": self.threshold_percent}
+        # Numbers inside a sentence are formatted here: only a template localizes on its own.
+        covered = {
+            "covered": number_text(self.coverage_percent, 1),
+            "threshold": number_text(self.threshold_percent, 1),
+        }
         if evaluation.meets_ruler:
             return (
                 _(

@@ -1,5 +1,10 @@
 """The dashboards as files: CSV (UTF-8 with a byte-order mark, so that Excel reads Cyrillic) and
-XLSX (one sheet per table). Both carry each cell's value rounded as the page shows it."""
+XLSX (one sheet per table). Both carry each cell's value rounded as the page shows it.
+
+The CSV is written the way a spreadsheet in the reader's locale reads it: where the decimal mark
+is a comma (Russian), fields are separated by ";" and numbers carry the comma, as Russian Excel
+expects; in English, "," and ".". The XLSX stores numbers as numbers, with a display format of
+as many decimals as the page shows, its header frozen and its columns as wide as their text."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import re
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils import formats
 from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -54,10 +60,21 @@ def _values(row: list[Cell], stated: set[int]) -> list[object]:
     return values
 
 
+def _csv_value(value: object, decimal_mark: str) -> object:
+    """A number with the locale's decimal mark and no grouping (a spreadsheet reads it as a
+    number); anything else as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value).replace(".", decimal_mark)
+    return value
+
+
 def export_csv(board: Dashboard) -> HttpResponse:
+    decimal_mark = formats.get_format("DECIMAL_SEPARATOR", use_l10n=True)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=";" if decimal_mark == "," else ",")
     writer.writerow([board.title, board.period_label])
     for table in board.tables:
         writer.writerow([])
@@ -65,20 +82,34 @@ def export_csv(board: Dashboard) -> HttpResponse:
         stated = _stated(table)
         writer.writerow(_header(table, stated))
         for row in table.rows:
-            writer.writerow(["" if v is None else v for v in _values(row, stated)])
+            writer.writerow([_csv_value(v, decimal_mark) for v in _values(row, stated)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{board.filename("csv")}"'
     return response
 
 
+def _shortened(title: str, limit: int = 31) -> str:
+    """Within Excel's 31 characters, cut at a word and marked "…", never in mid-word."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-—")
+    return f"{cut}…"
+
+
 def _sheet_title(title: str, taken: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub(" ", title).strip()[:31] or "Sheet"
+    base = _shortened(" ".join(_SHEET_FORBIDDEN.sub(" ", title).split())) or "Sheet"
     name, number = base, 2
     while name.lower() in taken:
         suffix = f" ({number})"
         name, number = base[: 31 - len(suffix)] + suffix, number + 1
     taken.add(name.lower())
     return name
+
+
+def _number_format(value: Decimal) -> str:
+    """Excel's display format for a value shown with as many decimals as it has."""
+    places = max(0, -value.as_tuple().exponent) if value.is_finite() else 0
+    return "#,##0" + ("." + "0" * places if places else "")
 
 
 def export_xlsx(board: Dashboard) -> HttpResponse:
@@ -91,10 +122,18 @@ def export_xlsx(board: Dashboard) -> HttpResponse:
         stated = _stated(table)
         header = _header(table, stated)
         sheet.append(header)
+        widths = [len(str(column)) for column in header]
         for row in table.rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else v for v in _values(row, stated)])
-        for index, column in enumerate(header, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column) + 2)
+            values = _values(row, stated)
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in values])
+            for index, value in enumerate(values):
+                if isinstance(value, Decimal | int) and not isinstance(value, bool):
+                    cell = sheet.cell(row=sheet.max_row, column=index + 1)
+                    cell.number_format = _number_format(Decimal(value))
+                widths[index] = max(widths[index], len(str(value or "")))
+        sheet.freeze_panes = "A3"  # the title and the header stay in view
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, width + 2))
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)

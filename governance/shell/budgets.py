@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
+from accounts.numbers import amount_text
 from accounts.periods import quarter_start
 from accounts.refusals import NotAllowed
 from governance.models import (
@@ -84,7 +85,7 @@ def budget_spend(
     ):
         raise ValidationError(
             _("Spending over %(threshold)s needs an exception approved for this client.")
-            % {"threshold": threshold}
+            % {"threshold": amount_text(threshold)}
         )
     with transaction.atomic():
         locked = Budget.objects.select_for_update().get(pk=budget.pk)
@@ -92,7 +93,7 @@ def budget_spend(
         if amount > locked.allocated - spent:
             raise ValidationError(
                 _("Only %(remaining)s is left of this budget.")
-                % {"remaining": locked.allocated - spent}
+                % {"remaining": amount_text(locked.allocated - spent)}
             )
         return BudgetSpend.objects.create(
             budget=locked,
@@ -142,7 +143,7 @@ def budget_allocate(
             raise ValidationError(
                 {
                     "allocated": _("%(spent)s is spent already; allocate at least that.")
-                    % {"spent": spent}
+                    % {"spent": amount_text(spent)}
                 }
             )
         budget.allocated = allocated

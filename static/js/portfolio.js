@@ -5,6 +5,10 @@
   const data = JSON.parse(document.getElementById("portfolio-data").textContent);
   const canvas = document.getElementById("portfolio-map");
   if (!canvas || typeof Chart === "undefined") return;
+  // Numbers in the page's language ("52,9" in Russian), not the browser's.
+  const locale = document.documentElement.lang || undefined;
+  const decimal = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const whole = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const colours = {
     key_meets: "#0b7a4b", key_fails: "#b42318", other_meets: "#1f4e79", other_fails: "#9aa5b1",
   };
@@ -21,7 +25,7 @@
   const high = ys.length ? Math.max.apply(null, ys) : 10;
   groups.push({
     type: "line",
-    label: data.labels.threshold + " " + data.threshold + " %",
+    label: data.labels.threshold + " " + decimal.format(data.threshold) + " %",
     data: [{ x: data.threshold, y: low }, { x: data.threshold, y: high }],
     borderColor: "#9a5b00",
     borderDash: [6, 4],
@@ -31,6 +35,7 @@
     type: "scatter",
     data: { datasets: groups },
     options: {
+      locale: locale,
       animation: false,
       maintainAspectRatio: false,
       scales: {
@@ -42,7 +47,8 @@
           callbacks: {
             label: function (ctx) {
               const p = ctx.raw;
-              return p.name ? p.name + ": " + p.x + " %, " + Math.round(p.y).toLocaleString() : "";
+              if (!p.name) return "";
+              return p.name + ": " + decimal.format(p.x) + " %, " + whole.format(p.y);
             },
           },
         },

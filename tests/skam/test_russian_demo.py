@@ -105,6 +105,8 @@ LATIN_ALLOWED = {
     *("ISO", "EDI", "ERP"),
     *("I", "II", "III", "IV"),
 }
+# 52.9, but neither 05.12.2026 nor 2026.
+DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 LATIN = re.compile(r"[A-Za-z]")
 
@@ -219,27 +221,55 @@ def test_russian_demo_reads_in_russian(russian_demo: None, username: str) -> Non
     assert share > 0.93, (username, by_page)
 
 
+@pytest.fixture(scope="module")
+def every_page_in_russian(russian_demo: None, django_db_blocker) -> dict[str, dict[str, str]]:
+    """Each role's pages (those of ALL_PAGES it may open), as HTML, fetched once per role."""
+    fetched: dict[str, dict[str, str]] = {}
+    with django_db_blocker.unblock():
+        for username in ROLE_PAGES:
+            http, ids = russian_client(username), demo_ids()
+            pages = fetched.setdefault(username, {})
+            for template in ALL_PAGES:
+                url = template.format(**ids)
+                response = http.get(url)
+                if response.status_code in (403, 404):
+                    continue  # not this role's page
+                assert response.status_code == 200, f"{username} {url}: {response.status_code}"
+                pages[url] = response.text
+    return fetched
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", sorted(ROLE_PAGES))
-def test_no_english_in_the_russian_interface(russian_demo: None, username: str) -> None:
+def test_no_english_in_the_russian_interface(
+    every_page_in_russian: dict[str, dict[str, str]], username: str
+) -> None:
     """Every page the role may open, read in Russian, shows no English words: the Russian demo
     holds no English data, so any Latin word but a few abbreviations is an untranslated label."""
-    http, ids = russian_client(username), demo_ids()
+    pages = every_page_in_russian[username]
     english: dict[str, list[str]] = {}
-    opened = 0
-    for template in ALL_PAGES:
-        url = template.format(**ids)
-        response = http.get(url)
-        if response.status_code in (403, 404):
-            continue  # not this role's page
-        assert response.status_code == 200, f"{username} {url}: {response.status_code}"
-        opened += 1
-        words = re.findall(r"[A-Za-z]+", visible_text(response.text, interface_only=True))
+    for url, html in pages.items():
+        words = re.findall(r"[A-Za-z]+", visible_text(html, interface_only=True))
         unexpected = sorted({word for word in words if word not in LATIN_ALLOWED})
         if unexpected:
             english[url] = unexpected
-    assert opened >= 5
+    assert len(pages) >= 5
     assert english == {}, "\n".join(f"{url}: {words}" for url, words in english.items())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", sorted(ROLE_PAGES))
+def test_russian_pages_write_numbers_with_a_decimal_comma(
+    every_page_in_russian: dict[str, dict[str, str]], username: str
+) -> None:
+    """ "52,9 % из 75,0 %", never "52.9": a number with a decimal point (not a date's dots) is a
+    number formatted outside Django's localization."""
+    pointed = {}
+    for url, html in every_page_in_russian[username].items():
+        found = DECIMAL_POINT.findall(visible_text(html))
+        if found:
+            pointed[url] = sorted(set(found))[:5]
+    assert pointed == {}, "\n".join(f"{url}: {numbers}" for url, numbers in pointed.items())
 
 
 @pytest.mark.parametrize("language", sorted(TEXTS))

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts.filenames import file_slug
 from accounts.models import Client, ClientFigure
 from accounts.periods import next_quarter, quarter_label, quarter_start, quarters_back
 from criteria.models import Evaluation, RunStatus
@@ -66,7 +67,7 @@ def account_dashboard(
         period=period,
         periods=periods,
         has_snapshots=any(s.period == period for s in snapshots),
-        slug=f"account-{client.pk}",
+        slug=f"account-{file_slug(client.name) or 'client'}",
         kam=next((s.kam for s in snapshots if s.period == period), None),
     )
     board.tables.append(_account_kpi_table(client, snapshots, targets, period))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.filenames import file_slug
 from accounts.models import User
 from accounts.periods import quarter_label, quarters_back
 from governance.kpis.counting import adopted_mandates, counting_mandates, counting_targets
@@ -73,7 +74,7 @@ def kam_dashboard(
         period=period,
         periods=periods,
         has_snapshots=any(s.period == period for s in own),
-        slug=f"kam-{kam.username}",
+        slug=f"kam-{file_slug(str(kam))}",
     )
     board.tables.append(_kam_kpi_table(own, targets, period))
     board.tables.append(_kam_trend_table(own, targets, trend))

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.numbers import number_text
 from accounts.refusals import add_refusal, tell_refusal
 from governance.kpis.figures import kpi_entry_record, kpi_targets_save
 from governance.kpis.forms import KpiEntryForm, KpiTargetFormSet
@@ -42,7 +43,7 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Recorded: %(kpi)s for %(kam)s, %(value)s.")
-                % {"kpi": entry.kpi, "kam": entry.kam, "value": entry.value},
+                % {"kpi": entry.kpi, "kam": entry.kam, "value": number_text(entry.value)},
             )
             return redirect("governance:kpi-entries")
     entries = KpiEntry.objects.select_related("kpi", "kam", "client", "entered_by")

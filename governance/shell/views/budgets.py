@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.numbers import amount_text
 from accounts.periods import next_quarter, previous_quarter, quarter_containing
 from accounts.refusals import add_refusal, tell_refusal
 from governance.models import (
@@ -95,7 +96,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("%(client)s: %(amount)s allocated for the quarter.")
-                    % {"client": budget.client, "amount": budget.allocated},
+                    % {"client": budget.client, "amount": amount_text(budget.allocated)},
                 )
                 return redirect(f"{request.path}?quarter={budget.period.isoformat()}")
     elif request.method == "POST":

@@ -12,11 +12,13 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import ClientFigure, User
+from governance.kpis.exports import _shortened
 from governance.kpis.figures import kpi_entry_record
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import (
@@ -412,13 +414,53 @@ def test_the_csv_export_opens_in_excel_and_holds_the_page_figures(
     response = http.get(account_url(world.a.pk), {"format": "csv", "period": "2026-07-01"})
 
     assert response.status_code == 200
-    assert response["Content-Disposition"].endswith(f'skam-account-{world.a.pk}-2026-Q3.csv"')
+    # Named by the client and the quarter: no database id, no login.
+    assert response["Content-Disposition"].endswith('skam-account-a-2026-Q3.csv"')
     assert response.content.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     budget = lines.index(["Budget by quarter"])
     assert lines[budget + 1] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
     assert lines[budget + 2] == ["2026 Q2", "1000", "999", "1", "99.9"]
     assert lines[budget + 3] == ["2026 Q3", "1000", "300", "700", "30.0"]
+
+
+def test_the_russian_csv_is_separated_by_semicolons_with_decimal_commas(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    response = http.get(account_url(world.a.pk), {"format": "csv", "period": "2026-07-01"})
+
+    assert response.content.startswith("\ufeff".encode())
+    # Read back as Russian Excel does: ";" between fields, "," before the decimals.
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    budget = lines.index(["Бюджет по кварталам"])
+    assert lines[budget + 2] == ["II кв. 2026", "1000", "999", "1", "99,9"]
+    assert Decimal(lines[budget + 3][4].replace(",", ".")) == Decimal("30.0")
+
+
+def test_the_xlsx_holds_numbers_formatted_under_a_frozen_header(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    response = http.get(account_url(world.a.pk), {"format": "xlsx", "period": "2026-07-01"})
+
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = next(s for s in workbook.worksheets if s["A1"].value == "Бюджет по кварталам")
+    assert sheet.freeze_panes == "A3"
+    used = next(row for row in sheet.iter_rows(min_row=3) if row[0].value == "II кв. 2026")
+    assert used[4].value == pytest.approx(99.9)
+    assert used[4].number_format == "#,##0.0"
+    assert used[1].number_format == "#,##0"
+    assert all(len(s.title) <= 31 for s in workbook.worksheets)
+
+
+def test_a_long_sheet_name_is_cut_at_a_word() -> None:
+    assert _shortened("Key clients and their share of sales") == "Key clients and their share…"
+    assert _shortened("Budget by quarter") == "Budget by quarter"
 
 
 def test_exports_are_refused_like_the_pages(world: World, client_as) -> None:

@@ -1,0 +1,91 @@
+"""The Russian demo in a 1,366 px window: Russian words are longer than English ones, and no page
+may grow wider than the window for it; the administrator's navigation stays on one line; the
+charts speak the page's language."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from accounts.models import User
+from skam.demo import DEMO_PASSWORD, demo_load
+from tests.browser.conftest import TIMEOUT_MS
+from tests.skam.test_russian_demo import ROLE_PAGES, demo_ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1366, "height": 768}
+# Every page of each role's day, and those that overflowed in Russian once.
+EXTRA_PAGES = {
+    "admin": ["/ruler/portfolio/", "/committee/dashboards/"],
+    "director": ["/ruler/", "/committee/dashboards/account/{client}/"],
+    "kam": ["/committee/dashboards/kam/{kam}/"],
+}
+
+
+def russian_page(browser: Browser, live_server, username: str) -> Page:
+    context = browser.new_context(
+        base_url=live_server.url, locale="ru-RU", viewport=LAPTOP, timezone_id="Europe/Moscow"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    page = context.new_page()
+    login_in_russian(page, live_server, username)
+    return page
+
+
+def login_in_russian(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("button.primary[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def width_of(page: Page, url: str) -> tuple[int, int]:
+    """The document's width, and how many cards scroll sideways to hold a wide table."""
+    page.goto(url)
+    assert page.locator("html").get_attribute("lang") == "ru"
+    return page.evaluate(
+        "[document.documentElement.scrollWidth,"
+        " [...document.querySelectorAll('.card')]"
+        ".filter(card => card.scrollWidth > card.clientWidth).length]"
+    )
+
+
+def test_no_russian_page_is_wider_than_a_laptop_window(browser: Browser, live_server) -> None:
+    """Measured as each demo role, on its pages; the charts are checked on the way, since
+    loading the demo is what takes the time."""
+    demo_load(language="ru")
+    ids = {**demo_ids(), "kam": User.objects.get(username="kam").pk}
+    too_wide, widths = {}, {}
+    for username, pages in ROLE_PAGES.items():
+        page = russian_page(browser, live_server, username)
+        for template in [*pages, *EXTRA_PAGES.get(username, [])]:
+            url = template.format(**ids)
+            width, scrolling_cards = width_of(page, url)
+            widths[f"{username} {url}"] = (width, scrolling_cards)
+            if width > LAPTOP["width"]:
+                too_wide[f"{username} {url}"] = width
+        if username == "director":
+            page.goto("/committee/dashboards/")
+            page.wait_for_function("window.skamDashboardCharts !== undefined")
+            locales = page.evaluate(
+                "Object.values(window.skamDashboardCharts).map(chart => chart.options.locale)"
+            )
+            assert locales, "the portfolio dashboard draws charts"
+            assert set(locales) == {"ru"}, "Chart.js writes numbers in the page's language"
+        if username == "admin":
+            page.goto("/")
+            middles = page.evaluate(
+                "[...document.querySelectorAll('header nav li, .topbar-end')].map(item => {"
+                " const box = item.getBoundingClientRect(); return (box.top + box.bottom) / 2; })"
+            )
+            assert max(middles) - min(middles) < 20, "the administrator's header wraps"
+        page.context.close()
+    print(
+        "\n".join(
+            f"{w:>5} px, {cards} card(s) scrolling: {at}" for at, (w, cards) in widths.items()
+        )
+    )
+    assert too_wide == {}
