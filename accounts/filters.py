@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import filter_choices_offered
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
 from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
+
+
+class RegisterOrdering(django_filters.OrderingFilter):
+    """The register's orderings, each made total by the client's id (in the same direction, so
+    that one index, ``(field, id)`` in ``Client.Meta.indexes``, serves it both ways): a page
+    never repeats or skips a client between two others with the same segment or region."""
+
+    def filter(self, qs: QuerySet[Client], value: list[str] | None) -> QuerySet[Client]:
+        qs = super().filter(qs, value)
+        if value:
+            last = self.get_ordering_value(value[-1])
+            qs = qs.order_by(*qs.query.order_by, "-pk" if last.startswith("-") else "pk")
+        return qs
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -25,7 +42,7 @@ class ClientFilter(django_filters.FilterSet):
         label=_("Key client"),
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = RegisterOrdering(
         fields=(
             ("name", "name"),
             ("registration_number", "registration_number"),
@@ -53,13 +70,29 @@ class ClientFilter(django_filters.FilterSet):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Offer only the industries and regions that occur among the clients this user sees.
+        # Offer only the industries and regions that occur among the clients this user sees:
+        # for those who see every client, the values kept in ``FilterChoice`` (one query); for a
+        # KAM, those of their own accounts. Read only when the form is shown or the filter used.
+        user = getattr(self.request, "user", None)
+        sees_all = user is not None and user.has_perm("accounts.view_all_clients")
         base = self.queryset
+
+        @functools.cache
+        def offered() -> dict[str, list[str]]:
+            return filter_choices_offered()
+
+        def choices(name: str) -> Callable[[], list[tuple[str, str]]]:
+            @functools.cache
+            def values() -> list[tuple[str, str]]:
+                if sees_all:
+                    return [(v, v) for v in offered()[name]]
+                mine = base.exclude(**{name: ""}).order_by(name).values_list(name, flat=True)
+                return [(v, v) for v in mine.distinct()]
+
+            return values
+
         for name in ("industry", "region"):
-            values = (
-                base.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()
-            )
-            self.filters[name].extra["choices"] = [(v, v) for v in values]
+            self.filters[name].extra["choices"] = choices(name)
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         return clients_search(queryset, value)

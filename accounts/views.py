@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
 from accounts.imports import ImportNotApplicable, import_apply, import_check
@@ -102,6 +103,10 @@ def _client_form(request: HttpRequest, client: Client) -> HttpResponse:
             client = form.save()
             team.instance = client
             team.save()
+            filter_choices_sync(
+                industries=[form.initial.get("industry", ""), client.industry],
+                regions=[form.initial.get("region", ""), client.region],
+            )
         messages.success(request, _("Client “%(name)s” saved.") % {"name": client.name})
         return redirect(client)
     return render(

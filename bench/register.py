@@ -297,6 +297,9 @@ def build(clients: int) -> None:
 def after_build() -> None:
     """What the register keeps beside the rows, brought up to date after the SQL build, as
     after an import."""
+    from accounts.choices import filter_choices_rebuild
+
+    filter_choices_rebuild()
 
 
 def data_matches(clients: int) -> bool:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from accounts.choices import filter_choices_rebuild
 from accounts.models import (
     AccountTeamMember,
     Client,
@@ -856,6 +857,7 @@ def _load_clients(rng: random.Random, users: dict[str, User], today: datetime.da
             )
         )
     Client.objects.bulk_create(clients)
+    filter_choices_rebuild()
     clients = list(Client.objects.order_by("pk"))
 
     team, needs, figures = [], [], []
