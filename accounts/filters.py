@@ -91,8 +91,10 @@ class ClientFilter(django_filters.FilterSet):
 
             return values
 
+        # On the field itself: a field built before from the class's filter (the OpenAPI schema
+        # builds one) is copied with it, and would ignore the filter's ``extra``.
         for name in ("industry", "region"):
-            self.filters[name].extra["choices"] = choices(name)
+            self.filters[name].field.choices = choices(name)
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         return clients_search(queryset, value)

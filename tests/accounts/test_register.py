@@ -132,6 +132,14 @@ def test_the_filter_offers_the_industries_and_regions_the_clients_have(
     assert list(regions) == ["Kazan", "Perm"]
 
 
+def test_the_filter_keeps_its_choices_once_the_api_schema_was_built(client_as, chair):
+    ClientFactory(industry="Mining")
+    http = client_as(chair)
+
+    assert http.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert '<option value="Mining">' in http.get(reverse("accounts:client-list")).text
+
+
 def test_htmx_request_gets_only_the_results_region(client_as, chair):
     ClientFactory(name="Alpha")
     response = client_as(chair).get(
