@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.pagination import KeysetPagination
 from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
 
@@ -131,6 +132,8 @@ class ClientFigureSerializer(serializers.ModelSerializer):
 class ClientViewSet(viewsets.ModelViewSet):
     serializer_class = ClientSerializer
     permission_classes = [RolePermissions]
+    # By cursor along the list's ordering: a deep page costs what the first does.
+    pagination_class = KeysetPagination
     # The register's own filter set (search ``q``, filters, ``ordering``), as on the list page.
     filter_backends = [DjangoFilterBackend]
     filterset_class = ClientFilter
