@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -12,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.account import password_link_send
+from accounts.choices import filter_choices_sync
 from accounts.models import (
     AccountTeamMember,
     Client,
@@ -186,6 +189,26 @@ class ClientAdmin(admin.ModelAdmin):
     readonly_fields = ["is_key", "created_at", "updated_at"]
     autocomplete_fields = ["owner_kam"]
     inlines = [TeamInline, NeedInline, FigureInline]
+
+    # Every write keeps the filter's industries and regions (``accounts.choices``) up to date.
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        filter_choices_sync(
+            industries=[form.initial.get("industry", ""), obj.industry],
+            regions=[form.initial.get("region", ""), obj.region],
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Client) -> None:
+        super().delete_model(request, obj)
+        filter_choices_sync(industries=[obj.industry], regions=[obj.region])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        values = list(queryset.values_list("industry", "region"))
+        super().delete_queryset(request, queryset)
+        filter_choices_sync(
+            industries=[industry for industry, _region in values],
+            regions=[region for _industry, region in values],
+        )
 
 
 @admin.register(ClientNeed)

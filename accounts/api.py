@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -14,8 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.pagination import KeysetPagination
 from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
 
@@ -129,9 +132,30 @@ class ClientFigureSerializer(serializers.ModelSerializer):
 class ClientViewSet(viewsets.ModelViewSet):
     serializer_class = ClientSerializer
     permission_classes = [RolePermissions]
+    # By cursor along the list's ordering: a deep page costs what the first does.
+    pagination_class = KeysetPagination
     # The register's own filter set (search ``q``, filters, ``ordering``), as on the list page.
     filter_backends = [DjangoFilterBackend]
     filterset_class = ClientFilter
+
+    # Every write keeps the filter's industries and regions (``accounts.choices``) up to date.
+    def perform_create(self, serializer: ClientSerializer) -> None:
+        with transaction.atomic():
+            client = serializer.save()
+            filter_choices_sync(industries=[client.industry], regions=[client.region])
+
+    def perform_update(self, serializer: ClientSerializer) -> None:
+        before = serializer.instance.industry, serializer.instance.region
+        with transaction.atomic():
+            client = serializer.save()
+            filter_choices_sync(
+                industries=[before[0], client.industry], regions=[before[1], client.region]
+            )
+
+    def perform_destroy(self, instance: Client) -> None:
+        with transaction.atomic():
+            instance.delete()
+            filter_choices_sync(industries=[instance.industry], regions=[instance.region])
 
     def get_queryset(self) -> QuerySet[Client]:
         return (

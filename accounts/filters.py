@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
@@ -10,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import filter_choices_offered
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
 from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
@@ -32,6 +36,19 @@ class OrderingFilter(django_filters.OrderingFilter):
         return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
 
 
+class RegisterOrdering(OrderingFilter):
+    """The register's orderings, each made total by the client's id (in the same direction, so
+    that one index, ``(field, id)`` in ``Client.Meta.indexes``, serves it both ways): a page
+    never repeats or skips a client between two others with the same segment or region."""
+
+    def filter(self, qs: QuerySet[Client], value: list[str] | None) -> QuerySet[Client]:
+        qs = super().filter(qs, value)
+        if value:
+            last = self.get_ordering_value(value[-1])
+            qs = qs.order_by(*qs.query.order_by, "-pk" if last.startswith("-") else "pk")
+        return qs
+
+
 class ClientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search", help_text=_("Name or registration number")
@@ -44,7 +61,7 @@ class ClientFilter(django_filters.FilterSet):
         label=_("Key client"),
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
     )
-    ordering = OrderingFilter(
+    ordering = RegisterOrdering(
         fields=(
             ("name", "name"),
             ("registration_number", "registration_number"),
@@ -72,13 +89,31 @@ class ClientFilter(django_filters.FilterSet):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Offer only the industries and regions that occur among the clients this user sees.
+        # Offer only the industries and regions that occur among the clients this user sees:
+        # for those who see every client, the values kept in ``FilterChoice`` (one query); for a
+        # KAM, those of their own accounts. Read only when the form is shown or the filter used.
+        user = getattr(self.request, "user", None)
+        sees_all = user is not None and user.has_perm("accounts.view_all_clients")
         base = self.queryset
+
+        @functools.cache
+        def offered() -> dict[str, list[str]]:
+            return filter_choices_offered()
+
+        def choices(name: str) -> Callable[[], list[tuple[str, str]]]:
+            @functools.cache
+            def values() -> list[tuple[str, str]]:
+                if sees_all:
+                    return [(v, v) for v in offered()[name]]
+                mine = base.exclude(**{name: ""}).order_by(name).values_list(name, flat=True)
+                return [(v, v) for v in mine.distinct()]
+
+            return values
+
+        # On the field itself: a field built before from the class's filter (the OpenAPI schema
+        # builds one) is copied with it, and would ignore the filter's ``extra``.
         for name in ("industry", "region"):
-            values = (
-                base.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()
-            )
-            self.filters[name].extra["choices"] = [(v, v) for v in values]
+            self.filters[name].field.choices = choices(name)
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         return clients_search(queryset, value)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.choices import filter_choices_sync
 from accounts.models import (
     Client,
     ClientFigure,
@@ -576,8 +577,18 @@ def _write_clients(results: list[RowResult]) -> None:
         result.values["registration_number"] = result.key
         result.values["updated_at"] = now  # bulk_update does not touch auto_now fields
     existing = Client.objects.in_bulk([r.key for r in results], field_name="registration_number")
+    # The industries and regions the file sets or replaces, for the filter's choices.
+    touched: dict[str, set[str]] = {"industry": set(), "region": set()}
+    for result in results:
+        before = existing.get(result.key)
+        for name, values in touched.items():
+            if name in result.values:
+                values.add(result.values[name])
+                if before is not None:
+                    values.add(getattr(before, name))
     fields = sorted({name for r in results for name in r.values} - {"registration_number"})
     _upsert(Client, results, existing, lambda v: v["registration_number"], fields)
+    filter_choices_sync(industries=touched["industry"], regions=touched["region"])
 
 
 def _write_needs(results: list[RowResult]) -> None:

@@ -51,7 +51,7 @@ class Client(models.Model):
     ``Meta.indexes``.
     """
 
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
     registration_number = models.CharField(
         _("registration number"),
         max_length=20,
@@ -91,10 +91,18 @@ class Client(models.Model):
             ("view_all_clients", _("Can see every client, not only own accounts")),
             ("import_register", _("Can import clients, needs and figures from files")),
         ]
+        # One per ordering the register offers, ended by the id as its orderings are
+        # (``accounts.filters.RegisterOrdering``); each also serves the filter on its field.
         indexes = [
-            models.Index(fields=["segment"]),
-            models.Index(fields=["region"]),
-            models.Index(fields=["industry"]),
+            models.Index(fields=["name", "id"], name="client_by_name"),
+            models.Index(fields=["segment", "id"], name="client_by_segment"),
+            models.Index(fields=["industry", "id"], name="client_by_industry"),
+            models.Index(fields=["region", "id"], name="client_by_region"),
+            models.Index(fields=["updated_at", "id"], name="client_by_updated_at"),
+            models.Index(fields=["owner_kam", "name", "id"], name="client_by_owner_kam"),
+            models.Index(
+                fields=["name", "id"], condition=models.Q(is_key=True), name="key_client_by_name"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,6 +114,31 @@ class Client(models.Model):
     def team_is_single_kam(self) -> bool:
         """True when one KAM works the account alone (no team members besides the owner)."""
         return not any(m.user_id != self.owner_kam_id for m in self.team_members.all())
+
+
+class FilterChoiceKind(models.TextChoices):
+    INDUSTRY = "industry", _("Industry")
+    REGION = "region", _("Region")
+
+
+class FilterChoice(models.Model):
+    """An industry or a region that some client of the register has: what the register's filter
+    offers to those who see every client, kept by ``accounts.choices`` whenever clients are
+    written, so that no page reads all the clients to offer them."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=FilterChoiceKind.choices)
+    value = models.CharField(_("value"), max_length=100)
+
+    class Meta:
+        verbose_name = _("filter choice")
+        verbose_name_plural = _("filter choices")
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="filter_choice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class TeamRole(models.TextChoices):

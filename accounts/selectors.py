@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, User
@@ -17,8 +17,10 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
         return Client.objects.none()
     if user.has_perm("accounts.view_all_clients"):
         return Client.objects.all()
-    on_team = AccountTeamMember.objects.filter(client=OuterRef("pk"), user=user)
-    return Client.objects.filter(Q(owner_kam=user) | Exists(on_team))
+    # A union of two index lookups: an OR of the two conditions would read every client.
+    owned = Client.objects.filter(owner_kam=user).order_by().values("pk")
+    on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
+    return Client.objects.filter(pk__in=owned.union(on_team))
 
 
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:

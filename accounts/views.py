@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
 from accounts.imports import ImportNotApplicable, import_apply, import_check
 from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus
+from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
 from accounts.selectors import client_get_for_user, clients_visible_to
 
@@ -51,7 +53,9 @@ def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
 def client_list(request: HttpRequest) -> HttpResponse:
     clients = clients_with_revenue(clients_visible_to(request.user).select_related("owner_kam"))
     filterset = ClientFilter(request.GET, queryset=clients, request=request)
-    page = Paginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CheapCountPaginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": filterset, "page": page, "query": query.urlencode()}
@@ -102,6 +106,10 @@ def _client_form(request: HttpRequest, client: Client) -> HttpResponse:
             client = form.save()
             team.instance = client
             team.save()
+            filter_choices_sync(
+                industries=[form.initial.get("industry", ""), client.industry],
+                regions=[form.initial.get("region", ""), client.region],
+            )
         messages.success(request, _("Client “%(name)s” saved.") % {"name": client.name})
         return redirect(client)
     return render(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone, translation
 
+from accounts.choices import filter_choices_rebuild
 from accounts.models import (
     AccountTeamMember,
     Client,
@@ -809,6 +810,7 @@ def _load_clients(
             )
         )
     Client.objects.bulk_create(clients)
+    filter_choices_rebuild()
     clients = list(Client.objects.order_by("pk"))
 
     team, needs, figures = [], [], []

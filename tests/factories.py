@@ -17,6 +17,7 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.choices import filter_choices_sync
 from accounts.models import (
     AccountTeamMember,
     Client,
@@ -81,12 +82,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Client {n:04d} LLC")
     registration_number = factory.Sequence(lambda n: f"77{n:08d}")
     segment = Segment.MID_MARKET
     industry = "Metallurgy"
     region = "Moscow"
+
+    @factory.post_generation
+    def filter_choices(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
+        """As every write path of the product does: the filter offers the client's values."""
+        if create:
+            filter_choices_sync(industries=[client.industry], regions=[client.region])
 
 
 class TeamMemberFactory(factory.django.DjangoModelFactory):

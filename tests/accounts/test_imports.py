@@ -33,6 +33,7 @@ from accounts.models import (
     Client,
     ClientFigure,
     ClientNeed,
+    FilterChoice,
     ImportBatch,
     ImportKind,
     ImportStatus,
@@ -807,6 +808,27 @@ def test_two_confirmations_at_once_import_exactly_once(administrator):
     assert sorted(outcomes) == ["imported", "refused"]
     assert Client.objects.count() == 300
     assert ImportBatch.objects.get().status == ImportStatus.APPLIED
+
+
+@pytest.mark.django_db
+def test_an_import_keeps_the_industries_and_regions_the_filter_offers(administrator):
+    ClientFactory(registration_number="7700000001", industry="Mining", region="Perm")
+    batch = check(
+        ImportKind.CLIENTS,
+        csv_file(
+            "ИНН;Наименование;Отрасль;Регион",
+            "7700000001;Volga Steel;Energy;Perm",
+            "7800000002;Ural Foods;Energy;Kazan",
+        ),
+        administrator,
+    )
+
+    assert import_apply(batch=batch).status == ImportStatus.APPLIED
+    assert sorted(FilterChoice.objects.values_list("kind", "value")) == [
+        ("industry", "Energy"),  # Mining went with the only client that had it
+        ("region", "Kazan"),
+        ("region", "Perm"),
+    ]
 
 
 def _clients_file(size: int) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.models import Client, ClientNeed, Segment, TeamRole
+from accounts.models import Client, ClientNeed, FilterChoice, Segment, TeamRole
 from accounts.selectors import clients_visible_to
 from governance.committee.proposals import proposal_create
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, TeamMemberFactory
@@ -93,6 +93,51 @@ def test_list_filters_and_sorts(client_as, chair):
 
     assert page.index("Beta") < page.index("Alpha")
     assert "Gamma" not in page.split("client-results")[1]
+
+
+def test_the_filter_offers_the_industries_and_regions_the_clients_have(
+    client_as, chair, administrator, kam, kam2
+):
+    mine = ClientFactory(owner_kam=kam, industry="Mining", region="Kazan")
+    ClientFactory(owner_kam=kam2, industry="Telecom", region="Perm")
+    ClientFactory(owner_kam=kam2, industry="Telecom", region="Perm")
+
+    def offered(user: object) -> str:
+        return client_as(user).get(reverse("accounts:client-list")).text
+
+    assert '<option value="Mining">' in offered(chair)
+    assert '<option value="Telecom">' in offered(chair)
+    assert '<option value="Telecom">' not in offered(kam)  # only a KAM's own accounts' values
+    assert '<option value="Kazan">' in offered(kam)
+
+    client_as(administrator).post(
+        reverse("accounts:client-edit", args=[mine.pk]),
+        {
+            "name": mine.name,
+            "registration_number": mine.registration_number,
+            "segment": mine.segment,
+            "industry": "Energy",
+            "region": "Kazan",
+            "team-TOTAL_FORMS": "0",
+            "team-INITIAL_FORMS": "0",
+        },
+    )
+    client_as(administrator).delete(f"/api/clients/{ClientFactory(region='Tver').pk}/")
+
+    page = offered(chair)
+    assert '<option value="Energy">' in page
+    assert '<option value="Mining">' not in page  # no client has it any more
+    assert '<option value="Tver">' not in page
+    regions = FilterChoice.objects.filter(kind="region").values_list("value", flat=True)
+    assert list(regions) == ["Kazan", "Perm"]
+
+
+def test_the_filter_keeps_its_choices_once_the_api_schema_was_built(client_as, chair):
+    ClientFactory(industry="Mining")
+    http = client_as(chair)
+
+    assert http.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert '<option value="Mining">' in http.get(reverse("accounts:client-list")).text
 
 
 def test_htmx_request_gets_only_the_results_region(client_as, chair):

@@ -1,0 +1,222 @@
+"""Paging the register at any size: a count that stays cheap, and keyset pages for the API.
+
+The count is exact up to ``EXACT_COUNT_LIMIT`` rows, which it reads no further than; past that,
+on PostgreSQL, it is the planner's estimate, and says so (``count_is_estimate``), so that the
+page writes "about". The API's pages follow a cursor, the last row's values along the list's
+ordering, instead of an offset, so the millionth row costs what the first does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+# Counted exactly up to here; reading further to count costs more than the page itself.
+EXACT_COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class RowCount:
+    value: int
+    estimated: bool
+
+
+def count_rows(queryset: QuerySet) -> RowCount:
+    """How many rows ``queryset`` has: exact up to ``EXACT_COUNT_LIMIT``, estimated beyond on
+    PostgreSQL (exact on SQLite, the embedded default's size)."""
+    ids = queryset.order_by().values("pk")
+    exact = ids[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return RowCount(exact, estimated=False)
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return RowCount(ids.count(), estimated=False)
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), exact), estimated=True)
+
+
+class CheapCountPaginator(Paginator):
+    """Django's paginator over ``count_rows``: ``count_is_estimate`` tells the page to say
+    "about"."""
+
+    @cached_property
+    def row_count(self) -> RowCount:
+        return count_rows(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return self.row_count.value
+
+    @property
+    def count_is_estimate(self) -> bool:
+        return self.row_count.estimated
+
+
+def _value_at(row: Model, path: str) -> Any:
+    """The value of ``path`` (``owner_kam__last_name``, an annotation, ``pk``) on ``row``."""
+    value: Any = row
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value.pk if isinstance(value, Model) else value
+
+
+def _after(ordering: list[str], values: list[Any], *, nulls_largest: bool) -> Q:
+    """The rows strictly after ``values`` in ``ordering`` (field paths, ``-`` for descending),
+    NULL sorting as the database sorts it: largest on PostgreSQL, smallest on SQLite."""
+    path = ordering[0].lstrip("-")
+    descending = ordering[0].startswith("-")
+    value = values[0]
+    if value is None:
+        # Past NULL only non-NULL values remain, if NULL comes first in this direction.
+        after = Q(**{f"{path}__isnull": False}) if descending == nulls_largest else Q(pk__in=[])
+        same = Q(**{f"{path}__isnull": True})
+    else:
+        after = Q(**{f"{path}__lt" if descending else f"{path}__gt": value})
+        if descending != nulls_largest:  # NULL comes last in this direction
+            after |= Q(**{f"{path}__isnull": True})
+        same = Q(**{path: value})
+    if len(ordering) == 1:
+        return after
+    return after | (same & _after(ordering[1:], values[1:], nulls_largest=nulls_largest))
+
+
+def encode_cursor(values: list[Any], *, backwards: bool = False) -> str:
+    """The cursor of the page after (``backwards``: before) the row with these values along
+    the list's ordering."""
+    payload = json.dumps({"v": values, "b": backwards}, cls=DjangoJSONEncoder)
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _reversed(ordering: list[str]) -> list[str]:
+    return [name[1:] if name.startswith("-") else f"-{name}" for name in ordering]
+
+
+class KeysetPagination(BasePagination):
+    """Pages of the API list by cursor, along the list's own ordering (``?ordering=``, the
+    search's closeness, or the default), which must be field paths or annotations ending with
+    the id. The answer keeps the list's ``count``, with ``count_is_estimate``."""
+
+    page_size = 50
+    cursor_query_param = "cursor"
+    invalid_cursor_message = _("Invalid cursor")
+
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: object = None
+    ) -> list[Model]:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        ordering = [str(name) for name in queryset.query.order_by]
+        if not ordering or ordering[-1].lstrip("-") not in {"pk", "id"}:
+            ordering.append("pk")  # a cursor must point at one row
+        self.ordering = ordering
+        self.row_count = count_rows(queryset)
+        values, backwards = self._decode(request.query_params.get(self.cursor_query_param))
+        nulls_largest = connections[queryset.db].vendor == "postgresql"
+        if backwards:
+            ordering = _reversed(ordering)
+            nulls_largest = not nulls_largest
+        if values is not None:
+            queryset = queryset.filter(_after(ordering, values, nulls_largest=nulls_largest))
+        rows = list(queryset.order_by(*ordering)[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if backwards:
+            rows.reverse()
+        self.has_next = more if not backwards else values is not None
+        self.has_previous = values is not None if not backwards else more
+        self.rows = rows
+        return rows
+
+    def _decode(self, cursor: str | None) -> tuple[list[Any] | None, bool]:
+        if not cursor:
+            return None, False
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+            values, backwards = decoded["v"], bool(decoded["b"])
+        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+            raise NotFound(self.invalid_cursor_message) from None
+        if not isinstance(values, list) or len(values) != len(self.ordering):
+            raise NotFound(self.invalid_cursor_message)
+        return values, backwards
+
+    def _link(self, row: Model, *, backwards: bool) -> str:
+        values = [_value_at(row, name.lstrip("-")) for name in self.ordering]
+        cursor = encode_cursor(values, backwards=backwards)
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or not self.rows:
+            return None
+        return self._link(self.rows[-1], backwards=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        if not self.rows:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return self._link(self.rows[0], backwards=True)
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return Response(
+            {
+                "count": self.row_count.value,
+                "count_is_estimate": self.row_count.estimated,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["count", "count_is_estimate", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 123,
+                    "description": f"Exact up to {EXACT_COUNT_LIMIT}; beyond, an estimate.",
+                },
+                "count_is_estimate": {
+                    "type": "boolean",
+                    "description": "True when ``count`` is the database's estimate.",
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: object) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The page after (or before) a row, from a list's next or "
+                "previous link.",
+                "schema": {"type": "string"},
+            }
+        ]
