@@ -110,10 +110,13 @@ def test_a_renamed_user_is_shown_by_the_new_name(client_as, director):
 
 
 def _everything_cached() -> bytes:
-    """Every value in the default cache, as stored (pickled)."""
+    """Every value in the default cache, as stored (pickled). With Redis, the keys under the
+    cache's own prefix: the same database also holds the broker's keys (sets and lists, which
+    are not the cache's and cannot be read with GET)."""
     if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):  # Redis
         client = cache._cache.get_client()
-        return b"".join(client.get(key) or b"" for key in client.scan_iter(count=1000))
+        keys = client.scan_iter(match=f"{cache.key_prefix}:*", count=1000)
+        return b"".join(client.get(key) or b"" for key in keys)
     return b"".join(value for value in cache._cache.values())  # local memory
 
 
