@@ -34,6 +34,9 @@ VIEW_ABSENCE = "governance.view_absence"
 ADD_ABSENCE = "governance.add_absence"
 CHANGE_ABSENCE = "governance.change_absence"
 
+# The tamper-evident record: the committee reads it.
+VIEW_RECORD = "governance.view_recordentry"
+
 # KPIs and dashboards.
 VIEW_KPI = "governance.view_kpi"
 VIEW_KPI_TARGET = "governance.view_kpitarget"
