@@ -68,6 +68,8 @@ _SIT_ON_COMMITTEE = (
     "governance.delete_kpitarget",
     "governance.add_budget",
     "governance.change_budget",
+    # The committee reads the tamper-evident record of everything it governs.
+    "governance.view_recordentry",
 )
 # The committee keeps the ruler: coverage of needs, drafts of new versions, fit ratings, runs.
 _KEEP_RULER = (

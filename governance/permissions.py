@@ -33,6 +33,9 @@ CHANGE_INCIDENT = "governance.change_incident"
 VIEW_ABSENCE = "governance.view_absence"
 ADD_ABSENCE = "governance.add_absence"
 
+# The tamper-evident record: the committee reads it.
+VIEW_RECORD = "governance.view_recordentry"
+
 # KPIs and dashboards.
 VIEW_KPI = "governance.view_kpi"
 VIEW_KPI_TARGET = "governance.view_kpitarget"

@@ -2,8 +2,9 @@
 
 from governance.committee.urls import urlpatterns as committee
 from governance.kpis.urls import urlpatterns as kpis
+from governance.record.urls import urlpatterns as record
 from governance.shell.urls import urlpatterns as shell
 
 app_name = "governance"
 
-urlpatterns = [*committee, *shell, *kpis]
+urlpatterns = [*committee, *shell, *kpis, *record]

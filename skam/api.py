@@ -15,6 +15,7 @@ from criteria.api import (
 )
 from governance.committee.api import DecisionViewSet, ProposalViewSet
 from governance.kpis.api import KpiEntryViewSet, KpiSnapshotViewSet, KpiTargetViewSet, KpiViewSet
+from governance.record.api import RecordEntryViewSet
 from governance.shell.api.budgets import BudgetSpendViewSet, BudgetViewSet
 from governance.shell.api.departments import DepartmentObligationViewSet, DepartmentRequestViewSet
 from governance.shell.api.exception_requests import ExceptionRequestViewSet
@@ -53,3 +54,4 @@ router.register("kpis", KpiViewSet, basename="kpi")
 router.register("kpi-targets", KpiTargetViewSet, basename="kpi-target")
 router.register("kpi-entries", KpiEntryViewSet, basename="kpi-entry")
 router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")
+router.register("record", RecordEntryViewSet, basename="record-entry")

@@ -35,6 +35,7 @@ NAVIGATION = (
     NavItem(_("Exceptions"), "governance:exception-list", perm="governance.view_exceptionrequest"),
     NavItem(_("Dashboards"), "governance:dashboard-portfolio", perm="governance.view_dashboard"),
     NavItem(_("Imports"), "accounts:import-list", perm="accounts.import_register"),
+    NavItem(_("Change record"), "governance:record-list", perm="governance.view_recordentry"),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", staff_only=True),
 )

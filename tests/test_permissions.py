@@ -48,6 +48,7 @@ from governance.models import (
     Mandate,
     MandateAccount,
     Proposal,
+    RecordEntry,
     RelationshipMethod,
     SituationType,
 )
@@ -204,6 +205,10 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 200),
     ("POST",  "/committee/absences/",               302, 403, 200, 200, 403, 403, 403, 403),
     ("POST",  "/committee/absences/{absence}/end/", 302, 403, 302, 403, 403, 403, 403, 403),
+    # The change record: the committee reads it, nobody else.
+    ("GET",   "/committee/record/",                 302, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/api/record/",                       401, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/api/record/{entry}/",               401, 403, 200, 200, 403, 403, 403, 403),
     # Budgets: the committee allocates, directors and the administrator follow.
     ("GET",   "/committee/budgets/",                302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/budgets/",                302, 403, 200, 200, 403, 403, 403, 403),
@@ -593,6 +598,7 @@ def _committee_places(
         "key": key.pk,
         "budget": budget.pk,
         "spend": spend.pk,
+        "entry": RecordEntry.objects.latest("pk").pk,
     }
 
 
@@ -693,7 +699,7 @@ def test_the_matrix_covers_every_route() -> None:
          "ruler", "draft", "eval_kam", "eval_kam2", "item", "rating", "proposal", "decision",
          "kpi", "kpitarget", "kpientry", "snap_portfolio", "snap_kam",
          "mandate", "exception", "obligation", "deprequest", "situation", "incident",
-             "absence", "key", "budget", "spend", "tier", "method"),
+             "absence", "key", "budget", "spend", "tier", "method", "entry"),
         1,
     )  # fmt: skip
     sample["meeting"] = 1
@@ -706,7 +712,7 @@ def test_the_matrix_covers_every_route() -> None:
     assert "admin:index" in covered
 
 
-COMMITTEE_NAVIGATION = [
+DIRECTOR_NAVIGATION = [
     "Home",
     "Clients",
     "The ruler",
@@ -716,6 +722,7 @@ COMMITTEE_NAVIGATION = [
     "Dashboards",
     "API",
 ]
+COMMITTEE_NAVIGATION = [*DIRECTOR_NAVIGATION[:-1], "Change record", "API"]
 NAV_LINK = re.compile(r'<a href="(?P<url>[^"]+)"[^>]*>(?P<label>[^<]+)</a>')
 
 
@@ -732,7 +739,7 @@ def navigation_of(page: str) -> list[str]:
         ("member", COMMITTEE_NAVIGATION),
         ("kam", ["Home", "Clients", "My mandate", "API"]),
         ("kam2", ["Home", "Clients", "My mandate", "API"]),
-        ("director", COMMITTEE_NAVIGATION),
+        ("director", DIRECTOR_NAVIGATION),
         (
             "administrator",
             [

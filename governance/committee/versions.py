@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.refusals import ChangedMeanwhile
 from criteria.models import RulerVersion
-from governance.models import Mandate, Policy, Proposal, ProposalType, Vote
+from governance.models import Decision, Mandate, Policy, Proposal, ProposalType, Vote
 
 VERSION_FIELDS = {
     ProposalType.ADOPT_RULER: "ruler",
@@ -215,3 +215,13 @@ def decision_digest(*, proposal: Proposal) -> str:
             ),
         }
     )
+
+
+def decision_digest_mismatch() -> Decision | None:
+    """The first decision whose stored digest its ballots, entitled members and rule no longer
+    give (``manage.py audit_verify`` asks): a ballot changed since, by any path."""
+    decisions = Decision.objects.exclude(digest="").select_related("proposal").order_by("pk")
+    for decision in decisions.iterator(chunk_size=500):
+        if decision_digest(proposal=decision.proposal) != decision.digest:
+            return decision
+    return None

@@ -66,3 +66,14 @@ class RecordEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table_name}#{self.row_pk} {self.get_operation_display()}"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """What changed, column by column: every column of a row created or found, every
+        column of a row deleted, the columns that differ in a row changed."""
+        before, after = self.before or {}, self.after or {}
+        columns = list(after) + [column for column in before if column not in after]
+        return [
+            (column, before.get(column), after.get(column))
+            for column in columns
+            if self.operation != RecordOperation.UPDATE or before.get(column) != after.get(column)
+        ]

@@ -87,6 +87,7 @@ OUR_APPS = ("accounts", "criteria", "governance")
 @dataclass(frozen=True)
 class GovernedTable:
     label: str
+    model: type[models.Model]
     table: str
     pk_column: str
     not_copied: tuple[str, ...]
@@ -101,5 +102,7 @@ def governed_tables() -> list[GovernedTable]:
         if field:
             model = model._meta.get_field(field[0]).remote_field.through
         not_copied = tuple(model._meta.get_field(name).column for name in NOT_COPIED.get(label, ()))
-        tables.append(GovernedTable(label, model._meta.db_table, model._meta.pk.column, not_copied))
+        tables.append(
+            GovernedTable(label, model, model._meta.db_table, model._meta.pk.column, not_copied)
+        )
     return tables

@@ -1,5 +1,6 @@
-"""``manage.py audit_verify``: walk the record's hash chain and the governed rows; name the
-first broken link and exit non-zero, or print the head of the chain (worth writing down: an
+"""``manage.py audit_verify``: walk the record's hash chain and the governed rows, and
+recompute every decision's digest from its ballots; name the first broken link and exit
+non-zero, or print the head of the chain (worth writing down: an
 entry removed from the end leaves the rest of the chain whole)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from governance.committee.versions import decision_digest_mismatch
 from governance.record.verify import record_verify
 
 
@@ -32,8 +34,17 @@ class Command(BaseCommand):
                 f"The record is broken after {verdict.entries} good entries: "
                 f"{verdict.broken.describe()}."
             )
+        if not chain_only and (decision := decision_digest_mismatch()) is not None:
+            raise CommandError(
+                f"Decision {decision.pk} (proposal {decision.proposal_id}) no longer has its "
+                f"digest {decision.digest}: its ballots, entitled members or rule changed."
+            )
         self.stdout.write(
             f"The record holds: {verdict.entries} entries chained"
-            + ("" if chain_only else ", every governed row as last recorded")
+            + (
+                ""
+                if chain_only
+                else ", every governed row as last recorded, every decision's digest"
+            )
             + f"; head entry {verdict.head_id}, hash {verdict.head_hash}."
         )

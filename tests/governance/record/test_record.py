@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from accounts.roles import Role
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
+from governance.committee.versions import decision_digest_mismatch
 from governance.models import CommitteeMember, CommitteeRole, RecordEntry, Vote
 from governance.record.context import Origin, command_origin, process_origin_set, recording_as
 from governance.record.governed import GOVERNED, NOT_RECORDED, OUR_APPS, governed_tables
@@ -319,3 +320,15 @@ def test_a_row_slipped_in_or_removed_with_the_triggers_off_is_named(decided) -> 
         cursor.execute("SET LOCAL session_replication_role = origin")
     verdict = record_verify()
     assert (verdict.broken.kind, verdict.broken.row_pk) == ("row_gone", str(vote.pk))
+
+
+@pytest.mark.django_db
+def test_a_ballot_changed_after_the_decision_no_longer_gives_its_digest(decided) -> None:
+    assert decided.decision.digest
+    assert decision_digest_mismatch() is None
+    vote = Vote.objects.filter(proposal=decided, is_current=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE governance_vote SET comment = 'edited' WHERE id = %s", [vote.pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    assert decision_digest_mismatch() == decided.decision

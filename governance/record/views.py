@@ -1,0 +1,35 @@
+"""The record's page: the committee reads who changed what, when and how, filtered by object,
+person and date, and takes it away as CSV or XLSX."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from governance.lists import page_query
+from governance.permissions import VIEW_RECORD
+from governance.record.exports import export_csv, export_xlsx
+from governance.record.filters import RecordFilter
+from governance.record.selectors import record_visible_to
+
+
+@login_required
+@permission_required(VIEW_RECORD, raise_exception=True)
+def record_list(request: HttpRequest) -> HttpResponse:
+    entries = RecordFilter(
+        request.GET, queryset=record_visible_to(request.user).select_related("actor")
+    )
+    export = request.GET.get("export")
+    if export == "csv":
+        return export_csv(entries.qs)
+    if export == "xlsx":
+        return export_xlsx(entries.qs)
+    page = Paginator(entries.qs, 50).get_page(request.GET.get("page"))
+    query = page_query(request.GET)
+    return render(
+        request,
+        "governance/record/record_list.html",
+        {"filter": entries, "page": page, "query": query},
+    )
