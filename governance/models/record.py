@@ -11,12 +11,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RecordOperation(models.TextChoices):
-    INSERT = "I", _("Created")
-    UPDATE = "U", _("Changed")
-    DELETE = "D", _("Deleted")
+    # In context: "Created" alone is also a token's date on My account, another word in Russian.
+    INSERT = "I", pgettext_lazy("record operation", "Created")
+    UPDATE = "U", pgettext_lazy("record operation", "Changed")
+    DELETE = "D", pgettext_lazy("record operation", "Deleted")
     SNAPSHOT = "S", _("As found when recording began")
 
 

@@ -78,6 +78,10 @@ NOT_RECORDED: dict[str, str] = {
     "criteria.ReviewItem": "worked out from the ruler and the register, again at will",
     "governance.KpiSnapshot": "worked out from the KPI actuals, again at will",
     "governance.PortfolioSnapshot": "worked out from the register, again at will",
+    "accounts.FilterChoice": "worked out from the register, kept by its writes",
+    "governance.BoardPack": "a document drawn up from the record, again at will",
+    "governance.CalendarFeed": "a person's private calendar address, not an act of governance",
+    "governance.OutgoingMail": "letters telling of recorded events; the outbox keeps their state",
 }
 
 # The apps whose every model is classified above.

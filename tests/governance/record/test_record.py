@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import User
 from accounts.roles import Role
@@ -189,12 +189,12 @@ def test_a_vote_on_the_page_names_the_member_and_the_page(committee, client_as) 
 @pytest.mark.django_db
 def test_a_vote_through_the_api_by_token_names_the_member_and_the_api(committee) -> None:
     proposal = opened(committee[0])
-    token = Token.objects.create(user=committee[2])
+    _token, key = AuthToken.objects.create(user=committee[2])
     response = HttpClient().post(
         f"/api/proposals/{proposal.pk}/vote/",
         {"choice": "against"},
         content_type="application/json",
-        headers={"Authorization": f"Token {token.key}"},
+        headers={"Authorization": f"Token {key}"},
     )
     assert response.status_code == 200
     entry = entries_of(Vote.objects.get(proposal=proposal, member=committee[2]))[0]
