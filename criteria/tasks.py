@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from criteria.evaluation import (
@@ -109,6 +111,19 @@ def evaluate_chunk(run_id: int, number: int) -> bool:
         # later run for good. End it with the error; the next scheduled run starts afresh.
         run_fail(run=run, error=f"Chunk {number}: {error!r}")
         raise
+
+
+def enqueue(task: Task, *args: object) -> bool:
+    """Send ``task`` to the workers from a web request, after its commit. With the broker
+    unreachable (Redis down) the request still answers: the work is in the database, and the
+    watchdogs take it up once the broker is back (a run with no progress is resumed, a missed
+    schedule caught up). False when it could not be sent."""
+    try:
+        task.delay(*args)  # about 0.6 s to give up on a Redis that is down (settings)
+    except (BrokerUnreachable, RedisError, OSError):
+        logger.warning("The broker cannot be reached: %s was not queued.", task.name, exc_info=True)
+        return False
+    return True
 
 
 def _user(pk: int) -> object:
