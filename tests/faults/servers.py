@@ -149,3 +149,27 @@ def kill_session(process: subprocess.Popen) -> None:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@contextmanager
+def celery_beat(*, database: str, broker: str, cache: str) -> Iterator[subprocess.Popen]:
+    """A real beat (the settings' scheduler) in a session of its own; SIGKILLed at the end."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": cache,
+        "CELERY_BROKER_URL": broker,
+        "LOG_LEVEL": "WARNING",
+    }
+    beat = subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "skam", "beat", "--loglevel=WARNING"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=os.environ.get("TMPDIR", "/tmp"),  # its pid and schedule files, not the repo's
+    )
+    try:
+        yield beat
+    finally:
+        kill_session(beat)
