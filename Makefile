@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # empty its database, after the others.
 TEST_WORKERS ?= 2
 
-.PHONY: run test venv dev-venv chromium lint format messages migrations clean
+.PHONY: run test faults venv dev-venv chromium lint format messages migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test: dev-venv chromium
 	$(BIN)/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+
+## The fault suite alone (also part of `make test`): each scenario starts its own Redis, SMTP
+## server or Celery worker on 127.0.0.1, breaks it, and prints its figures.
+faults: dev-venv
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest -p no:xdist -m faults -s -q tests/faults $(PYTEST_ARGS)
 
 ## Debian's Chromium, which the browser tests drive (never a browser downloaded by Playwright):
 ## installed when missing if we may (root, with apt-get); SKAM_CHROMIUM may point at another.

@@ -53,7 +53,7 @@ from criteria.services import (
     ruler_draft_change,
     ruler_draft_create,
 )
-from criteria.tasks import reevaluate_all, resume_stalled_run
+from criteria.tasks import enqueue, reevaluate_all, resume_stalled_run
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 
@@ -605,10 +605,10 @@ class EvaluationRunViewSet(
                 ) from error
             if created:
                 user_id = request.user.pk
-                transaction.on_commit(lambda: reevaluate_all.delay(user_id))
+                transaction.on_commit(lambda: enqueue(reevaluate_all, user_id))
             elif run.stalled_since(at=timezone.now()):  # its chunks were lost: queue them again
                 run_id = run.pk
-                transaction.on_commit(lambda: resume_stalled_run.delay(run_id))
+                transaction.on_commit(lambda: enqueue(resume_stalled_run, run_id))
         return Response(
             self.get_serializer(run).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -20,6 +20,7 @@ from accounts.models import Client, ClientNeed, User
 from accounts.refusals import ChangedMeanwhile
 from criteria.models import (
     USP,
+    EvaluationRun,
     NeedCoverage,
     ReviewItem,
     RulerCriterion,
@@ -178,6 +179,29 @@ _CADENCE_CRONTAB = {  # at 02:00 in the company's time zone
     "monthly": {"day_of_week": "*", "day_of_month": "1", "month_of_year": "*"},
     "quarterly": {"day_of_week": "*", "day_of_month": "1", "month_of_year": "1,4,7,10"},
 }
+
+
+# A scheduled run counts as missed only this long after its hour: the beat's own send of it may
+# still be waiting in the queue.
+CATCH_UP_AFTER = datetime.timedelta(minutes=15)
+
+
+def reevaluation_missed() -> bool:
+    """Whether the scheduled re-evaluation's hour has passed (by ``CATCH_UP_AFTER``) since the
+    last run was created: no beat ran then, or the broker refused the send. The beat's own
+    bookkeeping cannot tell; the runs can. False before the first run or with the schedule
+    disabled."""
+    task = (
+        PeriodicTask.objects.filter(name=REEVALUATION_TASK, enabled=True)
+        .select_related("crontab")
+        .first()
+    )
+    last = EvaluationRun.objects.order_by("-created_at").values_list("created_at", flat=True)[:1]
+    if task is None or task.crontab is None or not last:
+        return False
+    schedule = task.crontab.schedule
+    since = last[0].astimezone(schedule.tz)
+    return schedule.remaining_estimate(since) <= -CATCH_UP_AFTER
 
 
 def reevaluation_schedule_set(*, cadence: str) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from criteria.evaluation import (
@@ -26,11 +28,23 @@ from criteria.evaluation import (
     run_start_or_resume,
 )
 from criteria.models import EvaluationRun, RunStatus
+from criteria.services import reevaluation_missed
+
+# A database that restarts or fails over is waited for minutes, not seconds: 5 s doubling to
+# 5 min (with jitter), 12 times, about half an hour in all. The longest wait stays below the
+# broker's visibility timeout (settings), or Redis would hand the waiting task out twice.
+DATABASE_RETRIES = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 5 * 60,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def reevaluate_all(requested_by_id: int | None = None) -> int | None:
     """Start a run over every client (or resume the one in progress) and fan out its chunks
     to the workers. Beat calls this on the schedule the administrator keeps."""
@@ -40,6 +54,16 @@ def reevaluate_all(requested_by_id: int | None = None) -> int | None:
         logger.warning("No ruler version is in force: nothing to evaluate against.")
         return None
     return _fan_out(run)
+
+
+@shared_task(**DATABASE_RETRIES)
+def reevaluate_if_missed() -> int | None:
+    """Catch up a scheduled re-evaluation that no beat sent (every 5 minutes on the beat): a
+    run starts at once, once."""
+    if not reevaluation_missed():
+        return None
+    logger.warning("The scheduled re-evaluation was missed: it starts now.")
+    return reevaluate_all()
 
 
 @shared_task
@@ -65,9 +89,7 @@ def _fan_out(run: EvaluationRun) -> int:
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
+    **DATABASE_RETRIES,
     acks_late=True,
     reject_on_worker_lost=True,
     # Far below the broker's visibility timeout (settings): Redis never hands a chunk still
@@ -89,6 +111,19 @@ def evaluate_chunk(run_id: int, number: int) -> bool:
         # later run for good. End it with the error; the next scheduled run starts afresh.
         run_fail(run=run, error=f"Chunk {number}: {error!r}")
         raise
+
+
+def enqueue(task: Task, *args: object) -> bool:
+    """Send ``task`` to the workers from a web request, after its commit. With the broker
+    unreachable (Redis down) the request still answers: the work is in the database, and the
+    watchdogs take it up once the broker is back (a run with no progress is resumed, a missed
+    schedule caught up). False when it could not be sent."""
+    try:
+        task.delay(*args)  # about 0.6 s to give up on a Redis that is down (settings)
+    except (BrokerUnreachable, RedisError, OSError):
+        logger.warning("The broker cannot be reached: %s was not queued.", task.name, exc_info=True)
+        return False
+    return True
 
 
 def _user(pk: int) -> object:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +38,7 @@ from criteria.services import (
     ruler_draft_create,
     ruler_draft_locked,
 )
-from criteria.tasks import reevaluate_all
+from criteria.tasks import enqueue, reevaluate_all
 from criteria.whatif import ruler_what_if
 
 
@@ -154,8 +153,12 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
     except RulerVersion.DoesNotExist:
         messages.error(request, _("No ruler version is in force yet: adopt one first."))
         return redirect("criteria:overview")
-    transaction.on_commit(lambda: reevaluate_all.delay(request.user.pk))
-    messages.success(request, _("Re-evaluation of every client started."))
+    if enqueue(reevaluate_all, request.user.pk):
+        messages.success(request, _("Re-evaluation of every client started."))
+    else:
+        messages.error(
+            request, _("The workers cannot be reached just now: start it again in a minute.")
+        )
     return redirect("criteria:overview")
 
 

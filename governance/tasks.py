@@ -6,8 +6,8 @@ Each task keeps its registered name (``governance.tasks.<name>``): beat's schedu
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from criteria.tasks import DATABASE_RETRIES
 from governance.committee.notifications import remind_non_voters as remind_voters
 from governance.committee.proposals import proposals_close_due
 
@@ -28,13 +28,13 @@ __all__ = [
 ]
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def close_due_proposals() -> int:
     """Close every open proposal past its deadline; a missed beat is caught up by the next."""
     return proposals_close_due()
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def remind_non_voters() -> int:
     """Remind members who have not voted when a deadline is a day away (once per proposal)."""
     queued = remind_voters()
@@ -42,13 +42,13 @@ def remind_non_voters() -> int:
     return queued
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def escalate_overdue_exceptions() -> int:
     """Exception requests left unanswered past their deadline go one tier up."""
     return exceptions_escalate_overdue()
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def remind_mandate_deadlines() -> int:
     """Remind approvers, department owners and incident owners of deadlines near (once each)."""
     queued = remind_deadlines()
@@ -56,13 +56,13 @@ def remind_mandate_deadlines() -> int:
     return queued
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def snapshot_kpis() -> int:
     """Recompute the KPI snapshots of the current and the previous quarter (idempotent)."""
     return snapshot_recent()
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(**DATABASE_RETRIES)
 def deliver_mail() -> int:
     """Send the outbox's letters that are due (every 30 s on the beat); a refused letter waits
     for its own next attempt, so this task itself never retries a send."""

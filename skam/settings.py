@@ -235,7 +235,16 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A message taken but not acknowledged (its worker killed) is handed out again after
     # this long: past the longest chunk (its time limit is 10 minutes), far below Redis's
     # default of an hour. The runs' watchdog resumes a stalled run sooner (criteria/tasks.py).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
+    # Reaching a Redis that is down is tried once, not for 6 s, before a send gives up: a web
+    # request that queues work answers at once (criteria.tasks.enqueue); Celery's own publish
+    # and reconnect retries still apply to the beat and the worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 15 * 60,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -245,7 +254,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat sends, however many are started (a lock: skam/beat.py); each send is written to
+# the database at once, so a beat taking over knows what was sent.
+CELERY_BEAT_SCHEDULER = "skam.beat:SingleBeatScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {

@@ -21,7 +21,7 @@ from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
 from criteria.selectors import scorecard_for
 from criteria.services import reevaluation_schedule_set, review_items_settle, ruler_adopt
-from criteria.tasks import reevaluate_all
+from criteria.tasks import enqueue, reevaluate_all
 from governance.committee.notifications import notify_opened, notify_outcome
 from governance.committee.seats import seat_decision_apply, seat_refusals
 from governance.committee.versions import (
@@ -450,7 +450,7 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         ruler_adopt(ruler=proposal.ruler, by=proposal.proposed_by)
         # Every verdict follows the new ruler at once, not at the next scheduled run.
         proposed_by = proposal.proposed_by_id
-        transaction.on_commit(lambda: reevaluate_all.delay(proposed_by))
+        transaction.on_commit(lambda: enqueue(reevaluate_all, proposed_by))
     if proposal.type == ProposalType.ADOPT_POLICY:
         policy_adopt(policy=proposal.policy)
     if proposal.type == ProposalType.GRANT_MANDATE:

@@ -13,6 +13,9 @@ from django.utils import timezone
 from criteria import tasks
 from criteria.evaluation import run_chunk, run_claim_stalled, run_start
 from criteria.models import STALL_AFTER, EvaluationRun, RunStatus
+from criteria.services import reevaluation_missed, reevaluation_schedule_set
+from criteria.tasks import DATABASE_RETRIES
+from governance.tasks import remind_non_voters
 from tests.criteria.test_evaluation import adopt_ruler
 from tests.factories import ClientFactory
 
@@ -96,3 +99,56 @@ def test_the_page_says_since_when_nothing_moved_and_who_may_resume(
     assert str(chair) in text.split("Who may resume it:")[1]
     assert reverse("criteria:run-start") in text  # the chair's button
     assert timezone.now() - stalled.progressed_at > STALL_AFTER
+
+
+# --- A scheduled run that no beat sent is caught up, once -----------------------------------
+
+
+@pytest.fixture
+def nightly(db) -> None:
+    adopt_ruler()
+    ClientFactory.create_batch(2)
+    reevaluation_schedule_set(cadence="nightly")  # at 02:00
+
+
+def run_created_at(moment: str) -> EvaluationRun:
+    run = run_start(chunk_size=1)
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        created_at=datetime.datetime.fromisoformat(moment), in_progress=None, status="done"
+    )
+    return run
+
+
+def test_a_nightly_run_missed_by_a_beat_that_was_down_starts_once(nightly, queued) -> None:
+    run_created_at("2026-11-17T02:00:02+03:00")  # last night's; now is 12:00 the next day
+    assert reevaluation_missed() is True
+
+    started = tasks.reevaluate_if_missed()
+    assert started is not None
+    assert tasks.reevaluate_if_missed() is None  # once
+    assert EvaluationRun.objects.count() == 2
+    assert reevaluation_missed() is False
+
+
+@pytest.mark.time_machine("2026-11-18T02:10+03:00")
+def test_a_nightly_run_is_left_to_the_beat_for_a_while(nightly) -> None:
+    run_created_at("2026-11-17T02:00:02+03:00")
+    assert reevaluation_missed() is False  # the beat's own send may still be in the queue
+    assert tasks.reevaluate_if_missed() is None
+
+
+def test_a_run_since_the_hour_is_not_missed(nightly) -> None:
+    run_created_at("2026-11-18T02:00:02+03:00")
+    assert reevaluation_missed() is False
+
+
+def test_database_errors_are_retried_for_minutes_not_seconds() -> None:
+    """PostgreSQL restarting took remind_non_voters' 5 retries (about 8 s) in the issue."""
+    options = DATABASE_RETRIES
+    waits = [
+        min(options["retry_backoff"] * 2**n, options["retry_backoff_max"])
+        for n in range(options["max_retries"])
+    ]
+    assert sum(waits) > 30 * 60  # at most; jitter makes each wait a random share of it
+    assert max(waits) < 15 * 60  # inside the broker's visibility timeout
+    assert remind_non_voters.max_retries == options["max_retries"]

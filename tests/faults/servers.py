@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import email
 import email.message
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +111,65 @@ def mail_server(handler: RefusingMailServer) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@contextmanager
+def celery_worker(*, database: str, broker: str, cache: str) -> Iterator[subprocess.Popen]:
+    """A real prefork worker (two processes) in a session of its own, on this database and
+    this broker; killed with SIGKILL (the whole session) when the block ends, if still alive."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": cache,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.Popen(
+        [
+            *(str(VENV_BIN / "celery"), "-A", "skam", "worker", "--pool=prefork"),
+            *("--concurrency=2", "--loglevel=WARNING", "--without-mingle", "--without-gossip"),
+        ],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield worker
+    finally:
+        kill_session(worker)
+
+
+def kill_session(process: subprocess.Popen) -> None:
+    """SIGKILL to the process and its children: nothing is acknowledged, nothing cleaned up."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextmanager
+def celery_beat(*, database: str, broker: str, cache: str) -> Iterator[subprocess.Popen]:
+    """A real beat (the settings' scheduler) in a session of its own; SIGKILLed at the end."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": cache,
+        "CELERY_BROKER_URL": broker,
+        "LOG_LEVEL": "WARNING",
+    }
+    beat = subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "skam", "beat", "--loglevel=WARNING"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=os.environ.get("TMPDIR", "/tmp"),  # its pid and schedule files, not the repo's
+    )
+    try:
+        yield beat
+    finally:
+        kill_session(beat)

@@ -16,6 +16,7 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
+from criteria.models import EvaluationRun
 from governance.committee.proposals import (
     proposal_close,
     proposal_create,
@@ -24,8 +25,10 @@ from governance.committee.proposals import (
 )
 from governance.kpis.cache import data_version
 from governance.models import CommitteeMember, Decision, Proposal, ProposalState, Vote
-from tests.factories import PASSWORD
-from tests.faults.servers import ThrowawayRedis, throwaway_redis
+from skam.celery import app
+from tests.criteria.test_evaluation import adopt_ruler
+from tests.factories import PASSWORD, ClientFactory
+from tests.faults.servers import REDIS_PORTS, ThrowawayRedis, free_port, throwaway_redis
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -143,3 +146,33 @@ def test_what_changed_while_redis_was_frozen_is_not_read_when_it_thaws(
         stolen.cookies[settings.SESSION_COOKIE_NAME] = session_key
         assert stolen.get(reverse("home")).status_code == 302  # to the sign-in page
         assert data_version() != version_before  # the dashboards are built afresh
+
+
+@pytest.fixture
+def broker_down():
+    """Celery's broker on a port where no Redis listens (and the pools that knew the old one
+    dropped); put back afterwards."""
+    saved = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port(REDIS_PORTS)}/0"
+    app._after_fork()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = saved
+        app._after_fork()
+
+
+def test_starting_a_run_answers_while_the_broker_is_down(
+    broker_down, client_as, administrator, chair, django_capture_on_commit_callbacks
+) -> None:
+    adopt_ruler()
+    ClientFactory.create_batch(2)
+
+    page = client_as(chair).post(reverse("criteria:run-start"), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        api = client_as(administrator).post("/api/runs/")
+
+    assert page.status_code == 200
+    assert "The workers cannot be reached just now" in page.content.decode()
+    assert api.status_code == 201  # the run is in the database; the watchdog resumes it
+    assert EvaluationRun.objects.get().in_progress is True
