@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.ordering import KnownOrderingFilter
 
 
 def tokens_of(user: User) -> QuerySet[AuthToken]:
@@ -98,7 +99,8 @@ class MyTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.G
     serializer_class = TokenSerializer
     lookup_field = "digest"
     lookup_value_regex = "[0-9a-f]{128}"
-    filter_backends: list = []
+    filter_backends = [KnownOrderingFilter]
+    ordering_fields = ["created", "expiry"]
 
     def get_queryset(self) -> QuerySet[AuthToken]:
         return tokens_of(self.request.user)

@@ -5,10 +5,13 @@ sent over one connection. What a letter says is written by the context that send
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 def when_due(moment: datetime.datetime) -> str:
@@ -32,8 +35,19 @@ def letters_to(
 
 
 def letters_post(letters: list[tuple[str, str, str, list[str]]]) -> int:
-    """Send them over one connection."""
-    return send_mass_mail(letters, fail_silently=False) if letters else 0
+    """Send them over one connection, each on its own: a letter that cannot go (a bad address
+    or header, a refusal by the server) is logged, and the others of the run still go."""
+    if not letters:
+        return 0
+    sent = 0
+    with get_connection() as connection:
+        for subject, text, sender, recipients in letters:
+            letter = EmailMessage(subject, text, sender, recipients, connection=connection)
+            try:
+                sent += letter.send()
+            except Exception:  # whatever the backend raises for this one letter
+                logger.exception("Could not send %r to %s", subject, recipients)
+    return sent
 
 
 def mail_send(

@@ -230,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "accounts.ordering.KnownOrderingFilter",  # an unknown field is a 400, not ignored
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -270,3 +270,6 @@ LOGGING = {
 # the embedded default, so a production database is never seeded by accident.
 SKAM_CLIENT_PAGE_SIZE = 25
 SKAM_IMPORT_MAX_BYTES = env.int("SKAM_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# An .xlsx is a zip: refused before it is read when it unpacks, or says it does, past these.
+SKAM_IMPORT_MAX_UNPACKED_BYTES = env.int("SKAM_IMPORT_MAX_UNPACKED_BYTES", default=100 * 1024**2)
+SKAM_IMPORT_MAX_CELLS = env.int("SKAM_IMPORT_MAX_CELLS", default=1_000_000)
