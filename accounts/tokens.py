@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
+from knox import views as knox_views
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -107,3 +108,13 @@ class MyTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.G
 
     def perform_destroy(self, instance: AuthToken) -> None:
         tokens_revoke(user=self.request.user, digest=instance.digest)
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutView(knox_views.LogoutView):
+    """Revoke the token this request came with."""
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutAllView(knox_views.LogoutAllView):
+    """Revoke every token of mine."""
