@@ -31,7 +31,7 @@ COPY . .
 RUN pip install --no-deps -e .
 
 # Static files are collected at build time; these values exist only to let the settings load.
-RUN SECRET_KEY=collectstatic-only-this-is-not-a-real-secret-key \
+RUN SECRET_KEY=collectstatic-only-this-is-not-a-real-secret-key-of-any-kind \
     DEBUG=0 \
     ALLOWED_HOSTS=localhost \
     SKAM_VAR_DIR=/tmp/skam-build \

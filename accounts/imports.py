@@ -37,6 +37,7 @@ from accounts.models import (
 )
 from accounts.periods import quarter_numbered, quarter_start
 from accounts.selectors import kams
+from accounts.spreadsheets import SpreadsheetTooLarge, xlsx_size_check
 
 
 class ImportFileError(Exception):
@@ -148,6 +149,10 @@ def _read_csv(content: bytes) -> list[list[Any]]:
 
 
 def _read_xlsx(content: bytes) -> list[list[Any]]:
+    try:
+        xlsx_size_check(content)
+    except SpreadsheetTooLarge as exc:
+        raise ImportFileError(str(exc)) from exc
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook

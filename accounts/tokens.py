@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
+from knox import views as knox_views
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.ordering import KnownOrderingFilter
 
 
 def tokens_of(user: User) -> QuerySet[AuthToken]:
@@ -98,10 +100,21 @@ class MyTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.G
     serializer_class = TokenSerializer
     lookup_field = "digest"
     lookup_value_regex = "[0-9a-f]{128}"
-    filter_backends: list = []
+    filter_backends = [KnownOrderingFilter]
+    ordering_fields = ["created", "expiry"]
 
     def get_queryset(self) -> QuerySet[AuthToken]:
         return tokens_of(self.request.user)
 
     def perform_destroy(self, instance: AuthToken) -> None:
         tokens_revoke(user=self.request.user, digest=instance.digest)
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutView(knox_views.LogoutView):
+    """Revoke the token this request came with."""
+
+
+@extend_schema(request=None, responses={204: None})
+class TokenLogoutAllView(knox_views.LogoutAllView):
+    """Revoke every token of mine."""

@@ -9,6 +9,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -37,17 +38,31 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 if not DEBUG:
-    if SECRET_KEY == EMBEDDED_SECRET_KEY or len(SECRET_KEY) < 32:
+    # As strong as `check --deploy` wants it: 50 characters, 5 different, not Django's sample.
+    if (
+        SECRET_KEY == EMBEDDED_SECRET_KEY
+        or len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith("django-insecure-")
+    ):
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=0."
+            "SECRET_KEY must be a random string of at least 50 characters when DEBUG=0."
         )
     if not env.str("ALLOWED_HOSTS", default=""):
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0.")
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts, not '*', when DEBUG=0.")
     SESSION_COOKIE_SECURE = _flag("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     if _flag("BEHIND_HTTPS_PROXY", default=False):
         # The proxy terminates TLS and says so in X-Forwarded-Proto.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only: plain HTTP is redirected, and browsers are told to use HTTPS for a year.
+    # Plain HTTP for a trial: SECURE_SSL_REDIRECT=0 HSTS_SECONDS=0 (check --deploy then warns).
+    SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = _flag("HSTS_PRELOAD", default=True)
 
 INSTALLED_APPS = [
     # First: its ``changepassword`` replaces auth's (manage.py takes the first app's command).
@@ -71,6 +86,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "csp",
     # Ours, bottom of the import chain first: accounts (above) <- criteria <- governance <- skam.
     "criteria",
     "governance",
@@ -79,6 +95,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 413 for an oversize body before it is read; Permissions-Policy on every response.
+    "skam.middleware.RequestLimitsMiddleware",
+    # Content-Security-Policy (below) on every response, with a fresh nonce per request.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # An ETag on every GET answer, and "304 Not Modified" when the client has it already: a
     # client polling the API's dashboards or lists is not sent the same figures again. Pages
@@ -98,6 +118,29 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Our own files only: no inline script, style or handler runs unless it carries the request's
+# nonce ({{ CSP_NONCE }}), nothing from another site, no framing. The browser tests fail on any
+# violation (tests/browser/conftest.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Request sizes: a form or API body up to 2.5 MB and 1,000 fields (Django's defaults, stated);
+# an upload up to the import's limit and a little for the form around it. Past it: 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
 ROOT_URLCONF = "skam.urls"
 WSGI_APPLICATION = "skam.wsgi.application"
 ASGI_APPLICATION = "skam.asgi.application"
@@ -114,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "skam.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -271,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "accounts.ordering.KnownOrderingFilter",  # an unknown field is a 400, not ignored
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -297,6 +341,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models' "state" and three versions' "status" would otherwise get hashed enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "ProposalStateEnum": "governance.models.ProposalState",
+        "VersionStatusEnum": "criteria.models.RulerStatus",
+    },
 }
 
 LOGGING = {
@@ -315,3 +364,7 @@ LOGGING = {
 # the embedded default, so a production database is never seeded by accident.
 SKAM_CLIENT_PAGE_SIZE = 25
 SKAM_IMPORT_MAX_BYTES = env.int("SKAM_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+SKAM_REQUEST_MAX_BYTES = SKAM_IMPORT_MAX_BYTES + 1024 * 1024
+# An .xlsx is a zip: refused before it is read when it unpacks, or says it does, past these.
+SKAM_IMPORT_MAX_UNPACKED_BYTES = env.int("SKAM_IMPORT_MAX_UNPACKED_BYTES", default=100 * 1024**2)
+SKAM_IMPORT_MAX_CELLS = env.int("SKAM_IMPORT_MAX_CELLS", default=1_000_000)

@@ -4,8 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from knox import views as knox_views
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from accounts import account, tokens
@@ -59,8 +58,8 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/auth/token/", tokens.TokenObtainView.as_view(), name="api-token"),
     # Revoke the token the request came with, or all of mine.
-    path("api/auth/logout/", knox_views.LogoutView.as_view(), name="api-logout"),
-    path("api/auth/logout-all/", knox_views.LogoutAllView.as_view(), name="api-logout-all"),
+    path("api/auth/logout/", tokens.TokenLogoutView.as_view(), name="api-logout"),
+    path("api/auth/logout-all/", tokens.TokenLogoutAllView.as_view(), name="api-logout-all"),
     # Like the rest of the API, the schema and its docs are for signed-in users only.
     path(
         "api/schema/",
@@ -69,7 +68,7 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
 ]

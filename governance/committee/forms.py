@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, User
 from accounts.selectors import kams
+from accounts.validators import single_line
 from criteria.models import RulerVersion
 from governance.models import CommitteeRole, Policy, ProposalType, VoteChoice
 
@@ -20,7 +21,7 @@ class MeetingForm(forms.Form):
     held_on = forms.DateField(
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, validators=[single_line])
     location = forms.CharField(label=gettext_lazy("Location"), max_length=200, required=False)
     notes = forms.CharField(
         label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -84,7 +85,7 @@ class ProposalForm(forms.Form):
         required=False,
         help_text=_("For a seat given: in which capacity."),
     )
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))
     review_date = forms.DateField(
         label=_("Review date"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from accounts.spreadsheets import cell_safe
 from governance.kpis.dashboards.tables import Cell, Dashboard, Table
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,10 +52,17 @@ def _stated(table: Table) -> set[int]:
     }
 
 
+def _safe(values: list[object]) -> list[object]:
+    """Text that a spreadsheet would run as a formula (a client named "=HYPERLINK(…)"),
+    written as text."""
+    return [cell_safe(value) for value in values]
+
+
 def _values(row: list[Cell], stated: set[int]) -> list[object]:
+    """The row's values, text that a spreadsheet would run as a formula written as text."""
     values: list[object] = []
     for index, cell in enumerate(row):
-        values.append(cell.value)
+        values.append(cell_safe(cell.value))
         if index in stated:
             values.append(cell.state_label)
     return values
@@ -75,12 +83,12 @@ def export_csv(board: Dashboard) -> HttpResponse:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";" if decimal_mark == "," else ",")
-    writer.writerow([board.title, board.period_label])
+    writer.writerow(_safe([board.title, board.period_label]))
     for table in board.tables:
         writer.writerow([])
-        writer.writerow([table.title])
+        writer.writerow(_safe([table.title]))
         stated = _stated(table)
-        writer.writerow(_header(table, stated))
+        writer.writerow(_safe(_header(table, stated)))
         for row in table.rows:
             writer.writerow([_csv_value(v, decimal_mark) for v in _values(row, stated)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -118,10 +126,10 @@ def export_xlsx(board: Dashboard) -> HttpResponse:
     taken: set[str] = set()
     for table in board.tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, taken))
-        sheet.append([table.title, board.title, board.period_label])
+        sheet.append(_safe([table.title, board.title, board.period_label]))
         stated = _stated(table)
         header = _header(table, stated)
-        sheet.append(header)
+        sheet.append(_safe(header))
         widths = [len(str(column)) for column in header]
         for row in table.rows:
             values = _values(row, stated)

@@ -51,18 +51,41 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+# Chromium reports what the Content-Security-Policy blocked on the console ("Refused to execute
+# inline script because it violates the following Content Security Policy directive…"); the
+# listener below reports too what it blocked without a console line (an inline style, say).
+CSP_VIOLATIONS_REPORTED = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const what = `${event.violatedDirective} ${event.blockedURI}`;
+  console.error(`Content Security Policy violation: ${what}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A page in a fresh context (no cookies), English UI, with ``live_server`` as base URL."""
+    """A page in a fresh context (no cookies), English UI, with ``live_server`` as base URL.
+    The test fails if the Content-Security-Policy blocked anything on any page it opened."""
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport=VIEWPORT, timezone_id="Europe/Moscow"
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
+    context.add_init_script(CSP_VIOLATIONS_REPORTED)
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy blocked:\n" + "\n".join(violations)
 
 
 def login(page: Page, live_server, username: str, password: str = PASSWORD) -> None:

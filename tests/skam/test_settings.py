@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-LONG_SECRET_KEY = "x7Lq-0vN2pRk9sWt4yZb8cDf3gHj6mKp1nQr5uVw"
+LONG_SECRET_KEY = "x7Lq-0vN2pRk9sWt4yZb8cDf3gHj6mKp1nQr5uVw-Ae6Tz2Yx8Wq4Lm"
 CONFIG_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -155,7 +155,7 @@ def test_the_images_static_files_collect_as_the_dockerfile_collects_them(tmp_pat
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="skam.settings",
-        SECRET_KEY="collectstatic-only-this-is-not-a-real-secret-key",
+        SECRET_KEY="collectstatic-only-this-is-not-a-real-secret-key-of-any-kind",
         DEBUG="0",
         ALLOWED_HOSTS="localhost",
         SKAM_VAR_DIR=str(tmp_path / "var"),
@@ -173,3 +173,61 @@ def test_the_images_static_files_collect_as_the_dockerfile_collects_them(tmp_pat
     manifest = (tmp_path / "static" / "staticfiles.json").read_text()
     assert "vendor/chartjs/chart-4.6.1.umd.min.js" in manifest
     assert "css/skam.css" in manifest
+
+
+def manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    # Not the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE either, which no deployment sets.
+    unset = {*CONFIG_VARIABLES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(DJANGO_SETTINGS_MODULE="skam.settings", SKAM_VAR_DIR=str(tmp_path), **variables)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": LONG_SECRET_KEY, "ALLOWED_HOSTS": "skam.example.com"}
+
+
+def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
+    result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no issues" in result.stdout
+
+
+def test_the_deployment_check_fails_when_https_is_switched_off(tmp_path: Path) -> None:
+    """The check above is a real one: plain HTTP without HSTS is flagged."""
+    result = manage(
+        tmp_path,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SECURE_SSL_REDIRECT="0",
+        HSTS_SECONDS="0",
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "skam.example.com,*"}, "ALLOWED_HOSTS"),
+        ({"SECRET_KEY": "x7Lq-0vN2pRk9sWt4yZb8cDf3gHj6mKp1nQr5uV"}, "SECRET_KEY"),  # 39
+        ({"SECRET_KEY": "ab" * 30}, "SECRET_KEY"),  # long, but 2 different characters
+        ({"SECRET_KEY": "django-insecure-" + LONG_SECRET_KEY}, "SECRET_KEY"),
+    ],
+)
+def test_production_refuses_a_weak_key_or_any_host(
+    tmp_path: Path, variables: dict[str, str], named: str
+) -> None:
+    result = django_setup(tmp_path, **{**PRODUCTION, **variables})
+    assert result.returncode != 0
+    assert named in result.stderr

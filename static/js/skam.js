@@ -1,0 +1,18 @@
+// What the pages do in the browser beyond htmx, from our own file: the Content-Security-Policy
+// runs no inline script or handler.
+"use strict";
+
+// A button marked data-print prints the page (the minutes of a meeting).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});
+
+// A coverage cell saved through htmx is shaded when it covers the need at all.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("form[data-coverage-cell]");
+  if (form && event.detail.successful) {
+    form.closest("td").classList.toggle("covered", form.elements.degree.value !== "0");
+  }
+});
