@@ -106,6 +106,32 @@ def proposals_with_tally(
     )
 
 
+def proposals_needing_vote(
+    user: User, *, now: datetime.datetime | None = None
+) -> QuerySet[Proposal]:
+    """Open proposals, before their deadline, on which ``user`` is entitled to vote (a seat
+    today, active, not recused, as ``entitled_members``) and has cast no vote; the nearest
+    deadline first."""
+    now = now or timezone.now()
+    seated = CommitteeMember.objects.active_on(timezone.localdate(now)).filter(user=user)
+    if not user.is_active or not seated.exists():
+        return Proposal.objects.none()
+    return (
+        Proposal.objects.filter(state=ProposalState.OPEN)
+        .filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
+        .exclude(Exists(Recusal.objects.filter(proposal=OuterRef("pk"), member=user)))
+        .exclude(Exists(Vote.objects.filter(proposal=OuterRef("pk"), member=user, is_current=True)))
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+    )
+
+
+def proposals_with_my_vote(queryset: QuerySet[Proposal], *, user: User) -> QuerySet[Proposal]:
+    """``queryset`` annotated with ``my_vote``: the choice of ``user``'s current vote, or
+    None (one subquery, no query per proposal)."""
+    mine = Vote.objects.filter(proposal=OuterRef("pk"), member=user, is_current=True)
+    return queryset.annotate(my_vote=Subquery(mine.values("choice")[:1]))
+
+
 def tally_of(proposal: Proposal, *, day: datetime.date | None = None) -> Tally:
     """The current votes of a proposal under its rule, with the members entitled on ``day``
     (today by default) as the base: the final tally once closed; no query for a proposal from
