@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
@@ -273,6 +274,14 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
         meets_ruler=card.evaluation.meets_ruler,
         coverage_percent=None if card.coverage_percent is None else str(card.coverage_percent),
         threshold_percent=str(card.threshold_percent),
+        # What the mismatch costs, where the committee pays it: a share of every deal, and
+        # that share of a quarter's sales at the client's last four quarters.
+        mismatch_percent=None
+        if card.mismatch_share is None
+        else str((card.mismatch_share * 100).quantize(Decimal("0.1"))),
+        mismatch_cost_per_quarter=None
+        if card.mismatch_cost_per_quarter is None
+        else str(card.mismatch_cost_per_quarter),
         needs=[
             {"need": n.name, "weight": n.weight, "degree": str(n.degree), "usps": n.usps}
             for n in card.needs

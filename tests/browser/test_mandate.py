@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Client
+from criteria.evaluation import run_all_chunks, run_start
+from criteria.models import RulerStatus, RulerVersion
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -22,7 +24,7 @@ from governance.models import (
 from governance.shell.exception_requests import exception_file
 from governance.shell.mandates import mandate_adopt
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
-from tests.factories import UserFactory
+from tests.factories import UserFactory, meets_the_ruler
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -222,3 +224,25 @@ def test_the_kam_sees_who_decides_by_name_and_when_and_the_home_agrees_with_the_
     page.get_by_role("button", name="Русский").click()
     expect(page.get_by_test_id("question-6")).to_contain_text("Вопрос 6 из 7")
     expect(page.get_by_test_id("exception-requests")).to_contain_text("Ответить до")
+
+
+def test_the_approver_sees_the_cost_of_mismatch_on_the_deal_asked(
+    page: Page, live_server, mandate, account_of_kam, kam
+) -> None:
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    meets_the_ruler(account_of_kam, degree="0.5")
+    run_all_chunks(run=run_start(as_of=datetime.date.today()))
+    exception_file(
+        kam=kam,
+        client_id=account_of_kam.pk,
+        asked={"discount_percent": Decimal(9), "deal_value": Decimal(2_000_000)},
+        justification="Three-year contract",
+    )
+    login(page, live_server, "chair")
+    page.get_by_role("link", name="Exceptions").click()
+    expect(page.get_by_test_id("deal-value")).to_have_text("2,000,000\N{NO-BREAK SPACE}RUB")
+    expect(page.get_by_test_id("deal-mismatch")).to_have_text(
+        "about 5.0 % of the deal — 100,000\N{NO-BREAK SPACE}RUB"
+    )
+    page.get_by_role("button", name="Русский").click()
+    expect(page.get_by_test_id("deal-mismatch")).to_contain_text("около 5,0 % сделки")
