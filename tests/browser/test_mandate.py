@@ -226,12 +226,24 @@ def test_the_kam_sees_who_decides_by_name_and_when_and_the_home_agrees_with_the_
     expect(page.get_by_test_id("exception-requests")).to_contain_text("Ответить до")
 
 
-def test_the_approver_sees_the_cost_of_mismatch_on_the_deal_asked(
-    page: Page, live_server, mandate, account_of_kam, kam
+def test_the_kam_and_the_approver_see_the_cost_of_mismatch_on_the_deal(
+    browser: Browser, page: Page, live_server, mandate, account_of_kam, kam
 ) -> None:
     RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
     meets_the_ruler(account_of_kam, degree="0.5")
     run_all_chunks(run=run_start(as_of=datetime.date.today()))
+    kam_context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    kam_context.set_default_timeout(TIMEOUT_MS)
+    kam_page = kam_context.new_page()
+    login(kam_page, live_server, "kam")
+    kam_page.get_by_role("link", name="My mandate").click()
+    kam_page.get_by_label("Discount, %").fill("9")
+    kam_page.get_by_label("Deal value").fill("2000000")
+    kam_page.get_by_role("button", name="Check", exact=True).click()
+    expect(kam_page.get_by_test_id("check-mismatch")).to_contain_text(
+        "about 100,000\N{NO-BREAK SPACE}RUB on this deal"
+    )
+    kam_context.close()
     exception_file(
         kam=kam,
         client_id=account_of_kam.pk,

@@ -123,3 +123,23 @@ def test_the_cost_of_mismatch_speaks_russian(client_as, chair, half_covered) -> 
     page = http.get(reverse("criteria:scorecard", args=[half_covered.pk])).text
 
     assert "RUB в квартал" in page
+
+
+def test_the_deal_check_says_what_the_mismatch_costs_on_this_deal(
+    client_as, kam, half_covered
+) -> None:
+    EscalationTier.objects.create(order=1, up_to_deal_value=None, approver=Approver.HEAD_OF_KAM)
+    mandate = Mandate.objects.create(
+        kam=kam, title="Key", valid_from=datetime.date(2026, 1, 1), max_deal_value=1_000_000
+    )
+    MandateAccount.objects.create(mandate=mandate, client=half_covered)
+    mandate_adopt(mandate=mandate)
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 11, 1)))
+
+    page = client_as(kam).post(
+        reverse("governance:my-mandate"), {"client": half_covered.pk, "deal_value": "20000000"}
+    )
+
+    said = page.text.split('data-testid="check-mismatch">')[1].split("</p>")[0]
+    assert "about 5.0 % of every deal" in said
+    assert f"about 1,000,000{NBSP}RUB on this deal, before anything you concede" in said
