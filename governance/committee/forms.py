@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Client
 from accounts.selectors import kams
 from criteria.models import RulerVersion
-from governance.models import Policy, ProposalType, VoteChoice
+from governance.models import Mandate, MandateStatus, Policy, ProposalType, VoteChoice
 
 
 class MeetingForm(forms.Form):
@@ -71,6 +71,12 @@ class ProposalForm(forms.Form):
         label=_("Policy version to adopt"),
         queryset=Policy.objects.filter(status="draft"),
         required=False,
+    )
+    mandate = forms.ModelChoiceField(
+        label=_("Draft mandate to put in force"),
+        queryset=Mandate.objects.filter(status=MandateStatus.DRAFT).select_related("kam"),
+        required=False,
+        help_text=_("Adopted, it supersedes the KAM's mandate in force."),
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -17,7 +17,7 @@ from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.proposals import proposal_create, proposal_open, vote_cast
 from governance.kpis.snapshots import snapshot_quarter
-from governance.models import CommitteeMember, CommitteeRole, PolicyStatus, Proposal
+from governance.models import CommitteeMember, CommitteeRole, Mandate, PolicyStatus, Proposal
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import (
     ClientFactory,
@@ -219,3 +219,23 @@ def test_a_member_finds_what_needs_their_vote_and_votes_top_down(
     chair_page.goto(f"{live_server.url}/committee/proposals/")
     expect(chair_page.get_by_test_id("tab-needs-my-vote")).to_contain_text("Ждут моего голоса")
     other.close()
+
+
+def test_a_member_proposes_a_draft_mandate_from_its_page(
+    page: Page, live_server, committee, kam
+) -> None:
+    draft = Mandate.objects.create(
+        kam=kam, title="Key accounts 2027", valid_from=datetime.date(2027, 1, 1)
+    )
+    login(page, live_server, "member")
+    page.goto(f"{live_server.url}/committee/mandates/{draft.pk}/")
+    page.get_by_test_id("propose-mandate").click()
+    expect(page.get_by_label("Proposal")).to_have_value("grant_mandate")
+    expect(page.get_by_label("Draft mandate to put in force")).to_have_value(str(draft.pk))
+    page.get_by_label("Title").fill("Mandate for 2027")
+    page.get_by_label("Rationale").fill("Same accounts, wider discount.")
+    page.get_by_role("button", name="Open for votes").click()
+    expect(page.get_by_text("The proposal is open for votes.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Mandate for 2027")).to_be_visible()
+    assert Proposal.objects.get().mandate == draft

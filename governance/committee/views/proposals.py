@@ -206,6 +206,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
         client=data["client"],
         ruler=data["ruler"],
         policy=data["policy"],
+        mandate=data.get("mandate"),
         review_date=data["review_date"],
         supersedes=supersedes,
     )
@@ -217,7 +218,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
 def proposal_new(request: HttpRequest) -> HttpResponse:
     initial = {
         name: request.GET[name]
-        for name in ("client", "type", "ruler", "policy")
+        for name in ("client", "type", "ruler", "policy", "mandate")
         if name in request.GET
     }
     form = ProposalForm(request.POST or None, initial=initial)
