@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.periods import previous_quarter, quarter_start
+from accounts.periods import previous_quarter, quarter_label, quarter_start
 from criteria.selectors import mismatch_shares
 from governance.kpis.states import kpi_rows_for_kam
 from governance.models import (
@@ -103,8 +103,11 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
             context["answer_due"] = timezone.now() + RESPONSE_TIME
         context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
         context["incidents"] = incidents_of(mandate.kam)
-        # The last whole quarter: the current one has no figures until it closes.
-        context["kpi_period"] = previous_quarter(quarter_start(timezone.localdate()))
+        # The quarter in progress, with what is known so far (the nightly snapshot); the last
+        # whole quarter is one link away.
+        context["kpi_period"] = quarter_start(timezone.localdate())
+        context["kpi_period_label"] = quarter_label(context["kpi_period"])
+        context["kpi_previous"] = previous_quarter(context["kpi_period"])
         context["kpis"] = kpi_rows_for_kam(kam=mandate.kam, period=context["kpi_period"])
         context["obligations"] = DepartmentObligation.objects.select_related("owner")
         context["department_requests"] = list(

@@ -122,6 +122,8 @@ def test_my_mandate_shows_the_ladder_the_answer_due_and_the_seven_questions(
     for number in range(1, 8):
         assert f'data-testid="question-{number}"' in page
     assert "Question 6 of 7" in page
+    # Question 7 opens on the quarter in progress, named as people say it.
+    assert "KPIs for 2026 Q4, so far" in page
     assert "what happens in exceptional situations?" in page
 
 
