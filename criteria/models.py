@@ -160,6 +160,14 @@ class RulerVersion(models.Model):
     def is_draft(self) -> bool:
         return self.status == RulerStatus.DRAFT
 
+    def mismatch_share(self, coverage_ratio: Decimal | None) -> Decimal | None:
+        """Share of each deal's value conceded to pay for a client's uncovered needs (the
+        method: below the threshold we buy the client's decision on every deal); None at or
+        above the threshold, or for a client that cannot be scored."""
+        if coverage_ratio is None or coverage_ratio >= self.coverage_threshold:
+            return None
+        return (1 - Decimal(coverage_ratio)) * self.concession_rate
+
 
 class CriterionKind(models.TextChoices):
     POTENTIAL_REVENUE = "potential_revenue", _("Potential revenue over the horizon")

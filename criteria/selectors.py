@@ -18,6 +18,7 @@ from criteria.models import (
     EvaluationRun,
     ReviewItem,
     RulerCriterion,
+    RulerStatus,
     RulerVersion,
     RunStatus,
 )
@@ -77,10 +78,7 @@ class Scorecard:
     def mismatch_share(self) -> Decimal | None:
         """Share of each deal's value we concede to pay for the uncovered needs (the method:
         below the threshold we buy the client's decision on every deal)."""
-        ratio = self.evaluation.coverage_ratio
-        if ratio is None or ratio >= self.ruler.coverage_threshold:
-            return None
-        return (1 - ratio) * self.ruler.concession_rate
+        return self.ruler.mismatch_share(self.evaluation.coverage_ratio)
 
     @property
     def mismatch_cost_per_quarter(self) -> Decimal | None:
@@ -191,3 +189,21 @@ CRITERION_UNITS = {
     CriterionKind.SHARE_OF_WALLET: "percent",
     CriterionKind.STRATEGIC_FIT: "rating",
 }
+
+
+def mismatch_shares(*, client_ids: set[int]) -> dict[int, Decimal]:
+    """For each of these clients below the ruler in force, the share of each deal's value
+    conceded for its uncovered needs, from the last finished run (two queries, whatever the
+    number of clients); clients at or above the threshold, or not scored, are left out."""
+    ruler = RulerVersion.objects.filter(status=RulerStatus.IN_FORCE).first()
+    run = last_finished_run()
+    if ruler is None or run is None or not client_ids:
+        return {}
+    shares = {}
+    for client_id, ratio in Evaluation.objects.filter(
+        run=run, client_id__in=client_ids
+    ).values_list("client_id", "coverage_ratio"):
+        share = ruler.mismatch_share(ratio)
+        if share is not None:
+            shares[client_id] = share
+    return shares

@@ -259,6 +259,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skam@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where SKAM is reached from outside, for links in e-mail.
 SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
+# The company's one currency: every amount SKAM shows carries its ISO 4217 code.
+SKAM_CURRENCY = env.str("SKAM_CURRENCY", default="RUB").strip().upper()
+if not (len(SKAM_CURRENCY) == 3 and SKAM_CURRENCY.isascii() and SKAM_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(
+        f"SKAM_CURRENCY must be a three-letter ISO 4217 code such as RUB, not {SKAM_CURRENCY!r}."
+    )
 
 # Celery: Redis in production; with no broker configured, kombu's filesystem transport, so
 # the embedded default runs a real worker and beat without any server.

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.template import loader
 
 from accounts.selectors import clients_visible_to
+from governance.committee.proposals import proposals_needing_vote
 from governance.permissions import VIEW_OWN_MANDATE
 from governance.shell.mandates import mandate_summary
 
@@ -22,7 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home.html", {"mandate": mandate_summary(kam=user)})
     clients = clients_visible_to(user)
     summary = clients.aggregate(total=Count("pk"), key=Count("pk", filter=Q(is_key=True)))
-    return render(request, "home.html", {"summary": summary})
+    context: dict[str, object] = {"summary": summary}
+    if user.has_perm("governance.add_vote"):  # sits on the committee
+        waiting = proposals_needing_vote(user)
+        context["needs_my_vote"] = list(waiting.select_related("client")[:5])
+        context["needs_my_vote_count"] = waiting.count()
+    return render(request, "home.html", context)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

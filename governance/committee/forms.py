@@ -14,7 +14,14 @@ from accounts.models import Client, User
 from accounts.selectors import kams
 from accounts.validators import single_line
 from criteria.models import RulerVersion
-from governance.models import CommitteeRole, Policy, ProposalType, VoteChoice
+from governance.models import (
+    CommitteeRole,
+    Mandate,
+    MandateStatus,
+    Policy,
+    ProposalType,
+    VoteChoice,
+)
 
 
 class MeetingForm(forms.Form):
@@ -84,6 +91,12 @@ class ProposalForm(forms.Form):
         choices=[("", "—"), *CommitteeRole.choices],
         required=False,
         help_text=_("For a seat given: in which capacity."),
+    )
+    mandate = forms.ModelChoiceField(
+        label=_("Draft mandate to put in force"),
+        queryset=Mandate.objects.filter(status=MandateStatus.DRAFT).select_related("kam"),
+        required=False,
+        help_text=_("Adopted, it supersedes the KAM's mandate in force."),
     )
     title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
@@ -108,6 +109,32 @@ def proposals_with_tally(
         n_abstain=_count_of(current.filter(choice=VoteChoice.ABSTAIN)),
         n_entitled=_count_of(entitled),
     )
+
+
+def proposals_needing_vote(
+    user: User, *, now: datetime.datetime | None = None
+) -> QuerySet[Proposal]:
+    """Open proposals, before their deadline, on which ``user`` is entitled to vote (a seat
+    today, active, not recused, as ``entitled_members``) and has cast no vote; the nearest
+    deadline first."""
+    now = now or timezone.now()
+    seated = CommitteeMember.objects.active_on(timezone.localdate(now)).filter(user=user)
+    if not user.is_active or not seated.exists():
+        return Proposal.objects.none()
+    return (
+        Proposal.objects.filter(state=ProposalState.OPEN)
+        .filter(Q(deadline__isnull=True) | Q(deadline__gt=now))
+        .exclude(Exists(Recusal.objects.filter(proposal=OuterRef("pk"), member=user)))
+        .exclude(Exists(Vote.objects.filter(proposal=OuterRef("pk"), member=user, is_current=True)))
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+    )
+
+
+def proposals_with_my_vote(queryset: QuerySet[Proposal], *, user: User) -> QuerySet[Proposal]:
+    """``queryset`` annotated with ``my_vote``: the choice of ``user``'s current vote, or
+    None (one subquery, no query per proposal)."""
+    mine = Vote.objects.filter(proposal=OuterRef("pk"), member=user, is_current=True)
+    return queryset.annotate(my_vote=Subquery(mine.values("choice")[:1]))
 
 
 def tally_of(proposal: Proposal, *, day: datetime.date | None = None) -> Tally:
@@ -257,7 +284,11 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
         meets_ruler=card.evaluation.meets_ruler,
         coverage_percent=None if card.coverage_percent is None else str(card.coverage_percent),
         threshold_percent=str(card.threshold_percent),
-        # Below the threshold: what we concede on every deal, per quarter (the board pack shows it).
+        # What the mismatch costs, where the committee pays it: a share of every deal, and
+        # that share of a quarter's sales at the client's last four quarters.
+        mismatch_percent=None
+        if card.mismatch_share is None
+        else str((card.mismatch_share * 100).quantize(Decimal("0.1"))),
         mismatch_cost_per_quarter=None
         if card.mismatch_cost_per_quarter is None
         else str(card.mismatch_cost_per_quarter),

@@ -17,7 +17,7 @@ from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.proposals import proposal_create, proposal_open, vote_cast
 from governance.kpis.snapshots import snapshot_quarter
-from governance.models import CommitteeMember, CommitteeRole, PolicyStatus, Proposal
+from governance.models import CommitteeMember, CommitteeRole, Mandate, PolicyStatus, Proposal
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
 from tests.factories import (
     ClientFactory,
@@ -176,3 +176,66 @@ def test_after_a_grant_every_page_tells_the_new_status(
     page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
     expect(page.get_by_text("Ключевой клиент", exact=True)).to_be_visible()
     expect(page.get_by_text("Соответствует линейке, но не ключевой клиент")).to_have_count(0)
+
+
+def test_a_member_finds_what_needs_their_vote_and_votes_top_down(
+    browser: Browser, page: Page, live_server, committee, grant_proposal
+) -> None:
+    login(page, live_server, "member")
+    waiting = page.get_by_test_id("needs-my-vote")
+    expect(waiting).to_contain_text("1 proposal needs your vote")
+    waiting.get_by_role("link", name=grant_proposal.title).click()
+
+    evidence = page.get_by_test_id("evidence").bounding_box()
+    tally = page.locator("#tally").bounding_box()
+    vote = page.locator("#h-vote").bounding_box()
+    assert evidence["y"] < tally["y"] < vote["y"]
+    page.get_by_label("Against").check()
+    page.get_by_label("Comment").fill("Too early")
+    page.get_by_role("button", name="Cast the vote").click()
+    expect(page.get_by_text("Your vote is recorded.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="You voted: Against. Change your vote")).to_be_visible()
+    expect(page.get_by_role("radio", name="Against")).to_be_checked()
+    expect(page.get_by_label("Comment")).to_have_value("Too early")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Committee").click()
+    row = page.get_by_test_id("proposal-row").filter(has_text=grant_proposal.title)
+    expect(row.get_by_test_id("my-vote")).to_have_text("Against")
+    expect(row.get_by_test_id("tally")).to_have_text("0 · 1 · 0 of 3 members")
+    expect(row.get_by_test_id("coverage")).to_have_text("100.0 %")
+    expect(page.get_by_test_id("tab-needs-my-vote")).to_contain_text("0")
+
+    other = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    other.set_default_timeout(TIMEOUT_MS)
+    chair_page = other.new_page()
+    login(chair_page, live_server, "chair")
+    chair_page.goto(f"{live_server.url}{grant_proposal.get_absolute_url()}")
+    expect(chair_page.get_by_test_id("close-waits")).to_contain_text(
+        "2 members still to vote can change it"
+    )
+    chair_page.get_by_role("button", name="Русский").click()
+    expect(chair_page.get_by_test_id("close-waits")).to_contain_text("Закрыть голосование можно")
+    chair_page.goto(f"{live_server.url}/committee/proposals/")
+    expect(chair_page.get_by_test_id("tab-needs-my-vote")).to_contain_text("Ждут моего голоса")
+    other.close()
+
+
+def test_a_member_proposes_a_draft_mandate_from_its_page(
+    page: Page, live_server, committee, kam
+) -> None:
+    draft = Mandate.objects.create(
+        kam=kam, title="Key accounts 2027", valid_from=datetime.date(2027, 1, 1)
+    )
+    login(page, live_server, "member")
+    page.goto(f"{live_server.url}/committee/mandates/{draft.pk}/")
+    page.get_by_test_id("propose-mandate").click()
+    expect(page.get_by_label("Proposal")).to_have_value("grant_mandate")
+    expect(page.get_by_label("Draft mandate to put in force")).to_have_value(str(draft.pk))
+    page.get_by_label("Title").fill("Mandate for 2027")
+    page.get_by_label("Rationale").fill("Same accounts, wider discount.")
+    page.get_by_role("button", name="Open for votes").click()
+    expect(page.get_by_text("The proposal is open for votes.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Mandate for 2027")).to_be_visible()
+    assert Proposal.objects.get().mandate == draft

@@ -12,6 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Client
 from accounts.roles import Role
+from criteria.evaluation import run_all_chunks, run_start
+from criteria.models import RulerStatus, RulerVersion
 from governance.models import (
     Approver,
     CommitteeMember,
@@ -23,7 +25,7 @@ from governance.models import (
 from governance.shell.exception_requests import exception_file
 from governance.shell.mandates import mandate_adopt
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, login
-from tests.factories import UserFactory
+from tests.factories import UserFactory, meets_the_ruler
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -228,3 +230,37 @@ def test_the_kam_sees_who_decides_by_name_and_when_and_the_home_agrees_with_the_
     page.get_by_role("button", name="Русский").click()
     expect(page.get_by_test_id("question-6")).to_contain_text("Вопрос 6 из 7")
     expect(page.get_by_test_id("exception-requests")).to_contain_text("Ответить до")
+
+
+def test_the_kam_and_the_approver_see_the_cost_of_mismatch_on_the_deal(
+    browser: Browser, page: Page, live_server, mandate, account_of_kam, kam
+) -> None:
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    meets_the_ruler(account_of_kam, degree="0.5")
+    run_all_chunks(run=run_start(as_of=datetime.date.today()))
+    kam_context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=VIEWPORT)
+    kam_context.set_default_timeout(TIMEOUT_MS)
+    kam_page = kam_context.new_page()
+    login(kam_page, live_server, "kam")
+    kam_page.get_by_role("link", name="My mandate").click()
+    kam_page.get_by_label("Discount, %").fill("9")
+    kam_page.get_by_label("Deal value").fill("2000000")
+    kam_page.get_by_role("button", name="Check", exact=True).click()
+    expect(kam_page.get_by_test_id("check-mismatch")).to_contain_text(
+        "about 100,000\N{NO-BREAK SPACE}RUB on this deal"
+    )
+    kam_context.close()
+    exception_file(
+        kam=kam,
+        client_id=account_of_kam.pk,
+        asked={"discount_percent": Decimal(9), "deal_value": Decimal(2_000_000)},
+        justification="Three-year contract",
+    )
+    login(page, live_server, "chair")
+    page.get_by_role("link", name="Exceptions").click()
+    expect(page.get_by_test_id("deal-value")).to_have_text("2,000,000\N{NO-BREAK SPACE}RUB")
+    expect(page.get_by_test_id("deal-mismatch")).to_have_text(
+        "about 5.0 % of the deal — 100,000\N{NO-BREAK SPACE}RUB"
+    )
+    page.get_by_role("button", name="Русский").click()
+    expect(page.get_by_test_id("deal-mismatch")).to_contain_text("около 5,0 % сделки")

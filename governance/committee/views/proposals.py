@@ -25,7 +25,10 @@ from governance.committee.proposals import (
     proposal_create,
     proposal_open,
     proposal_withdraw,
+    proposals_needing_vote,
     proposals_visible_to,
+    proposals_with_my_vote,
+    proposals_with_tally,
     recuse,
     tally_of,
     vote_cast,
@@ -36,6 +39,7 @@ from governance.models import (
     Proposal,
     ProposalState,
     Vote,
+    VoteChoice,
 )
 from governance.permissions import (
     ADD_PROPOSAL,
@@ -50,17 +54,45 @@ from governance.recipients import entitled_members, has_stake
 @login_required
 @permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_list(request: HttpRequest) -> HttpResponse:
+    """Proposals with their tally, the reader's vote and the client's coverage when the vote
+    opened; the "needs my vote" tab lists those waiting for the reader. A fixed number of
+    queries, whatever the number of proposals."""
+    user = request.user
     data = page_data(request, state=ProposalState.OPEN)
-    proposals = ProposalFilter(
-        data, queryset=proposals_visible_to(request.user).select_related("client").order_by("-pk")
+    mine = request.GET.get("mine") == "1"
+    needing = proposals_needing_vote(user)  # empty, and never read, for one with no seat
+    visible = proposals_visible_to(user)
+    if mine:
+        visible = visible.filter(pk__in=needing.values("pk"))
+        data["state"] = "all"
+    proposals = ProposalFilter(data, queryset=visible.select_related("client").order_by("-pk"))
+    queryset = proposals_with_my_vote(proposals_with_tally(proposals.qs), user=user)
+    page = Paginator(queryset, 25).get_page(data.get("page"))
+    waiting = set(
+        needing.filter(pk__in=[proposal.pk for proposal in page.object_list]).values_list(
+            "pk", flat=True
+        )
     )
-    page = Paginator(proposals.qs, 25).get_page(data.get("page"))
+    rows = [
+        {
+            "proposal": proposal,
+            "tally": tally_of(proposal) if proposal.state != ProposalState.DRAFT else None,
+            "my_vote": VoteChoice(proposal.my_vote).label if proposal.my_vote else None,
+            "needs_my_vote": proposal.pk in waiting,
+            "coverage": proposal.evidence.get("coverage_percent"),
+            "meets_ruler": proposal.evidence.get("meets_ruler"),
+        }
+        for proposal in page.object_list
+    ]
     return render(
         request,
         "governance/committee/proposal_list.html",
         {
             "page": page,
-            "state": data["state"],
+            "rows": rows,
+            "mine": mine,
+            "needing_count": needing.count(),
+            "state": "" if mine else data["state"],
             "states": ProposalState.choices,
             "query": page_query(data),
         },
@@ -87,6 +119,12 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         and tally.outcome_is_settled()
         and not has_stake(proposal=proposal, user=request.user),
         "is_chair": request.user.has_perm(CLOSE_PROPOSAL),
+        # Why the chair has no close button yet: votes still to come can change the outcome.
+        "close_waits_for": tally.remaining
+        if proposal.is_open
+        and request.user.has_perm(CLOSE_PROPOSAL)
+        and not tally.outcome_is_settled()
+        else None,
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
         "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
     }
@@ -98,7 +136,11 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(
         Proposal.objects.select_related("client", "ruler", "decision"), pk=pk
     )
-    form = VoteForm(request.POST or None)
+    context = _proposal_context(request, proposal)
+    mine = context["my_vote"]
+    # Changing a vote starts from the vote cast, not from a blank form.
+    initial = {"choice": mine.choice, "comment": mine.comment} if mine else None
+    form = VoteForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             vote_cast(
@@ -115,7 +157,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your vote is recorded."))
             return redirect(proposal)
-    context = {**_proposal_context(request, proposal), "form": form}
+    context["form"] = form
     if request.htmx and request.method == "GET":
         return render(request, "governance/committee/proposal_detail.html#tally", context)
     return render(request, "governance/committee/proposal_detail.html", context)
@@ -165,6 +207,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
         client=data["client"],
         ruler=data["ruler"],
         policy=data["policy"],
+        mandate=data.get("mandate"),
         review_date=data["review_date"],
         supersedes=supersedes,
         nominee=data.get("nominee"),
@@ -178,7 +221,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
 def proposal_new(request: HttpRequest) -> HttpResponse:
     initial = {
         name: request.GET[name]
-        for name in ("client", "type", "ruler", "policy", "nominee")
+        for name in ("client", "type", "ruler", "policy", "nominee", "mandate")
         if name in request.GET
     }
     form = ProposalForm(request.POST or None, initial=initial)

@@ -3,6 +3,8 @@ decide."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.refusals import tell_refusal
+from criteria.selectors import mismatch_shares
 from governance.lists import page_data, page_query
 from governance.models import (
     ExceptionRequest,
@@ -34,6 +37,8 @@ from governance.shell.mandates import (
     clients_of,
     mandate_in_force,
 )
+
+TENTH = Decimal("0.1")
 
 
 @login_required
@@ -73,10 +78,22 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     )
     roles = approver_roles_of(request.user)
     page = Paginator(requests.qs, 50).get_page(data.get("page"))
-    rows = [
-        {"request": r, "may_decide": may_decide(user=request.user, request=r, roles=roles)}
-        for r in page.object_list
-    ]
+    shares = mismatch_shares(client_ids={r.client_id for r in page.object_list})
+    rows = []
+    for r in page.object_list:
+        share = shares.get(r.client_id)
+        deal_value = Decimal(r.asked["deal_value"]) if r.asked.get("deal_value") else None
+        rows.append(
+            {
+                "request": r,
+                "may_decide": may_decide(user=request.user, request=r, roles=roles),
+                "deal_value": deal_value,
+                "mismatch_percent": None if share is None else (share * 100).quantize(TENTH),
+                "mismatch_on_deal": None
+                if share is None or deal_value is None
+                else (deal_value * share).quantize(Decimal(1)),
+            }
+        )
     return render(
         request,
         "governance/shell/exception_list.html",

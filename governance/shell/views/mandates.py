@@ -4,12 +4,15 @@ screen), and every mandate for the committee and directors.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.periods import previous_quarter, quarter_start
+from accounts.periods import previous_quarter, quarter_label, quarter_start
+from criteria.selectors import mismatch_shares
 from governance.kpis.states import kpi_rows_for_kam
 from governance.models import (
     DepartmentObligation,
@@ -81,6 +84,17 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     }
     kam = mandate.kam if mandate else request.user
     context["key_outside"] = list(key_clients_outside_mandate(kam=kam, mandate=mandate))
+    if check is not None:
+        # What this client's mismatch already costs on the deal, before any concession asked.
+        share = mismatch_shares(client_ids={form.cleaned_data["client"]}).get(
+            form.cleaned_data["client"]
+        )
+        deal_value = form.cleaned_data.get("deal_value")
+        if share is not None:
+            context["check_mismatch"] = {
+                "percent": (share * 100).quantize(Decimal("0.1")),
+                "amount": None if deal_value is None else (deal_value * share).quantize(Decimal(1)),
+            }
     if mandate:
         ladder = escalation_ladder()
         context["ladder"] = ladder
@@ -89,8 +103,11 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
             context["answer_due"] = timezone.now() + RESPONSE_TIME
         context["budgets"] = [row["budget"] for row in accounts if row["budget"]]
         context["incidents"] = incidents_of(mandate.kam)
-        # The last whole quarter: the current one has no figures until it closes.
-        context["kpi_period"] = previous_quarter(quarter_start(timezone.localdate()))
+        # The quarter in progress, with what is known so far (the nightly snapshot); the last
+        # whole quarter is one link away.
+        context["kpi_period"] = quarter_start(timezone.localdate())
+        context["kpi_period_label"] = quarter_label(context["kpi_period"])
+        context["kpi_previous"] = previous_quarter(context["kpi_period"])
         context["kpis"] = kpi_rows_for_kam(kam=mandate.kam, period=context["kpi_period"])
         context["obligations"] = DepartmentObligation.objects.select_related("owner")
         context["department_requests"] = list(

@@ -154,8 +154,10 @@ def test_the_proposals_page_costs_the_same_few_queries_however_many_proposals(
     http = client_as(director)
     for count in (2, 20):
         proposals_in({"open": count}, chair)
-        # The count and the page of proposals with their clients.
-        with django_assert_num_queries(SIGN_IN_QUERIES + 2):
+        # The count and the page of proposals with their clients and tallies, and whether
+        # the reader sits on the committee today (a director does not: nothing needs their
+        # vote, and nothing more is asked).
+        with django_assert_num_queries(SIGN_IN_QUERIES + 3):
             assert http.get(reverse("governance:proposal-list")).status_code == 200
 
 

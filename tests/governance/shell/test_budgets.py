@@ -108,7 +108,7 @@ def test_my_mandate_shows_the_budget_and_records_spending(client_as, kam, budget
         follow=True,
     )
     assert "The spending is recorded." in response.text
-    assert 'data-testid="remaining">175,000<' in response.text
+    assert 'data-testid="remaining">175,000\N{NO-BREAK SPACE}RUB<' in response.text
     refused = http.post(
         reverse("governance:budget-spend"),
         {
