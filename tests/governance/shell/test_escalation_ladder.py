@@ -52,7 +52,11 @@ def ladder(chair):
     sales = UserFactory(
         username="sales", first_name="Ivan", last_name="Salov", role=Role.COMMITTEE_MEMBER
     )
-    deputy = UserFactory(username="deputy", first_name="Petr", last_name="Deputin")
+    # A deputy is someone the tier's rule could name: a member seated on the committee.
+    deputy = UserFactory(
+        username="deputy", first_name="Petr", last_name="Deputin", role=Role.COMMITTEE_MEMBER
+    )
+    seat(deputy, CommitteeRole.COMMERCIAL_DIRECTOR)
     seat(head, CommitteeRole.HEAD_OF_KAM)
     seat(sales, CommitteeRole.SALES_DIRECTOR)
     seat(chair, CommitteeRole.EXECUTIVE_DIRECTOR, chair=True)
@@ -122,6 +126,8 @@ def test_my_mandate_shows_the_ladder_the_answer_due_and_the_seven_questions(
     for number in range(1, 8):
         assert f'data-testid="question-{number}"' in page
     assert "Question 6 of 7" in page
+    # Question 7 opens on the quarter in progress, named as people say it.
+    assert "KPIs for 2026 Q4, so far" in page
     assert "what happens in exceptional situations?" in page
 
 
