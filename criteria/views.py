@@ -167,9 +167,12 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(EvaluationRun.objects.select_related("ruler"), pk=pk)
     template = "criteria/run_progress.html" + ("#progress" if request.htmx else "")
-    # Who may resume a stalled run: whoever may start one.
+    # Who may resume a stalled run: whoever may start one (by the roles' permissions, which
+    # the model backend reads; the lock-out backend holds none).
     resumers = (
-        User.objects.with_perm("criteria.start_evaluationrun").order_by("username")[:10]
+        User.objects.with_perm(
+            "criteria.start_evaluationrun", backend="django.contrib.auth.backends.ModelBackend"
+        ).order_by("username")[:10]
         if run.no_progress_since
         else []
     )
