@@ -193,11 +193,14 @@ CRITERION_UNITS = {
 
 def mismatch_shares(*, client_ids: set[int]) -> dict[int, Decimal]:
     """For each of these clients below the ruler in force, the share of each deal's value
-    conceded for its uncovered needs, from the last finished run (two queries, whatever the
-    number of clients); clients at or above the threshold, or not scored, are left out."""
+    conceded for its uncovered needs, from the last finished run: at most three queries (the
+    ruler, its run, their evaluations), whatever the number of clients. Clients at or above
+    the threshold, or not scored, are left out."""
+    if not client_ids:
+        return {}
     ruler = RulerVersion.objects.filter(status=RulerStatus.IN_FORCE).first()
-    run = last_finished_run()
-    if ruler is None or run is None or not client_ids:
+    run = last_finished_run() if ruler is not None else None
+    if run is None:
         return {}
     shares = {}
     for client_id, ratio in Evaluation.objects.filter(

@@ -196,8 +196,9 @@ def test_the_exceptions_page_costs_the_same_few_queries_however_many_requests(
     url = reverse("governance:exception-list")
     for count in (2, 20):
         requests_in({"pending": count}, kam, account_of_kam)
-        # The count and the page of requests; the tiers the user decides.
-        with django_assert_num_queries(SIGN_IN_QUERIES + 3):
+        # The count and the page of requests; the tiers the user decides; the ruler in force
+        # (none here), which prices the mismatch on each deal (criteria.mismatch_shares).
+        with django_assert_num_queries(SIGN_IN_QUERIES + 4):
             assert http.get(url).status_code == 200
 
 
