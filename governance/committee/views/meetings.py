@@ -27,6 +27,7 @@ from governance.committee.meetings import (
     members_seated_on,
     minutes,
 )
+from governance.committee.proposals import named_votes_visible_to
 from governance.models import Meeting
 from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
 
@@ -125,7 +126,12 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
     return render(
-        request, "governance/committee/meeting_minutes.html", {"minutes": minutes(meeting=meeting)}
+        request,
+        "governance/committee/meeting_minutes.html",
+        {
+            "minutes": minutes(meeting=meeting),
+            "named_votes": named_votes_visible_to(request.user),
+        },
     )
 
 

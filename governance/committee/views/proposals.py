@@ -21,6 +21,7 @@ from governance.committee.filters import ProposalFilter
 from governance.committee.forms import ProposalForm, VoteForm
 from governance.committee.meetings import recusal_suggestions
 from governance.committee.proposals import (
+    named_votes_visible_to,
     proposal_close,
     proposal_create,
     proposal_open,
@@ -74,11 +75,13 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         Vote.objects.filter(proposal=proposal).select_related("member").order_by("-cast_at")
     )
     current = {v.member_id: v for v in votes if v.is_current}
+    named = named_votes_visible_to(request.user)
     return {
+        "named_votes": named,
         "proposal": proposal,
         "tally": tally,
-        "votes": votes,
-        "current": list(current.values()),
+        "votes": votes if named else [],
+        "current": list(current.values()) if named else [],
         "my_vote": current.get(request.user.pk),
         "can_vote": proposal.is_open and request.user in entitled,
         "not_voted": [m for m in entitled if m.pk not in current],
