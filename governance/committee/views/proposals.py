@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.needs import need_changes_since
 from accounts.refusals import ChangedMeanwhile, add_refusal
 from governance.committee.filters import ProposalFilter
 from governance.committee.forms import ProposalForm, VoteForm
@@ -92,6 +93,12 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         "is_chair": request.user.has_perm(CLOSE_PROPOSAL),
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
         "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
+        # Needs edited after the evidence was frozen: the members vote on what no longer holds.
+        "need_changes": list(
+            need_changes_since(client_id=proposal.client_id, since=proposal.opened_at)[:5]
+        )
+        if proposal.client_id and proposal.opened_at
+        else [],
     }
 
 
