@@ -34,10 +34,12 @@ from governance.models import (
 )
 from governance.recipients import entitled_members
 from governance.shell.budgets import budget_allocate
+from governance.shell.departments import department_fulfil, department_request
 from governance.shell.incidents import incident_close, incident_declare, incident_take
 from governance.shell.mandates import mandate_adopt
 from tests.factories import (
     ClientFactory,
+    DepartmentObligationFactory,
     KpiFactory,
     KpiTargetFactory,
     MandateAccountFactory,
@@ -240,3 +242,23 @@ def test_nobody_sets_the_targets_or_records_the_actuals_they_are_measured_by(
         f"/api/kpi-targets/{target.pk}/", {"target": "1"}, content_type="application/json"
     )
     assert other.status_code == 200
+
+
+def test_the_kam_does_not_mark_their_own_department_request_fulfilled(
+    client_as, kam: User, account_of_kam: Client
+) -> None:
+    mandate = MandateFactory(kam=kam)
+    MandateAccountFactory(mandate=mandate, client=account_of_kam)
+    mandate_adopt(mandate=mandate)
+    obligation = DepartmentObligationFactory(owner=kam)  # the KAM owns the obligation too
+    item = department_request(
+        kam=kam, obligation=obligation, client_id=account_of_kam.pk, text="Ship"
+    )
+    http = client_as(kam)
+    page = http.post(f"/committee/departments/{item.pk}/fulfil/")
+    api = http.post(f"/api/department-requests/{item.pk}/fulfil/")
+    assert (page.status_code, api.status_code) == (403, 403)
+    with pytest.raises(NotAllowed, match="their own request"):
+        department_fulfil(request=item, by=kam)
+    item.refresh_from_db()
+    assert item.fulfilled_at is None
