@@ -90,6 +90,9 @@ def assert_stands_aside(client_as, proposal: Proposal, who: User) -> None:
     assert api.status_code == 403
     assert "concerns you" in api.json()["detail"]
     assert not proposal.votes.exists()
+    shown = client_as(who).get(proposal.get_absolute_url()).text
+    assert 'data-testid="stands-aside"' in shown
+    assert "Cast the vote" not in shown
 
 
 @pytest.mark.parametrize("how", ["owner", "team"])

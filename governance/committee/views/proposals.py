@@ -85,6 +85,7 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         "current": list(current.values()) if named else [],
         "my_vote": current.get(request.user.pk),
         "can_vote": proposal.is_open and request.user in entitled,
+        "stands_aside": proposal.is_open and has_stake(proposal=proposal, user=request.user),
         "not_voted": [m for m in entitled if m.pk not in current],
         "can_close": proposal.is_open
         and request.user.has_perm(CLOSE_PROPOSAL)
