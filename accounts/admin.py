@@ -23,6 +23,7 @@ from accounts.models import (
     ImportBatch,
     User,
 )
+from accounts.needs import needs_recorded
 from accounts.roles import COMMITTEE_ROLES
 from accounts.tokens import tokens_revoke
 
@@ -210,6 +211,13 @@ class ClientAdmin(admin.ModelAdmin):
             regions=[region for _industry, region in values],
         )
 
+    def save_related(
+        self, request: HttpRequest, form: object, formsets: object, change: bool
+    ) -> None:
+        """The needs edited inline are recorded as any change of needs is."""
+        with needs_recorded(client_ids=[form.instance.pk], by=request.user):
+            super().save_related(request, form, formsets, change)
+
 
 @admin.register(ClientNeed)
 class ClientNeedAdmin(admin.ModelAdmin):
@@ -217,6 +225,22 @@ class ClientNeedAdmin(admin.ModelAdmin):
     search_fields = ["name", "client__name", "client__registration_number"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
+
+    # Every change of needs is recorded with its author, here as on the page and in the API.
+    def save_model(self, request: HttpRequest, obj: ClientNeed, form: object, change: bool) -> None:
+        client_ids = [obj.client_id, *([form.initial.get("client")] if change else [])]
+        with needs_recorded(client_ids=client_ids, by=request.user):
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: ClientNeed) -> None:
+        with needs_recorded(client_ids=[obj.client_id], by=request.user):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ClientNeed]) -> None:
+        with needs_recorded(
+            client_ids=queryset.values_list("client_id", flat=True), by=request.user
+        ):
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(ClientFigure)

@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.needs import needs_recorded
 from accounts.pagination import KeysetPagination
 from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
@@ -175,6 +176,24 @@ class ClientNeedViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[ClientNeed]:
         return needs_visible_to(self.request.user).order_by("client_id", "-weight", "name", "pk")
+
+    # Every write is recorded with its author: the needs feed the ruler.
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        with needs_recorded(
+            client_ids=[serializer.validated_data["client"].pk], by=self.request.user
+        ):
+            serializer.save()
+
+    def perform_update(self, serializer: serializers.Serializer) -> None:
+        client_ids = [serializer.instance.client_id]
+        if "client" in serializer.validated_data:
+            client_ids.append(serializer.validated_data["client"].pk)
+        with needs_recorded(client_ids=client_ids, by=self.request.user):
+            serializer.save()
+
+    def perform_destroy(self, instance: ClientNeed) -> None:
+        with needs_recorded(client_ids=[instance.client_id], by=self.request.user):
+            instance.delete()
 
 
 class ClientFigureViewSet(viewsets.ModelViewSet):

@@ -35,6 +35,7 @@ from accounts.models import (
     Segment,
     User,
 )
+from accounts.needs import needs_recorded
 from accounts.periods import quarter_numbered, quarter_start
 from accounts.selectors import kams
 from accounts.spreadsheets import SpreadsheetTooLarge, xlsx_size_check
@@ -537,8 +538,15 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
                 rows_with_errors=len(failed),
             )
         else:
+            # An import of needs is recorded as the uploader's change of each client's needs.
+            needs_of = (
+                {r.values["client_id"] for r in results} if batch.kind == ImportKind.NEEDS else ()
+            )
             try:
-                with transaction.atomic():
+                with (
+                    transaction.atomic(),
+                    needs_recorded(client_ids=needs_of, by=batch.uploaded_by if needs_of else None),
+                ):
                     _WRITERS[batch.kind](results)
             except IntegrityError:
                 # Someone changed the same clients between our check and our write.

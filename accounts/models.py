@@ -264,6 +264,34 @@ class ClientNeed(models.Model):
         return f"{self.name} ({self.weight})"
 
 
+class NeedChange(models.Model):
+    """A change of a client's needs (which feed the ruler): who made it, when, and the needs as
+    they stood before and after. Written by ``accounts.needs.needs_recorded`` on every path that
+    edits needs (page, API, admin, import); never edited."""
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="need_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+    before = models.JSONField(_("needs before"), default=list)
+    after = models.JSONField(_("needs after"), default=list)
+
+    class Meta:
+        verbose_name = _("change of needs")
+        verbose_name_plural = _("changes of needs")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["client", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.changed_by} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
 class ImportKind(models.TextChoices):
     CLIENTS = "clients", _("Clients")
     NEEDS = "needs", _("Client needs")

@@ -23,6 +23,7 @@ from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
 from accounts.imports import ImportNotApplicable, import_apply, import_check
 from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus
+from accounts.needs import needs_recorded
 from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
 from accounts.selectors import client_get_for_user, clients_visible_to
@@ -122,7 +123,8 @@ def client_needs_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_get_for_user(request.user, pk, perm="accounts.change_clientneed")
     formset = NeedFormSet(request.POST or None, instance=client, prefix="needs")
     if request.method == "POST" and formset.is_valid():
-        formset.save()
+        with needs_recorded(client_ids=[client.pk], by=request.user):
+            formset.save()
         messages.success(request, _("Needs of “%(name)s” saved.") % {"name": client.name})
         return redirect(client)
     return render(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.needs import need_changes_since
 from accounts.selectors import client_get_for_user, clients_visible_to
 from criteria.evaluation import NoRulerInForce, evaluation_preview, run_in_progress
 from criteria.forms import (
@@ -72,6 +73,12 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "open_items": client.review_items.filter(closed_at__isnull=True),
         "fit_form": fit_form,
         "fit_ratings": client.fit_ratings.select_related("rated_by")[:5],
+        # Needs edited since the last evaluation was made: its verdict predates them.
+        "need_changes": list(
+            need_changes_since(
+                client_id=client.pk, since=history[0].created_at if history else None
+            )[:5]
+        ),
     }
     return render(request, "criteria/scorecard.html", context)
 

@@ -11,6 +11,8 @@ ADD_PROPOSAL = "governance.add_proposal"
 CHANGE_PROPOSAL = "governance.change_proposal"
 CLOSE_PROPOSAL = "governance.close_proposal"
 ADD_RECUSAL = "governance.add_recusal"
+# The committee's own: casting votes; who holds it reads named votes under every policy.
+ADD_VOTE = "governance.add_vote"
 # Who holds it follows the committee: the decision register, the drift panel, policy, meetings.
 VIEW_DECISION = "governance.view_decision"
 

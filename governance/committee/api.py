@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import RolePermissions
+from accounts.needs import need_changes_since
 from governance.committee.filters import DecisionFilter, ProposalFilter
 from governance.committee.proposals import (
     decisions_visible_to,
@@ -72,7 +73,14 @@ class ProposalSerializer(serializers.ModelSerializer):
         return tally_of(proposal).as_dict()
 
 
+class NeedChangeSerializer(serializers.Serializer):
+    changed_by = serializers.CharField(source="changed_by.__str__")
+    changed_at = serializers.DateTimeField()
+
+
 class ProposalDetailSerializer(ProposalSerializer):
+    needs_changed_since_evidence = serializers.SerializerMethodField()
+
     class Meta(ProposalSerializer.Meta):
         fields = [
             *ProposalSerializer.Meta.fields,
@@ -80,8 +88,17 @@ class ProposalDetailSerializer(ProposalSerializer):
             "entitled",
             "version_content",
             "version_digest",
+            "needs_changed_since_evidence",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(NeedChangeSerializer(many=True))
+    def get_needs_changed_since_evidence(self, proposal: Proposal) -> list[dict[str, object]]:
+        """Who changed the client's needs after the evidence was frozen, and when."""
+        if not (proposal.client_id and proposal.opened_at):
+            return []
+        changes = need_changes_since(client_id=proposal.client_id, since=proposal.opened_at)
+        return NeedChangeSerializer(changes, many=True).data
 
 
 class VoteSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
 from accounts.refusals import ChangedMeanwhile, NotAllowed
+from accounts.roles import Role
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
 from criteria.selectors import scorecard_for
@@ -39,6 +40,7 @@ from governance.models import (
     SEAT_PROPOSALS,
     CommitteeMember,
     Decision,
+    NamedVotesReaders,
     Policy,
     PolicyStatus,
     Proposal,
@@ -49,7 +51,7 @@ from governance.models import (
     Vote,
     VoteChoice,
 )
-from governance.permissions import VIEW_DECISION, VIEW_PROPOSAL
+from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
 from governance.shell.mandates import mandate_adopt
 
@@ -70,6 +72,25 @@ def proposals_visible_to(user: User) -> QuerySet[Proposal]:
     if not user.has_perm(VIEW_PROPOSAL):
         return Proposal.objects.none()
     return Proposal.objects.all()
+
+
+def named_votes_visible_to(user: User) -> bool:
+    """Whether ``user`` reads how each member voted and their comments: the committee always;
+    directors when the policy in force says so (by default, with no policy in force); nobody
+    else — the administrator included. The tally itself is everyone's who follows the
+    committee."""
+    if user.has_perm(ADD_VOTE):
+        return True
+    if not user.groups.filter(name=Role.DIRECTOR).exists():
+        return False
+    read_by = (
+        Policy.objects.filter(status=PolicyStatus.IN_FORCE)
+        .values_list("named_votes_read_by", flat=True)
+        .first()
+    )
+    return (read_by or NamedVotesReaders.COMMITTEE_AND_DIRECTORS) == (
+        NamedVotesReaders.COMMITTEE_AND_DIRECTORS
+    )
 
 
 def decisions_visible_to(user: User) -> QuerySet[Decision]:

@@ -21,7 +21,15 @@ from django.utils.translation import gettext as _
 
 from accounts.refusals import ChangedMeanwhile
 from criteria.models import RulerVersion
-from governance.models import Decision, Mandate, Policy, Proposal, ProposalType, Vote
+from governance.models import (
+    Decision,
+    Mandate,
+    NamedVotesReaders,
+    Policy,
+    Proposal,
+    ProposalType,
+    Vote,
+)
 
 VERSION_FIELDS = {
     ProposalType.ADOPT_RULER: "ruler",
@@ -73,6 +81,13 @@ def policy_content(policy: Policy) -> dict[str, Any]:
         "bend_level": policy.bend_level,
         "reevaluation_cadence": policy.reevaluation_cadence,
         "exceptions_flag_after": policy.exceptions_flag_after,
+        # Only when it departs from the default, so that digests frozen before the line
+        # existed still match.
+        **(
+            {"named_votes_read_by": policy.named_votes_read_by}
+            if policy.named_votes_read_by != NamedVotesReaders.COMMITTEE_AND_DIRECTORS
+            else {}
+        ),
         "rules": [
             {
                 "proposal_type": r.proposal_type,

@@ -33,7 +33,12 @@ from governance.kpis.access import (
 from governance.kpis.dashboards.account import account_dashboard
 from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
-from governance.kpis.figures import kpi_entry_record, kpi_target_errors, kpi_targets_log
+from governance.kpis.figures import (
+    kpi_entry_record,
+    kpi_target_errors,
+    kpi_targets_log,
+    kpi_targets_refuse_own,
+)
 from governance.models import (
     Kpi,
     KpiEntry,
@@ -168,14 +173,21 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
             ) from None
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        kpi_targets_refuse_own(mandate=serializer.validated_data["mandate"], by=self.request.user)
         target = self._save(serializer)
         self._log(target, _("Target set: %(target)s") % {"target": target})
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        kpi_targets_refuse_own(mandate=serializer.instance.mandate, by=self.request.user)
+        if "mandate" in serializer.validated_data:
+            kpi_targets_refuse_own(
+                mandate=serializer.validated_data["mandate"], by=self.request.user
+            )
         target = self._save(serializer)
         self._log(target, _("Target changed: %(target)s") % {"target": target})
 
     def perform_destroy(self, instance: KpiTarget) -> None:
+        kpi_targets_refuse_own(mandate=instance.mandate, by=self.request.user)
         self._log(instance, _("Target removed: %(target)s") % {"target": instance})
         instance.delete()
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Client, User
 from accounts.periods import quarter_start, validate_quarter_start
+from accounts.refusals import NotAllowed
 from governance.kpis.cache import dashboards_changed
 from governance.kpis.counting import PORTFOLIO, mandate_for_quarter, scope_key_of
 from governance.kpis.snapshots import quantized
@@ -65,7 +66,8 @@ def kpi_entry_record(
     Refused with a ``ValidationError`` by field: the KPI is not entered by hand; the period is
     not a quarter's first day or lies in the future; the person holds no mandate for that
     quarter; the account is not in that mandate; the value is out of bounds for the unit. An
-    entry is never changed: a correction is a new entry, and the latest one counts.
+    entry is never changed: a correction is a new entry, and the latest one counts. Nobody
+    records their own actuals (``NotAllowed``).
     """
     errors: dict[str, str] = {}
     value = Decimal(value)
@@ -90,6 +92,10 @@ def kpi_entry_record(
         errors["value"] = problem
     if errors:
         raise ValidationError(errors)
+    if kam.pk == by.pk:
+        raise NotAllowed(
+            gettext("Nobody records the actuals they are measured by: another person does.")
+        )
 
     now = timezone.now()
     client_id = client.pk if client is not None else None
@@ -192,6 +198,15 @@ class TargetRow:
     delete: bool = False
 
 
+def kpi_targets_refuse_own(*, mandate: Mandate, by: User) -> None:
+    """Nobody sets the targets they are measured by: not the mandate's own KAM, even when
+    they sit on the committee (``NotAllowed``)."""
+    if mandate.kam_id == by.pk:
+        raise NotAllowed(
+            gettext("These are the targets of your own mandate: another member sets them.")
+        )
+
+
 def kpi_targets_save(*, mandate: Mandate, by: User, rows: Iterable[TargetRow]) -> list[str]:
     """Write a mandate's targets as the committee left them: new ones added, changed ones
     updated, those marked removed deleted, in a fixed number of statements however many rows.
@@ -199,6 +214,7 @@ def kpi_targets_save(*, mandate: Mandate, by: User, rows: Iterable[TargetRow]) -
     that the targets they name are still this mandate's, and the database's rule of one target
     per KPI, quarter and account against what was saved meanwhile. Returns what changed, also
     recorded for a granted mandate (``kpi_targets_log``)."""
+    kpi_targets_refuse_own(mandate=mandate, by=by)
     rows = list(rows)
     with transaction.atomic():
         # Under the mandate's row lock, as a vote opening on it takes it: a draft before the

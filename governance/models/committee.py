@@ -445,6 +445,14 @@ class BendLevel(models.TextChoices):
     FULL = "full", _("Fully: we adapt our processes to the client's")
 
 
+class NamedVotesReaders(models.TextChoices):
+    """Who reads how each member voted, and their comments (the tally is everyone's who follows
+    the committee)."""
+
+    COMMITTEE = "committee", _("The committee only")
+    COMMITTEE_AND_DIRECTORS = "directors", _("The committee and the directors")
+
+
 class Cadence(models.TextChoices):
     NIGHTLY = "nightly", _("Every night")
     WEEKLY = "weekly", _("Every week")
@@ -489,6 +497,12 @@ class Policy(models.Model):
             "Granted within the planning horizon: past it, we are buying the client's decision "
             "on every deal."
         ),
+    )
+    named_votes_read_by = models.CharField(
+        _("who reads named votes and their comments"),
+        max_length=12,
+        choices=NamedVotesReaders.choices,
+        default=NamedVotesReaders.COMMITTEE_AND_DIRECTORS,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)

@@ -261,6 +261,12 @@ class ExceptionRequest(models.Model):
     asked = models.JSONField(_("asked"), default=dict)
     breaches = models.JSONField(_("limits passed"), default=list)
     justification = models.TextField(_("justification"))
+    deal = models.CharField(
+        _("the deal it covers"),
+        max_length=300,
+        blank=True,
+        help_text=_("Which deal this licence is for: an exception covers one deal."),
+    )
     approver = models.CharField(_("decided by"), max_length=20, choices=Approver.choices)
     state = models.CharField(
         _("state"), max_length=10, choices=ExceptionState.choices, default=ExceptionState.PENDING
@@ -278,6 +284,12 @@ class ExceptionRequest(models.Model):
     decision_comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("asked on"), auto_now_add=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An approved exception is a licence for one thing, used up to its amount by the act it
+    # licenses (spending past the threshold), in that act's transaction.
+    used_amount = models.DecimalField(
+        _("used of the licence"), max_digits=16, decimal_places=2, default=Decimal(0)
+    )
+    used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     objects = ExceptionRequestQuerySet.as_manager()
 
@@ -289,6 +301,14 @@ class ExceptionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.get_state_display()}"
+
+    def licensed(self, limit: str) -> Decimal | None:
+        """How much past ``limit`` this request asked for, when it passes that limit at all;
+        None when the limit is not one it names (a discount licenses no spending)."""
+        for breach in self.breaches:
+            if breach["limit"] == limit:
+                return Decimal(breach["asked"])
+        return None
 
     @property
     def breach_lines(self) -> list[dict[str, object]]:

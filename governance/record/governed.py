@@ -79,6 +79,7 @@ NOT_RECORDED: dict[str, str] = {
     "governance.KpiSnapshot": "worked out from the KPI actuals, again at will",
     "governance.PortfolioSnapshot": "worked out from the register, again at will",
     "accounts.FilterChoice": "worked out from the register, kept by its writes",
+    "accounts.NeedChange": "the register's own note of who changed needs, which are recorded",
     "governance.BoardPack": "a document drawn up from the record, again at will",
     "governance.CalendarFeed": "a person's private calendar address, not an act of governance",
     "governance.OutgoingMail": "letters telling of recorded events; the outbox keeps their state",

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
@@ -75,20 +76,27 @@ def budget_spend(
     description: str,
     exception: ExceptionRequest | None = None,
 ) -> BudgetSpend:
-    """Record spending from one of the KAM's budgets, checked under the budget's row lock."""
+    """Record spending from one of the KAM's budgets, checked under the budget's row lock.
+
+    Past the mandate's threshold it cites an exception, which is a licence for one thing: the
+    KAM's own, for this client, approved, passing the budget-spend limit, and used up to the
+    amount it asked for — consumed here, under its row lock, in the spending's transaction
+    (refused spending uses none of it)."""
     mandate, account = mandate_account(kam=kam, client_id=budget.client_id)
     threshold = limits_of(mandate, account)[LimitKind.BUDGET_SPEND]
-    if amount > threshold and (
-        exception is None
-        or exception.client_id != budget.client_id
-        or exception.state != ExceptionState.APPROVED
-    ):
+    if amount > threshold and exception is None:
         raise ValidationError(
-            _("Spending over %(threshold)s needs an exception approved for this client.")
-            % {"threshold": amount_text(threshold)}
+            {
+                "exception": _(
+                    "Spending over %(threshold)s needs an exception approved for this client."
+                )
+                % {"threshold": amount_text(threshold)}
+            }
         )
     with transaction.atomic():
         locked = Budget.objects.select_for_update().get(pk=budget.pk)
+        if exception is not None:
+            _licence_use(exception=exception, kam=kam, client_id=locked.client_id, amount=amount)
         spent = _spent(locked)
         if amount > locked.allocated - spent:
             raise ValidationError(
@@ -104,6 +112,37 @@ def budget_spend(
             exception=exception,
             recorded_by=kam,
         )
+
+
+def _licence_use(
+    *, exception: ExceptionRequest, kam: User, client_id: int, amount: Decimal
+) -> None:
+    """Use ``amount`` of an exception's licence to spend, or refuse (``ValidationError`` on
+    the exception). Called inside the spending's transaction: the row lock keeps two
+    spendings from both using the last of it."""
+    licence = ExceptionRequest.objects.select_for_update().get(pk=exception.pk)
+    if licence.requested_by_id != kam.pk:
+        refusal = _("This exception is another KAM's: it licenses nothing of yours.")
+    elif licence.client_id != client_id:
+        refusal = _("This exception was granted for another client.")
+    elif licence.state != ExceptionState.APPROVED:
+        refusal = _("This exception is not approved.")
+    elif licence.licensed(LimitKind.BUDGET_SPEND) is None:
+        refusal = _("This exception licenses %(limits)s, not spending from the budget.") % {
+            "limits": ", ".join(str(line["label"]) for line in licence.breach_lines)
+        }
+    else:
+        left = licence.licensed(LimitKind.BUDGET_SPEND) - licence.used_amount
+        if amount <= left:
+            licence.used_amount += amount
+            licence.used_at = timezone.now()
+            licence.save(update_fields=["used_amount", "used_at"])
+            return
+        refusal = _("This exception licenses %(left)s more of spending, not %(amount)s.") % {
+            "left": max(left, Decimal(0)),
+            "amount": amount,
+        }
+    raise ValidationError({"exception": refusal})
 
 
 def has_stake_in_client(*, user: User, client_id: int) -> bool:

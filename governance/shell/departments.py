@@ -48,9 +48,14 @@ def department_request(
 
 
 def department_fulfil(*, request: DepartmentRequest, by: User) -> DepartmentRequest:
-    """The obligation's owner marks the request fulfilled (once)."""
+    """The obligation's owner marks the request fulfilled (once); not the KAM who made it,
+    even when they own the obligation (nobody closes their own request)."""
     if request.obligation.owner_id != by.pk:
         raise NotAllowed(_("Only the obligation's owner marks its requests fulfilled."))
+    if request.requested_by_id == by.pk:
+        raise NotAllowed(
+            _("Nobody marks their own request fulfilled: the department's answer is recorded.")
+        )
     DepartmentRequest.objects.filter(pk=request.pk, fulfilled_at=None).update(
         fulfilled_at=timezone.now()
     )

@@ -47,7 +47,12 @@ def exception_requests_visible_to(user: User) -> QuerySet[ExceptionRequest]:
 
 
 def exception_file(
-    *, kam: User, client_id: int, asked: dict[str, Decimal], justification: str
+    *,
+    kam: User,
+    client_id: int,
+    asked: dict[str, Decimal],
+    justification: str,
+    deal: str = "",
 ) -> ExceptionRequest:
     """Ask to go past the mandate for one deal. The check decides which limits are passed and
     who decides; a deal inside the mandate needs no exception."""
@@ -67,6 +72,7 @@ def exception_file(
                 for b in check.breaches
             ],
             justification=justification,
+            deal=deal.strip(),
             approver=check.escalate_to,
             respond_by=timezone.now() + RESPONSE_TIME,
         )

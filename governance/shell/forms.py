@@ -23,6 +23,14 @@ class MandateCheckForm(forms.Form):
         label=_("Payment term, days"), required=False, min_value=0
     )
     credit = forms.DecimalField(label=_("Credit"), required=False, min_value=0, decimal_places=2)
+    budget_spend = forms.DecimalField(
+        label=_("Budget spending"),
+        required=False,
+        min_value=0,
+        max_digits=16,
+        decimal_places=2,
+        help_text=_("One spending from the client's budget past your threshold."),
+    )
 
     def __init__(self, *args: object, clients: list[Client], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -28,7 +28,13 @@ from governance.models import (
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
 
 # The limits a check compares, in the order they are reported.
-CHECKED = (LimitKind.DISCOUNT, LimitKind.DEAL_VALUE, LimitKind.PAYMENT_TERM, LimitKind.CREDIT)
+CHECKED = (
+    LimitKind.DISCOUNT,
+    LimitKind.DEAL_VALUE,
+    LimitKind.PAYMENT_TERM,
+    LimitKind.CREDIT,
+    LimitKind.BUDGET_SPEND,
+)
 
 
 class MandateNotDraft(ChangedMeanwhile):

@@ -23,13 +23,25 @@ from governance.committee.proposals import (
     tally_of,
     vote_cast,
 )
-from governance.models import Budget, CommitteeMember, IncidentState, Proposal, ProposalType
+from governance.kpis.figures import kpi_entry_record, kpi_targets_save
+from governance.models import (
+    Budget,
+    CommitteeMember,
+    IncidentState,
+    KpiEntry,
+    Proposal,
+    ProposalType,
+)
 from governance.recipients import entitled_members
 from governance.shell.budgets import budget_allocate
+from governance.shell.departments import department_fulfil, department_request
 from governance.shell.incidents import incident_close, incident_declare, incident_take
 from governance.shell.mandates import mandate_adopt
 from tests.factories import (
     ClientFactory,
+    DepartmentObligationFactory,
+    KpiFactory,
+    KpiTargetFactory,
     MandateAccountFactory,
     MandateFactory,
     SituationTypeFactory,
@@ -78,6 +90,9 @@ def assert_stands_aside(client_as, proposal: Proposal, who: User) -> None:
     assert api.status_code == 403
     assert "concerns you" in api.json()["detail"]
     assert not proposal.votes.exists()
+    shown = client_as(who).get(proposal.get_absolute_url()).text
+    assert 'data-testid="stands-aside"' in shown
+    assert "Cast the vote" not in shown
 
 
 @pytest.mark.parametrize("how", ["owner", "team"])
@@ -181,3 +196,72 @@ def test_the_kam_who_declared_an_incident_does_not_take_or_close_it(
         incident_close(incident=incident, by=kam, resolution="Done")
     incident.refresh_from_db()
     assert incident.state == IncidentState.OPEN
+
+
+def test_nobody_sets_the_targets_or_records_the_actuals_they_are_measured_by(
+    client_as, committee: list[User]
+) -> None:
+    """A member who also holds a mandate: the committee's permissions, but not over their own
+    targets and actuals — page and API."""
+    _chair, member, third = committee
+    mandate = mandate_adopt(mandate=MandateFactory(kam=member))
+    target = KpiTargetFactory(mandate=mandate)
+    manual = KpiFactory(unit="percent", source="manual")
+    http = client_as(member)
+    patch = http.patch(
+        f"/api/kpi-targets/{target.pk}/", {"target": "1"}, content_type="application/json"
+    )
+    delete = http.delete(f"/api/kpi-targets/{target.pk}/")
+    create = http.post(
+        "/api/kpi-targets/",
+        {"kpi": target.kpi_id, "mandate": mandate.pk, "period": "2026-10-01", "target": "5"},
+        content_type="application/json",
+    )
+    entry = {"kpi": manual.pk, "period": "2026-07-01", "kam": member.pk, "value": "99"}
+    api_entry = http.post("/api/kpi-entries/", entry, content_type="application/json")
+    page_entry = http.post(reverse("governance:kpi-entries"), entry)
+    assert [r.status_code for r in (patch, delete, create)] == [403] * 3
+    assert "your own mandate" in patch.json()["detail"]
+    # A member is not among the KAMs the entry forms offer; the service refuses them anyway.
+    assert api_entry.status_code in (400, 403)
+    assert page_entry.status_code in (200, 403)
+    with pytest.raises(NotAllowed, match="measured by"):
+        kpi_entry_record(
+            kpi=manual,
+            period=datetime.date(2026, 7, 1),
+            kam=member,
+            client=None,
+            value=Decimal(99),
+            note="",
+            by=member,
+        )
+    with pytest.raises(NotAllowed):
+        kpi_targets_save(mandate=mandate, by=member, rows=[])
+    target.refresh_from_db()
+    assert target.target == 100
+    assert not KpiEntry.objects.exists()
+    # Another member sets them.
+    other = client_as(third).patch(
+        f"/api/kpi-targets/{target.pk}/", {"target": "1"}, content_type="application/json"
+    )
+    assert other.status_code == 200
+
+
+def test_the_kam_does_not_mark_their_own_department_request_fulfilled(
+    client_as, kam: User, account_of_kam: Client
+) -> None:
+    mandate = MandateFactory(kam=kam)
+    MandateAccountFactory(mandate=mandate, client=account_of_kam)
+    mandate_adopt(mandate=mandate)
+    obligation = DepartmentObligationFactory(owner=kam)  # the KAM owns the obligation too
+    item = department_request(
+        kam=kam, obligation=obligation, client_id=account_of_kam.pk, text="Ship"
+    )
+    http = client_as(kam)
+    page = http.post(f"/committee/departments/{item.pk}/fulfil/")
+    api = http.post(f"/api/department-requests/{item.pk}/fulfil/")
+    assert (page.status_code, api.status_code) == (403, 403)
+    with pytest.raises(NotAllowed, match="their own request"):
+        department_fulfil(request=item, by=kam)
+    item.refresh_from_db()
+    assert item.fulfilled_at is None

@@ -34,6 +34,7 @@ from governance.committee.meetings import (
     members_seated_on,
     minutes,
 )
+from governance.committee.proposals import named_votes_visible_to
 from governance.committee.tasks import draw_up_board_pack
 from governance.models import BoardPackKind, BoardPackState, Meeting
 from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
@@ -190,7 +191,12 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting, pk=pk)
     return render(
-        request, "governance/committee/meeting_minutes.html", {"minutes": minutes(meeting=meeting)}
+        request,
+        "governance/committee/meeting_minutes.html",
+        {
+            "minutes": minutes(meeting=meeting),
+            "named_votes": named_votes_visible_to(request.user),
+        },
     )
 
 

@@ -16,11 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.needs import need_changes_since
 from accounts.refusals import ChangedMeanwhile, add_refusal
 from governance.committee.filters import ProposalFilter
 from governance.committee.forms import ProposalForm, VoteForm
 from governance.committee.meetings import recusal_suggestions
 from governance.committee.proposals import (
+    named_votes_visible_to,
     proposal_close,
     proposal_create,
     proposal_open,
@@ -106,13 +108,16 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         Vote.objects.filter(proposal=proposal).select_related("member").order_by("-cast_at")
     )
     current = {v.member_id: v for v in votes if v.is_current}
+    named = named_votes_visible_to(request.user)
     return {
+        "named_votes": named,
         "proposal": proposal,
         "tally": tally,
-        "votes": votes,
-        "current": list(current.values()),
+        "votes": votes if named else [],
+        "current": list(current.values()) if named else [],
         "my_vote": current.get(request.user.pk),
         "can_vote": proposal.is_open and request.user in entitled,
+        "stands_aside": proposal.is_open and has_stake(proposal=proposal, user=request.user),
         "not_voted": [m for m in entitled if m.pk not in current],
         "can_close": proposal.is_open
         and request.user.has_perm(CLOSE_PROPOSAL)
@@ -127,6 +132,12 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         else None,
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
         "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
+        # Needs edited after the evidence was frozen: the members vote on what no longer holds.
+        "need_changes": list(
+            need_changes_since(client_id=proposal.client_id, since=proposal.opened_at)[:5]
+        )
+        if proposal.client_id and proposal.opened_at
+        else [],
     }
 
 

@@ -47,6 +47,7 @@ class ExceptionRequestSerializer(serializers.ModelSerializer):
             "asked",
             "breaches",
             "justification",
+            "deal",
             "approver",
             "state",
             "respond_by",
@@ -54,12 +55,15 @@ class ExceptionRequestSerializer(serializers.ModelSerializer):
             "decided_at",
             "decision_comment",
             "created_at",
+            "used_amount",
+            "used_at",
         ]
         read_only_fields = fields
 
 
 class ExceptionFileSerializer(MandateCheckSerializer):
     justification = serializers.CharField()
+    deal = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
 class AnswerField(serializers.BooleanField):
@@ -103,13 +107,14 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         asked = {
             k: Decimal(v)
             for k, v in data.validated_data.items()
-            if k not in ("client", "justification")
+            if k not in ("client", "justification", "deal")
         }
         item = exception_file(
             kam=request.user,
             client_id=data.validated_data["client"],
             asked=asked,
             justification=data.validated_data["justification"],
+            deal=data.validated_data["deal"],
         )
         return Response(ExceptionRequestSerializer(item).data, status=201)
 

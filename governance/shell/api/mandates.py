@@ -41,6 +41,9 @@ class MandateCheckSerializer(serializers.Serializer):
     )
     payment_term_days = serializers.IntegerField(min_value=0, required=False)
     credit = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False)
+    budget_spend = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
 
 
 class BreachSerializer(serializers.Serializer):

@@ -37,8 +37,10 @@ def spend_form(data: object, mandate: Mandate) -> SpendForm:
     return SpendForm(
         data,
         budgets=budgets_of(mandate=mandate, day=timezone.localdate()),
+        # The KAM's own approved requests; the spending service checks that the one cited
+        # licenses this spending, and uses it.
         exceptions=ExceptionRequest.objects.filter(
-            mandate=mandate, state=ExceptionState.APPROVED
+            mandate=mandate, requested_by=mandate.kam_id, state=ExceptionState.APPROVED
         ).select_related("client"),
     )
 

@@ -58,6 +58,7 @@ def exception_new(request: HttpRequest) -> HttpResponse:
             client_id=form.cleaned_data["client"],
             asked=form.asked(),
             justification=justification,
+            deal=request.POST.get("deal", "")[:300],
         )
     except (ValidationError, NotInMandate) as exc:
         tell_refusal(request, exc)

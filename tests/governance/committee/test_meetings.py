@@ -41,11 +41,12 @@ from governance.models import (
     Decision,
     Meeting,
     MemberInterest,
+    PolicyStatus,
     Proposal,
     ProposalState,
     ProposalType,
 )
-from tests.factories import ClientFactory, UserFactory, meets_the_ruler
+from tests.factories import ClientFactory, PolicyFactory, UserFactory, meets_the_ruler
 from tests.queries import SIGN_IN_QUERIES
 
 # Meetings, seats and review dates count from today: the clock is set to noon in Moscow on
@@ -580,3 +581,38 @@ def test_the_meeting_list_costs_the_same_however_many_meetings(client_as, chair:
     http = client_as(chair)
 
     assert _queries(http, reverse("governance:meeting-list")) == SIGN_IN_QUERIES + 2
+
+
+# Who reads named votes: a line of the policy in force ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read_by", "readers"),
+    [
+        (None, {"chair", "member", "director"}),  # no policy in force: the default line
+        ("directors", {"chair", "member", "director"}),
+        ("committee", {"chair", "member"}),
+    ],
+)
+def test_named_votes_and_comments_are_read_as_the_policy_in_force_says(
+    client_as,
+    meeting: Meeting,
+    committee: list[User],
+    sitting: dict[str, Proposal],
+    cast: dict[str, User],
+    read_by: str | None,
+    readers: set[str],
+) -> None:
+    """On the proposal's page and in the minutes; the administrator never reads them (nor do
+    KAMs and outsiders, who do not see proposals at all)."""
+    if read_by:
+        PolicyFactory(status=PolicyStatus.IN_FORCE, named_votes_read_by=read_by)
+    proposal = sitting["open"]
+    for role in ("chair", "member", "director", "administrator"):
+        http = client_as(cast[role])
+        page = http.get(proposal.get_absolute_url()).text
+        minutes_page = http.get(reverse("governance:meeting-minutes", args=[meeting.pk])).text
+        for text in (page, minutes_page):
+            assert ("Margin too thin" in text) == (role in readers), (role, read_by)
+            assert ("named-votes-hidden" in text) == (role not in readers)
+        assert 'data-testid="tally-against">2<' in page  # the tally stays everyone's
