@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connections
 from django.db.models import F, FloatField, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Greatest
@@ -118,9 +118,7 @@ def clients_search(queryset: QuerySet, text: str) -> QuerySet:
                 ),
                 FloatField(),
             ),
-            # Of equally close words, the name that is closest as a whole: "Северсталь"
-            # before "Severstal Trading House".
-            search_closeness=Cast(TrigramSimilarity("search_name", folded), FloatField()),
         )
-        .order_by("-search_rank", "-search_closeness", "name", "pk")
+        # Equally close matches (every name that holds the words typed) in the register's order.
+        .order_by("-search_rank", "name", "pk")
     )

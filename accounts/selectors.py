@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, Lookup, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, User
@@ -17,10 +19,27 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
         return Client.objects.none()
     if user.has_perm("accounts.view_all_clients"):
         return Client.objects.all()
-    # A union of two index lookups: an OR of the two conditions would read every client.
-    owned = Client.objects.filter(owner_kam=user).order_by().values("pk")
     on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
-    return Client.objects.filter(pk__in=owned.union(on_team))
+    return Client.objects.filter(Q(owner_kam=user) | Q(AnyOf(F("pk"), on_team)))
+
+
+class AnyOf(Lookup):
+    """``lhs = ANY(ARRAY(subquery))`` on PostgreSQL: the array is computed once, so an OR with
+    it is a union of index scans, where ``IN (subquery)`` or ``EXISTS`` in an OR make it read
+    every row. ``IN (subquery)`` elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY({rhs}))", [*lhs_params, *rhs_params]
 
 
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:

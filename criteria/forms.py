@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import BulkInlineFormSet
 from accounts.models import Segment
 from accounts.selectors import kams
 from criteria.models import USP, Degree, RulerCriterion, RulerVersion, StrategicFitRating
@@ -84,7 +85,12 @@ class CriterionForm(forms.ModelForm):
 
 
 CriteriaFormSet = forms.inlineformset_factory(
-    RulerVersion, RulerCriterion, form=CriterionForm, extra=1, can_delete=True
+    RulerVersion,
+    RulerCriterion,
+    form=CriterionForm,
+    formset=BulkInlineFormSet,
+    extra=1,
+    can_delete=True,
 )
 
 

@@ -7,6 +7,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from criteria.evaluation import run_all_chunks, run_start
@@ -391,3 +393,44 @@ def test_usp_catalogue_retires_a_usp_but_never_before_it_was_offered(
     assert usp.retired_on == datetime.date(2026, 10, 1)
     assert "retired 10/01/2026" in client_as(chair).get(reverse("criteria:usp-list")).text
     assert client_as(chair).post(url, {**base, "retired_on": ""}).status_code == 403
+
+
+def test_the_criteria_formset_saves_in_a_fixed_number_of_queries(client_as, chair):
+    kinds = list(CriterionKind)
+
+    def saved(number: int, criteria: int) -> int:
+        draft = RulerVersion.objects.create(number=number, title=f"Draft {number}")
+        for kind in kinds[:criteria]:
+            RulerCriterion.objects.create(ruler=draft, kind=kind, threshold=Decimal(1))
+        rows = list(draft.criteria.order_by("pk"))
+        data: dict[str, object] = {
+            "title": draft.title,
+            "horizon_months": "12",
+            "threshold_percent": "75",
+            "concession_percent": "10",
+            "criteria-TOTAL_FORMS": len(rows) + 1,
+            "criteria-INITIAL_FORMS": len(rows),
+            "criteria-0-DELETE": "on",
+        }
+        for index, row in enumerate(rows):
+            data |= {
+                f"criteria-{index}-id": row.pk,
+                f"criteria-{index}-kind": row.kind,
+                f"criteria-{index}-direction": "at_least",
+                f"criteria-{index}-threshold": "2",
+                f"criteria-{index}-weight": "3",
+            }
+        data |= {
+            f"criteria-{len(rows)}-kind": kinds[-1],
+            f"criteria-{len(rows)}-direction": "at_most",
+            f"criteria-{len(rows)}-threshold": "5",
+            f"criteria-{len(rows)}-weight": "1",
+        }
+        with CaptureQueriesContext(connection) as queries:
+            response = client_as(chair).post(reverse("criteria:version", args=[draft.pk]), data)
+        assert response.status_code == 302
+        assert draft.criteria.count() == criteria
+        assert set(draft.criteria.values_list("weight", flat=True)) == {1, 3}
+        return len(queries)
+
+    assert saved(2, 2) == saved(3, 5)
