@@ -4,9 +4,9 @@ write, and only when they differ from what the connection already holds.
 
 The middleware (pages, the API, the admin), the Celery signals (the worker) and ``manage.py``
 (commands) say where work comes from; a wrapper on every PostgreSQL connection sends it with
-the first write that needs it. A setting sent inside a transaction is undone by its rollback:
-the wrapper knows it through an ``on_commit`` marker, which Django drops on rollback, and sends
-it again. Reads cost nothing; a request that writes costs one ``SELECT set_config(…)``.
+the first write that needs it. A setting sent inside a transaction is undone by its rollback
+(or a savepoint's): the wrapper sees it (``_Sent``) and sends it again. Reads cost nothing; a
+request that writes costs one ``SELECT set_config(…)``.
 Importable before Django is set up (``manage.py`` uses it).
 """
 
@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from django.db import transaction
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "WITH")
 
@@ -79,27 +77,22 @@ def origin_leave(token: contextvars.Token) -> None:
 
 
 class _Sent:
-    """What a connection's session holds, and whether a rollback may yet undo it."""
+    """What a connection's session holds, and, when it was sent inside a transaction, the
+    transaction's list of on-commit callbacks at the time: Django replaces that list when the
+    transaction commits or rolls back and when a savepoint rolls back, so while it is the same
+    list, nothing has undone the setting (nothing is added to it: tests count what is)."""
 
-    __slots__ = ("durable", "values")
+    __slots__ = ("pending", "values")
 
-    def __init__(self, values: tuple[str, str, str, str], *, durable: bool) -> None:
+    def __init__(self, values: tuple[str, str, str, str], pending: list | None) -> None:
         self.values = values
-        self.durable = durable
-
-    def commit(self) -> None:
-        self.durable = True
+        self.pending = pending
 
 
 def _still_held(connection: Any, sent: _Sent | None, values: tuple[str, ...]) -> bool:
     if sent is None or sent.values != values:
         return False
-    if sent.durable:
-        return True
-    # Sent inside a transaction: held while its on_commit marker is still queued.
-    return any(
-        getattr(callback, "__self__", None) is sent for _, callback, _ in connection.run_on_commit
-    )
+    return sent.pending is None or connection.run_on_commit is sent.pending
 
 
 def send_origin(
@@ -117,11 +110,8 @@ def send_origin(
                 "set_config('skam.origin', %s, false), set_config('skam.request', %s, false)",
                 values,
             )
-            durable = not connection.in_atomic_block
-            sent = _Sent(values, durable=durable)
-            if not durable:
-                transaction.on_commit(sent.commit, using=connection.alias)
-            connection._record_sent = sent
+            pending = connection.run_on_commit if connection.in_atomic_block else None
+            connection._record_sent = _Sent(values, pending)
     return execute(sql, params, many, context)
 
 

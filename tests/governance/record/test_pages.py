@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounts.models import User
 from governance.models import RecordEntry
 from governance.record.context import Origin, recording_as
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, ProposalFactory
 from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,9 @@ def test_the_api_lists_entries_by_object(client_as, chair: User) -> None:
     (entry,) = response.json()["results"]
     assert (entry["operation"], entry["after"]["name"]) == ("I", client.name)
     assert len(entry["hash"]) == 64
+
+
+def test_a_proposals_page_links_the_committee_to_its_history(client_as, chair: User) -> None:
+    proposal = ProposalFactory(proposed_by=chair)
+    link = f"{URL}?table=governance_proposal&amp;row={proposal.pk}"
+    assert link in client_as(chair).get(proposal.get_absolute_url()).text

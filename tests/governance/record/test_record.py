@@ -332,3 +332,17 @@ def test_a_ballot_changed_after_the_decision_no_longer_gives_its_digest(decided)
         cursor.execute("UPDATE governance_vote SET comment = 'edited' WHERE id = %s", [vote.pk])
         cursor.execute("SET LOCAL session_replication_role = origin")
     assert decision_digest_mismatch() == decided.decision
+
+
+@pytest.mark.django_db
+def test_a_column_another_change_adds_is_recorded_with_no_change_here(decided) -> None:
+    vote = Vote.objects.filter(proposal=decided, is_current=True).first()
+    with connection.cursor() as cursor:  # as another branch's migration would
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's deferred checks, now
+        cursor.execute("ALTER TABLE governance_vote ADD COLUMN weight integer NOT NULL DEFAULT 1")
+    assert record_verify().broken is None  # rows recorded before it still match
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE governance_vote SET weight = 2 WHERE id = %s", [vote.pk])
+    changed = entries_of(vote)[-1]
+    assert (changed.before["weight"], changed.after["weight"]) == (1, 2)
+    assert record_verify().broken is None
