@@ -155,6 +155,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.change_kpi",
         "governance.add_committeemember",
         "governance.change_committeemember",
+        "governance.view_outgoingmail",  # the outbox, read-only
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",
