@@ -106,3 +106,30 @@ def test_a_refusing_server_gets_every_letter_once_after_retries(
     assert "No such mailbox" in given_up.last_error
     assert max(sent.values_list("attempts", flat=True)) > 1  # some were tried again
     assert mail_deliver_due(now=later(minutes + 60)) == 0  # nothing is sent twice
+
+
+def test_the_administrator_reads_the_outbox_and_changes_nothing(
+    client_as, administrator, chair, seats, account_of_kam
+) -> None:
+    proposal_open(
+        proposal=proposal_create(
+            type="grant_key", title="Key", rationale="Why", by=chair, client=account_of_kam
+        ),
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+    letter = OutgoingMail.objects.first()
+    admin = client_as(administrator)
+
+    listing = admin.get(reverse("admin:governance_outgoingmail_changelist"))
+    assert listing.status_code == 200
+    assert letter.to in listing.content.decode()
+    assert "Queued" in listing.content.decode()
+    assert admin.get(reverse("admin:governance_outgoingmail_add")).status_code == 403
+    detail = admin.post(
+        reverse("admin:governance_outgoingmail_change", args=[letter.pk]), {"to": "x@example.com"}
+    )
+    assert detail.status_code == 403
+    assert OutgoingMail.objects.get(pk=letter.pk).to == letter.to
+    assert client_as(chair).get(
+        reverse("admin:governance_outgoingmail_changelist")
+    ).status_code in (302, 403)
