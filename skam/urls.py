@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
@@ -42,6 +43,12 @@ urlpatterns = [
     path("clients/", include("accounts.urls")),
     path("ruler/", include("criteria.urls")),
     path("committee/", include("governance.urls")),
+    # The admin's own "change password" is the same page as everyone's (it revokes API tokens).
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="password_change"),
+        name="admin-password-change",
+    ),
     path("admin/", admin.site.urls),
     path("api/mandate-check/", MandateCheckView.as_view(), name="api-mandate-check"),
     path(

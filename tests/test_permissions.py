@@ -105,6 +105,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/password/MQ/not-a-token/",          200, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/password/done/",                    200, 200, 200, 200, 200, 200, 200, 200),
     ("POST",  "/account/tokens/revoke/",            302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET",   "/admin/password_change/",            302, 302, 302, 302, 302, 302, 302, 302),
     # My API tokens: listed and revoked by me; logging out needs the token itself.
     ("GET",   "/api/auth/tokens/",                  401, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/auth/tokens/" + "0" * 128 + "/", 401, 405, 405, 405, 405, 405, 405, 405),

@@ -112,6 +112,12 @@ def test_a_password_change_revokes_my_tokens(kam) -> None:
     assert not works(key)
 
 
+def test_the_admins_change_password_link_is_the_same_page(client_as, administrator) -> None:
+    answer = client_as(administrator).get("/admin/password_change/")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/account/password/"
+
+
 def test_a_password_set_through_the_link_revokes_my_tokens(kam) -> None:
     key = token_for(kam)
     stranger = HttpClient()

@@ -102,3 +102,19 @@ def test_the_api_docs_run_under_the_content_security_policy(page: Page, live_ser
     page.goto("/api/docs/")
     expect(page.get_by_text("SKAM API").first).to_be_visible()
     expect(page.locator(".opblock").first).to_be_visible()
+
+
+def test_the_people_admin_runs_under_the_content_security_policy(
+    page: Page, live_server, administrator, kam
+) -> None:
+    """The administrator's pages in Django admin, widgets included (the roles' two-list
+    selector): nothing blocked (checked by the conftest), and no password field anywhere."""
+    login(page, live_server, administrator.username)
+    page.goto("/admin/")
+    expect(page.get_by_role("link", name="Users")).to_be_visible()
+    page.goto(f"/admin/accounts/user/{kam.pk}/change/")
+    expect(page.locator("#id_groups_from")).to_be_visible()  # the two-list widget, built by JS
+    expect(page.locator("input[type=password]")).to_have_count(0)
+    page.goto("/admin/accounts/user/add/")
+    expect(page.get_by_label("Email address")).to_be_visible()
+    expect(page.locator("input[type=password]")).to_have_count(0)

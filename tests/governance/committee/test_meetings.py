@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -334,7 +335,10 @@ def test_the_minutes_page_reads_like_minutes(
     assert "if the vote closed now: Rejected" in text
     assert "Margin too thin" in text and "Strategic fit" in text
     assert "Date of the next session" in text
-    assert "@media print" in text
+    # It prints as minutes: the print style lives in skam.css (the CSP runs no inline style).
+    assert 'data-testid="minutes"' in text and "css/skam.css" in text
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "skam.css").read_text()
+    assert "@media print" in stylesheet and ".minutes" in stylesheet
 
 
 def test_minutes_of_a_meeting_without_attendance_say_so(
