@@ -1,16 +1,18 @@
 """The dashboards as files: CSV (UTF-8 with a byte-order mark, so that Excel reads Cyrillic) and
 XLSX (one sheet per table). Both carry each cell's value rounded as the page shows it.
 
-The CSV is written the way a spreadsheet in the reader's locale reads it: where the decimal mark
-is a comma (Russian), fields are separated by ";" and numbers carry the comma, as Russian Excel
-expects; in English, "," and ".". The XLSX stores numbers as numbers, with a display format of
-as many decimals as the page shows, its header frozen and its columns as wide as their text."""
+A CSV holds one table (a ZIP holds one CSV per table), written the way a spreadsheet in the
+reader's locale reads it: where the decimal mark is a comma (Russian), fields are separated by
+";" and numbers carry the comma, as Russian Excel expects; in English, "," and ".". The XLSX
+stores numbers as numbers, with a display format of as many decimals as the page shows, its
+header frozen and its columns as wide as their text."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import zipfile
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -19,6 +21,7 @@ from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from accounts.filenames import file_slug
 from accounts.spreadsheets import cell_safe
 from governance.kpis.dashboards.tables import Cell, Dashboard, Table
 
@@ -78,21 +81,35 @@ def _csv_value(value: object, decimal_mark: str) -> object:
     return value
 
 
-def export_csv(board: Dashboard) -> HttpResponse:
-    decimal_mark = formats.get_format("DECIMAL_SEPARATOR", use_l10n=True)
+def _table_csv(table: Table, decimal_mark: str) -> str:
+    """One table as a CSV file of its own: the header row, then the rows, nothing else, so that
+    a spreadsheet opens it as a table it can sort and filter."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";" if decimal_mark == "," else ",")
-    writer.writerow(_safe([board.title, board.period_label]))
-    for table in board.tables:
-        writer.writerow([])
-        writer.writerow(_safe([table.title]))
-        stated = _stated(table)
-        writer.writerow(_safe(_header(table, stated)))
-        for row in table.rows:
-            writer.writerow([_csv_value(v, decimal_mark) for v in _values(row, stated)])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{board.filename("csv")}"'
+    stated = _stated(table)
+    writer.writerow(_safe(_header(table, stated)))
+    for row in table.rows:
+        writer.writerow([_csv_value(v, decimal_mark) for v in _values(row, stated)])
+    return buffer.getvalue()
+
+
+def export_csv(board: Dashboard) -> HttpResponse:
+    """A dashboard of one table as one CSV; of several, a ZIP of one CSV per table, each named
+    by its place on the page and its title ("05-budget-by-quarter.csv")."""
+    decimal_mark = formats.get_format("DECIMAL_SEPARATOR", use_l10n=True)
+    if len(board.tables) == 1:
+        content = _table_csv(board.tables[0], decimal_mark)
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{board.filename("csv")}"'
+        return response
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number, table in enumerate(board.tables, start=1):
+            name = f"{number:02d}-{file_slug(str(table.title)) or table.key}.csv"
+            archive.writestr(name, _table_csv(table, decimal_mark).encode("utf-8"))
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{board.filename("zip")}"'
     return response
 
 

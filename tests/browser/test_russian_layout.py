@@ -1,6 +1,6 @@
-"""The Russian demo in a 1,366 px window: Russian words are longer than English ones, and no page
-may grow wider than the window for it; the administrator's navigation stays on one line; the
-charts speak the page's language."""
+"""The demo in a 1,366 px window, in Russian and in English: Russian words are longer than English
+ones, and no page may grow wider than the window for it; the administrator's navigation stays on
+one line; the charts speak the page's language."""
 
 from __future__ import annotations
 
@@ -23,18 +23,20 @@ EXTRA_PAGES = {
 }
 
 
-def russian_page(browser: Browser, live_server, username: str) -> Page:
+def page_in(language: str, browser: Browser, live_server, username: str) -> Page:
+    """A page of a fresh browser context, signed in as ``username``, in ``language``."""
     context = browser.new_context(
-        base_url=live_server.url, locale="ru-RU", viewport=LAPTOP, timezone_id="Europe/Moscow"
+        base_url=live_server.url, locale=language, viewport=LAPTOP, timezone_id="Europe/Moscow"
     )
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page = context.new_page()
-    login_in_russian(page, live_server, username)
+    log_in_by_ids(page, live_server, username)
     return page
 
 
-def login_in_russian(page: Page, live_server, username: str) -> None:
+def log_in_by_ids(page: Page, live_server, username: str) -> None:
+    """Through the login form, by its fields' ids, which do not change with the language."""
     page.goto(f"{live_server.url}/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
@@ -42,10 +44,10 @@ def login_in_russian(page: Page, live_server, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def width_of(page: Page, url: str) -> tuple[int, int]:
+def width_of(page: Page, url: str, language: str) -> tuple[int, int]:
     """The document's width, and how many cards scroll sideways to hold a wide table."""
     page.goto(url)
-    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.locator("html").get_attribute("lang") == language
     return page.evaluate(
         "[document.documentElement.scrollWidth,"
         " [...document.querySelectorAll('.card')]"
@@ -53,17 +55,20 @@ def width_of(page: Page, url: str) -> tuple[int, int]:
     )
 
 
-def test_no_russian_page_is_wider_than_a_laptop_window(browser: Browser, live_server) -> None:
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_no_page_is_wider_than_a_laptop_window(
+    browser: Browser, live_server, language: str
+) -> None:
     """Measured as each demo role, on its pages; the charts are checked on the way, since
     loading the demo is what takes the time."""
-    demo_load(language="ru")
+    demo_load(language=language)
     ids = {**demo_ids(), "kam": User.objects.get(username="kam").pk}
     too_wide, widths = {}, {}
     for username, pages in ROLE_PAGES.items():
-        page = russian_page(browser, live_server, username)
+        page = page_in(language, browser, live_server, username)
         for template in [*pages, *EXTRA_PAGES.get(username, [])]:
             url = template.format(**ids)
-            width, scrolling_cards = width_of(page, url)
+            width, scrolling_cards = width_of(page, url, language)
             widths[f"{username} {url}"] = (width, scrolling_cards)
             if width > LAPTOP["width"]:
                 too_wide[f"{username} {url}"] = width
@@ -74,7 +79,7 @@ def test_no_russian_page_is_wider_than_a_laptop_window(browser: Browser, live_se
                 "Object.values(window.skamDashboardCharts).map(chart => chart.options.locale)"
             )
             assert locales, "the portfolio dashboard draws charts"
-            assert set(locales) == {"ru"}, "Chart.js writes numbers in the page's language"
+            assert set(locales) == {language}, "Chart.js writes numbers in the page's language"
         if username == "admin":
             page.goto("/")
             middles = page.evaluate(

@@ -101,7 +101,7 @@ ALL_PAGES = (
 # business writes in Latin, file formats, a key's name, standards named in the demo's USPs, and
 # the Roman numerals of quarters ("III кв. 2026").
 LATIN_ALLOWED = {
-    *("SKAM", "API", "KPI", "CSV", "XLSX", "xlsx", "Excel", "UTF", "Windows", "Tab"),
+    *("SKAM", "API", "KPI", "CSV", "XLSX", "xlsx", "ZIP", "Excel", "UTF", "Windows", "Tab"),
     *("ISO", "EDI", "ERP"),
     *("I", "II", "III", "IV"),
 }
@@ -218,7 +218,7 @@ def test_russian_demo_reads_in_russian(russian_demo: None, username: str) -> Non
     share = cyrillic_share(" ".join(pages.values()))
     by_page = {url: round(cyrillic_share(text) * 100, 1) for url, text in pages.items()}
     print(f"{username}: {share:.1%} Cyrillic; by page {by_page}")
-    assert share > 0.93, (username, by_page)
+    assert share > 0.95, (username, by_page)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -93,7 +93,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 _("Incident declared: %(owner)s is told and answers by %(due)s.")
                 % {
                     "owner": incident.owner,
-                    "due": timezone.localtime(incident.respond_by).strftime("%d.%m.%Y %H:%M"),
+                    "due": formats.date_format(
+                        timezone.localtime(incident.respond_by), "SHORT_DATETIME_FORMAT"
+                    ),
                 },
             )
             return redirect(incident)

@@ -8,6 +8,7 @@ import csv
 import datetime
 import io
 import re
+import zipfile
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -406,22 +407,34 @@ def test_the_xlsx_export_holds_the_page_figures_one_sheet_per_table(
             )
 
 
+def csv_files(response) -> dict[str, bytes]:
+    """The CSV files of a ZIP export, by name."""
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
 def test_the_csv_export_opens_in_excel_and_holds_the_page_figures(
     world: World, director: User, client_as
 ) -> None:
+    """Several tables: a ZIP of one CSV per table, each a table a spreadsheet opens as is."""
     http = client_as(director)
 
     response = http.get(account_url(world.a.pk), {"format": "csv", "period": "2026-07-01"})
 
     assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
     # Named by the client and the quarter: no database id, no login.
-    assert response["Content-Disposition"].endswith('skam-account-a-2026-Q3.csv"')
-    assert response.content.startswith("\ufeff".encode())
-    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    budget = lines.index(["Budget by quarter"])
-    assert lines[budget + 1] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
-    assert lines[budget + 2] == ["2026 Q2", "1000", "999", "1", "99.9"]
-    assert lines[budget + 3] == ["2026 Q3", "1000", "300", "700", "30.0"]
+    assert response["Content-Disposition"].endswith('skam-account-a-2026-Q3.zip"')
+    files = csv_files(response)
+    assert len(files) == 6
+    budget = next(
+        content for name, content in files.items() if name.endswith("-budget-by-quarter.csv")
+    )
+    assert budget.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig"))))
+    assert lines[0] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
+    assert lines[1] == ["2026 Q2", "1000", "999", "1", "99.9"]
+    assert lines[2] == ["2026 Q3", "1000", "300", "700", "30.0"]
 
 
 def test_the_russian_csv_is_separated_by_semicolons_with_decimal_commas(
@@ -432,12 +445,12 @@ def test_the_russian_csv_is_separated_by_semicolons_with_decimal_commas(
 
     response = http.get(account_url(world.a.pk), {"format": "csv", "period": "2026-07-01"})
 
-    assert response.content.startswith("\ufeff".encode())
+    budget = next(content for name, content in csv_files(response).items() if "-biudzhet-" in name)
+    assert budget.startswith("\ufeff".encode())
     # Read back as Russian Excel does: ";" between fields, "," before the decimals.
-    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    budget = lines.index(["Бюджет по кварталам"])
-    assert lines[budget + 2] == ["II кв. 2026", "1000", "999", "1", "99,9"]
-    assert Decimal(lines[budget + 3][4].replace(",", ".")) == Decimal("30.0")
+    lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig")), delimiter=";"))
+    assert lines[1] == ["II кв. 2026", "1000", "999", "1", "99,9"]
+    assert Decimal(lines[2][4].replace(",", ".")) == Decimal("30.0")
 
 
 def test_the_xlsx_holds_numbers_formatted_under_a_frozen_header(
