@@ -23,5 +23,5 @@ class GovernanceConfig(AppConfig):
         connect_signals()
         # The record's triggers follow every migrate; the origin of a write follows every
         # connection (governance/record/).
-        post_migrate.connect(_record_install, sender=self, dispatch_uid="governance.record")
-        connection_created.connect(connection_prepare, dispatch_uid="governance.record")
+        post_migrate.connect(_record_install, sender=self, dispatch_uid="record_install")
+        connection_created.connect(connection_prepare, dispatch_uid="record_connection")
