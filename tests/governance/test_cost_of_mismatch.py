@@ -122,7 +122,7 @@ def test_the_cost_of_mismatch_speaks_russian(client_as, chair, half_covered) -> 
 
     page = http.get(reverse("criteria:scorecard", args=[half_covered.pk])).text
 
-    assert "RUB в квартал" in page
+    assert "₽ в квартал" in page  # the reader's sign for the company's currency
 
 
 def test_the_deal_check_says_what_the_mismatch_costs_on_this_deal(

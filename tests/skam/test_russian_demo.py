@@ -101,7 +101,7 @@ ALL_PAGES = (
 # business writes in Latin, file formats, a key's name, standards named in the demo's USPs, and
 # the Roman numerals of quarters ("III кв. 2026").
 LATIN_ALLOWED = {
-    *("SKAM", "API", "KPI", "CSV", "XLSX", "xlsx", "ZIP", "Excel", "UTF", "Windows", "Tab"),
+    *("SKAM", "API", "KPI", "CSV", "XLSX", "xlsx", "ZIP", "PDF", "Excel", "UTF", "Windows", "Tab"),
     *("ISO", "EDI", "ERP"),
     *("I", "II", "III", "IV"),
 }
