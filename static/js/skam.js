@@ -16,3 +16,9 @@ document.addEventListener("htmx:afterRequest", (event) => {
     form.closest("td").classList.toggle("covered", form.elements.degree.value !== "0");
   }
 });
+
+// A read-only field meant to be copied (a calendar address) selects itself when focused: an
+// inline onfocus would need the CSP to allow inline handlers.
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches?.("input[data-select-on-focus]")) event.target.select();
+});
