@@ -36,9 +36,11 @@ WITH_RULER = [
     "Dashboards",
     "API",
 ]
+# The committee also reads the change record (governance/record/).
+FOR_THE_COMMITTEE = [*WITH_RULER[:-1], "Change record", "API"]
 NAVIGATION_BY_ROLE = {
-    "chair": WITH_RULER,
-    "member": WITH_RULER,
+    "chair": FOR_THE_COMMITTEE,
+    "member": FOR_THE_COMMITTEE,
     "kam": ["Home", "Clients", "My mandate", "API"],
     "kam2": ["Home", "Clients", "My mandate", "API"],
     "director": WITH_RULER,
