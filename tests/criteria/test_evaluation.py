@@ -1124,8 +1124,9 @@ def test_reevaluate_all_runs_through_a_worker_on_redis(monkeypatch: pytest.Monke
     )
     # A queue of our own: no other worker on this broker may take these tasks.
     queue = f"skam-tests-{uuid.uuid4().hex}"
+    # The broker is the suite's own Redis (REDIS_URL): the producer pool an earlier test opened
+    # publishes there, so a worker listening on another database would never see the task.
     test_conf = {
-        "broker_url": "redis://127.0.0.1:6379/0",
         "task_always_eager": False,
         "task_default_queue": queue,
         "worker_enable_remote_control": False,  # no broadcast queue shared with other workers
