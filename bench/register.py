@@ -519,6 +519,15 @@ def measure_import(rows: int) -> str:
     return f"import rows={rows} seconds={seconds:.1f} peak_mb={peak_mb:.0f}"
 
 
+def vacuum_after_import() -> None:
+    """A previous run's import was rolled back: its rows are dead until vacuumed, and they would
+    bloat the trigram index this run's searches read."""
+    from accounts.models import AccountTeamMember, Client, ClientFigure
+
+    for model in (Client, AccountTeamMember, ClientFigure):
+        execute(f"VACUUM (ANALYZE) {table(model)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000, help="clients to build")
@@ -545,6 +554,7 @@ def main() -> None:
     if args.reuse_data and data_matches(args.clients):
         log(f"reusing the {args.clients} clients already built")
         after_build()
+        vacuum_after_import()
     else:
         build(args.clients)
     register_line = measure(args.requests, args.warmup, args.clients)
