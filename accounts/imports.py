@@ -257,11 +257,18 @@ _QUARTER_PATTERNS = (
         r"^[qк]?\s*(?P<q>[1-4])\s*(?:кв\.?|квартал|q)?\s*[-/ ]?\s*(?P<year>\d{4})\s*(?:г\.?)?$",
         re.IGNORECASE,
     ),
+    # As SKAM itself writes a quarter in Russian: "III кв. 2026".
+    re.compile(
+        r"^(?P<roman>IV|I{1,3})\s*(?:кв\.?|квартал)\s*[-/ ]?\s*(?P<year>\d{4})\s*(?:г\.?)?$",
+        re.IGNORECASE,
+    ),
 )
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 
 
 def parse_quarter(value: Any) -> datetime.date:
-    """'2026-Q3', '2026 Q3', 'Q3 2026', '3 кв. 2026', or the quarter's first day."""
+    """'2026-Q3', '2026 Q3', 'Q3 2026', '3 кв. 2026', 'III кв. 2026', or the quarter's first
+    day."""
     if isinstance(value, datetime.datetime):
         value = value.date()
     if isinstance(value, datetime.date):
@@ -271,7 +278,11 @@ def parse_quarter(value: Any) -> datetime.date:
         for pattern in _QUARTER_PATTERNS:
             match = pattern.match(text)
             if match:
-                return quarter_numbered(int(match["year"]), int(match["q"]))
+                groups = match.groupdict()
+                number = (
+                    _ROMAN[groups["roman"].upper()] if groups.get("roman") else int(groups["q"])
+                )
+                return quarter_numbered(int(match["year"]), number)
         day = None
         for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
             try:

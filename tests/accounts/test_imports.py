@@ -343,6 +343,8 @@ def test_parse_decimal_refuses_what_is_not_a_number(written) -> None:
         "3 кв. 2026",
         "3кв.2026",
         "3 квартал 2026 г.",
+        "III кв. 2026",  # as SKAM's Russian pages write it
+        "iii квартал 2026",
         "2026 К3",
         "01.07.2026",
         "2026-07-01",
@@ -361,6 +363,7 @@ def test_parse_quarter_reads_the_usual_spellings(written) -> None:
         ("2026-08-01", "01.08.2026 is not the first day of a quarter."),
         (datetime.date(2026, 7, 15), "15.07.2026 is not the first day of a quarter."),
         ("2026-Q5", "“2026-Q5” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
+        ("V кв. 2026", "“V кв. 2026” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
         ("summer 2026", "“summer 2026” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
         ("31.02.2026", "“31.02.2026” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
         ("", "“” is not a quarter: write it as 2026-Q3 or 01.07.2026."),
