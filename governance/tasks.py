@@ -5,6 +5,8 @@ Each task keeps its registered name (``governance.tasks.<name>``): beat's schedu
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from criteria.tasks import DATABASE_RETRIES
@@ -13,10 +15,12 @@ from governance.committee.proposals import proposals_close_due
 
 # The worker registers the committee's own tasks through this module (autodiscovery).
 from governance.committee.tasks import draw_up_board_pack
-from governance.kpis.snapshots import snapshot_recent
+from governance.kpis.snapshots import snapshot_recent, snapshots_missed
 from governance.mail import mail_deliver_due
 from governance.shell.exception_requests import exceptions_escalate_overdue
 from governance.shell.notifications import remind_mandate_deadlines as remind_deadlines
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "close_due_proposals",
@@ -59,6 +63,16 @@ def remind_mandate_deadlines() -> int:
 @shared_task(**DATABASE_RETRIES)
 def snapshot_kpis() -> int:
     """Recompute the KPI snapshots of the current and the previous quarter (idempotent)."""
+    return snapshot_recent()
+
+
+@shared_task(**DATABASE_RETRIES)
+def snapshot_kpis_if_missed() -> int | None:
+    """Catch up a nightly snapshot that no beat sent (every 5 minutes on the beat): it is
+    computed at once, once."""
+    if not snapshots_missed():
+        return None
+    logger.warning("The nightly KPI snapshot was missed: it is computed now.")
     return snapshot_recent()
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Floor, Least
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Client, ClientFigure
 from accounts.periods import previous_quarter, quarter_bounds, quarter_start
@@ -367,6 +368,27 @@ def snapshot_recent(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     current = quarter_start(timezone.localdate(now))
     return snapshot_quarter(previous_quarter(current), now=now) + snapshot_quarter(current, now=now)
+
+
+SNAPSHOT_TASK = "Snapshot the KPIs of the current and the previous quarter"  # its PeriodicTask
+# How long after its hour the nightly snapshot is left to the beat before it is caught up.
+CATCH_UP_AFTER = datetime.timedelta(minutes=15)
+
+
+def snapshots_missed() -> bool:
+    """Whether the nightly snapshot's hour has passed (by ``CATCH_UP_AFTER``) since the KPI
+    snapshots were last computed: no beat ran then, or the broker refused the send. False
+    before the first snapshot or with the schedule disabled."""
+    task = (
+        PeriodicTask.objects.filter(name=SNAPSHOT_TASK, enabled=True)
+        .select_related("crontab")
+        .first()
+    )
+    last = KpiSnapshot.objects.aggregate(last=Max("computed_at"))["last"]
+    if task is None or task.crontab is None or last is None:
+        return False
+    schedule = task.crontab.schedule
+    return schedule.remaining_estimate(last.astimezone(schedule.tz)) <= -CATCH_UP_AFTER
 
 
 def snapshot_current_quarter() -> int:

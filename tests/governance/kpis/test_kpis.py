@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from accounts.periods import previous_quarter, quarter_start, quarters_back
 from accounts.roles import Role
 from governance.kpis.figures import kpi_entry_record
-from governance.kpis.snapshots import snapshot_quarter, snapshot_recent
+from governance.kpis.snapshots import snapshot_quarter, snapshot_recent, snapshots_missed
 from governance.kpis.states import KpiState, kpi_rows_for_kam, kpi_state
 from governance.models import (
     Kpi,
@@ -27,7 +27,7 @@ from governance.models import (
     Mandate,
     PortfolioSnapshot,
 )
-from governance.tasks import snapshot_kpis
+from governance.tasks import snapshot_kpis, snapshot_kpis_if_missed
 from tests.factories import ClientFactory, FigureFactory, UserFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, World, at, build_world, make_catalogue, make_mandate
 
@@ -409,6 +409,32 @@ def test_the_beat_schedule_is_registered():
 
     task = PeriodicTask.objects.get(task="governance.tasks.snapshot_kpis")
     assert task.enabled and task.crontab is not None
+
+
+@pytest.mark.time_machine("2026-11-18T12:00+03:00")  # 03:30 passed hours ago
+def test_a_nightly_snapshot_missed_by_a_beat_that_was_down_is_caught_up_once(kam, kam2):
+    make_catalogue()
+    snapshot_kpis.apply().get()
+    KpiSnapshot.objects.update(
+        computed_at=datetime.datetime.fromisoformat("2026-11-17T03:30+03:00")
+    )
+    assert snapshots_missed() is True  # last night's snapshot, none since this night's 03:30
+
+    assert snapshot_kpis_if_missed.apply().get() == 18
+    assert snapshot_kpis_if_missed.apply().get() is None  # once
+    assert snapshots_missed() is False
+    assert PeriodicTask.objects.get(task="governance.tasks.snapshot_kpis_if_missed").enabled
+
+
+@pytest.mark.time_machine("2026-11-18T03:40+03:00")
+def test_a_nightly_snapshot_is_left_to_the_beat_for_a_while(kam, kam2):
+    make_catalogue()
+    snapshot_kpis.apply().get()
+    KpiSnapshot.objects.update(
+        computed_at=datetime.datetime.fromisoformat("2026-11-17T03:30+03:00")
+    )
+    assert snapshots_missed() is False  # ten minutes after 03:30: the beat may still send it
+    assert snapshot_kpis_if_missed.apply().get() is None
 
 
 @pytest.mark.time_machine("2026-11-18T12:00+03:00")  # the task and the check see one quarter
