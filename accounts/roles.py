@@ -157,6 +157,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "axes.view_accessfailurelog",
         "axes.view_accesslog",
         "governance.view_outgoingmail",  # the outbox, read-only
+        # Webhooks: endpoints registered, changed, paused and removed; the delivery log read,
+        # a delivery resent. Nobody else touches them (the committee included).
+        "governance.view_webhookendpoint",
+        "governance.add_webhookendpoint",
+        "governance.change_webhookendpoint",
+        "governance.delete_webhookendpoint",
+        "governance.view_webhookdelivery",
+        "governance.resend_webhookdelivery",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",

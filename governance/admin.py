@@ -1,4 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from governance.models import (
     Absence,
@@ -23,6 +29,21 @@ from governance.models import (
     PolicyStatus,
     RelationshipMethod,
     SituationType,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventType,
+)
+from governance.permissions import RESEND_WEBHOOK_DELIVERY
+from governance.webhooks import (
+    EVENT_HEADER,
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    secret_make,
+    url_check,
+    webhook_deliveries_resend,
+    webhook_endpoints_pause,
+    webhook_endpoints_resume,
 )
 
 
@@ -207,3 +228,135 @@ class OutgoingMailAdmin(ReadOnlyAdmin):
     search_fields = ["to", "subject", "key"]
     date_hierarchy = "queued_at"
     readonly_fields = [field.name for field in OutgoingMail._meta.fields]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label=pgettext_lazy("webhooks", "URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Only this address is posted to: no redirect."),
+    )
+    events = forms.MultipleChoiceField(
+        label=pgettext_lazy("webhooks", "events"),
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        url_check(url)
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where SKAM posts its events: the administrator's alone (``accounts.roles``). The secret
+    is made by SKAM and shown once, on the page that answers the registration; never again."""
+
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "state", "consecutive_failures", "paused_at", "created_at"]
+    list_filter = ["state"]
+    readonly_fields = ["state", "consecutive_failures", "paused_at", "created_at", "created_by"]
+    actions = ["pause", "resume"]
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.secret = secret_make()
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(
+        self, request: HttpRequest, obj: WebhookEndpoint, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """The one page that shows the secret: rendered in answer to the registration, not
+        kept in a message or a session."""
+        response = TemplateResponse(
+            request,
+            "admin/governance/webhookendpoint/secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Webhook endpoint registered"),
+                "opts": self.model._meta,
+                "endpoint": obj,
+                "headers": [EVENT_HEADER, EVENT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER],
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Pause the selected endpoints"), permissions=["change"])
+    def pause(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        paused = webhook_endpoints_pause(endpoints=queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d endpoint paused.", "%(count)d endpoints paused.", paused)
+            % {"count": paused},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Resume the selected endpoints"), permissions=["change"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        resumed = webhook_endpoints_resume(endpoints=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d endpoint resumed: what waited is sent now.",
+                "%(count)d endpoints resumed: what waited is sent now.",
+                resumed,
+            )
+            % {"count": resumed},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log, read-only: what was delivered, what waits for its next attempt and
+    why, what was given up; a delivery is resent from here, with the same event id."""
+
+    list_display = [
+        "queued_at", "endpoint", "event_type", "event_id", "state", "attempts",
+        "last_status_code", "last_attempt_at", "next_attempt_at", "delivered_at",
+    ]  # fmt: skip
+    list_filter = ["state", "endpoint", "event__type"]
+    list_select_related = ["endpoint", "event"]
+    search_fields = ["event__id"]
+    date_hierarchy = "queued_at"
+    readonly_fields = [
+        *(field.name for field in WebhookDelivery._meta.fields),
+        "event_type",
+        "payload",
+    ]
+    actions = ["resend"]
+
+    @admin.display(description=pgettext_lazy("webhooks", "event"), ordering="event__type")
+    def event_type(self, obj: WebhookDelivery) -> str:
+        return obj.event.type
+
+    @admin.display(description=pgettext_lazy("webhooks", "payload"))
+    def payload(self, obj: WebhookDelivery) -> object:
+        return obj.event.payload
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RESEND_WEBHOOK_DELIVERY)
+
+    @admin.action(description=_("Resend the selected deliveries"), permissions=["resend"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        resent = webhook_deliveries_resend(deliveries=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+                resent,
+            )
+            % {"count": resent},
+            messages.SUCCESS,
+        )

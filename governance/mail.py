@@ -23,11 +23,12 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from governance.models import MailState, OutgoingMail
@@ -40,6 +41,8 @@ MAX_ATTEMPTS = 30  # 30 s, 1, 2 … 32 min, then hourly: about a day in all
 # How long a delivery holds the rows it claimed: longer than a batch takes to send.
 CLAIM_FOR = datetime.timedelta(minutes=5)
 BATCH_SIZE = 100
+
+_Row = TypeVar("_Row", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -114,18 +117,25 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def _claim(*, now: datetime.datetime, limit: int) -> list[OutgoingMail]:
-    """Take the due letters nobody else is sending, and hold them for ``CLAIM_FOR``."""
+def claim_due(queued: QuerySet[_Row], *, now: datetime.datetime, limit: int) -> list[_Row]:
+    """Take the due rows of an outbox (``queued``: its rows waiting to be sent, each with a
+    ``next_attempt_at``) that nobody else is sending, and hold them for ``CLAIM_FOR``. Shared
+    by the e-mail outbox and the webhooks' deliveries."""
     with transaction.atomic():
         rows = list(
-            OutgoingMail.objects.select_for_update(skip_locked=True)
-            .filter(state=MailState.QUEUED, next_attempt_at__lte=now)
+            queued.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_attempt_at__lte=now)
             .order_by("next_attempt_at", "pk")[:limit]
         )
-        OutgoingMail.objects.filter(pk__in=[row.pk for row in rows]).update(
+        queued.model.objects.filter(pk__in=[row.pk for row in rows]).update(
             next_attempt_at=now + CLAIM_FOR
         )
     return rows
+
+
+def _claim(*, now: datetime.datetime, limit: int) -> list[OutgoingMail]:
+    """Take the due letters nobody else is sending."""
+    return claim_due(OutgoingMail.objects.filter(state=MailState.QUEUED), now=now, limit=limit)
 
 
 def _permanent(error: BaseException) -> bool:

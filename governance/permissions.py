@@ -45,3 +45,6 @@ CHANGE_KPI_TARGET = "governance.change_kpitarget"
 ADD_KPI_ENTRY = "governance.add_kpientry"
 VIEW_DASHBOARD = "governance.view_dashboard"
 VIEW_OWN_KPIS = "governance.view_own_kpis"
+
+# Webhooks: the administrator resends a delivery from the log.
+RESEND_WEBHOOK_DELIVERY = "governance.resend_webhookdelivery"

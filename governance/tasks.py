@@ -19,6 +19,7 @@ from governance.kpis.snapshots import snapshot_recent, snapshots_missed
 from governance.mail import mail_deliver_due
 from governance.shell.exception_requests import exceptions_escalate_overdue
 from governance.shell.notifications import remind_mandate_deadlines as remind_deadlines
+from governance.webhooks import webhooks_deliver_due
 
 logger = logging.getLogger(__name__)
 
@@ -81,3 +82,10 @@ def deliver_mail() -> int:
     """Send the outbox's letters that are due (every 30 s on the beat); a refused letter waits
     for its own next attempt, so this task itself never retries a send."""
     return mail_deliver_due()
+
+
+@shared_task(**DATABASE_RETRIES)
+def deliver_webhooks() -> int:
+    """Post the webhook deliveries that are due (every 30 s on the beat); a failed one waits
+    for its own next attempt, so this task itself never retries a post."""
+    return webhooks_deliver_due()

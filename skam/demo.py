@@ -73,6 +73,8 @@ from governance.models import (
     Proposal,
     RelationshipMethod,
     SituationType,
+    WebhookEndpoint,
+    WebhookEventType,
 )
 from governance.shell.budgets import budget_spend
 from governance.shell.departments import department_fulfil, department_request
@@ -81,6 +83,11 @@ from governance.shell.incidents import incident_close, incident_declare, inciden
 from skam.demo_texts import DemoTexts, demo_texts
 
 DEMO_PASSWORD = "demo"
+# The demo's webhook endpoint, told of every event: ``make run`` starts the receiver listening
+# there (``manage.py webhook_receiver``), which checks each delivery's signature with this
+# secret. The secret is the demo's alone, printed in the README: never one for production.
+DEMO_WEBHOOK_URL = "http://127.0.0.1:8765/skam-events"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret-not-for-production"
 DEMO_EMAIL_DOMAIN = "demo.skam.local"
 SEED = 20261127
 
@@ -230,6 +237,13 @@ def demo_load(*, today: datetime.date | None = None, language: str | None = None
         transaction.atomic(),
     ):
         users = _load_users(texts, today)
+        WebhookEndpoint.objects.create(
+            name=texts.say["webhook_endpoint"],
+            url=DEMO_WEBHOOK_URL,
+            secret=DEMO_WEBHOOK_SECRET,
+            events=list(WebhookEventType.values),
+            created_by=users["admin"],
+        )
         usps = _load_usps(texts, today)
         _load_clients(rng, texts, users, today)
         _load_ruler(rng, texts, users, usps, today)

@@ -270,6 +270,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="skam@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Where SKAM is reached from outside, for links in e-mail.
 SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
+# Webhooks (governance/webhooks.py): an endpoint on a private network or this machine (loopback,
+# 10/8, 172.16/12, 192.168/16, fc00::/7) is refused unless this is on — it is in the embedded
+# default, for the demo's receiver on 127.0.0.1; link-local and cloud metadata addresses
+# (169.254/16, fe80::/10) are refused always. An endpoint failing this many times in a row is
+# paused and the administrators told.
+SKAM_WEBHOOKS_ALLOW_PRIVATE = _flag("SKAM_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+SKAM_WEBHOOK_PAUSE_AFTER = env.int("SKAM_WEBHOOK_PAUSE_AFTER", default=15)
+if SKAM_WEBHOOK_PAUSE_AFTER < 1:
+    raise ImproperlyConfigured("SKAM_WEBHOOK_PAUSE_AFTER must be 1 or more.")
 # The company's one currency: every amount SKAM shows carries its ISO 4217 code.
 SKAM_CURRENCY = env.str("SKAM_CURRENCY", default="RUB").strip().upper()
 if not (len(SKAM_CURRENCY) == 3 and SKAM_CURRENCY.isascii() and SKAM_CURRENCY.isalpha()):

@@ -54,6 +54,7 @@ from governance.models import (
 from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
 from governance.shell.mandates import mandate_adopt
+from governance.webhooks import webhook_decision_adopted
 
 logger = logging.getLogger(__name__)
 
@@ -492,7 +493,11 @@ def decision_apply(*, proposal: Proposal) -> Decision:
     if key_status is not None:
         # One source of truth, right after the decision: the status, the ruler's agenda (the
         # disagreement it flagged is answered) and the quarter's figures built on the status.
-        Client.objects.filter(pk=proposal.client_id).update(is_key=key_status)
+        key_status_changed = (
+            Client.objects.filter(pk=proposal.client_id)
+            .exclude(is_key=key_status)
+            .update(is_key=key_status)
+        )
         review_items_settle(client_id=proposal.client_id, at=timezone.now())
         # After the commit, in the same request: the decider's next page is already right.
         # Set-based, a few queries whatever the register's size; a failure is logged and
@@ -524,6 +529,9 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         type(version).objects.filter(pk=version.pk).update(under_vote=False)
     if proposal.supersedes_id:
         Decision.objects.filter(pk=proposal.supersedes_id).update(superseded_by=decision)
+    webhook_decision_adopted(
+        decision=decision, key_status_changed=key_status is not None and bool(key_status_changed)
+    )
     return decision
 
 

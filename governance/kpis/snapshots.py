@@ -37,6 +37,7 @@ from governance.models import (
     KpiSource,
     PortfolioSnapshot,
 )
+from governance.webhooks import webhook_kpi_snapshot_taken
 
 HUNDRED = Decimal(100)
 VALUE_PLACES = Decimal("0.0001")
@@ -359,6 +360,7 @@ def snapshot_quarter(period: datetime.date, *, now: datetime.datetime | None = N
         )
         # Written in bulk, which no signal sees: the dashboards kept built are stale now.
         dashboards_changed()
+        webhook_kpi_snapshot_taken(period=period, rows=len(rows), computed_at=now)
     return len(rows)
 
 

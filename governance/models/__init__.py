@@ -9,7 +9,8 @@
 * ``kpis``: KPIs, targets, actuals and snapshots;
 * ``calendar``: each person's calendar subscription;
 * ``record``: the tamper-evident record of changes to all of the above;
-* ``mail``: the outbox of e-mail.
+* ``mail``: the outbox of e-mail;
+* ``webhooks``: the endpoints told of events, the events and their deliveries.
 """
 
 from governance.models.calendar import CalendarFeed
@@ -89,6 +90,14 @@ from governance.models.shell import (
     SituationType,
     SpendCategory,
 )
+from governance.models.webhooks import (
+    DeliveryState,
+    EndpointState,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)
 
 __all__ = [
     "CLIENT_PROPOSALS",
@@ -114,9 +123,11 @@ __all__ = [
     "CommitteeRole",
     "Decision",
     "DecisionRule",
+    "DeliveryState",
     "Department",
     "DepartmentObligation",
     "DepartmentRequest",
+    "EndpointState",
     "EscalationTier",
     "ExceptionRequest",
     "ExceptionState",
@@ -161,4 +172,8 @@ __all__ = [
     "Tally",
     "Vote",
     "VoteChoice",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
 ]

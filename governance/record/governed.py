@@ -60,6 +60,8 @@ GOVERNED: tuple[str, ...] = (
     "accounts.User.groups",
     "accounts.User.user_permissions",
     "auth.Group.permissions",
+    # Where SKAM sends what it governs: who registered, changed or paused an endpoint.
+    "governance.WebhookEndpoint",
 )
 
 # Columns never copied into the record: secrets, a file's bytes (its report and name are
@@ -67,6 +69,7 @@ GOVERNED: tuple[str, ...] = (
 NOT_COPIED: dict[str, tuple[str, ...]] = {
     "accounts.User": ("password", "last_login"),
     "accounts.ImportBatch": ("content",),
+    "governance.WebhookEndpoint": ("secret",),
 }
 
 # SKAM's own models that are not recorded, and why.
@@ -83,6 +86,8 @@ NOT_RECORDED: dict[str, str] = {
     "governance.BoardPack": "a document drawn up from the record, again at will",
     "governance.CalendarFeed": "a person's private calendar address, not an act of governance",
     "governance.OutgoingMail": "letters telling of recorded events; the outbox keeps their state",
+    "governance.WebhookEvent": "webhooks telling of recorded events",
+    "governance.WebhookDelivery": "the webhooks' delivery log keeps its own state",
 }
 
 # The apps whose every model is classified above.

@@ -27,6 +27,7 @@ from governance.models import (
 )
 from governance.permissions import VIEW_BUDGET, VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE
 from governance.shell.mandates import limits_of, mandate_account
+from governance.webhooks import webhook_budget_allocated
 
 
 def budgets_visible_to(user: User) -> QuerySet[Budget]:
@@ -174,20 +175,22 @@ def budget_allocate(
     with transaction.atomic():
         budget = Budget.objects.select_for_update().filter(client=client, period=period).first()
         if budget is None:
-            return Budget.objects.create(
+            budget = Budget.objects.create(
                 client=client, period=period, allocated=allocated, note=note
             )
-        spent = _spent(budget)
-        if allocated < spent:
-            raise ValidationError(
-                {
-                    "allocated": _("%(spent)s is spent already; allocate at least that.")
-                    % {"spent": amount_text(spent)}
-                }
-            )
-        budget.allocated = allocated
-        budget.note = note or budget.note
-        budget.save(update_fields=["allocated", "note"])
+        else:
+            spent = _spent(budget)
+            if allocated < spent:
+                raise ValidationError(
+                    {
+                        "allocated": _("%(spent)s is spent already; allocate at least that.")
+                        % {"spent": amount_text(spent)}
+                    }
+                )
+            budget.allocated = allocated
+            budget.note = note or budget.note
+            budget.save(update_fields=["allocated", "note"])
+        webhook_budget_allocated(budget=budget)
         return budget
 
 

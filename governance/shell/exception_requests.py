@@ -28,6 +28,7 @@ from governance.permissions import VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
 from governance.recipients import approver_roles_of, approvers_for
 from governance.shell.mandates import mandate_check
 from governance.shell.notifications import notify_exception_filed
+from governance.webhooks import webhook_exception_decided, webhook_exception_requested
 
 RESPONSE_TIME = datetime.timedelta(days=2)
 
@@ -77,6 +78,7 @@ def exception_file(
             respond_by=timezone.now() + RESPONSE_TIME,
         )
         notify_exception_filed(request=request)
+        webhook_exception_requested(request=request)
     return request
 
 
@@ -99,18 +101,21 @@ def exception_decide(
     read-then-write. Nobody decides their own request (``NotAllowed``)."""
     if request.requested_by_id == by.pk:
         raise NotAllowed(_("Nobody decides their own request: it waits for another approver."))
-    decided = (
-        ExceptionRequest.objects.filter(
-            pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+    with transaction.atomic():
+        decided = (
+            ExceptionRequest.objects.filter(
+                pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+            )
+            .exclude(requested_by=by)
+            .update(
+                state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
+                decided_by=by,
+                decided_at=timezone.now(),
+                decision_comment=comment,
+            )
         )
-        .exclude(requested_by=by)
-        .update(
-            state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
-            decided_by=by,
-            decided_at=timezone.now(),
-            decision_comment=comment,
-        )
-    )
+        if decided:
+            webhook_exception_decided(request=request, by=by, approved=approve)
     return _changed_or_refused(
         request, decided, _("This request is decided at another tier of escalation.")
     )

@@ -26,6 +26,7 @@ from governance.models import (
     MandateStatus,
 )
 from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
+from governance.webhooks import webhook_mandate_in_force
 
 # The limits a check compares, in the order they are reported.
 CHECKED = (
@@ -153,7 +154,7 @@ def mandate_adopt(*, mandate: Mandate) -> Mandate:
     """Put a draft mandate in force for its KAM, superseding the one in force. Called by an
     adopted committee proposal, in its transaction."""
     with transaction.atomic():
-        list(Mandate.objects.select_for_update().filter(kam_id=mandate.kam_id))
+        mandates = list(Mandate.objects.select_for_update().filter(kam_id=mandate.kam_id))
         Mandate.objects.filter(kam_id=mandate.kam_id, status=MandateStatus.IN_FORCE).update(
             status=MandateStatus.SUPERSEDED
         )
@@ -162,6 +163,10 @@ def mandate_adopt(*, mandate: Mandate) -> Mandate:
         )
         if not updated:
             raise MandateNotDraft(_("Only a draft mandate can be put in force."))
+        webhook_mandate_in_force(
+            mandate=mandate,
+            superseded=[m.pk for m in mandates if m.status == MandateStatus.IN_FORCE],
+        )
     mandate.refresh_from_db()
     return mandate
 

@@ -189,6 +189,7 @@ TEXTS = DemoTexts(
             "Schedule agreed: paid in two parts, the second on the 15th."
         ),
         "absence_note": "Annual leave",
+        "webhook_endpoint": "CRM (the demo's receiver)",
         "ruler_title": "Key-client ruler 2026",
         "ruler_draft_title": "Raise the bar to 80 %",
         "mandate_title": "Key accounts of {kam}",

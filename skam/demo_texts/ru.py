@@ -195,6 +195,7 @@ TEXTS = DemoTexts(
         "incident_payment": "Октябрьский счёт просрочен на 20 дней.",
         "incident_payment_resolution": "График согласован: оплата двумя частями, вторая — 15-го.",
         "absence_note": "Ежегодный отпуск",
+        "webhook_endpoint": "CRM (получатель демо)",
         "ruler_title": "Линейка ключевых клиентов 2026",
         "ruler_draft_title": "Поднять планку до 80 %",
         "mandate_title": "Ключевые клиенты: {kam}",

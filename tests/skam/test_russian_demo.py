@@ -22,8 +22,17 @@ from django.test import Client as HttpClient
 
 from accounts.models import Client, User
 from criteria.models import EvaluationRun, RulerVersion
-from governance.models import Incident, Mandate, Meeting, Proposal
-from skam.demo import DEMO_USERS, NEEDS, SITUATIONS, TEAM_HELPERS, USPS, demo_load
+from governance.models import Incident, Mandate, Meeting, Proposal, WebhookEndpoint
+from skam.demo import (
+    DEMO_USERS,
+    DEMO_WEBHOOK_SECRET,
+    DEMO_WEBHOOK_URL,
+    NEEDS,
+    SITUATIONS,
+    TEAM_HELPERS,
+    USPS,
+    demo_load,
+)
 from skam.demo_texts import TEXTS, demo_texts
 
 # The pages each role opens first, every working day.
@@ -318,3 +327,21 @@ def test_the_demo_speaks_the_interface_language_unless_told_otherwise(tmp_path: 
     refused = settings_languages(tmp_path, LANGUAGE_CODE="de")
     assert refused.returncode != 0
     assert "LANGUAGE_CODE must be one of en, ru" in refused.stderr
+
+
+@pytest.mark.django_db
+def test_the_demo_tells_its_webhook_endpoint_of_its_events(russian_demo: None) -> None:
+    """The demo's endpoint points at the receiver ``make run`` starts; the demo's own history
+    (decisions, key status, mandates, exceptions, budgets, KPI snapshots) waits for it."""
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.url, endpoint.secret) == (DEMO_WEBHOOK_URL, DEMO_WEBHOOK_SECRET)
+    told = set(endpoint.deliveries.values_list("event__type", flat=True))
+    print(f"\nThe demo's webhook events: {sorted(told)}")
+    assert told >= {
+        "decision.adopted",
+        "client.key_status_changed",
+        "mandate.in_force",
+        "exception.requested",
+        "exception.decided",
+        "kpi.snapshot_taken",
+    }
