@@ -18,6 +18,7 @@ from governance.models.committee import (
     CLOSED_STATES,
     DEFAULT_RULE,
     SEAT_PROPOSALS,
+    SUBJECTS,
     BendLevel,
     Cadence,
     CommitteeMember,
@@ -37,6 +38,7 @@ from governance.models.committee import (
     Tally,
     Vote,
     VoteChoice,
+    decision_text,
 )
 from governance.models.kpis import (
     Kpi,
@@ -96,6 +98,7 @@ __all__ = [
     "DEFAULT_RULE",
     "LIMIT_FIELDS",
     "SEAT_PROPOSALS",
+    "SUBJECTS",
     "Absence",
     "AgendaItem",
     "AgendaKind",
@@ -161,4 +164,5 @@ __all__ = [
     "Tally",
     "Vote",
     "VoteChoice",
+    "decision_text",
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import RulerStatus
+from criteria.verdicts import verdict_text
 
 
 class CommitteeRole(models.TextChoices):
@@ -216,12 +217,51 @@ class Tally:
         return {"for": self.votes_for, "against": self.against, "abstain": self.abstain}
 
 
+# What a proposal's subject is read from: joined in a list, a title said from it costs no query.
+SUBJECTS = ("client", "ruler", "policy", "mandate__kam", "nominee")
+
+
+def subject_text(subject: dict[str, object]) -> str:
+    """What a decision (or a proposal) is about, from its data, in the active language: a
+    client's or a person's name, a ruler or policy version, a KAM's mandate."""
+    if "client" in subject:
+        return str(subject["client"])
+    if "person" in subject:
+        return str(subject["person"])
+    for kind in ("ruler", "policy"):
+        version = subject.get(kind)
+        if isinstance(version, dict):
+            return gettext("v%(number)s %(title)s") % {
+                "number": version.get("number", ""),
+                "title": version.get("title", ""),
+            }
+    mandate = subject.get("mandate")
+    if isinstance(mandate, dict):
+        return f"{mandate.get('kam', '')}: {mandate.get('title', '')}"
+    return ""
+
+
+def decision_text(kind: str, subject: dict[str, object]) -> str:
+    """A decision said in the active language from its kind (a ``ProposalType``) and its
+    subject's data: "Grant key status: ACME". A sentence stored by an older SKAM that could
+    not be read back as data (``{"text": …}``) is said as it was written."""
+    if "text" in subject:
+        return str(subject["text"])
+    label = ProposalType(kind).label if kind in ProposalType.values else kind
+    name = subject_text(subject)
+    if not name:
+        return str(label)
+    return gettext("%(decision)s: %(subject)s") % {"decision": label, "subject": name}
+
+
 class Proposal(models.Model):
     """Something put to the committee's vote. Its text, evidence and decision rule are frozen
     when it opens; a change means withdrawing it and proposing again."""
 
     type = models.CharField(_("type"), max_length=20, choices=ProposalType.choices)
-    title = models.CharField(_("title"), max_length=200)
+    # The title the proposer typed, kept as typed; blank when they typed none: then the
+    # proposal is titled from its type and subject in the reader's language (``title``).
+    typed_title = models.CharField(_("title"), max_length=200, blank=True, db_column="title")
     rationale = models.TextField(_("rationale"))
     client = models.ForeignKey(
         "accounts.Client",
@@ -333,6 +373,56 @@ class Proposal(models.Model):
         return reverse("governance:proposal-detail", args=[self.pk])
 
     @property
+    def title(self) -> str:
+        """The title as typed, or, when none was typed, said from the type and the subject in
+        the active language ("Grant key status: ACME")."""
+        return self.typed_title or self.auto_title()
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.typed_title = value
+
+    @property
+    def title_is_auto(self) -> bool:
+        return not self.typed_title
+
+    def subject(self) -> dict[str, object]:
+        """What the proposal is about, as data (a decision keeps it as it stood)."""
+        if self.client_id is not None:
+            return {"client": self.client.name}
+        if self.ruler_id is not None:
+            return {"ruler": {"number": self.ruler.number, "title": self.ruler.title}}
+        if self.policy_id is not None:
+            return {"policy": {"number": self.policy.number, "title": self.policy.title}}
+        if self.mandate_id is not None:
+            return {"mandate": {"kam": str(self.mandate.kam), "title": self.mandate.title}}
+        if self.nominee_id is not None:
+            return {"person": str(self.nominee)}
+        return {}
+
+    def auto_title(self) -> str:
+        return decision_text(self.type, self.subject())
+
+    @property
+    def verdict_text(self) -> str:
+        """The ruler's verdict frozen in the evidence, said in the active language."""
+        return verdict_text(self.evidence.get("verdict"))
+
+    @property
+    def evidence_decisions(self) -> list[dict[str, str]]:
+        """The client's earlier decisions frozen in the evidence, each said in the active
+        language: ``{"date", "summary"}``."""
+        return [
+            {
+                "date": str(line.get("date", "")),
+                "summary": decision_text(str(line.get("kind", "")), line.get("subject") or {})
+                if "kind" in line
+                else str(line.get("summary", "")),
+            }
+            for line in self.evidence.get("decisions") or []
+        ]
+
+    @property
     def rule(self) -> DecisionRule:
         if self.quorum_percent is None:
             return DEFAULT_RULE
@@ -411,7 +501,10 @@ class Decision(models.Model):
         blank=True,
         related_name="decisions",
     )
-    summary = models.CharField(_("decision"), max_length=300)
+    # What was decided, as data: the kind of proposal adopted and what it was about, as it
+    # stood on the day (said in the reader's language by ``summary``).
+    kind = models.CharField(_("decision"), max_length=20, choices=ProposalType.choices)
+    subject = models.JSONField(_("decided on"), default=dict, blank=True)
     key_status = models.BooleanField(_("key status decided"), null=True, blank=True)
     effective_date = models.DateField(_("effective from"))
     review_date = models.DateField(_("review by"), null=True, blank=True)
@@ -432,6 +525,11 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def summary(self) -> str:
+        """The decision said in the active language: "Grant key status: ACME"."""
+        return decision_text(self.kind, self.subject)
 
 
 # A policy and a mandate are versioned as the ruler is: a draft, in force, or superseded.
