@@ -5,6 +5,7 @@ Russian to another, whoever opened it and in whatever language."""
 from __future__ import annotations
 
 import datetime
+from base64 import b64decode
 
 import pytest
 from django.urls import reverse
@@ -17,7 +18,7 @@ from governance.committee.proposals import (
     proposal_open,
     vote_cast,
 )
-from governance.models import CommitteeMember, Decision, Proposal, ProposalType
+from governance.models import CommitteeMember, Decision, OutgoingMail, Proposal, ProposalType
 from tests.factories import ClientFactory, NeedFactory, meets_the_ruler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
@@ -162,3 +163,42 @@ def test_a_list_says_titles_with_no_query_per_proposal(
         page = http.get(reverse("governance:proposal-list"), {"state": "all"}, **RU).text
     assert "Снять статус ключевого: Volga" in page and "Присвоить статус ключевого: Volga" in page
     assert Proposal.objects.filter(typed_title="").count() == 2
+
+
+def test_switching_the_interface_s_language_sets_the_language_of_one_s_letters(client_as, member):
+    http = client_as(member)
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    member.refresh_from_db()
+    assert member.language == "ru"
+    http.post(reverse("set_language"), {"language": "de", "next": "/"})  # not ours: kept
+    member.refresh_from_db()
+    assert member.letter_language == "ru"
+
+
+def test_each_member_is_written_to_in_their_language_not_the_proposer_s(chair, member):
+    for user in (chair, member):
+        CommitteeMember.objects.create(
+            user=user, committee_role="sales_director", active_from=datetime.date(2025, 1, 1)
+        )
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    kama = ClientFactory(name="Kama")
+    meets_the_ruler(kama)
+    member.language = "ru"
+    member.save(update_fields=["language"])
+    with translation.override("ru"):  # the proposer works in Russian; the chair reads English
+        proposal = proposal_open(
+            proposal=proposal_create(
+                type=ProposalType.GRANT_KEY, title="", rationale="Why", by=chair, client=kama
+            ),
+            deadline=timezone.now() + datetime.timedelta(days=7),
+        )
+
+    letters = {m.to: m for m in OutgoingMail.objects.filter(key__startswith="proposal-opened")}
+    assert letters[member.email].subject == (
+        "Новое предложение на голосование: Присвоить статус ключевого: Kama"
+    )
+    assert letters[chair.email].subject == "New proposal to vote on: Grant key status: Kama"
+    assert "Grant key status: Kama\n" in letters[chair.email].body
+    invitation = b64decode(letters[member.email].attachments[0]["content"]).decode()
+    assert "Присвоить статус ключевого: Kama" in invitation.replace("\r\n ", "")
+    assert proposal.get_absolute_url() in letters[member.email].body
