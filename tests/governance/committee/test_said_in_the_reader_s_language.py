@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from criteria.models import RulerStatus, RulerVersion
+from governance.committee.calendar_feed import calendar_feed_issue
 from governance.committee.proposals import (
     proposal_close,
     proposal_create,
@@ -20,6 +21,7 @@ from governance.committee.proposals import (
 )
 from governance.models import CommitteeMember, Decision, OutgoingMail, Proposal, ProposalType
 from tests.factories import ClientFactory, NeedFactory, meets_the_ruler
+from tests.governance.committee.test_calendar import _read
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 
@@ -202,3 +204,15 @@ def test_each_member_is_written_to_in_their_language_not_the_proposer_s(chair, m
     invitation = b64decode(letters[member.email].attachments[0]["content"]).decode()
     assert "Присвоить статус ключевого: Kama" in invitation.replace("\r\n ", "")
     assert proposal.get_absolute_url() in letters[member.email].body
+
+
+def test_a_calendar_says_titles_in_its_language_with_no_query_per_proposal(
+    member, decided_then_bet, django_assert_num_queries
+):
+    token = calendar_feed_issue(user=member, language="ru")
+    # The address, the owner's permissions (groups, own), then meetings, deadlines (their
+    # clients joined), reviews and mandates: one query each, whatever the number of proposals.
+    with django_assert_num_queries(7):
+        calendar = _read(token)
+    summaries = {str(event["summary"]) for event in calendar.walk("VEVENT")}
+    assert "Голосование закрывается: Снять статус ключевого: Volga" in summaries
