@@ -19,18 +19,12 @@ from governance.models.committee import (
     DEFAULT_RULE,
     SEAT_PROPOSALS,
     SUBJECTS,
-    BendLevel,
-    Cadence,
     CommitteeMember,
     CommitteeMemberQuerySet,
     CommitteeRole,
     Decision,
     DecisionRule,
     Majority,
-    NamedVotesReaders,
-    Policy,
-    PolicyRule,
-    PolicyStatus,
     Proposal,
     ProposalState,
     ProposalType,
@@ -76,6 +70,14 @@ from governance.models.meetings import (
     BoardPackState,
     Meeting,
     MemberInterest,
+)
+from governance.models.policy import (
+    BendLevel,
+    Cadence,
+    NamedVotesReaders,
+    Policy,
+    PolicyRule,
+    PolicyStatus,
 )
 from governance.models.record import RecordEntry, RecordOperation, RecordPath
 from governance.models.shell import (
