@@ -217,7 +217,7 @@ def _route_refusal(type: str, client: Client) -> str | None:
 def proposal_create(
     *,
     type: str,
-    title: str,
+    title: str = "",
     rationale: str,
     by: User,
     client: Client | None = None,
@@ -261,7 +261,7 @@ def proposal_create(
         raise ValidationError(errors)
     return Proposal.objects.create(
         type=type,
-        typed_title=title.strip(),
+        typed_title=(title or "").strip(),
         rationale=rationale,
         proposed_by=by,
         client=client if type in CLIENT_PROPOSALS else None,
