@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import ngettext
@@ -61,7 +62,8 @@ class PasswordLinkView(auth_views.PasswordResetView):
 
 def password_link_send(*, person: User) -> None:
     """Send ``person`` the same letter as "Forgot your password?", to their own address: who
-    starts it (the administrator, for a newcomer) never sees the link."""
+    starts it (the administrator, for a newcomer) never sees the link. Written in the person's
+    language (``User.letter_language``), not in that of whoever starts it."""
     context = {
         **_LINK_CONTEXT,
         "email": person.email,
@@ -69,7 +71,8 @@ def password_link_send(*, person: User) -> None:
         "uid": urlsafe_base64_encode(force_bytes(person.pk)),
         "token": default_token_generator.make_token(person),
     }
-    PasswordLinkForm().send_mail(_LINK_SUBJECT, _LINK_LETTER, context, None, person.email)
+    with translation.override(person.letter_language):
+        PasswordLinkForm().send_mail(_LINK_SUBJECT, _LINK_LETTER, context, None, person.email)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

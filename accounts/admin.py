@@ -65,7 +65,7 @@ class PeopleAdmin(UserAdmin):
     add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email")}),)
     fieldsets = (
         (None, {"fields": ("username",)}),
-        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "language")}),
         (_("Access"), {"fields": ("is_active", "groups")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )

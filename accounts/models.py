@@ -19,12 +19,29 @@ from accounts.search import Folded
 class User(AbstractUser):
     """A person using SKAM. What they may do follows from their role groups."""
 
+    # What SKAM writes to them (e-mail) is in their language, not in that of whoever acted.
+    language = models.CharField(
+        _("language of letters"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_(
+            "The language SKAM writes to this person in; blank: the site's. Set when they "
+            "switch the interface's language."
+        ),
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["last_name", "first_name", "username"]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def letter_language(self) -> str:
+        """The language their letters are written in."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class Segment(models.TextChoices):

@@ -385,6 +385,11 @@ class EvaluationDetailSerializer(EvaluationSerializer):
 class EvaluationRunSerializer(serializers.ModelSerializer):
     ruler_number = serializers.IntegerField(source="ruler.number", read_only=True)
     duration_seconds = serializers.SerializerMethodField()
+    error_text = serializers.CharField(
+        read_only=True,
+        help_text="Why the run failed, in words: said in the request's language (Accept-"
+        "Language) where SKAM says it (error: superseded), a chunk's exception as raised.",
+    )
 
     class Meta:
         model = EvaluationRun
@@ -405,6 +410,7 @@ class EvaluationRunSerializer(serializers.ModelSerializer):
             "clients_evaluated",
             "verdict_changes",
             "error",
+            "error_text",
             "progressed_at",
         ]
         read_only_fields = fields

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Client, ClientFigure, ClientNeed
 from accounts.periods import previous_quarter, quarters_back
 from criteria.models import (
+    RUN_SUPERSEDED,
     STALL_AFTER,
     USP,
     CriterionKind,
@@ -145,7 +146,7 @@ def run_start_or_resume(
     if run.ruler_id != ruler_in_force().pk:
         # A new ruler was adopted while this run measured against the old one: its verdicts
         # would be stale the moment it finished. Stop it and measure against the new ruler.
-        run_fail(run=run, error="Superseded: a new ruler version was put in force.")
+        run_fail(run=run, error=RUN_SUPERSEDED)
         return run_start_or_resume(requested_by=requested_by, chunk_size=chunk_size)
     return run, False
 

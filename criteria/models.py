@@ -257,6 +257,11 @@ class StrategicFitRating(models.Model):
         return f"{self.client}: {self.rating}"
 
 
+# A run stopped because another ruler was put in force: kept as this code in ``error`` and
+# said in the reader's language (``EvaluationRun.error_text``).
+RUN_SUPERSEDED = "superseded"
+
+
 class RunStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Running")
@@ -318,6 +323,14 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def error_text(self) -> str:
+        """Why the run failed, in the active language where SKAM says it; a technical error
+        (a chunk's exception) as it was raised."""
+        if self.error == RUN_SUPERSEDED:
+            return gettext("Superseded: a new ruler version was put in force.")
+        return self.error
 
     @property
     def progress_percent(self) -> int:

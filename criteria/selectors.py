@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
 from accounts.models import Client, User
-from accounts.numbers import number_text
 from accounts.selectors import clients_visible_to
 from criteria.models import (
     USP,
@@ -22,6 +20,7 @@ from criteria.models import (
     RulerVersion,
     RunStatus,
 )
+from criteria.verdicts import FAILS_RULER, MEETS_RULER, NOT_SCORED, UNMET_NAMED, verdict_text
 
 PERCENT = Decimal(100)
 
@@ -88,36 +87,38 @@ class Scorecard:
             return None
         return (revenue / 4 * share).quantize(Decimal(1))
 
-    def verdict_text(self) -> str:
-        """The verdict in plain words, with what decides it."""
+    def verdict(self) -> dict[str, object]:
+        """The verdict as data: a code and the values that decide it (``criteria.verdicts``
+        says it in the reader's language)."""
         evaluation = self.evaluation
         if evaluation.coverage_ratio is None:
-            return _("Cannot be scored: no needs with a weight are recorded for this client.")
-        # Numbers inside a sentence are formatted here: only a template localizes on its own.
-        covered = {
-            "covered": number_text(self.coverage_percent, 1),
-            "threshold": number_text(self.threshold_percent, 1),
-        }
+            return {"code": NOT_SCORED}
+        numbers = {"coverage": str(self.coverage_percent), "threshold": str(self.threshold_percent)}
         if evaluation.meets_ruler:
-            return (
-                _(
-                    "Meets the ruler: our USPs cover %(covered)s %% of the client's weighted needs "
-                    "(threshold %(threshold)s %%) and every gate is passed."
-                )
-                % covered
-            )
-        reasons = []
-        if evaluation.coverage_ratio < self.ruler.coverage_threshold:
-            unmet = ", ".join(
-                _("%(need)s (weight %(weight)s)") % {"need": line.name, "weight": line.weight}
-                for line in self.gaps[:5]
-            )
-            reasons.append(_("covered %(covered)s %% of %(threshold)s %%") % covered)
-            if unmet:
-                reasons.append(_("unmet: %(needs)s") % {"needs": unmet})
-        for line in self.failed_gates:
-            reasons.append(_("gate not passed: %(criterion)s") % {"criterion": str(line.criterion)})
-        return _("Does not meet the ruler: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+            return {"code": MEETS_RULER, **numbers}
+        short = evaluation.coverage_ratio < self.ruler.coverage_threshold
+        return {
+            "code": FAILS_RULER,
+            **numbers,
+            "short": short,
+            "unmet": [
+                {"need": line.name, "weight": line.weight} for line in self.gaps[:UNMET_NAMED]
+            ]
+            if short
+            else [],
+            "gates": [
+                {
+                    "kind": line.criterion.kind,
+                    "direction": line.criterion.direction,
+                    "threshold": str(line.criterion.threshold),
+                }
+                for line in self.failed_gates
+            ],
+        }
+
+    def verdict_text(self) -> str:
+        """The verdict in plain words, with what decides it, in the active language."""
+        return verdict_text(self.verdict())
 
 
 def _criterion_value(evaluation: Evaluation, kind: str) -> Decimal | None:

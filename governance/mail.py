@@ -8,6 +8,9 @@ the transaction of the event (``mail_queue``), and the worker delivers them afte
   them has answered already. Each letter is retried with a backoff (30 s doubling to an hour)
   for about a day, then left as "gave up" for the administrator to see (admin, read-only); a
   letter the server refuses for good (5xx, no such mailbox) is given up at once.
+* Written in each recipient's language (``User.language``, the site's when blank), not in
+  that of whoever acted: a context passes what a letter says as functions, which are called
+  once per language among the recipients, with that language active.
 * Never sent twice: the letter's key names its event and recipient (queued once however often
   the event is told); a delivery claims its rows first, and a row is marked sent only once the
   server accepted it. A worker killed between the server's acceptance and the mark sends it
@@ -21,7 +24,7 @@ import datetime
 import hashlib
 import logging
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,7 +32,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Model, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.models import MailState, OutgoingMail
 
@@ -70,6 +73,15 @@ def when_due(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
 
 
+# What a letter says: a text, or a function that says it in the active language.
+Said = str | Callable[[], str]
+Attachments = Sequence[Attachment] | Callable[[], Sequence[Attachment]]
+
+
+def _say(text: Said) -> str:
+    return text() if callable(text) else text
+
+
 def retry_delay(attempts: int) -> datetime.timedelta:
     """The wait before the next try of a letter that failed ``attempts`` times."""
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
@@ -79,37 +91,50 @@ def mail_queue(
     *,
     key: str,
     recipients: list[object],
-    subject: str,
-    body: str,
+    subject: Said,
+    body: Said,
     path: str,
-    title: str = "",
-    attachments: Sequence[Attachment] = (),
+    title: Said = "",
+    attachments: Attachments = (),
 ) -> int:
     """Queue one letter to each recipient who has an address: the text, what it is about, the
     link. ``key`` names the event (``proposal-opened:12``); with the address it makes the
-    letter's idempotency key. Called inside the event's transaction. The subject is put on one
-    line: a header may not hold a line break."""
-    subject = " ".join(subject.split())
+    letter's idempotency key. Called inside the event's transaction. ``subject``, ``body``,
+    ``title`` and ``attachments`` given as functions are called once per language among the
+    recipients, with it active, so that each letter is written in its reader's language. The
+    subject is put on one line: a header may not hold a line break."""
+    languages: dict[str, dict[str, None]] = {}
+    seen: set[str] = set()
+    for user in recipients:  # in order, once each
+        address = getattr(user, "email", "")
+        if not address or address in seen:
+            continue
+        seen.add(address)
+        language = getattr(user, "language", "") or settings.LANGUAGE_CODE
+        languages.setdefault(language, {})[address] = None
     url = settings.SKAM_BASE_URL.rstrip("/") + path
-    text = f"{body}\n\n" + (f"{title}\n" if title else "") + f"{url}\n"
-    addresses = dict.fromkeys(
-        user.email for user in recipients if getattr(user, "email", "")
-    )  # in order, once each
-    files = [attachment.stored() for attachment in attachments]
-    OutgoingMail.objects.bulk_create(
-        [
+    letters = []
+    for language, addresses in languages.items():
+        with translation.override(language):
+            said_subject = " ".join(_say(subject).split())
+            said_title = _say(title)
+            text = f"{_say(body)}\n\n" + (f"{said_title}\n" if said_title else "") + f"{url}\n"
+            files = [
+                attachment.stored()
+                for attachment in (attachments() if callable(attachments) else attachments)
+            ]
+        letters += [
             OutgoingMail(
                 key=f"{key}:{address}",
                 to=address,
-                subject=subject,
+                subject=said_subject,
                 body=text,
                 attachments=files,
             )
             for address in addresses
-        ],
-        ignore_conflicts=True,
-    )
-    return len(addresses)
+        ]
+    OutgoingMail.objects.bulk_create(letters, ignore_conflicts=True)
+    return len(seen)
 
 
 def message_id(key: str) -> str:

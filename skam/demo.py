@@ -741,11 +741,13 @@ def _load_committee_work(
     )
     deadline = timezone.now() + datetime.timedelta(days=7)
 
-    def decided(client: Client, kind: str, title: str, review: datetime.date | None) -> None:
+    # No title typed for a client's key status: SKAM says it from the type and the client, in
+    # each reader's language ("Grant key status: …", «Присвоить статус ключевого: …»).
+    def decided(client: Client, kind: str, review: datetime.date | None) -> None:
         proposal = proposal_open(
             proposal=proposal_create(
                 type=kind,
-                title=title,
+                title="",
                 rationale=texts.say["grant_rationale"],
                 by=users["headkam"],
                 client=client,
@@ -758,18 +760,17 @@ def _load_committee_work(
         proposal_close(proposal=proposal, early=True)
 
     for client in meeting[:14]:
-        decided(client, "grant_key", texts.say["grant_title"].format(client=client.name), None)
+        decided(client, "grant_key", None)
     decided(
         failing[0],
         "strategic_bet",
-        texts.say["bet_title"].format(client=failing[0].name),
         today + datetime.timedelta(days=180),
     )
     # Still open: the committee votes on these in the browser.
     open_grant = proposal_open(
         proposal=proposal_create(
             type="grant_key",
-            title=texts.say["grant_title"].format(client=meeting[14].name),
+            title="",
             rationale=texts.say["open_grant_rationale"],
             by=users["headkam"],
             client=meeting[14],
@@ -780,7 +781,7 @@ def _load_committee_work(
     proposal_open(
         proposal=proposal_create(
             type="strategic_bet",
-            title=texts.say["bet_title"].format(client=failing[1].name),
+            title="",
             rationale=texts.say["open_bet_rationale"],
             by=users["commercial"],
             client=failing[1],

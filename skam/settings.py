@@ -370,6 +370,7 @@ SPECTACULAR_SETTINGS = {
     # Two models' "state" and three versions' "status" would otherwise get hashed enum names.
     "ENUM_NAME_OVERRIDES": {
         "ProposalStateEnum": "governance.models.ProposalState",
+        "ProposalTypeEnum": "governance.models.ProposalType",
         "VersionStatusEnum": "criteria.models.RulerStatus",
     },
 }

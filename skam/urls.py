@@ -39,7 +39,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("clients/", include("accounts.urls")),
     path("ruler/", include("criteria.urls")),
     path("committee/", include("governance.urls")),

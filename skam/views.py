@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views.i18n import set_language
 
+from accounts.models import User
 from accounts.selectors import clients_visible_to
 from governance.committee.proposals import proposals_needing_vote
+from governance.models import SUBJECTS
 from governance.permissions import VIEW_OWN_MANDATE
 from governance.shell.mandates import mandate_summary
 
@@ -26,9 +30,20 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"summary": summary}
     if user.has_perm("governance.add_vote"):  # sits on the committee
         waiting = proposals_needing_vote(user)
-        context["needs_my_vote"] = list(waiting.select_related("client")[:5])
+        context["needs_my_vote"] = list(waiting.select_related(*SUBJECTS)[:5])
         context["needs_my_vote_count"] = waiting.count()
     return render(request, "home.html", context)
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's ``set_language``; a person signed in is also written to in that language from
+    then on (``User.language``: their e-mail, whoever's act it tells of)."""
+    response = set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

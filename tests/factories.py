@@ -205,7 +205,8 @@ class DecisionFactory(factory.django.DjangoModelFactory):
 
     proposal = factory.SubFactory(ProposalFactory, state=ProposalState.ADOPTED)
     client = factory.SelfAttribute("proposal.client")
-    summary = "Grant key status"
+    kind = factory.SelfAttribute("proposal.type")
+    subject = factory.LazyAttribute(lambda decision: decision.proposal.subject())
     key_status = True
     effective_date = datetime.date(2026, 1, 1)
 

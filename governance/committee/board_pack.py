@@ -29,7 +29,7 @@ from accounts.models import User
 from governance.committee.meetings import meetings_visible_to, minutes
 from governance.drift import DriftCount, drift_counts
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
-from governance.models import BoardPack, BoardPackKind, BoardPackState, Meeting
+from governance.models import BoardPack, BoardPackKind, BoardPackState, Meeting, Proposal
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,10 @@ class FrozenEvidence:
     decisions: list[dict[str, str]]
 
     @classmethod
-    def of(cls, evidence: dict[str, object]) -> FrozenEvidence:
+    def of(cls, proposal: Proposal) -> FrozenEvidence:
+        """The proposal's frozen evidence, its verdict and earlier decisions said in the
+        active language."""
+        evidence = proposal.evidence
         needs = []
         for line in evidence.get("needs") or []:
             degree = _decimal(line.get("degree")) or Decimal(0)
@@ -90,14 +93,14 @@ class FrozenEvidence:
 
         gaps = sorted((row for row in needs if row.met_percent < 100), key=shortfall, reverse=True)
         return cls(
-            verdict=str(evidence.get("verdict") or ""),
+            verdict=proposal.verdict_text,
             coverage_percent=str(evidence.get("coverage_percent") or ""),
             threshold_percent=str(evidence.get("threshold_percent") or ""),
             needs=needs,
             gaps=gaps,
             mismatch_cost_per_quarter=str(evidence.get("mismatch_cost_per_quarter") or ""),
             figures=list(evidence.get("figures") or []),
-            decisions=list(evidence.get("decisions") or []),
+            decisions=proposal.evidence_decisions,
         )
 
 
@@ -131,7 +134,7 @@ def board_pack_content(*, meeting: Meeting, kind: str) -> PackContent:
             kind_label=entry.item.get_kind_display(),
             item=entry.item,
             record=entry.proposal,
-            evidence=FrozenEvidence.of(entry.proposal.proposal.evidence)
+            evidence=FrozenEvidence.of(entry.proposal.proposal)
             if entry.proposal and entry.proposal.proposal.evidence
             else None,
         )

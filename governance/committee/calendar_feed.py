@@ -23,7 +23,7 @@ from governance.committee.ical import (
 )
 from governance.committee.meetings import meetings_visible_to
 from governance.committee.proposals import decisions_visible_to, proposals_visible_to
-from governance.models import CalendarFeed, MandateStatus, ProposalState
+from governance.models import SUBJECTS, CalendarFeed, MandateStatus, ProposalState
 from governance.permissions import VIEW_MANDATE
 from governance.shell.mandates import mandates_visible_to
 
@@ -66,6 +66,7 @@ def calendar_events_for(user: User, *, now: datetime.datetime | None = None) -> 
         proposals_visible_to(user)
         .filter(deadline__isnull=False, deadline__gte=now - FEED_HISTORY)
         .exclude(state=ProposalState.DRAFT)
+        .select_related(*SUBJECTS)  # a title SKAM says is said from them
         .order_by("deadline", "pk")
     )
     reviews = (

@@ -23,6 +23,7 @@ from governance.committee.notifications import notify_meeting_scheduled
 from governance.committee.proposals import proposals_with_tally, tally_of
 from governance.drift import decisions_due_for_review
 from governance.models import (
+    SUBJECTS,
     AgendaItem,
     AgendaKind,
     Attendance,
@@ -69,7 +70,7 @@ def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:
     return list(
         AgendaItem.objects.filter(meeting=meeting)
         .select_related(
-            "proposal__client",
+            *(f"proposal__{subject}" for subject in SUBJECTS),
             "review_item__client",
             "decision__client",
             "decision__proposal",
@@ -242,7 +243,7 @@ def _proposal_records(proposal_ids: list[int]) -> dict[int, ProposalRecord]:
     if not proposal_ids:
         return {}
     proposals = proposals_with_tally(
-        Proposal.objects.filter(pk__in=proposal_ids).select_related("client", "decision")
+        Proposal.objects.filter(pk__in=proposal_ids).select_related(*SUBJECTS, "decision")
     )
     recusals: dict[int, list[Recusal]] = {pk: [] for pk in proposal_ids}
     for recusal in (

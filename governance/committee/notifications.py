@@ -1,15 +1,15 @@
 """E-mail to the committee: a proposal opened, its deadline near, its outcome. Queued in the
 outbox in the transaction that caused it (``governance.mail``), and sent by the worker after
-the commit, so nobody is told of something that did not happen and nothing told is lost.
+the commit, so nobody is told of something that did not happen and nothing told is lost. Each
+letter is said in its reader's language: what it says is given as functions (``mail_queue``).
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -19,7 +19,7 @@ from governance.committee.ical import (
     deadline_event,
     meeting_event,
 )
-from governance.mail import Attachment, mail_queue, when_due
+from governance.mail import Attachment, Attachments, Said, mail_queue, when_due
 from governance.models import Meeting, Proposal, ProposalState, Vote
 from governance.recipients import entitled_members, members_seated_on
 
@@ -28,17 +28,18 @@ def _queue(
     event: str,
     proposal: Proposal,
     recipients: list[object],
-    subject: str,
-    body: str,
-    attachments: tuple[Attachment, ...] = (),
+    subject: Said,
+    body: Said,
+    attachments: Attachments = (),
 ) -> int:
+    """Queue the letters of ``event``, each said in its reader's language (``mail_queue``)."""
     return mail_queue(
         key=f"{event}:{proposal.pk}",
         recipients=recipients,
         subject=subject,
         body=body,
         path=proposal.get_absolute_url(),
-        title=proposal.title,
+        title=lambda: proposal.title,
         attachments=attachments,
     )
 
@@ -49,45 +50,43 @@ def _invitation(event: object, *, name: str) -> Attachment:
 
 
 def notify_opened(*, proposal: Proposal) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        deadline = when_due(proposal.deadline)
-        _queue(
-            "proposal-opened",
-            proposal,
-            entitled_members(proposal=proposal),
-            _("New proposal to vote on: %(title)s") % {"title": proposal.title},
-            _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
-            (_invitation(deadline_event(proposal), name=proposal.title),),
-        )
+    deadline = when_due(proposal.deadline)
+    _queue(
+        "proposal-opened",
+        proposal,
+        entitled_members(proposal=proposal),
+        lambda: _("New proposal to vote on: %(title)s") % {"title": proposal.title},
+        lambda: _("A proposal is open for your vote until %(deadline)s.") % {"deadline": deadline},
+        lambda: (_invitation(deadline_event(proposal), name=proposal.title),),
+    )
 
 
 def notify_meeting_scheduled(*, meeting: Meeting) -> None:
     """Tell the members seated on the meeting's day, with the meeting for their calendar."""
-    with translation.override(settings.LANGUAGE_CODE):
-        day = meeting.held_on.strftime("%d.%m.%Y")
-        mail_queue(
-            key=f"meeting-scheduled:{meeting.pk}",
-            recipients=members_seated_on(meeting.held_on),
-            subject=_("Committee meeting on %(day)s: %(title)s")
-            % {"day": day, "title": meeting.title},
-            body=_("The committee meets on %(day)s%(place)s.")
-            % {"day": day, "place": f", {meeting.location}" if meeting.location else ""},
-            path=meeting.get_absolute_url(),
-            title=meeting.title,
-            attachments=(_invitation(meeting_event(meeting), name=meeting.title),),
-        )
+    day = meeting.held_on.strftime("%d.%m.%Y")
+    place = f", {meeting.location}" if meeting.location else ""
+    mail_queue(
+        key=f"meeting-scheduled:{meeting.pk}",
+        recipients=members_seated_on(meeting.held_on),
+        subject=lambda: (
+            _("Committee meeting on %(day)s: %(title)s") % {"day": day, "title": meeting.title}
+        ),
+        body=lambda: _("The committee meets on %(day)s%(place)s.") % {"day": day, "place": place},
+        path=meeting.get_absolute_url(),
+        title=meeting.title,
+        attachments=lambda: (_invitation(meeting_event(meeting), name=meeting.title),),
+    )
 
 
 def notify_outcome(*, proposal: Proposal) -> None:
     ids = {entry["id"] for entry in proposal.entitled} | {proposal.proposed_by_id}
-    with translation.override(settings.LANGUAGE_CODE):
-        _queue(
-            "proposal-outcome",
-            proposal,
-            list(User.objects.filter(pk__in=ids)),
-            _("Outcome: %(title)s") % {"title": proposal.title},
-            _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
-        )
+    _queue(
+        "proposal-outcome",
+        proposal,
+        list(User.objects.filter(pk__in=ids)),
+        lambda: _("Outcome: %(title)s") % {"title": proposal.title},
+        lambda: _("The vote has closed: %(outcome)s.") % {"outcome": proposal.get_state_display()},
+    )
 
 
 def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=24)) -> int:
@@ -113,13 +112,17 @@ def remind_non_voters(*, within: datetime.timedelta = datetime.timedelta(hours=2
                 )
             )
             missing = [m for m in entitled_members(proposal=proposal) if m.pk not in voted]
-            with translation.override(settings.LANGUAGE_CODE):
-                queued += _queue(
-                    "remind-voters",
-                    proposal,
-                    missing,
-                    _("Your vote is awaited: %(title)s") % {"title": proposal.title},
+            deadline = when_due(proposal.deadline)
+            queued += _queue(
+                "remind-voters",
+                proposal,
+                missing,
+                lambda proposal=proposal: (
+                    _("Your vote is awaited: %(title)s") % {"title": proposal.title}
+                ),
+                lambda deadline=deadline: (
                     _("Voting closes at %(deadline)s and you have not voted yet.")
-                    % {"deadline": when_due(proposal.deadline)},
-                )
+                    % {"deadline": deadline}
+                ),
+            )
     return queued

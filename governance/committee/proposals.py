@@ -218,7 +218,7 @@ def _route_refusal(type: str, client: Client) -> str | None:
 def proposal_create(
     *,
     type: str,
-    title: str,
+    title: str = "",
     rationale: str,
     by: User,
     client: Client | None = None,
@@ -230,7 +230,9 @@ def proposal_create(
     nominee: User | None = None,
     committee_role: str = "",
 ) -> Proposal:
-    """A draft proposal, checked against the state of what it would change."""
+    """A draft proposal, checked against the state of what it would change. ``title`` is
+    kept as typed; a blank one titles the proposal from its type and subject, said in each
+    reader's language (``Proposal.title``)."""
     errors: dict[str, str] = {}
     if type in SEAT_PROPOSALS:
         errors.update(seat_refusals(type=type, nominee=nominee, committee_role=committee_role))
@@ -260,7 +262,7 @@ def proposal_create(
         raise ValidationError(errors)
     return Proposal.objects.create(
         type=type,
-        title=title,
+        typed_title=(title or "").strip(),
         rationale=rationale,
         proposed_by=by,
         client=client if type in CLIENT_PROPOSALS else None,
@@ -292,7 +294,7 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
             for figure in client.figures.order_by("-period")[:8]
         ],
         "decisions": [
-            {"date": str(d.effective_date), "summary": d.summary}
+            {"date": str(d.effective_date), "kind": d.kind, "subject": d.subject}
             for d in client.decisions.order_by("-effective_date")[:10]
         ],
     }
@@ -301,8 +303,9 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
     except NoRulerInForce:
         return evidence
     evidence.update(
-        ruler=str(card.ruler),
-        verdict=card.verdict_text(),
+        ruler={"number": card.ruler.number, "title": card.ruler.title},
+        # Data, said in the reader's language when read (``Proposal.verdict_text``).
+        verdict=card.verdict(),
         meets_ruler=card.evaluation.meets_ruler,
         coverage_percent=None if card.coverage_percent is None else str(card.coverage_percent),
         threshold_percent=str(card.threshold_percent),
@@ -514,11 +517,11 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         mandate_adopt(mandate=proposal.mandate)
     if proposal.type in SEAT_PROPOSALS:
         seat_decision_apply(proposal=proposal, day=today)
-    subject = proposal.client or proposal.ruler or proposal.policy or proposal.mandate
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,
-        summary=f"{proposal.get_type_display()}: {subject or proposal.nominee}",
+        kind=proposal.type,
+        subject=proposal.subject(),
         key_status=key_status,
         effective_date=today,
         review_date=proposal.review_date,

@@ -19,18 +19,13 @@ from governance.models.committee import (
     CLOSED_STATES,
     DEFAULT_RULE,
     SEAT_PROPOSALS,
-    BendLevel,
-    Cadence,
+    SUBJECTS,
     CommitteeMember,
     CommitteeMemberQuerySet,
     CommitteeRole,
     Decision,
     DecisionRule,
     Majority,
-    NamedVotesReaders,
-    Policy,
-    PolicyRule,
-    PolicyStatus,
     Proposal,
     ProposalState,
     ProposalType,
@@ -38,6 +33,7 @@ from governance.models.committee import (
     Tally,
     Vote,
     VoteChoice,
+    decision_text,
 )
 from governance.models.kpis import (
     Kpi,
@@ -76,6 +72,14 @@ from governance.models.meetings import (
     Meeting,
     MemberInterest,
 )
+from governance.models.policy import (
+    BendLevel,
+    Cadence,
+    NamedVotesReaders,
+    Policy,
+    PolicyRule,
+    PolicyStatus,
+)
 from governance.models.record import RecordEntry, RecordOperation, RecordPath
 from governance.models.shell import (
     Absence,
@@ -105,6 +109,7 @@ __all__ = [
     "DEFAULT_RULE",
     "LIMIT_FIELDS",
     "SEAT_PROPOSALS",
+    "SUBJECTS",
     "Absence",
     "AgendaItem",
     "AgendaKind",
@@ -176,4 +181,5 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "WebhookEventType",
+    "decision_text",
 ]

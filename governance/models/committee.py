@@ -1,21 +1,20 @@
-"""The committee: its members, proposals, votes and decisions, and the policy it sets."""
+"""The committee: its members, proposals, votes and decisions (the policy it sets is in
+``policy``)."""
 
 from __future__ import annotations
 
 import datetime
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from criteria.models import RulerStatus
+from criteria.verdicts import verdict_text
 
 
 class CommitteeRole(models.TextChoices):
@@ -216,12 +215,51 @@ class Tally:
         return {"for": self.votes_for, "against": self.against, "abstain": self.abstain}
 
 
+# What a proposal's subject is read from: joined in a list, a title said from it costs no query.
+SUBJECTS = ("client", "ruler", "policy", "mandate__kam", "nominee")
+
+
+def subject_text(subject: dict[str, object]) -> str:
+    """What a decision (or a proposal) is about, from its data, in the active language: a
+    client's or a person's name, a ruler or policy version, a KAM's mandate."""
+    if "client" in subject:
+        return str(subject["client"])
+    if "person" in subject:
+        return str(subject["person"])
+    for kind in ("ruler", "policy"):
+        version = subject.get(kind)
+        if isinstance(version, dict):
+            return gettext("v%(number)s %(title)s") % {
+                "number": version.get("number", ""),
+                "title": version.get("title", ""),
+            }
+    mandate = subject.get("mandate")
+    if isinstance(mandate, dict):
+        return f"{mandate.get('kam', '')}: {mandate.get('title', '')}"
+    return ""
+
+
+def decision_text(kind: str, subject: dict[str, object]) -> str:
+    """A decision said in the active language from its kind (a ``ProposalType``) and its
+    subject's data: "Grant key status: ACME". A sentence stored by an older SKAM that could
+    not be read back as data (``{"text": …}``) is said as it was written."""
+    if "text" in subject:
+        return str(subject["text"])
+    label = ProposalType(kind).label if kind in ProposalType.values else kind
+    name = subject_text(subject)
+    if not name:
+        return str(label)
+    return gettext("%(decision)s: %(subject)s") % {"decision": label, "subject": name}
+
+
 class Proposal(models.Model):
     """Something put to the committee's vote. Its text, evidence and decision rule are frozen
     when it opens; a change means withdrawing it and proposing again."""
 
     type = models.CharField(_("type"), max_length=20, choices=ProposalType.choices)
-    title = models.CharField(_("title"), max_length=200)
+    # The title the proposer typed, kept as typed; blank when they typed none: then the
+    # proposal is titled from its type and subject in the reader's language (``title``).
+    typed_title = models.CharField(_("title"), max_length=200, blank=True, db_column="title")
     rationale = models.TextField(_("rationale"))
     client = models.ForeignKey(
         "accounts.Client",
@@ -333,6 +371,56 @@ class Proposal(models.Model):
         return reverse("governance:proposal-detail", args=[self.pk])
 
     @property
+    def title(self) -> str:
+        """The title as typed, or, when none was typed, said from the type and the subject in
+        the active language ("Grant key status: ACME")."""
+        return self.typed_title or self.auto_title()
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.typed_title = value
+
+    @property
+    def title_is_auto(self) -> bool:
+        return not self.typed_title
+
+    def subject(self) -> dict[str, object]:
+        """What the proposal is about, as data (a decision keeps it as it stood)."""
+        if self.client_id is not None:
+            return {"client": self.client.name}
+        if self.ruler_id is not None:
+            return {"ruler": {"number": self.ruler.number, "title": self.ruler.title}}
+        if self.policy_id is not None:
+            return {"policy": {"number": self.policy.number, "title": self.policy.title}}
+        if self.mandate_id is not None:
+            return {"mandate": {"kam": str(self.mandate.kam), "title": self.mandate.title}}
+        if self.nominee_id is not None:
+            return {"person": str(self.nominee)}
+        return {}
+
+    def auto_title(self) -> str:
+        return decision_text(self.type, self.subject())
+
+    @property
+    def verdict_text(self) -> str:
+        """The ruler's verdict frozen in the evidence, said in the active language."""
+        return verdict_text(self.evidence.get("verdict"))
+
+    @property
+    def evidence_decisions(self) -> list[dict[str, str]]:
+        """The client's earlier decisions frozen in the evidence, each said in the active
+        language: ``{"date", "summary"}``."""
+        return [
+            {
+                "date": str(line.get("date", "")),
+                "summary": decision_text(str(line.get("kind", "")), line.get("subject") or {})
+                if "kind" in line
+                else str(line.get("summary", "")),
+            }
+            for line in self.evidence.get("decisions") or []
+        ]
+
+    @property
     def rule(self) -> DecisionRule:
         if self.quorum_percent is None:
             return DEFAULT_RULE
@@ -411,7 +499,10 @@ class Decision(models.Model):
         blank=True,
         related_name="decisions",
     )
-    summary = models.CharField(_("decision"), max_length=300)
+    # What was decided, as data: the kind of proposal adopted and what it was about, as it
+    # stood on the day (said in the reader's language by ``summary``).
+    kind = models.CharField(_("decision"), max_length=20, choices=ProposalType.choices)
+    subject = models.JSONField(_("decided on"), default=dict, blank=True)
     key_status = models.BooleanField(_("key status decided"), null=True, blank=True)
     effective_date = models.DateField(_("effective from"))
     review_date = models.DateField(_("review by"), null=True, blank=True)
@@ -433,137 +524,7 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return self.summary
 
-
-# A policy and a mandate are versioned as the ruler is: a draft, in force, or superseded.
-PolicyStatus = RulerStatus
-
-
-class BendLevel(models.TextChoices):
-    NONE = "none", _("We do not bend: key clients follow our standard processes")
-    MINOR = "minor", _("A little: priority in queues and named contacts")
-    SIGNIFICANT = "significant", _("Significantly: custom terms and processes within set limits")
-    FULL = "full", _("Fully: we adapt our processes to the client's")
-
-
-class NamedVotesReaders(models.TextChoices):
-    """Who reads how each member voted, and their comments (the tally is everyone's who follows
-    the committee)."""
-
-    COMMITTEE = "committee", _("The committee only")
-    COMMITTEE_AND_DIRECTORS = "directors", _("The committee and the directors")
-
-
-class Cadence(models.TextChoices):
-    NIGHTLY = "nightly", _("Every night")
-    WEEKLY = "weekly", _("Every week")
-    MONTHLY = "monthly", _("Every month")
-    QUARTERLY = "quarterly", _("Every quarter")
-
-
-class Policy(models.Model):
-    """The settings of the management shell, versioned and adopted by the committee's decision:
-    how far ahead we plan, how many key clients we want and what share of sales they should
-    carry, how far we bend to them, how often the ruler re-evaluates, and how each kind of
-    proposal is decided."""
-
-    number = models.PositiveIntegerField(_("version"), unique=True)
-    title = models.CharField(_("title"), max_length=200)
-    status = models.CharField(
-        _("status"), max_length=12, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
-    )
-    horizon_months = models.PositiveSmallIntegerField(
-        _("planning horizon, months"), default=12, validators=[MinValueValidator(1)]
-    )
-    key_clients_min = models.PositiveIntegerField(_("key clients, at least"), default=10)
-    key_clients_max = models.PositiveIntegerField(_("key clients, at most"), default=30)
-    key_sales_share_target = models.DecimalField(
-        _("target share of sales from key clients, %"),
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal(40),
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-    )
-    bend_level = models.CharField(
-        _("how far we bend"), max_length=12, choices=BendLevel.choices, default=BendLevel.MINOR
-    )
-    reevaluation_cadence = models.CharField(
-        _("re-evaluation"), max_length=10, choices=Cadence.choices, default=Cadence.NIGHTLY
-    )
-    exceptions_flag_after = models.PositiveSmallIntegerField(
-        _("flag a client after this many granted exceptions"),
-        default=3,
-        validators=[MinValueValidator(1)],
-        help_text=_(
-            "Granted within the planning horizon: past it, we are buying the client's decision "
-            "on every deal."
-        ),
-    )
-    named_votes_read_by = models.CharField(
-        _("who reads named votes and their comments"),
-        max_length=12,
-        choices=NamedVotesReaders.choices,
-        default=NamedVotesReaders.COMMITTEE_AND_DIRECTORS,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
-    # Set while a proposal to adopt this draft is open: nothing changes it meanwhile.
-    under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
-
-    class Meta:
-        verbose_name = _("policy version")
-        verbose_name_plural = _("policy versions")
-        ordering = ["-number"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["status"], condition=models.Q(status="in_force"), name="one_policy_in_force"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(key_clients_min__lte=models.F("key_clients_max")),
-                name="key_clients_range_ordered",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return gettext("v%(number)s %(title)s") % {"number": self.number, "title": self.title}
-
-    def rule_for(self, proposal_type: str) -> DecisionRule:
-        """The decision rule this policy sets for a kind of proposal (the default if none)."""
-        for rule in self.rules.all():
-            if rule.proposal_type == proposal_type:
-                return DecisionRule(rule.quorum_percent, rule.majority, rule.abstentions_count)
-        return DEFAULT_RULE
-
-
-class PolicyRule(models.Model):
-    """How one kind of proposal is decided under a policy."""
-
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
-    proposal_type = models.CharField(_("proposal"), max_length=20, choices=ProposalType.choices)
-    quorum_percent = models.PositiveSmallIntegerField(
-        _("quorum, percent of members not recused"),
-        default=50,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
-    )
-    majority = models.CharField(
-        _("majority"), max_length=12, choices=Majority.choices, default=Majority.SIMPLE
-    )
-    abstentions_count = models.BooleanField(
-        _("abstentions count"),
-        default=False,
-        help_text=_("Counted, an abstention weighs like a vote against."),
-    )
-
-    class Meta:
-        verbose_name = _("decision rule")
-        verbose_name_plural = _("decision rules")
-        ordering = ["policy", "proposal_type"]
-        constraints = [
-            models.UniqueConstraint(fields=["policy", "proposal_type"], name="one_rule_per_type"),
-            models.CheckConstraint(
-                condition=models.Q(quorum_percent__gte=1, quorum_percent__lte=100),
-                name="quorum_is_percent",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_proposal_type_display()}: {self.get_majority_display()}"
+    @property
+    def summary(self) -> str:
+        """The decision said in the active language: "Grant key status: ACME"."""
+        return decision_text(self.kind, self.subject)

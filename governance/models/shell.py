@@ -13,6 +13,7 @@ from django.db.models import ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -340,7 +341,9 @@ class IncidentUpdate(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("update"))
+    # As its author typed it; blank for an incident taken in hand with nothing typed, said
+    # in the reader's language (``text_said``).
+    text = models.TextField(_("update"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -349,7 +352,12 @@ class IncidentUpdate(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return self.text[:60]
+        return self.text_said[:60]
+
+    @property
+    def text_said(self) -> str:
+        """The update as typed, or "Taken in hand." in the active language when none was."""
+        return self.text or gettext("Taken in hand.")
 
 
 # KPIs: what a KAM is measured by (question 7 of the management shell), their targets per

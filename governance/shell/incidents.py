@@ -117,7 +117,9 @@ def incident_take(*, incident: Incident, by: User, text: str = "") -> Incident:
         if not taken:
             raise IncidentMoved(_("This incident was taken in hand or closed already."))
         IncidentUpdate.objects.create(
-            incident=incident, author=by, text=text.strip() or _("Taken in hand.")
+            incident=incident,
+            author=by,
+            text=text.strip(),  # blank: "Taken in hand."
         )
     incident.refresh_from_db()
     return incident

@@ -1,15 +1,14 @@
 """E-mail of the management shell: whoever must act on a KAM's request is told when it arrives,
-and reminded once when its deadline is near.
+and reminded once when its deadline is near; each in their own language (``mail_queue``).
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.mail import mail_queue, when_due
@@ -30,43 +29,50 @@ REMIND_BEFORE = datetime.timedelta(hours=12)
 
 def notify_exception_filed(*, request: object) -> None:
     """Tell the tier's approvers (and the deputies of those away) a request awaits them."""
-    with translation.override(settings.LANGUAGE_CODE):
-        mail_queue(
-            key=f"exception-filed:{request.pk}",
-            recipients=approvers_for(request.approver),
-            subject=_("Exception request: %(client)s") % {"client": request.client},
-            body=_("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
-            % {"kam": request.requested_by, "due": when_due(request.respond_by)},
-            path=reverse("governance:exception-list"),
-        )
+    mail_queue(
+        key=f"exception-filed:{request.pk}",
+        recipients=approvers_for(request.approver),
+        subject=lambda: _("Exception request: %(client)s") % {"client": request.client},
+        body=lambda: (
+            _("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
+            % {"kam": request.requested_by, "due": when_due(request.respond_by)}
+        ),
+        path=reverse("governance:exception-list"),
+    )
 
 
 def notify_department_request(*, request: object) -> None:
     """Tell the obligation's owner a KAM needs something from their department."""
-    with translation.override(settings.LANGUAGE_CODE):
-        mail_queue(
-            key=f"department-request:{request.pk}",
-            recipients=[request.obligation.owner],
-            subject=_("Request from %(kam)s: %(text)s")
-            % {"kam": request.requested_by, "text": request.text},
-            body=_("Due by %(due)s (%(obligation)s).")
-            % {"due": when_due(request.due_at), "obligation": request.obligation},
-            path=reverse("governance:departments"),
-        )
+    mail_queue(
+        key=f"department-request:{request.pk}",
+        recipients=[request.obligation.owner],
+        subject=lambda: (
+            _("Request from %(kam)s: %(text)s")
+            % {"kam": request.requested_by, "text": request.text}
+        ),
+        body=lambda: (
+            _("Due by %(due)s (%(obligation)s).")
+            % {"due": when_due(request.due_at), "obligation": request.obligation}
+        ),
+        path=reverse("governance:departments"),
+    )
 
 
 def notify_incident_declared(*, incident: object) -> None:
     """Tell the situation's owner an incident was declared and must be taken in hand."""
-    with translation.override(settings.LANGUAGE_CODE):
-        mail_queue(
-            key=f"incident-declared:{incident.pk}",
-            recipients=[incident.owner],
-            subject=_("Incident: %(situation)s at %(client)s")
-            % {"situation": incident.situation, "client": incident.client},
-            body=_("%(kam)s declared it. Take it in hand by %(due)s.")
-            % {"kam": incident.declared_by, "due": when_due(incident.respond_by)},
-            path=incident.get_absolute_url(),
-        )
+    mail_queue(
+        key=f"incident-declared:{incident.pk}",
+        recipients=[incident.owner],
+        subject=lambda: (
+            _("Incident: %(situation)s at %(client)s")
+            % {"situation": incident.situation, "client": incident.client}
+        ),
+        body=lambda: (
+            _("%(kam)s declared it. Take it in hand by %(due)s.")
+            % {"kam": incident.declared_by, "due": when_due(incident.respond_by)}
+        ),
+        path=incident.get_absolute_url(),
+    )
 
 
 def _claim(queryset: object, now: datetime.datetime) -> list[object]:
@@ -106,38 +112,45 @@ def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
             now,
         )
         approvers: dict[str, list[object]] = {}
-        with translation.override(settings.LANGUAGE_CODE):
-            for item in exceptions:
-                if item.approver not in approvers:
-                    approvers[item.approver] = approvers_for(item.approver)
-                queued += mail_queue(
-                    key=f"exception-reminder:{item.pk}",
-                    recipients=approvers[item.approver],
-                    subject=_("Reminder: exception request for %(client)s")
-                    % {"client": item.client},
-                    body=_("An answer is due by %(due)s.") % {"due": when_due(item.respond_by)},
-                    path=reverse("governance:exception-list"),
-                )
-            for item in departments:
-                queued += mail_queue(
-                    key=f"department-reminder:{item.pk}",
-                    recipients=[item.obligation.owner],
-                    subject=_("Reminder: %(text)s") % {"text": item.text},
-                    body=_("Due by %(due)s, asked by %(kam)s for %(client)s.")
+        for item in exceptions:
+            if item.approver not in approvers:
+                approvers[item.approver] = approvers_for(item.approver)
+            queued += mail_queue(
+                key=f"exception-reminder:{item.pk}",
+                recipients=approvers[item.approver],
+                subject=lambda item=item: (
+                    _("Reminder: exception request for %(client)s") % {"client": item.client}
+                ),
+                body=lambda item=item: (
+                    _("An answer is due by %(due)s.") % {"due": when_due(item.respond_by)}
+                ),
+                path=reverse("governance:exception-list"),
+            )
+        for item in departments:
+            queued += mail_queue(
+                key=f"department-reminder:{item.pk}",
+                recipients=[item.obligation.owner],
+                subject=lambda item=item: _("Reminder: %(text)s") % {"text": item.text},
+                body=lambda item=item: (
+                    _("Due by %(due)s, asked by %(kam)s for %(client)s.")
                     % {
                         "due": when_due(item.due_at),
                         "kam": item.requested_by,
                         "client": item.client,
-                    },
-                    path=reverse("governance:departments"),
-                )
-            for item in incidents:
-                queued += mail_queue(
-                    key=f"incident-reminder:{item.pk}",
-                    recipients=[item.owner],
-                    subject=_("Reminder: incident at %(client)s") % {"client": item.client},
-                    body=_("It must be taken in hand by %(due)s.")
-                    % {"due": when_due(item.respond_by)},
-                    path=item.get_absolute_url(),
-                )
+                    }
+                ),
+                path=reverse("governance:departments"),
+            )
+        for item in incidents:
+            queued += mail_queue(
+                key=f"incident-reminder:{item.pk}",
+                recipients=[item.owner],
+                subject=lambda item=item: (
+                    _("Reminder: incident at %(client)s") % {"client": item.client}
+                ),
+                body=lambda item=item: (
+                    _("It must be taken in hand by %(due)s.") % {"due": when_due(item.respond_by)}
+                ),
+                path=item.get_absolute_url(),
+            )
     return queued

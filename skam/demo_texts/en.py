@@ -210,8 +210,6 @@ TEXTS = DemoTexts(
         "policy_proposal_title": "Adopt the key-account policy 2026",
         "policy_proposal_rationale": "Twelve to twenty-five key clients carrying a third of sales.",
         "grant_rationale": "Covered by our USPs and worth the investment over the horizon.",
-        "grant_title": "Key status for {client}",
-        "bet_title": "Strategic bet on {client}",
         "open_grant_rationale": "Meets the ruler; the KAM asks for a dedicated team.",
         "open_bet_rationale": (
             "Below the threshold today; a new plant next year needs what we make."

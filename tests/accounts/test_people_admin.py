@@ -240,6 +240,19 @@ def test_the_administrator_sends_a_newcomer_the_link_without_seeing_it(
     assert token_path not in answer.content.decode()
 
 
+def test_the_link_is_written_in_the_newcomer_s_language_not_the_administrator_s(
+    client_as, administrator: User
+) -> None:
+    newcomer = UserFactory(username="svetlana", password=None, language="ru")
+    client_as(administrator).post(
+        "/admin/accounts/user/",
+        {"action": "send_password_link", "_selected_action": [newcomer.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    (letter,) = mail.outbox
+    assert letter.subject == "SKAM: установите пароль"
+
+
 @pytest.mark.parametrize("actor", ["administrator", "superuser"])
 def test_nobody_changes_what_a_role_may_do_in_admin(
     client_as, administrator: User, actor: str

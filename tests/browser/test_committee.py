@@ -102,6 +102,19 @@ def test_a_vote_shows_in_another_members_browser_and_the_chair_closes_it(
     chair_page.goto(f"{live_server.url}{account_of_kam.get_absolute_url()}")
     chair_page.reload()
     expect(chair_page.get_by_role("heading", level=1)).to_contain_text("Key client")
+
+    # Switched to Russian, the chair reads the decision and the frozen verdict in Russian.
+    chair_page.goto(f"{live_server.url}/committee/decisions/")
+    chair_page.locator(".lang-switch button[lang=ru]").click()
+    expect(chair_page.locator("html")).to_have_attribute("lang", "ru")
+    expect(chair_page.get_by_test_id("decisions")).to_contain_text(
+        f"Присвоить статус ключевого: {account_of_kam.name}"
+    )
+    chair_page.goto(f"{live_server.url}{grant_proposal.get_absolute_url()}")
+    expect(chair_page.get_by_test_id("evidence-verdict")).to_have_text(
+        "Соответствует линейке: наши УТП покрывают 100,0 % взвешенных потребностей клиента "
+        "(порог 75,0 %), все обязательные критерии пройдены."
+    )
     other.close()
 
 

@@ -27,7 +27,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import OperationalError, connection, connections
 from django.db.models import ProtectedError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Client, ClientNeed
 from criteria import tasks
@@ -1183,4 +1183,6 @@ def test_a_run_in_progress_under_a_superseded_ruler_gives_way_to_the_new_ruler(
     assert created is True
     assert fresh.ruler == new
     assert stale.status == RunStatus.FAILED
-    assert "Superseded" in stale.error
+    assert stale.error_text == "Superseded: a new ruler version was put in force."
+    with translation.override("ru"):  # kept as a code: said in the reader's language
+        assert stale.error_text == "Прогон остановлен: в силу вступила новая версия линейки."

@@ -37,6 +37,7 @@ from governance.committee.proposals import (
 )
 from governance.lists import page_data, page_query
 from governance.models import (
+    SUBJECTS,
     Decision,
     Proposal,
     ProposalState,
@@ -67,7 +68,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     if mine:
         visible = visible.filter(pk__in=needing.values("pk"))
         data["state"] = "all"
-    proposals = ProposalFilter(data, queryset=visible.select_related("client").order_by("-pk"))
+    proposals = ProposalFilter(data, queryset=visible.select_related(*SUBJECTS).order_by("-pk"))
     queryset = proposals_with_my_vote(proposals_with_tally(proposals.qs), user=user)
     page = Paginator(queryset, 25).get_page(data.get("page"))
     waiting = set(
@@ -144,9 +145,7 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
 @login_required
 @permission_required(VIEW_PROPOSAL, raise_exception=True)
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(
-        Proposal.objects.select_related("client", "ruler", "decision"), pk=pk
-    )
+    proposal = get_object_or_404(Proposal.objects.select_related(*SUBJECTS, "decision"), pk=pk)
     context = _proposal_context(request, proposal)
     mine = context["my_vote"]
     # Changing a vote starts from the vote cast, not from a blank form.

@@ -45,6 +45,13 @@ class SituationTypeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(
+        source="text_said",
+        read_only=True,
+        help_text='As typed; "Taken in hand." said in the request\'s language (Accept-'
+        "Language) for an incident taken in hand with nothing typed.",
+    )
+
     class Meta:
         model = IncidentUpdate
         fields = ["author", "text", "created_at"]

@@ -194,6 +194,10 @@ def test_the_pack_speaks_russian(sitting):
     text = read(sitting, language="ru")
     assert "Повестка" in text
     assert "Make Volga key" in text
+    # The verdicts frozen when the votes opened (by English speakers) are said in Russian.
+    assert "Соответствует линейке: наши УТП покрывают 100,0 %" in text
+    assert "Не соответствует линейке: покрыто 50,0 % из 75,0 %" in text
+    assert "Meets the ruler" not in text and "Does not meet" not in text
 
 
 def test_the_worker_draws_it_up_once_and_keeps_it_with_the_meeting(

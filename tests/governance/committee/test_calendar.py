@@ -42,7 +42,7 @@ def dates(chair: User, member: User, kam: User, kam2: User) -> dict[str, str]:
         deadline=timezone.now() + datetime.timedelta(days=3),
     )
     ProposalFactory(title="Still a draft")
-    decision = DecisionFactory(review_date=datetime.date(2027, 3, 1), summary="Bet on Kama")
+    decision = DecisionFactory(review_date=datetime.date(2027, 3, 1), subject={"client": "Kama"})
     own = MandateFactory(
         kam=kam, status=MandateStatus.IN_FORCE, valid_to=datetime.date(2027, 6, 30)
     )
@@ -100,7 +100,7 @@ def test_the_events_say_what_and_when(cast, dates):
     assert meeting.decoded("dtstart") == datetime.date(2026, 12, 3)
     vote = events[dates["vote"]]
     assert str(vote["summary"]) == "Vote closes: Key for Volga"
-    vote_deadline = Proposal.objects.get(title="Key for Volga").deadline
+    vote_deadline = Proposal.objects.get(typed_title="Key for Volga").deadline
     assert vote.decoded("dtstart") == vote_deadline.replace(microsecond=0)
     assert events[dates["review"]].decoded("dtstart") == datetime.date(2027, 3, 1)
     assert "Still a draft" not in str(calendar.to_ical())
@@ -203,7 +203,7 @@ def test_an_opened_vote_is_announced_with_its_deadline(
 
 
 def test_a_withdrawn_vote_is_cancelled_in_the_calendar(cast, dates):
-    Proposal.objects.filter(title="Key for Volga").update(state=ProposalState.WITHDRAWN)
+    Proposal.objects.filter(typed_title="Key for Volga").update(state=ProposalState.WITHDRAWN)
     calendar = _read(calendar_feed_issue(user=cast["chair"], language="en"))
     (event,) = [e for e in calendar.walk("VEVENT") if str(e["uid"]) == dates["vote"]]
     assert str(event["status"]) == "CANCELLED"

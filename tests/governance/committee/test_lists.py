@@ -55,7 +55,11 @@ def decided(client: Client | None, by: User, count: int = 1, *, type: str = "gra
             proposed_by=by,
         )
         Decision.objects.create(
-            proposal=proposal, client=client, summary=f"{type} {number}", effective_date=TODAY
+            proposal=proposal,
+            client=client,
+            kind=type,
+            subject=proposal.subject(),
+            effective_date=TODAY,
         )
 
 

@@ -98,7 +98,8 @@ def decided(*, by: User, review_in_days: int) -> Decision:
     return Decision.objects.create(
         proposal=proposal,
         client=proposal.client,
-        summary="Grant key status",
+        kind=proposal.type,
+        subject=proposal.subject(),
         key_status=True,
         effective_date=today() - days(300),
         review_date=today() + days(review_in_days),

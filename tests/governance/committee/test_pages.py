@@ -81,7 +81,7 @@ def test_revisiting_a_decision_opens_a_linked_proposal(client_as, chair, member,
     )
 
     assert "If adopted, the new decision supersedes this one" in form
-    revisit = Proposal.objects.get(title="Revisit")
+    revisit = Proposal.objects.get(typed_title="Revisit")
     assert response.url == revisit.get_absolute_url()
     assert revisit.supersedes == decision
 

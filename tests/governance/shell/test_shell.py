@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts.models import Client
@@ -280,11 +280,13 @@ def test_an_incident_is_routed_to_the_owner_and_tracked_to_closure(
 
     incident.refresh_from_db()
     assert incident.state == IncidentState.CLOSED
-    assert [u.text for u in incident.updates.all()] == [
+    assert [u.text_said for u in incident.updates.all()] == [
         "Client calls twice a day",
         "Taken in hand.",
         "Batch replaced",
     ]
+    with translation.override("ru"):  # nothing typed: said in the reader's language
+        assert incident.updates.all()[1].text_said == "Взято в работу."
     with pytest.raises(IncidentMoved):
         incident_close(incident=incident, by=situation.owner, resolution="Again")
 
