@@ -584,6 +584,9 @@ def test_a_proposed_draft_is_frozen_and_the_vote_puts_it_in_force(
     assert Mandate.objects.get(pk=draft.pk).title == "Key accounts 2026"
     again = _propose(http, draft)
     assert again.status_code == 302 and draft.proposals.count() == 1
+    kam_list = client_as(in_force.kam).get(LIST).text
+    assert "Before the committee" in kam_list
+    assert 'data-testid="draft-change"' not in kam_list
 
     for voter in seats:
         vote_cast(proposal=proposal, member=voter, choice="for")
