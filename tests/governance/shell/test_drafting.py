@@ -445,7 +445,7 @@ def test_the_draft_page_costs_a_fixed_number_of_queries(
         MandateTeamMember(mandate=draft, user=UserFactory(), role="Support") for _ in range(10)
     )
 
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(14):
         response = http.get(f"/committee/mandates/{draft.pk}/draft/")
 
     assert response.status_code == 200
@@ -518,7 +518,7 @@ def test_the_comparison_costs_a_fixed_number_of_queries(
         MandateAccount(mandate=draft, client=ClientFactory()) for _ in range(25)
     )
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(11):
         response = http.get(f"/committee/mandates/{draft.pk}/compare/")
 
     assert response.status_code == 200
@@ -663,7 +663,7 @@ def test_the_list_names_each_kam_s_mandates_by_stage_in_a_fixed_number_of_querie
 
     http = client_as(member)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(5):
         response = http.get(LIST)
 
     assert response.status_code == 200
