@@ -68,6 +68,9 @@ _SIT_ON_COMMITTEE = (
     "governance.delete_kpitarget",
     "governance.add_budget",
     "governance.change_budget",
+    # Drafting mandates, on the committee's drafting page; the vote puts one in force.
+    "governance.add_mandate",
+    "governance.change_mandate",
     # The committee reads the tamper-evident record of everything it governs.
     "governance.view_recordentry",
 )
@@ -138,10 +141,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "criteria.add_usp",
         "criteria.change_usp",
         *_FOLLOW_COMMITTEE,
-        "governance.add_mandate",
         "governance.add_departmentobligation",
         "governance.change_departmentobligation",
-        "governance.change_mandate",
         "governance.add_escalationtier",
         "governance.change_escalationtier",
         "governance.add_relationshipmethod",

@@ -21,7 +21,6 @@ from governance.models import (
     KpiTarget,
     Mandate,
     MandateAccount,
-    MandateStatus,
     MandateTeamMember,
     OutgoingMail,
     Policy,
@@ -92,39 +91,39 @@ class PolicyAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
 
-class MandateAccountInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+class MandateAccountInline(ReadOnlyInline):
     model = MandateAccount
-    extra = 0
-    autocomplete_fields = ["client"]
 
 
-class MandateTeamInline(admin.TabularInline):
+class MandateTeamInline(ReadOnlyInline):
     model = MandateTeamMember
-    extra = 0
 
 
-class KpiTargetInline(admin.TabularInline):
-    """A draft's targets; a granted mandate's change on /committee/mandates/<id>/targets/."""
-
+class KpiTargetInline(ReadOnlyInline):
     model = KpiTarget
-    extra = 0
-    autocomplete_fields = ["client"]
 
 
 @admin.register(Mandate)
-class MandateAdmin(admin.ModelAdmin):
-    """Drafts are prepared here; a draft is put in force only by the committee's vote."""
+class MandateAdmin(ReadOnlyAdmin):
+    """Read here: the committee drafts mandates on its drafting page
+    (``governance:mandate-drafts``), and only its vote puts one in force."""
 
     list_display = ["kam", "title", "status", "valid_from", "valid_to"]
     list_filter = ["status"]
-    readonly_fields = ["status", "adopted_at"]
-    filter_horizontal = ["methods"]
     inlines = [MandateAccountInline, MandateTeamInline, KpiTargetInline]
-
-    def has_change_permission(self, request: object, obj: Mandate | None = None) -> bool:
-        if obj is not None and (obj.status != MandateStatus.DRAFT or obj.under_vote):
-            return False  # in force, superseded, or before the committee: frozen
-        return super().has_change_permission(request, obj)
 
 
 admin.site.register(RelationshipMethod)

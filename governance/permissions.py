@@ -20,6 +20,9 @@ VIEW_DECISION = "governance.view_decision"
 VIEW_MANDATE = "governance.view_mandate"
 # A KAM's own mandate, and through it their own requests, budgets and spending.
 VIEW_OWN_MANDATE = "governance.view_own_mandate"
+# Drafting a mandate (a new one, or a change to the one in force): the committee's, never the
+# administrator's; nobody drafts their own (``governance.shell.drafting.may_draft``).
+ADD_MANDATE = "governance.add_mandate"
 VIEW_EXCEPTION_REQUEST = "governance.view_exceptionrequest"
 ADD_EXCEPTION_REQUEST = "governance.add_exceptionrequest"
 VIEW_BUDGET = "governance.view_budget"

@@ -156,6 +156,15 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/my-mandate/",             302, 403, 403, 403, 200, 200, 403, 403),
     ("GET",   "/committee/mandates/",               302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/mandates/{mandate}/",     302, 403, 200, 200, 403, 403, 200, 200),
+    # Drafting mandates: the committee drafts (never its own), directors and the administrator
+    # read, a KAM reads their own; kam's mandate in force is copied into a change.
+    ("GET",   "/committee/mandates/drafting/",      302, 403, 200, 200, 200, 200, 200, 200),
+    ("GET",   "/committee/mandates/drafting/new/",  302, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/committee/mandates/{mandate}/draft/", 302, 403, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/committee/mandates/{mandate}/copy/", 302, 403, 302, 302, 403, 404, 403, 403),
+    ("GET",   "/committee/mandates/{mandate}/compare/", 302, 403, 200, 200, 200, 404, 200, 200),
+    # Not a draft: the page sends a member back to it.
+    ("GET",   "/committee/mandates/{mandate}/propose/", 302, 403, 302, 302, 403, 403, 403, 403),
     # KPIs: the committee sets targets; the committee, directors and the administrator enter
     # actuals by hand; a KAM reads only their own targets and snapshots.
     ("GET",   "/committee/mandates/{mandate}/targets/", 302, 403, 200, 200, 403, 403, 403, 403),

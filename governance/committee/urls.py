@@ -2,12 +2,17 @@
 
 from django.urls import path
 
-from governance.committee.views import calendar, decisions, meetings, proposals
+from governance.committee.views import calendar, decisions, mandate_proposals, meetings, proposals
 
 urlpatterns = [
     path("proposals/", proposals.proposal_list, name="proposal-list"),
     path("proposals/new/", proposals.proposal_new, name="proposal-new"),
     path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path(
+        "mandates/<int:pk>/propose/",
+        mandate_proposals.mandate_propose_view,
+        name="mandate-propose",
+    ),
     path("proposals/<int:pk>/close/", proposals.proposal_close_view, name="proposal-close"),
     path(
         "proposals/<int:pk>/withdraw/", proposals.proposal_withdraw_view, name="proposal-withdraw"

@@ -3,7 +3,15 @@ absences."""
 
 from django.urls import path
 
-from governance.shell.views import absences, budgets, departments, exceptions, incidents, mandates
+from governance.shell.views import (
+    absences,
+    budgets,
+    departments,
+    drafting,
+    exceptions,
+    incidents,
+    mandates,
+)
 
 urlpatterns = [
     path("my-mandate/", mandates.my_mandate, name="my-mandate"),
@@ -18,6 +26,12 @@ urlpatterns = [
     path("exceptions/<int:pk>/decide/", exceptions.exception_decide_view, name="exception-decide"),
     path("mandates/", mandates.mandate_list, name="mandate-list"),
     path("mandates/<int:pk>/", mandates.mandate_detail, name="mandate-detail"),
+    # Drafting: the committee's list per KAM, a draft, its comparison with the mandate in force.
+    path("mandates/drafting/", drafting.mandate_drafts, name="mandate-drafts"),
+    path("mandates/drafting/new/", drafting.mandate_draft_new_view, name="mandate-draft-new"),
+    path("mandates/<int:pk>/draft/", drafting.mandate_draft, name="mandate-draft"),
+    path("mandates/<int:pk>/copy/", drafting.mandate_draft_copy_view, name="mandate-draft-copy"),
+    path("mandates/<int:pk>/compare/", drafting.mandate_compare_view, name="mandate-compare"),
     path("incidents/", incidents.incident_list, name="incident-list"),
     path("incidents/new/", incidents.incident_new, name="incident-new"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-detail"),

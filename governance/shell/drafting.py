@@ -1,0 +1,600 @@
+"""Drafting mandates in the product: the committee drafts a new mandate or a change to the one
+in force, edits it part by part, compares it with the mandate in force, and proposes it; the
+vote puts it in force (``mandate_adopt``).
+
+Rules, one place each:
+- who may draft (``may_draft``): a committee member, never for their own mandate; not the
+  administrator, not a director, not a KAM;
+- what may change (``draft_stage``): a draft never proposed. Once a proposal names it, the draft
+  is the record of what was proposed: frozen while the vote is open, and after a vote that did
+  not adopt it, revised into a new draft (``mandate_draft_copy``);
+- every save locks the mandate's row and writes each part in a fixed number of statements,
+  however many accounts, team members or methods it has.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Client, User
+from accounts.periods import quarter_start
+from accounts.refusals import ChangedMeanwhile, NotAllowed
+from governance.models import (
+    LIMIT_FIELDS,
+    Budget,
+    KpiTarget,
+    LimitKind,
+    Mandate,
+    MandateAccount,
+    MandateStatus,
+    MandateTeamMember,
+    Proposal,
+    ProposalState,
+)
+from governance.permissions import ADD_MANDATE
+from governance.shell.mandates import mandates_visible_to
+
+LIMIT_NAMES = tuple(LIMIT_FIELDS.values())
+TERMS = ("title", "valid_from", "valid_to", *LIMIT_NAMES)
+
+
+class DraftFrozen(ChangedMeanwhile):
+    """The draft was proposed (or put in force) meanwhile: it no longer changes."""
+
+
+class Stage:
+    """Where a mandate stands for the committee drafting it."""
+
+    IN_FORCE = "in_force"
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    NOT_ADOPTED = "not_adopted"
+    ENDED = "ended"
+
+    LABELS = {
+        IN_FORCE: gettext_lazy("In force"),
+        DRAFT: gettext_lazy("Draft"),
+        PROPOSED: gettext_lazy("Before the committee"),
+        NOT_ADOPTED: gettext_lazy("Not adopted"),
+        ENDED: gettext_lazy("Ended"),
+    }
+
+
+# A draft's proposal in one of these still stands: the draft stays as it was proposed.
+STANDING = (ProposalState.DRAFT, ProposalState.OPEN)
+
+
+def draft_stage(mandate: Mandate, *, proposal_state: str | None, day: datetime.date) -> str:
+    """The stage of ``mandate`` given the state of the last proposal naming it (None: never
+    proposed): the one rule the list, the draft page and the saves share."""
+    if mandate.status == MandateStatus.IN_FORCE:
+        return Stage.IN_FORCE if mandate.is_valid_on(day) else Stage.ENDED
+    if mandate.status != MandateStatus.DRAFT:
+        return Stage.ENDED
+    if mandate.under_vote or proposal_state in STANDING:
+        return Stage.PROPOSED
+    if proposal_state is not None:
+        return Stage.NOT_ADOPTED
+    return Stage.DRAFT
+
+
+def may_draft(user: User, *, kam: User | int | None = None) -> bool:
+    """A committee member drafts mandates; nobody drafts their own (separation of duties)."""
+    if not user.has_perm(ADD_MANDATE):
+        return False
+    kam_id = kam.pk if isinstance(kam, User) else kam
+    return kam_id is None or kam_id != user.pk
+
+
+def _refuse_own(*, kam_id: int, by: User) -> None:
+    if not may_draft(by, kam=kam_id):
+        if kam_id == by.pk:
+            raise NotAllowed(
+                _("This is your own mandate: another member of the committee drafts it.")
+            )
+        raise NotAllowed(_("Only a member of the committee drafts mandates."))
+
+
+def mandates_with_stage(user: User) -> QuerySet[Mandate]:
+    """Every mandate ``user`` may see, with its KAM and ``last_proposal_state`` and
+    ``last_proposal_id`` (the last proposal that named it): one query."""
+    last = Proposal.objects.filter(mandate=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        mandates_visible_to(user)
+        .select_related("kam")
+        .annotate(
+            last_proposal_state=Subquery(last.values("state")[:1]),
+            last_proposal_id=Subquery(last.values("pk")[:1]),
+        )
+    )
+
+
+@dataclass
+class KamMandates:
+    """One KAM's mandates, by stage, as the drafting list shows them."""
+
+    kam: User
+    in_force: Mandate | None = None
+    by_stage: dict[str, list[Mandate]] = field(default_factory=dict)
+
+    def of(self, stage: str) -> list[Mandate]:
+        return self.by_stage.get(stage, [])
+
+    @property
+    def drafts(self) -> list[Mandate]:
+        return self.of(Stage.DRAFT)
+
+    @property
+    def proposed(self) -> list[Mandate]:
+        return self.of(Stage.PROPOSED)
+
+    @property
+    def not_adopted(self) -> list[Mandate]:
+        return self.of(Stage.NOT_ADOPTED)
+
+    @property
+    def ended(self) -> list[Mandate]:
+        return self.of(Stage.ENDED)
+
+
+def mandates_by_kam(*, user: User, day: datetime.date | None = None) -> list[KamMandates]:
+    """The mandates ``user`` may see, grouped per KAM and by stage (one query)."""
+    day = day or timezone.localdate()
+    rows: dict[int, KamMandates] = {}
+    mandates = mandates_with_stage(user).order_by(
+        "kam__last_name", "kam__first_name", "kam_id", "-valid_from", "-pk"
+    )
+    for mandate in mandates:
+        group = rows.setdefault(mandate.kam_id, KamMandates(kam=mandate.kam))
+        mandate.stage = draft_stage(mandate, proposal_state=mandate.last_proposal_state, day=day)
+        mandate.stage_label = Stage.LABELS[mandate.stage]
+        if mandate.stage == Stage.IN_FORCE:
+            group.in_force = mandate
+        group.by_stage.setdefault(mandate.stage, []).append(mandate)
+    return list(rows.values())
+
+
+def mandate_stage(mandate: Mandate, *, day: datetime.date | None = None) -> str:
+    last = mandate.proposals.order_by("-created_at", "-pk").values_list("state", flat=True).first()
+    return draft_stage(mandate, proposal_state=last, day=day or timezone.localdate())
+
+
+# Creating drafts --------------------------------------------------------------------------
+
+
+def mandate_draft_new(
+    *, kam: User, by: User, title: str, valid_from: datetime.date, valid_to: datetime.date | None
+) -> Mandate:
+    """An empty draft for ``kam``: no accounts, no authority; the committee fills it in."""
+    _refuse_own(kam_id=kam.pk, by=by)
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": _("A mandate ends on or after the day it starts.")})
+    return Mandate.objects.create(
+        kam=kam, title=title, valid_from=valid_from, valid_to=valid_to, status=MandateStatus.DRAFT
+    )
+
+
+def mandate_draft_copy(
+    *, source: Mandate, by: User, valid_from: datetime.date | None = None
+) -> Mandate:
+    """A new draft that starts as a copy of ``source``: its terms, limits, methods, accounts
+    with their overrides, team and KPI targets. A change to the mandate in force starts here,
+    and so does the revision of a draft the committee did not adopt. Seven statements."""
+    _refuse_own(kam_id=source.kam_id, by=by)
+    with transaction.atomic():
+        draft = Mandate.objects.create(
+            kam_id=source.kam_id,
+            title=source.title,
+            valid_from=valid_from or source.valid_from,
+            valid_to=source.valid_to,
+            status=MandateStatus.DRAFT,
+            **{name: getattr(source, name) for name in LIMIT_NAMES},
+        )
+        draft.methods.set(list(source.methods.values_list("pk", flat=True)))
+        MandateAccount.objects.bulk_create(
+            MandateAccount(
+                mandate=draft,
+                client_id=account.client_id,
+                **{name: getattr(account, name) for name in LIMIT_NAMES},
+            )
+            for account in MandateAccount.objects.filter(mandate=source)
+        )
+        MandateTeamMember.objects.bulk_create(
+            MandateTeamMember(mandate=draft, user_id=member.user_id, role=member.role)
+            for member in MandateTeamMember.objects.filter(mandate=source)
+        )
+        KpiTarget.objects.bulk_create(
+            KpiTarget(
+                mandate=draft,
+                kpi_id=target.kpi_id,
+                client_id=target.client_id,
+                period=target.period,
+                target=target.target,
+            )
+            for target in KpiTarget.objects.filter(mandate=source)
+        )
+    return draft
+
+
+# Saving a draft ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account of the draft as the committee left it: its overrides, or removed."""
+
+    id: int
+    limits: dict[str, Decimal | int | None]
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """A team member as the committee left them: ``id`` None for one added."""
+
+    id: int | None
+    user_id: int
+    role: str
+    remove: bool = False
+
+
+def _lock_draft(mandate: Mandate) -> Mandate:
+    """The draft's row, locked, or ``DraftFrozen`` when it may no longer change: a proposal
+    opening on it takes the same lock, so what the committee votes is what was saved."""
+    locked = Mandate.objects.select_for_update().filter(pk=mandate.pk).first()
+    if locked is None or locked.status != MandateStatus.DRAFT or locked.under_vote:
+        raise DraftFrozen(_("This mandate is no longer a draft that may change."))
+    if Proposal.objects.filter(mandate=locked).exists():
+        raise DraftFrozen(
+            _(
+                "This draft has been proposed to the committee: it stays as it was proposed. "
+                "Revise it into a new draft to change it."
+            )
+        )
+    return locked
+
+
+def mandate_draft_save(
+    *,
+    mandate: Mandate,
+    by: User,
+    terms: dict[str, Any],
+    method_ids: Iterable[int],
+    accounts: Sequence[AccountRow],
+    added_client_ids: Iterable[int],
+    team: Sequence[TeamRow],
+) -> Mandate:
+    """Write a draft as the committee left it: terms and limits, methods, the accounts (added,
+    overrides changed, removed) and the team (added, roles changed, removed), in one
+    transaction and a fixed number of statements however many rows. The forms checked the
+    rows; here, that the draft may still change and the rows are still this draft's."""
+    _refuse_own(kam_id=mandate.kam_id, by=by)
+    added_client_ids = list(dict.fromkeys(added_client_ids))
+    with transaction.atomic():
+        locked = _lock_draft(mandate)
+        if terms.get("valid_to") is not None and terms["valid_to"] < terms["valid_from"]:
+            raise ValidationError({"valid_to": _("A mandate ends on or after the day it starts.")})
+        if any(row.user_id == locked.kam_id for row in team if not row.remove):
+            raise ValidationError(
+                {"team": _("The KAM leads the mandate: name the others who work with them.")}
+            )
+        Mandate.objects.filter(pk=locked.pk).update(**{name: terms[name] for name in TERMS})
+        locked.methods.set(list(method_ids))
+
+        existing = {
+            account.pk: account for account in MandateAccount.objects.filter(mandate=locked)
+        }
+        if any(row.id not in existing for row in accounts):
+            raise ChangedMeanwhile(
+                _(
+                    "An account on this page was removed meanwhile: reload the page and make "
+                    "your changes again."
+                )
+            )
+        removed = [row.id for row in accounts if row.remove]
+        changed = []
+        for row in accounts:
+            account = existing[row.id]
+            if row.remove:
+                continue
+            if any(getattr(account, name) != row.limits.get(name) for name in LIMIT_NAMES):
+                for name in LIMIT_NAMES:
+                    setattr(account, name, row.limits.get(name))
+                changed.append(account)
+        kept = {existing[pk].client_id for pk in existing if pk not in removed}
+        added = [
+            MandateAccount(mandate=locked, client_id=client_id)
+            for client_id in added_client_ids
+            if client_id not in kept
+        ]
+
+        members = {member.pk: member for member in MandateTeamMember.objects.filter(mandate=locked)}
+        if any(row.id is not None and row.id not in members for row in team):
+            raise ChangedMeanwhile(
+                _(
+                    "A team member on this page was removed meanwhile: reload the page and make "
+                    "your changes again."
+                )
+            )
+        gone = [row.id for row in team if row.id is not None and row.remove]
+        roles_changed = []
+        new_members = []
+        for row in team:
+            if row.remove:
+                continue
+            if row.id is None:
+                new_members.append(
+                    MandateTeamMember(mandate=locked, user_id=row.user_id, role=row.role)
+                )
+                continue
+            member = members[row.id]
+            if (member.user_id, member.role) != (row.user_id, row.role):
+                member.user_id, member.role = row.user_id, row.role
+                roles_changed.append(member)
+        try:
+            with transaction.atomic():
+                MandateAccount.objects.filter(pk__in=removed).delete()
+                MandateAccount.objects.bulk_update(changed, list(LIMIT_NAMES))
+                MandateAccount.objects.bulk_create(added)
+                MandateTeamMember.objects.filter(pk__in=gone).delete()
+                MandateTeamMember.objects.bulk_update(roles_changed, ["user", "role"])
+                MandateTeamMember.objects.bulk_create(new_members)
+        except IntegrityError:
+            raise ValidationError(
+                {"team": _("A person is named twice in the team: keep one row for each.")}
+            ) from None
+    for name in TERMS:
+        setattr(locked, name, terms[name])
+    return locked
+
+
+# Comparing a draft with the mandate in force -----------------------------------------------
+
+
+class Change:
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+    SAME = "same"
+
+    LABELS = {
+        ADDED: gettext_lazy("added"),
+        REMOVED: gettext_lazy("removed"),
+        CHANGED: gettext_lazy("changed"),
+        SAME: gettext_lazy("unchanged"),
+    }
+
+
+def _change(
+    before: object, after: object, *, present_before: bool = True, present_after: bool = True
+) -> str:
+    if not present_before:
+        return Change.ADDED
+    if not present_after:
+        return Change.REMOVED
+    return Change.SAME if before == after else Change.CHANGED
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing compared: a term, a limit, an account, a team member, a KPI target."""
+
+    label: object
+    before: object
+    after: object
+    change: str
+    details: tuple[Line, ...] = ()
+    budget: Decimal | None = None
+
+    @property
+    def change_label(self) -> str:
+        return str(Change.LABELS[self.change])
+
+
+@dataclass
+class Comparison:
+    """A draft against the mandate in force, part by part (``base`` None: no mandate in force,
+    everything the draft says is added)."""
+
+    draft: Mandate
+    base: Mandate | None
+    terms: list[Line]
+    limits: list[Line]
+    methods: list[Line]
+    accounts: list[Line]
+    team: list[Line]
+    targets: list[Line]
+    budget_period: datetime.date
+
+    @property
+    def parts(self) -> list[tuple[str, str, list[Line]]]:
+        return [
+            ("terms", _("Title and validity"), self.terms),
+            ("limits", _("Limits"), self.limits),
+            ("accounts", _("Accounts"), self.accounts),
+            ("team", _("Team"), self.team),
+            ("methods", _("Relationship methods"), self.methods),
+            ("targets", _("KPI targets"), self.targets),
+        ]
+
+    @property
+    def changes(self) -> int:
+        return sum(
+            1 for _key, _label, lines in self.parts for line in lines if line.change != Change.SAME
+        )
+
+
+def _keyed(rows: Iterable[Any], key: Any) -> dict[Any, Any]:
+    return {key(row): row for row in rows}
+
+
+def mandate_compare(*, draft: Mandate, day: datetime.date | None = None) -> Comparison:
+    """``draft`` against its KAM's mandate in force (another than the draft itself), part by
+    part: what is added, removed and changed. Seven queries, however many rows."""
+    day = day or timezone.localdate()
+    base = (
+        Mandate.objects.filter(kam_id=draft.kam_id, status=MandateStatus.IN_FORCE)
+        .exclude(pk=draft.pk)
+        .first()
+    )
+    ids = [draft.pk] + ([base.pk] if base else [])
+    accounts = list(MandateAccount.objects.filter(mandate_id__in=ids).select_related("client"))
+    team = list(MandateTeamMember.objects.filter(mandate_id__in=ids).select_related("user"))
+    methods = list(
+        Mandate.methods.through.objects.filter(mandate_id__in=ids).select_related(
+            "relationshipmethod"
+        )
+    )
+    targets = list(KpiTarget.objects.filter(mandate_id__in=ids).select_related("kpi", "client"))
+    period = quarter_start(day)
+    budgets = dict(
+        Budget.objects.filter(
+            period=period, client_id__in={account.client_id for account in accounts}
+        ).values_list("client_id", "allocated")
+    )
+
+    def of(rows: list[Any], mandate: Mandate | None) -> list[Any]:
+        return [row for row in rows if mandate is not None and row.mandate_id == mandate.pk]
+
+    terms = [
+        Line(
+            label=Mandate._meta.get_field(name).verbose_name,
+            before=getattr(base, name) if base else None,
+            after=getattr(draft, name),
+            change=_change(
+                getattr(base, name, None), getattr(draft, name), present_before=base is not None
+            ),
+        )
+        for name in ("title", "valid_from", "valid_to")
+    ]
+    limits = [
+        Line(
+            label=LimitKind(kind).label,
+            before=getattr(base, name) if base else None,
+            after=getattr(draft, name),
+            change=_change(
+                getattr(base, name, None), getattr(draft, name), present_before=base is not None
+            ),
+        )
+        for kind, name in LIMIT_FIELDS.items()
+    ]
+
+    before_accounts = _keyed(of(accounts, base), lambda a: a.client_id)
+    after_accounts = _keyed(of(accounts, draft), lambda a: a.client_id)
+    account_lines = []
+    for client_id in sorted(
+        before_accounts.keys() | after_accounts.keys(),
+        key=lambda pk: (after_accounts.get(pk) or before_accounts.get(pk)).client.name,
+    ):
+        old, new = before_accounts.get(client_id), after_accounts.get(client_id)
+        details = tuple(
+            Line(
+                label=LimitKind(kind).label,
+                before=getattr(old, name),
+                after=getattr(new, name),
+                change=_change(getattr(old, name), getattr(new, name)),
+            )
+            for kind, name in LIMIT_FIELDS.items()
+            if old is not None and new is not None and getattr(old, name) != getattr(new, name)
+        )
+        account_lines.append(
+            Line(
+                label=(new or old).client,
+                before=old,
+                after=new,
+                change=Change.CHANGED
+                if details
+                else _change(
+                    None, None, present_before=old is not None, present_after=new is not None
+                ),
+                details=details,
+                budget=budgets.get(client_id),
+            )
+        )
+
+    before_team = _keyed(of(team, base), lambda m: m.user_id)
+    after_team = _keyed(of(team, draft), lambda m: m.user_id)
+    team_lines = [
+        Line(
+            label=(after_team.get(pk) or before_team.get(pk)).user,
+            before=before_team[pk].role if pk in before_team else None,
+            after=after_team[pk].role if pk in after_team else None,
+            change=_change(
+                before_team[pk].role if pk in before_team else None,
+                after_team[pk].role if pk in after_team else None,
+                present_before=pk in before_team,
+                present_after=pk in after_team,
+            ),
+        )
+        for pk in sorted(before_team.keys() | after_team.keys())
+    ]
+
+    before_methods = {
+        row.relationshipmethod_id: row.relationshipmethod for row in of(methods, base)
+    }
+    after_methods = {
+        row.relationshipmethod_id: row.relationshipmethod for row in of(methods, draft)
+    }
+    method_lines = [
+        Line(
+            label=(after_methods.get(pk) or before_methods.get(pk)).name,
+            before=None,
+            after=None,
+            change=_change(
+                None, None, present_before=pk in before_methods, present_after=pk in after_methods
+            ),
+        )
+        for pk in sorted(
+            before_methods.keys() | after_methods.keys(),
+            key=lambda pk: (after_methods.get(pk) or before_methods.get(pk)).name,
+        )
+    ]
+
+    def target_key(target: KpiTarget) -> tuple[object, ...]:
+        return (target.period, target.kpi_id, target.client_id or 0)
+
+    before_targets = _keyed(of(targets, base), target_key)
+    after_targets = _keyed(of(targets, draft), target_key)
+    target_lines = []
+    for key in sorted(before_targets.keys() | after_targets.keys()):
+        old, new = before_targets.get(key), after_targets.get(key)
+        target_lines.append(
+            Line(
+                label=new or old,
+                before=None if old is None else old.target,
+                after=None if new is None else new.target,
+                change=_change(
+                    None if old is None else old.target,
+                    None if new is None else new.target,
+                    present_before=old is not None,
+                    present_after=new is not None,
+                ),
+            )
+        )
+    return Comparison(
+        draft=draft,
+        base=base,
+        terms=terms,
+        limits=limits,
+        methods=method_lines,
+        accounts=account_lines,
+        team=team_lines,
+        targets=target_lines,
+        budget_period=period,
+    )
+
+
+def clients_for_drafting() -> QuerySet[Client]:
+    """The clients a draft may name: every client, key ones first, by name."""
+    return Client.objects.order_by("-is_key", "name")

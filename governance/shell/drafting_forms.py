@@ -1,0 +1,281 @@
+"""Forms of mandate drafting: a new draft, the draft's terms and limits, its accounts with their
+overrides and the ones added, its team, and the proposal that puts it before the committee.
+
+Choices (clients, people, methods) are read once per page and shared by every row, so that
+checking a formset costs no query per row.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.selectors import kams
+from accounts.validators import single_line
+from governance.models import (
+    LIMIT_FIELDS,
+    Mandate,
+    MandateAccount,
+    MandateTeamMember,
+    RelationshipMethod,
+)
+from governance.shell.drafting import AccountRow, TeamRow, clients_for_drafting
+
+LIMIT_NAMES = tuple(LIMIT_FIELDS.values())
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _model_field(model: type, name: str, **kwargs: object) -> forms.Field:
+    """The model field's form field, with the model's bounds checked on the form (a decimal
+    field's form field does not carry them): a discount over 100 % is refused where typed."""
+    field = model._meta.get_field(name)
+    if isinstance(field, models.DecimalField):
+        kwargs.setdefault("validators", list(field.validators))
+    return field.formfield(**kwargs)
+
+
+class MandateNewForm(forms.Form):
+    """A new, empty draft for a KAM who holds none in force, or whose mandate is rethought."""
+
+    kam = forms.ModelChoiceField(label=_("Key-account manager"), queryset=kams())
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
+    valid_from = forms.DateField(label=_("Valid from"), widget=DATE)
+    valid_to = forms.DateField(
+        label=_("Valid to"),
+        widget=DATE,
+        required=False,
+        help_text=_("Empty: until the committee changes it."),
+    )
+
+    def __init__(self, *args: object, drafter: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Nobody drafts their own mandate: the drafter is not offered.
+        self.fields["kam"].queryset = kams().exclude(pk=drafter.pk)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("A mandate ends on or after the day it starts."))
+        return data
+
+
+class MandateTermsForm(forms.Form):
+    """The draft's title, validity, limits and relationship methods."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
+    valid_from = forms.DateField(label=_("Valid from"), widget=DATE)
+    valid_to = forms.DateField(
+        label=_("Valid to"),
+        widget=DATE,
+        required=False,
+        help_text=_("Empty: until the committee changes it."),
+    )
+    methods = forms.TypedMultipleChoiceField(
+        label=_("Relationship methods"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: object, mandate: Mandate, **kwargs: object) -> None:
+        initial = {
+            "title": mandate.title,
+            "valid_from": mandate.valid_from,
+            "valid_to": mandate.valid_to,
+            "methods": [method.pk for method in mandate.methods.all()],
+            **{name: getattr(mandate, name) for name in LIMIT_NAMES},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in LIMIT_NAMES:
+            self.fields[name] = _model_field(Mandate, name)
+            self.fields[name].label = capfirst(self.fields[name].label)
+        self.fields["methods"].choices = [
+            (method.pk, method.name) for method in RelationshipMethod.objects.order_by("name")
+        ]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("A mandate ends on or after the day it starts."))
+        return data
+
+    def terms(self) -> dict[str, object]:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("title", "valid_from", "valid_to", *LIMIT_NAMES)
+        }
+
+
+class AccountForm(forms.Form):
+    """An account of the draft: the limits it overrides (empty: the mandate's), or removed."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name in LIMIT_NAMES:
+            self.fields[name] = _model_field(MandateAccount, name)
+            self.fields[name].label = capfirst(self.fields[name].label)
+
+
+class BaseAccountFormSet(forms.BaseFormSet):
+    """The draft's accounts, one row each; new ones come from ``AddAccountsForm``."""
+
+    def __init__(self, *args: object, accounts: list[MandateAccount], **kwargs: object) -> None:
+        self.accounts = {account.pk: account for account in accounts}
+        initial = [
+            {"id": account.pk, **{name: getattr(account, name) for name in LIMIT_NAMES}}
+            for account in accounts
+        ]
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def _construct_form(self, i: int, **kwargs: object) -> forms.Form:
+        form = super()._construct_form(i, **kwargs)
+        # The account the row is about, to name its client (read with the accounts).
+        form.account = self.accounts.get(form.initial.get("id"))
+        return form
+
+    def rows(self) -> list[AccountRow]:
+        return [
+            AccountRow(
+                id=form.cleaned_data["id"],
+                limits={name: form.cleaned_data.get(name) for name in LIMIT_NAMES},
+                remove=bool(form.cleaned_data.get("DELETE")),
+            )
+            for form in self.forms
+        ]
+
+
+AccountFormSet = forms.formset_factory(
+    AccountForm, formset=BaseAccountFormSet, extra=0, can_delete=True
+)
+
+
+class AddAccountsForm(forms.Form):
+    """Clients to add to the draft, picked from a list the page lets one search."""
+
+    clients = forms.TypedMultipleChoiceField(
+        label=_("Add accounts"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8, "data-searchable": ""}),
+        help_text=_("Type to narrow the list; hold Ctrl (⌘ on a Mac) to pick several."),
+    )
+
+    def __init__(self, *args: object, exclude: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clients"].choices = [
+            (client.pk, f"{client.name}{' ★' if client.is_key else ''}")
+            for client in clients_for_drafting().only("pk", "name", "is_key")
+            if client.pk not in exclude
+        ]
+
+
+class TeamForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    user = forms.TypedChoiceField(label=_("Person"), coerce=int, empty_value=None)
+    role = _model_field(MandateTeamMember, "role", required=False)
+
+    def __init__(self, *args: object, people: list[tuple[object, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = people
+        self.fields["user"].required = False
+        self.fields["role"].label = capfirst(self.fields["role"].label)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("DELETE"):
+            return data
+        if data.get("user") and not data.get("role"):
+            self.add_error("role", _("Say which role this person plays."))
+        if data.get("role") and not data.get("user"):
+            self.add_error("user", _("Name the person who plays this role."))
+        return data
+
+
+class BaseTeamFormSet(forms.BaseFormSet):
+    """The people who work the draft's accounts with the KAM, and a few empty rows."""
+
+    def __init__(
+        self, *args: object, mandate: Mandate, members: list[MandateTeamMember], **kwargs: object
+    ) -> None:
+        self.mandate = mandate
+        initial = [{"id": m.pk, "user": m.user_id, "role": m.role} for m in members]
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, object]:
+        return {**super().get_form_kwargs(index), "people": self.people}
+
+    @cached_property
+    def people(self) -> list[tuple[object, str]]:
+        users = User.objects.filter(is_active=True).exclude(pk=self.mandate.kam_id)
+        return [
+            ("", "---------"),
+            *((user.pk, str(user)) for user in users.order_by("last_name", "first_name", "pk")),
+        ]
+
+    def _kept(self, form: forms.Form) -> bool:
+        data = form.cleaned_data
+        return data.get("id") is not None or bool(data.get("user"))
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        seen: set[int] = set()
+        for form in self.forms:
+            data = form.cleaned_data
+            if not self._kept(form) or data.get("DELETE"):
+                continue
+            if data["user"] in seen:
+                raise forms.ValidationError(
+                    _("A person is named twice in the team: keep one row for each.")
+                )
+            seen.add(data["user"])
+
+    def rows(self) -> list[TeamRow]:
+        return [
+            TeamRow(
+                id=form.cleaned_data.get("id"),
+                user_id=form.cleaned_data.get("user") or 0,
+                role=form.cleaned_data.get("role", ""),
+                remove=bool(form.cleaned_data.get("DELETE")) or not form.cleaned_data.get("user"),
+            )
+            for form in self.forms
+            if self._kept(form)
+        ]
+
+
+TeamFormSet = forms.formset_factory(TeamForm, formset=BaseTeamFormSet, extra=2, can_delete=True)
+
+
+class MandateProposeForm(forms.Form):
+    """The proposal that puts a draft before the committee: the vote puts it in force."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
+    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
+    deadline = forms.DateTimeField(
+        label=_("Votes close"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Members vote until then; the proposal closes by itself."),
+    )
+
+    def __init__(self, *args: object, mandate: Mandate, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["title"].initial = _("Grant mandate: %(title)s (%(kam)s)") % {
+                "title": mandate.title,
+                "kam": mandate.kam,
+            }
+            self.fields["deadline"].initial = (
+                timezone.localtime() + datetime.timedelta(days=7)
+            ).strftime("%Y-%m-%dT%H:%M")
