@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from governance.committee.views import calendar, decisions, meetings, proposals
+from governance.committee.views import calendar, decisions, meetings, new_proposal, proposals
 
 urlpatterns = [
     path("proposals/", proposals.proposal_list, name="proposal-list"),
-    path("proposals/new/", proposals.proposal_new, name="proposal-new"),
+    path("proposals/new/", new_proposal.proposal_new, name="proposal-new"),
+    path(
+        "proposals/new/<slug:question>/",
+        new_proposal.proposal_new_question,
+        name="proposal-new-question",
+    ),
     path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
     path("proposals/<int:pk>/close/", proposals.proposal_close_view, name="proposal-close"),
     path(
