@@ -350,6 +350,22 @@ def test_the_title_is_suggested_for_a_pre_chosen_mandate(client_as, chair, kam) 
     assert form.context["form"]["title"].value() == ""
 
 
+# The scorecard's entry points -----------------------------------------------------------------
+
+
+def test_the_scorecard_proposes_the_route_the_ruler_leaves_open(client_as, chair, world) -> None:
+    http = client_as(chair)
+
+    def page(client: Client) -> str:
+        return http.get(reverse("criteria:scorecard", args=[client.pk])).text
+
+    assert f"{question_url('grant_key')}?client={world['meets'].pk}" in page(world["meets"])
+    failing = page(world["fails"])
+    assert f"{question_url('strategic_bet')}?client={world['fails'].pk}" in failing
+    assert question_url("grant_key") not in failing
+    assert f"{question_url('revoke_key')}?client={world['key'].pk}" in page(world["key"])
+
+
 def test_with_no_ruler_in_force_nothing_steers_the_route(client_as, chair) -> None:
     volga = ClientFactory(name="Volga Steel")
     page = client_as(chair).get(question_url("grant_key"), {"client": volga.pk}).text
