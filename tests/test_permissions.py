@@ -147,6 +147,8 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     # The committee: members propose and vote; directors and the administrator follow.
     ("GET",   "/committee/proposals/",              302, 403, 200, 200, 403, 403, 200, 200),
     ("GET",   "/committee/proposals/new/",          302, 403, 200, 200, 403, 403, 403, 403),
+    ("GET",   "/committee/proposals/new/grant_key/", 302, 403, 200, 200, 403, 403, 403, 403),
+    ("POST",  "/committee/proposals/new/seat_end/", 302, 403, 200, 200, 403, 403, 403, 403),
     ("GET",   "/committee/proposals/{proposal}/",   302, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/committee/proposals/{proposal}/",   302, 403, 302, 302, 403, 403, 403, 403),
     ("POST",  "/committee/proposals/{proposal}/close/", 302, 403, 302, 403, 403, 403, 403, 403),

@@ -6,6 +6,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,9 @@ from accounts.models import Client, User
 from accounts.selectors import kams
 from accounts.validators import single_line
 from criteria.models import RulerVersion
+from governance.committee.proposing import COMMON_FIELDS, QUESTION_FIELDS
 from governance.models import (
+    CommitteeMember,
     CommitteeRole,
     Mandate,
     MandateStatus,
@@ -112,12 +115,52 @@ class ProposalForm(forms.Form):
         help_text=_("Members vote until then; the proposal closes by itself."),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        question: str | None = None,
+        clients: QuerySet[Client] | None = None,
+        **kwargs: object,
+    ) -> None:
+        """With a ``question``, the form asks only for what that question needs (the client
+        is chosen with the picker, so it travels as a hidden field among ``clients``)."""
         super().__init__(*args, **kwargs)
+        self.question = question
         if not self.is_bound:
             self.fields["deadline"].initial = (
                 timezone.localtime() + datetime.timedelta(days=7)
             ).strftime("%Y-%m-%dT%H:%M")
+        if question is None:
+            return
+        wanted = {*QUESTION_FIELDS[question], *COMMON_FIELDS}
+        for name in [name for name in self.fields if name not in wanted]:
+            del self.fields[name]
+        if "client" in self.fields:
+            client = self.fields["client"]
+            client.required = True
+            client.widget = forms.HiddenInput()
+            client.error_messages["required"] = _("Choose the client the proposal is about.")
+            if clients is not None:
+                client.queryset = clients
+        if question == ProposalType.STRATEGIC_BET:
+            self.fields["review_date"].required = True
+        for name in ("ruler", "policy", "mandate", "nominee"):
+            if name in self.fields:
+                self.fields[name].required = True
+        if question in (ProposalType.SEAT_END, ProposalType.CHAIR):
+            seated = CommitteeMember.objects.active_on(timezone.localdate()).values("user_id")
+            self.fields["nominee"].queryset = self.fields["nominee"].queryset.filter(pk__in=seated)
+            self.fields["nominee"].help_text = ""
+        elif question == ProposalType.SEAT_GIVE:
+            self.fields["committee_role"].required = True
+            self.fields["nominee"].help_text = ""
+            self.fields["committee_role"].help_text = ""
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if self.question is not None:
+            data["type"] = self.question
+        return data
 
 
 class VoteForm(forms.Form):

@@ -21,7 +21,7 @@ from accounts.refusals import ChangedMeanwhile, NotAllowed
 from accounts.roles import Role
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
-from criteria.selectors import scorecard_for
+from criteria.selectors import Scorecard, scorecard_for
 from criteria.services import reevaluation_schedule_set, review_items_settle, ruler_adopt
 from criteria.tasks import enqueue, reevaluate_all
 from governance.committee.notifications import notify_opened, notify_outcome
@@ -202,6 +202,15 @@ def _route_refusal(type: str, client: Client) -> str | None:
     try:
         card = scorecard_for(evaluation_preview(client=client))
     except NoRulerInForce:
+        return None
+    return proposal_route_refusal(type=type, client=client, card=card)
+
+
+def proposal_route_refusal(*, type: str, client: Client, card: Scorecard | None) -> str | None:
+    """``_route_refusal`` for a client whose live scorecard is at hand (None: no ruler in
+    force), so that a page which shows the scorecard says the same refusal without measuring
+    the client twice."""
+    if card is None or type not in (ProposalType.GRANT_KEY, ProposalType.STRATEGIC_BET):
         return None
     if type == ProposalType.GRANT_KEY and not card.evaluation.meets_ruler:
         return _(

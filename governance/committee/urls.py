@@ -2,11 +2,23 @@
 
 from django.urls import path
 
-from governance.committee.views import calendar, decisions, mandate_proposals, meetings, proposals
+from governance.committee.views import (
+    calendar,
+    decisions,
+    mandate_proposals,
+    meetings,
+    new_proposal,
+    proposals,
+)
 
 urlpatterns = [
     path("proposals/", proposals.proposal_list, name="proposal-list"),
-    path("proposals/new/", proposals.proposal_new, name="proposal-new"),
+    path("proposals/new/", new_proposal.proposal_new, name="proposal-new"),
+    path(
+        "proposals/new/<slug:question>/",
+        new_proposal.proposal_new_question,
+        name="proposal-new-question",
+    ),
     path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
     path(
         "mandates/<int:pk>/propose/",

@@ -129,18 +129,20 @@ def test_the_ruler_steers_what_may_be_proposed_for_a_failing_client(
     page.goto(f"{live_server.url}/ruler/clients/{account_of_kam.pk}/")
     expect(page.get_by_test_id("propose-key")).to_have_count(0)
     page.get_by_test_id("propose-bet").click()
-    expect(page.get_by_label("Proposal")).to_have_value("strategic_bet")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Strategic bet")
+    expect(page.get_by_test_id("chosen-client")).to_contain_text("50.0 %")
 
-    # Asked for plain key status instead, the form says why not and keeps what was typed.
-    page.get_by_label("Proposal").select_option("grant_key")
+    # Asked for plain key status instead, the page says why not and leads to the bet.
+    page.goto(f"{live_server.url}/committee/proposals/new/grant_key/?client={account_of_kam.pk}")
+    expect(page.get_by_test_id("route-refusal")).to_contain_text(
+        "It can be proposed only as a strategic bet"
+    )
+    expect(page.get_by_test_id("proposal-form")).to_have_count(0)
+    page.get_by_test_id("route-instead").click()
+    expect(page.get_by_label("Title")).to_have_value(f"Strategic bet on {account_of_kam.name}")
+
     page.get_by_label("Title").fill("Key status, please")
     page.get_by_label("Rationale").fill("They grow fast.")
-    page.get_by_role("button", name="Open for votes").click()
-    expect(page.get_by_text("It can be proposed only as a strategic bet")).to_be_visible()
-    expect(page.get_by_label("Title")).to_have_value("Key status, please")
-    assert not Proposal.objects.exists()
-
-    page.get_by_label("Proposal").select_option("strategic_bet")
     review = timezone.localdate() + datetime.timedelta(days=180)
     page.get_by_label("Review date").fill(review.isoformat())
     page.get_by_role("button", name="Open for votes").click()
@@ -243,7 +245,8 @@ def test_a_member_proposes_a_draft_mandate_from_its_page(
     login(page, live_server, "member")
     page.goto(f"{live_server.url}/committee/mandates/{draft.pk}/")
     page.get_by_test_id("propose-mandate").click()
-    expect(page.get_by_label("Proposal")).to_have_value("grant_mandate")
+    # The question-first flow asks only for what a mandate's question needs.
+    expect(page.get_by_label("Proposal")).to_have_count(0)
     expect(page.get_by_label("Draft mandate to put in force")).to_have_value(str(draft.pk))
     page.get_by_label("Title").fill("Mandate for 2027")
     page.get_by_label("Rationale").fill("Same accounts, wider discount.")

@@ -45,7 +45,6 @@ from governance.models import (
     VoteChoice,
 )
 from governance.permissions import (
-    ADD_PROPOSAL,
     ADD_RECUSAL,
     CHANGE_PROPOSAL,
     CLOSE_PROPOSAL,
@@ -214,32 +213,16 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
         title=data["title"],
         rationale=data["rationale"],
         by=by,
-        client=data["client"],
-        ruler=data["ruler"],
-        policy=data["policy"],
+        client=data.get("client"),
+        ruler=data.get("ruler"),
+        policy=data.get("policy"),
         mandate=data.get("mandate"),
-        review_date=data["review_date"],
+        review_date=data.get("review_date"),
         supersedes=supersedes,
         nominee=data.get("nominee"),
         committee_role=data.get("committee_role", ""),
     )
     return proposal_open(proposal=proposal, deadline=data["deadline"])
-
-
-@login_required
-@permission_required(ADD_PROPOSAL, raise_exception=True)
-def proposal_new(request: HttpRequest) -> HttpResponse:
-    initial = {
-        name: request.GET[name]
-        for name in ("client", "type", "ruler", "policy", "nominee", "mandate")
-        if name in request.GET
-    }
-    form = ProposalForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        proposal = propose(request, form)
-        if proposal is not None:
-            return redirect(proposal)
-    return render(request, "governance/committee/proposal_form.html", {"form": form})
 
 
 @login_required
