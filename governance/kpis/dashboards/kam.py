@@ -26,6 +26,7 @@ from governance.kpis.dashboards.tables import (
     number_cell,
     snapshot_periods,
     state_cell,
+    target_cell,
     text_cell,
 )
 from governance.kpis.states import kpi_state
@@ -105,7 +106,7 @@ def _kam_kpi_table(
             [
                 text_cell(kpi.name),
                 text_cell(kpi.get_direction_display()),
-                kpi_cell(kpi, target),
+                target_cell(kpi, target),
                 kpi_cell(kpi, current.value),
                 state_cell(state),
                 kpi_cell(kpi, before.value if before else None),

@@ -169,7 +169,7 @@ def _coverage_table(current: PortfolioSnapshot | None) -> Table:
         title=_("Coverage of needs by our USPs"),
         columns=[_("Coverage"), _("Evaluated clients"), _("Key clients")],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Clients")),
+        chart=Chart("bar", [1, 2], y_label=_("Clients"), integer=True),
         empty=_("No snapshot for this quarter."),
         help=_("The ruler asks a key client's needs to be covered about 75 %."),
     )
@@ -230,6 +230,7 @@ def _kam_table(period: datetime.date) -> Table:
                 number_cell(counted[KpiState.GOOD]),
                 number_cell(counted[KpiState.WATCH]),
                 number_cell(bad, state=KpiState.BAD if bad else ""),
+                number_cell(counted[KpiState.NO_ACTUAL]),
                 number_cell(counted[KpiState.NO_TARGET]),
             ]
         )
@@ -241,12 +242,21 @@ def _kam_table(period: datetime.date) -> Table:
             _("KPIs measured"),
             *(
                 str(KpiState.LABELS[state])
-                for state in (KpiState.GOOD, KpiState.WATCH, KpiState.BAD, KpiState.NO_TARGET)
+                for state in (
+                    KpiState.GOOD,
+                    KpiState.WATCH,
+                    KpiState.BAD,
+                    KpiState.NO_ACTUAL,
+                    KpiState.NO_TARGET,
+                )
             ),
         ],
         rows=rows,
         empty=_("No KAM's KPIs have been computed for this quarter."),
-        help=_("Open a manager to see each KPI against its target."),
+        help=_(
+            "The states add up to the KPIs measured. Open a manager to see each KPI against "
+            "its target."
+        ),
     )
 
 
@@ -276,6 +286,8 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
                 number_cell(row.get("other", 0)),
             ]
         )
+    if not counted:
+        rows = []  # said in words, not drawn as an empty chart
     return Table(
         key="decisions",
         title=_("The committee's decisions by quarter"),
@@ -286,7 +298,8 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
             _("Other decisions"),
         ],
         rows=rows,
-        chart=Chart("bar", [1, 2, 3], y_label=_("Decisions")),
+        chart=Chart("bar", [1, 2, 3], y_label=_("Decisions"), integer=True),
+        empty=_("No decisions in these quarters."),
     )
 
 
