@@ -70,13 +70,13 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
     page.get_by_test_id("table-kams").get_by_role("link", name=str(world.kam)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"KPIs of {world.kam}")
     expect(page.get_by_test_id("period-label")).to_have_text("2026 Q2")
-    assert cells(page, "kpis", "Revenue")[2:5] == ["at least 1,400", "1,500", "On target"]
+    assert cells(page, "kpis", "Revenue, RUB")[2:5] == ["at least 1,400", "1,500", "On target"]
 
     page.get_by_test_id("table-accounts").get_by_role("link", name="A", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("A")
     expect(page.get_by_test_id("period-label")).to_have_text("2026 Q2")
     expect(page.get_by_role("link", name=str(world.kam))).to_be_visible()  # the way back
-    kpis = cells(page, "kpis", "Revenue")
+    kpis = cells(page, "kpis", "Revenue, RUB")
     assert kpis[1:] == ["at least 900", "1,000", "On target"]
     page.get_by_test_id("section-figures").get_by_text("The same as a table").click()
     figures = cells(page, "figures", "2026 Q2")
@@ -91,7 +91,7 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
     exported_kpi = next(
         row
         for row in sheets["KPIs of the account"].iter_rows(values_only=True)
-        if row[0] == "Revenue"
+        if row[0] == "Revenue, RUB"
     )
     assert [Decimal(str(v)) for v in exported_kpi[1:3]] == [number(kpis[1]), number(kpis[2])]
     assert exported_kpi[3] == "On target"

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from accounts.filenames import file_slug
 from accounts.models import Client, ClientFigure
+from accounts.money import currency_sign, in_currency
 from accounts.periods import next_quarter, quarter_label, quarter_start, quarters_back
 from criteria.models import Evaluation, RunStatus
 from governance.kpis.counting import adopted_mandates, counting_mandates, counting_targets
@@ -24,6 +25,7 @@ from governance.kpis.dashboards.tables import (
     Table,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     percent_of,
     snapshot_periods,
@@ -95,11 +97,13 @@ def _account_kpi_table(
         kpi = snapshot.kpi
         target = targets.get((kpi.pk, client.pk, period))
         if target is None:
-            measured.append([text_cell(kpi.name), text_cell(""), kpi_cell(kpi, snapshot.value)])
+            measured.append(
+                [text_cell(kpi_label(kpi)), text_cell(""), kpi_cell(kpi, snapshot.value)]
+            )
         else:
             aimed.append(
                 [
-                    text_cell(kpi.name),
+                    text_cell(kpi_label(kpi)),
                     target_cell(kpi, target),
                     kpi_cell(kpi, snapshot.value),
                     state_cell(kpi_state(kpi, snapshot.value, target)),
@@ -161,14 +165,14 @@ def _figures_table(client: Client, trend: list[datetime.date]) -> Table:
         title=_("Figures by quarter"),
         columns=[
             _("Quarter"),
-            _("Revenue"),
-            _("Gross margin"),
+            in_currency(_("Revenue")),
+            in_currency(_("Gross margin")),
             _("Margin, %"),
-            _("Potential over the horizon"),
+            in_currency(_("Potential over the horizon")),
             _("Share of wallet, %"),
         ],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Roubles")),
+        chart=Chart("bar", [1, 2], y_label=currency_sign()),
         empty=_("No figures for these quarters."),
     )
 
@@ -269,9 +273,15 @@ def _budget_table(client: Client, trend: list[datetime.date]) -> Table:
     return Table(
         key="budget",
         title=_("Budget by quarter"),
-        columns=[_("Quarter"), _("Allocated"), _("Spent"), _("Remaining"), _("Used, %")],
+        columns=[
+            _("Quarter"),
+            in_currency(_("Allocated")),
+            in_currency(_("Spent")),
+            in_currency(_("Remaining")),
+            _("Used, %"),
+        ],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Roubles")),
+        chart=Chart("bar", [1, 2], y_label=currency_sign()),
         empty=_("No budget was allocated to this account in these quarters."),
     )
 

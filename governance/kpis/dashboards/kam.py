@@ -23,6 +23,7 @@ from governance.kpis.dashboards.tables import (
     attainment,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     snapshot_periods,
     state_cell,
@@ -104,7 +105,7 @@ def _kam_kpi_table(
         state = kpi_state(kpi, current.value, target)
         rows.append(
             [
-                text_cell(kpi.name),
+                text_cell(kpi_label(kpi)),
                 text_cell(kpi.get_direction_display()),
                 target_cell(kpi, target),
                 kpi_cell(kpi, current.value),
@@ -196,7 +197,7 @@ def _accounts_table(
     return Table(
         key="accounts",
         title=_("Accounts of the mandate"),
-        columns=[_("Account"), _("Status"), *[kpi.name for kpi in ordered]],
+        columns=[_("Account"), _("Status"), *[kpi_label(kpi) for kpi in ordered]],
         rows=rows,
         empty=_("No mandate in force names accounts for this manager."),
         help=_("A state is shown where the mandate sets a target for the account itself."),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.money import in_currency
 from accounts.periods import next_quarter, quarter_label, quarters_back
 from governance.drift import drift_counts
 from governance.kpis.counting import mandate_of_kam as kam_mandates
@@ -26,6 +27,7 @@ from governance.kpis.dashboards.tables import (
     Table,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     percent_of,
     text_cell,
@@ -141,8 +143,8 @@ def _key_clients_table(
             _("Key clients' share of sales, %"),
             _("Target share, %"),
             _("Clients"),
-            _("Total sales"),
-            _("Key clients' sales"),
+            in_currency(_("Total sales")),
+            in_currency(_("Key clients' sales")),
         ],
         rows=rows,
         chart=Chart("line", [1, 2, 3, 4, 5], y_label=_("Key clients / share, %")),
@@ -185,7 +187,7 @@ def _portfolio_kpi_table(trend: list[datetime.date]) -> Table:
         kpis[snapshot.kpi_id] = snapshot.kpi
         values[snapshot.kpi_id][snapshot.period] = snapshot.value
     rows = [
-        [text_cell(kpi.name)] + [kpi_cell(kpi, values[kpi.pk].get(q)) for q in trend]
+        [text_cell(kpi_label(kpi))] + [kpi_cell(kpi, values[kpi.pk].get(q)) for q in trend]
         for kpi in sorted(kpis.values(), key=lambda k: k.name)
     ]
     return Table(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, User
+from accounts.money import in_currency
 from accounts.periods import quarter_code, quarter_label, quarter_start
 from governance.kpis.states import KpiState, target_words
 from governance.models import (
@@ -108,6 +109,11 @@ UNIT_PLACES = {KpiUnit.MONEY: 0, KpiUnit.PERCENT: 1, KpiUnit.COUNT: 0}
 
 def kpi_cell(kpi: Kpi, value: Decimal | None, state: str = "", url: str = "") -> Cell:
     return number_cell(value, UNIT_PLACES.get(kpi.unit, 2), state=state, url=url)
+
+
+def kpi_label(kpi: Kpi) -> str:
+    """A KPI's name where its amounts are listed: a money KPI says its currency."""
+    return in_currency(kpi.name) if kpi.unit == KpiUnit.MONEY else kpi.name
 
 
 def target_cell(kpi: Kpi, target: Decimal | None) -> Cell:

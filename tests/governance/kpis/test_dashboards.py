@@ -268,12 +268,12 @@ def test_a_kam_dashboard_shows_each_kpi_against_target_with_its_state(
     page = client_as(director).get(kam_url(world.kam)).text
     tables = tables_of(page)
 
-    assert row_of(tables["kpis"], "Revenue")[2:5] == ["at least 1,400", "1,500", "On target"]
-    assert row_of(tables["kpis"], "Gross margin")[2:5] == ["at least 400", "360", "Watch"]
+    assert row_of(tables["kpis"], "Revenue, RUB")[2:5] == ["at least 1,400", "1,500", "On target"]
+    assert row_of(tables["kpis"], "Gross margin, RUB")[2:5] == ["at least 400", "360", "Watch"]
     assert row_of(tables["kpis"], "Exceptions")[2:5] == ["at most 0", "1", "Off target"]
     assert row_of(tables["kpis"], "Key share")[2:5] == ["—", "80.0", "No target"]
     # Previous quarter: A 1000 + B 500.
-    assert row_of(tables["kpis"], "Revenue")[5] == "1,500"
+    assert row_of(tables["kpis"], "Revenue, RUB")[5] == "1,500"
     # The trend is each KPI as a share of its target: 1500 / 1400.
     trend = tables["trend"]
     header = re.search(r'data-testid="table-trend">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
@@ -294,7 +294,7 @@ def test_an_account_dashboard_shows_figures_kpis_exceptions_and_budget(
     page = client_as(director).get(account_url(world.a.pk)).text
     tables = tables_of(page)
 
-    assert row_of(tables["kpis"], "Revenue")[1:] == ["at least 1,000", "1,200", "On target"]
+    assert row_of(tables["kpis"], "Revenue, RUB")[1:] == ["at least 1,000", "1,200", "On target"]
     assert row_of(tables["figures"], "2026 Q3")[1:4] == ["1,200", "300", "25.0"]
     assert row_of(tables["figures"], "2026 Q2")[1] == "1,000"
     assert row_of(tables["coverage"], "2026 Q3")[1] == "80.0"
@@ -312,7 +312,7 @@ def test_the_period_selector_shows_another_quarter(world: World, director: User,
 
     assert 'data-testid="period-label">2026 Q2<' in page
     assert '<option value="2026-04-01" selected>2026 Q2</option>' in page
-    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
 
 
 @pytest.mark.parametrize(
@@ -364,7 +364,7 @@ def test_the_api_carries_the_page_figures(world: World, director: User, client_a
 
     assert board["period"] == "2026-07-01"
     kpis = next(t for t in board["tables"] if t["key"] == "kpis")
-    revenue = next(row for row in kpis["rows"] if row[0] == "Revenue")
+    revenue = next(row for row in kpis["rows"] if row[0] == "Revenue, RUB")
     assert revenue[2:5] == [1400, 1500, {"value": "On target", "state": "good"}]
 
 
@@ -442,7 +442,8 @@ def test_the_csv_export_opens_in_excel_and_holds_the_page_figures(
     )
     assert budget.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig"))))
-    assert lines[0] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
+    # Amounts say their currency in the header, once per column.
+    assert lines[0] == ["Quarter", "Allocated, RUB", "Spent, RUB", "Remaining, RUB", "Used, %"]
     assert lines[1] == ["2026 Q2", "1000", "999", "1", "99.9"]
     assert lines[2] == ["2026 Q3", "1000", "300", "700", "30.0"]
 
@@ -459,6 +460,7 @@ def test_the_russian_csv_is_separated_by_semicolons_with_decimal_commas(
     assert budget.startswith("\ufeff".encode())
     # Read back as Russian Excel does: ";" between fields, "," before the decimals.
     lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig")), delimiter=";"))
+    assert [header.rpartition(", ")[2] for header in lines[0][1:4]] == ["₽", "₽", "₽"]
     assert lines[1] == ["II кв. 2026", "1000", "999", "1", "99,9"]
     assert Decimal(lines[2][4].replace(",", ".")) == Decimal("30.0")
 
@@ -551,7 +553,7 @@ def test_a_kam_period_is_measured_under_the_mandate_of_that_quarter(
 
     page = client_as(director).get(kam_url(world.kam), {"period": "2026-07-01"}).text
 
-    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == [
+    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == [
         "at least 1,400",
         "1,500",
         "On target",
@@ -574,7 +576,7 @@ def test_an_account_shows_the_target_of_the_mandate_that_counts_in_the_quarter(
     for reader in (director, kam):
         page = client_as(reader).get(account_url(world.a.pk), {"period": "2026-07-01"})
         assert page.status_code == 200
-        assert row_of(tables_of(page.text)["kpis"], "Revenue")[1:] == [
+        assert row_of(tables_of(page.text)["kpis"], "Revenue, RUB")[1:] == [
             "at least 1,000",
             "1,200",
             "On target",
@@ -618,7 +620,7 @@ def test_a_changed_target_shows_on_the_next_request(
 ) -> None:
     http = client_as(director)
     assert (
-        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2]
+        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue, RUB")[2]
         == "at least 1,400"
     )
 
@@ -629,10 +631,10 @@ def test_a_changed_target_shows_on_the_next_request(
     target.save()
 
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["at least 2,000", "1,500", "Off target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["at least 2,000", "1,500", "Off target"]
     target.delete()
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
 
 
 def test_targets_saved_on_the_committees_page_show_on_the_next_request(
@@ -641,7 +643,7 @@ def test_targets_saved_on_the_committees_page_show_on_the_next_request(
     """The page writes targets in bulk, which sends no signal: it tells the dashboards itself."""
     http = client_as(director)
     assert (
-        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2]
+        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue, RUB")[2]
         == "at least 1,400"
     )
     targets = list(KpiTarget.objects.filter(mandate=world.mandate).order_by("pk"))
@@ -659,7 +661,7 @@ def test_targets_saved_on_the_committees_page_show_on_the_next_request(
 
     assert saved.status_code == 302
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["at least 2,000", "1,500", "Off target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["at least 2,000", "1,500", "Off target"]
 
 
 def test_a_new_snapshot_shows_on_the_next_request(world: World, director: User, client_as) -> None:
@@ -788,11 +790,11 @@ def test_a_target_says_which_way_its_kpi_points(world: World, director: User, cl
     http = client_as(director)
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
     assert row_of(kpis, "Exceptions")[2] == "at most 0"
-    assert row_of(kpis, "Revenue")[2] == "at least 1,400"
+    assert row_of(kpis, "Revenue, RUB")[2] == "at least 1,400"
     http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
     assert row_of(kpis, "Exceptions")[2] == "не более 0"
-    assert row_of(kpis, "Revenue")[2] == "не менее 1 400"  # grouped, spaces collapsed
+    assert row_of(kpis, "Revenue, ₽")[2] == "не менее 1 400"  # grouped, spaces collapsed
 
 
 def test_my_mandate_says_which_way_each_target_points(world: World, client_as) -> None:
@@ -809,6 +811,29 @@ def test_my_mandate_says_which_way_each_target_points(world: World, client_as) -
     http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
     page = http.get(reverse("governance:my-mandate")).text
     assert "не более 1</td>" in page
+
+
+def test_every_amount_says_the_companys_currency(
+    world: World, director: User, client_as, settings
+) -> None:
+    """The figures, the budget, money KPIs and the chart's axis: the currency of the setting,
+    its ISO code in English and its sign in Russian."""
+    settings.SKAM_CURRENCY = "EUR"
+    http = client_as(director)
+    page = http.get(account_url(world.a.pk)).text
+    header = re.search(r'data-testid="table-figures">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", header)[1:3] == [
+        "Revenue, EUR",
+        "Gross margin, EUR",
+    ]
+    assert "Allocated, EUR" in page
+    assert row_of(tables_of(page)["kpis"], "Revenue, EUR")
+    figures = next(chart for chart in page_charts(page) if chart["key"] == "figures")
+    assert figures["y_label"] == "EUR"
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = http.get(account_url(world.a.pk)).text
+    assert row_of(tables_of(page)["kpis"], "Revenue, €")
+    assert "Roubles" not in page and "Рубли" not in page
 
 
 def test_the_kam_table_counts_kpis_with_a_target_but_no_actual_yet(
@@ -850,7 +875,7 @@ def test_an_account_without_targets_says_so_once_not_on_every_row(
     # A's revenue has a target: it comes first with its state, the eight others after it.
     page = http.get(account_url(world.a.pk)).text
     kpis = tables_of(page)["kpis"]
-    assert kpis[0] == ["Revenue", "at least 1,000", "1,200", "On target"]
+    assert kpis[0] == ["Revenue, RUB", "at least 1,000", "1,200", "On target"]
     assert "No target" not in page
     assert "no target for this account on the last 8 KPIs" in page
     http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
