@@ -355,10 +355,14 @@ def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]
 
 
 @pytest.mark.parametrize(
-    ("language", "nothing_here"), [("en", "Nothing here"), ("ru", "Здесь ничего нет")]
+    ("language", "nothing_here", "not_for_you"),
+    [
+        ("en", "Nothing here", "This is not open to your role"),
+        ("ru", "Здесь ничего нет", "Это недоступно вашей роли"),
+    ],
 )
 def test_a_kam_opening_a_colleagues_client_sees_the_products_404(
-    running: tuple[str, dict[str, Service]], language: str, nothing_here: str
+    running: tuple[str, dict[str, Service]], language: str, nothing_here: str, not_for_you: str
 ) -> None:
     """`make run` runs with DEBUG off: the product's page, in the reader's language, never
     Django's debug page listing every URL pattern; its stylesheet is still served."""
@@ -381,6 +385,10 @@ def test_a_kam_opening_a_colleagues_client_sees_the_products_404(
     stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)
     assert stylesheet, page[:2000]
     assert kam.request(stylesheet.group(1))[0] == 200
+    # The portfolio is the directors' and the committee's: the product's 403.
+    status, page = kam.request("/committee/dashboards/", language=language)
+    assert status == 403
+    assert not_for_you in page and "Traceback" not in page
 
 
 def test_the_secret_key_is_generated_into_the_var_dir(
