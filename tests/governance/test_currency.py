@@ -34,19 +34,23 @@ def figures(account_of_kam):
 
 @pytest.mark.parametrize(("language", "sign"), [("en", "RUB"), ("ru", "₽")])
 def test_the_registers_amounts_carry_the_currency(
-    language: str, sign: str, figures, chair: User, client_as
+    language: str, sign: str, figures, chair: User, administrator: User, client_as
 ) -> None:
     http = client_as(chair)
     http.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
     detail = headers(http.get(reverse("accounts:client-detail", args=[figures.pk])).text)
     register = headers(http.get(reverse("accounts:client-list")).text)
     budgets = headers(http.get(reverse("governance:budget-list")).text)
+    keeper = client_as(administrator)  # who keeps the register enters figures
+    keeper.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+    entry = headers(keeper.get(reverse("accounts:client-figures", args=[figures.pk])).text)
 
     revenue = "Revenue" if language == "en" else "Выручка"
     assert f"{revenue}, {sign}" in detail
     assert sum(h.endswith(f", {sign}") for h in detail) == 3  # revenue, margin, potential
     assert any(h.endswith(f", {sign}") for h in register)
     assert sum(h.endswith(f", {sign}") for h in budgets) == 3  # allocated, spent, remaining
+    assert f"{revenue}, {sign}" in entry  # where figures are entered by hand, too
 
 
 def test_my_mandate_says_the_currency_of_its_budgets(
