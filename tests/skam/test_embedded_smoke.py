@@ -360,6 +360,7 @@ def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]
         ("en", "Nothing here", "This is not open to your role"),
         ("ru", "Здесь ничего нет", "Это недоступно вашей роли"),
     ],
+    ids=["en", "ru"],
 )
 def test_a_kam_opening_a_colleagues_client_sees_the_products_404(
     running: tuple[str, dict[str, Service]], language: str, nothing_here: str, not_for_you: str
