@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # empty its database, after the others.
 TEST_WORKERS ?= 2
 
-.PHONY: run test faults venv dev-venv chromium lint format messages migrations clean
+.PHONY: run run-debug test faults venv dev-venv chromium lint format messages migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,15 @@ $(BIN)/.dev-installed: $(BIN)/.installed pyproject.toml
 venv: $(BIN)/.installed
 dev-venv: $(BIN)/.dev-installed
 
-## Run SKAM on its embedded default: SQLite, a filesystem broker, a real worker and beat.
-run: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_load --if-empty
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-prefix start -f Procfile.dev -p $(PORT)
+## Run SKAM on its embedded default: SQLite, a filesystem broker, a real worker and beat, with
+## DEBUG off as users see it (the product's 404 and 403 pages; a secret key kept in var/).
+run: RUN_MODE := DEBUG=0 SKAM_LOCAL=1
+## The same with DEBUG on, for development: Django's error pages, templates reloaded.
+run-debug: RUN_MODE := DEBUG=1
+run run-debug: venv
+	$(RUN_MODE) $(BIN)/python manage.py migrate --noinput
+	$(RUN_MODE) $(BIN)/python manage.py demo_load --if-empty
+	$(RUN_MODE) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-prefix start -f Procfile.dev -p $(PORT)
 
 ## Run everything CI runs: lint, format, migrations check, unit, integration and browser tests.
 test: dev-venv chromium

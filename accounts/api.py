@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
+from accounts.money import CurrencyField
 from accounts.needs import needs_recorded
 from accounts.pagination import KeysetPagination
 from accounts.refusals import ChangedMeanwhile
@@ -108,6 +109,8 @@ class ClientFigureSerializer(serializers.ModelSerializer):
     # be shown, not fail the whole list.
     margin_percent = serializers.DecimalField(max_digits=None, decimal_places=1, read_only=True)
 
+    currency = CurrencyField(amounts="revenue, gross_margin and potential_revenue")
+
     class Meta:
         model = ClientFigure
         fields = [
@@ -119,6 +122,7 @@ class ClientFigureSerializer(serializers.ModelSerializer):
             "gross_margin",
             "margin_percent",
             "potential_revenue",
+            "currency",
             "share_of_wallet",
         ]
         validators = [

@@ -9,9 +9,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, ImportKind
+from accounts.money import in_currency
 from accounts.selectors import kams
 
 
@@ -183,10 +185,18 @@ NeedFormSet = forms.inlineformset_factory(
 
 
 class FigureForm(forms.ModelForm):
+    AMOUNTS = ("revenue", "gross_margin", "potential_revenue")
+
     class Meta:
         model = ClientFigure
         fields = ["period", "revenue", "gross_margin", "potential_revenue", "share_of_wallet"]
         widgets = {"period": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Amounts are entered in the company's currency: its column says which.
+        for name in self.AMOUNTS:
+            self.fields[name].label = in_currency(capfirst(self.fields[name].label))
 
 
 FigureFormSet = forms.inlineformset_factory(

@@ -3,9 +3,13 @@
 With no environment at all SKAM runs its embedded default: SQLite in ``var/``, Celery over
 kombu's filesystem transport (no broker server), a local-memory cache, and DEBUG on.
 Production (``DEBUG=0``) refuses to start without a real ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+``make run`` is the embedded default with DEBUG off on this machine (``DEBUG=0 SKAM_LOCAL=1``):
+a secret key generated once into ``var/``, plain HTTP, static files served from their folders.
 """
 
 import datetime
+import os
+import secrets
 from pathlib import Path
 
 import environ
@@ -32,10 +36,42 @@ def _flag(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}.")
 
 
+def _kept_secret_key(path: Path) -> str:
+    """The key in ``path``, generated there on first use and kept (readable by its owner only).
+
+    web, worker and beat may start at once: the key is written to a file of its own and then
+    linked into place, which fails for all but the first, so every process reads the same key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 DEBUG = _flag("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# `make run`: served on this machine only, over plain HTTP, with DEBUG off (the product's own
+# 404 and 403 pages). Only defaults change; a variable set explicitly still wins.
+LOCAL = _flag("SKAM_LOCAL", default=False)
+if LOCAL and not env.str("SECRET_KEY", default=""):
+    SECRET_KEY = _kept_secret_key(VAR_DIR / "secret_key")
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if LOCAL and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    raise ImproperlyConfigured(
+        "SKAM_LOCAL=1 serves this machine only, over plain HTTP: ALLOWED_HOSTS may name "
+        f"{', '.join(LOCAL_HOSTS)} only. Run production without SKAM_LOCAL."
+    )
 
 if not DEBUG:
     # As strong as `check --deploy` wants it: 50 characters, 5 different, not Django's sample.
@@ -48,19 +84,19 @@ if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be a random string of at least 50 characters when DEBUG=0."
         )
-    if not env.str("ALLOWED_HOSTS", default=""):
+    if not LOCAL and not env.str("ALLOWED_HOSTS", default=""):
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0.")
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts, not '*', when DEBUG=0.")
-    SESSION_COOKIE_SECURE = _flag("SECURE_COOKIES", default=True)
+    SESSION_COOKIE_SECURE = _flag("SECURE_COOKIES", default=not LOCAL)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     if _flag("BEHIND_HTTPS_PROXY", default=False):
         # The proxy terminates TLS and says so in X-Forwarded-Proto.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # HTTPS only: plain HTTP is redirected, and browsers are told to use HTTPS for a year.
     # Plain HTTP for a trial: SECURE_SSL_REDIRECT=0 HSTS_SECONDS=0 (check --deploy then warns).
-    SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=not LOCAL)
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=0 if LOCAL else 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = _flag("HSTS_PRELOAD", default=True)
 
@@ -246,11 +282,14 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "skam.staticfiles.AppDirectoriesFinder",
 ]
+# Production serves what collectstatic gathered, hashed; DEBUG and `make run` serve the files
+# straight from their folders (WhiteNoise, through the finders), with nothing to collect first.
+STATIC_COLLECTED = not DEBUG and not LOCAL
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if STATIC_COLLECTED
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -261,6 +300,7 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
     *("swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4"),
     *("mpeg", "mpg", "webm", "wmv", "map"),
 )
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -275,7 +315,7 @@ SKAM_BASE_URL = env.str("SKAM_BASE_URL", default="http://127.0.0.1:8000")
 # default, for the demo's receiver on 127.0.0.1; link-local and cloud metadata addresses
 # (169.254/16, fe80::/10) are refused always. An endpoint failing this many times in a row is
 # paused and the administrators told.
-SKAM_WEBHOOKS_ALLOW_PRIVATE = _flag("SKAM_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+SKAM_WEBHOOKS_ALLOW_PRIVATE = _flag("SKAM_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG or LOCAL)
 SKAM_WEBHOOK_PAUSE_AFTER = env.int("SKAM_WEBHOOK_PAUSE_AFTER", default=15)
 if SKAM_WEBHOOK_PAUSE_AFTER < 1:
     raise ImproperlyConfigured("SKAM_WEBHOOK_PAUSE_AFTER must be 1 or more.")

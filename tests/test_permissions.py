@@ -739,7 +739,7 @@ NAV_LINK = re.compile(r'<a href="(?P<url>[^"]+)"[^>]*>(?P<label>[^<]+)</a>')
 
 
 def navigation_of(page: str) -> list[str]:
-    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', page, re.S)
+    nav = re.search(r'<nav aria-label="Main"[^>]*>(.*?)</nav>', page, re.S)
     return [m["label"].strip() for m in NAV_LINK.finditer(nav[1])] if nav else []
 
 

@@ -6,22 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.conf import settings
 from django.template.defaultfilters import floatformat
-from django.utils.translation import get_language
+
+from accounts.money import currency_sign, in_currency
 
 register = template.Library()
-
-# How a Russian reader writes the commonest currencies (a Latin code reads as a foreign word
-# there); any other currency, and English, keep the ISO 4217 code.
-RUSSIAN_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "CNY": "¥"}
-
-
-def currency_sign() -> str:
-    code = settings.SKAM_CURRENCY
-    if (get_language() or "").startswith("ru"):
-        return RUSSIAN_SIGNS.get(code, code)
-    return code
 
 
 @register.filter
@@ -34,3 +23,9 @@ def money(amount: Decimal | float | str | None) -> str:
 @register.simple_tag
 def currency() -> str:
     return currency_sign()
+
+
+@register.filter
+def with_currency(label: str) -> str:
+    """``{{ _("Revenue")|with_currency }}``: a column's header over amounts."""
+    return in_currency(str(label))

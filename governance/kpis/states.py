@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Subquery
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -63,6 +65,14 @@ def kpi_state(kpi: Kpi, actual: Decimal | None, target: Decimal | None) -> str:
     return KpiState.WATCH if actual >= target - band else KpiState.BAD
 
 
+def target_words(kpi: Kpi, target: str) -> str:
+    """A target with the way its KPI points, in words: "at most 1" reads as a limit where a
+    bare "1" reads as a goal."""
+    if kpi.direction == KpiDirection.LOWER:
+        return gettext("at most %(target)s") % {"target": target}
+    return gettext("at least %(target)s") % {"target": target}
+
+
 # Reading the snapshots -----------------------------------------------------------------------
 
 
@@ -81,6 +91,13 @@ class KpiRow:
     @property
     def state_label(self) -> str:
         return str(KpiState.LABELS[self.state])
+
+    @property
+    def target_text(self) -> str:
+        """The target as My mandate says it, "at most 1"; "—" when none is set."""
+        if self.target is None:
+            return "—"
+        return target_words(self.kpi, floatformat(self.target, "-2g"))
 
 
 def kpi_rows_for_kam(*, kam: User | int, period: datetime.date, history: int = 4) -> list[KpiRow]:

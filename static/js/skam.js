@@ -22,3 +22,12 @@ document.addEventListener("htmx:afterRequest", (event) => {
 document.addEventListener("focusin", (event) => {
   if (event.target.matches?.("input[data-select-on-focus]")) event.target.select();
 });
+
+// On a phone the navigation folds behind the "Menu" button in the header bar.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-nav-toggle]");
+  if (!toggle) return;
+  const open = toggle.getAttribute("aria-expanded") !== "true";
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.closest(".topbar").classList.toggle("nav-open", open);
+});

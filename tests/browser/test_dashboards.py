@@ -47,7 +47,8 @@ def cells(page: Page, table: str, first: str) -> list[str]:
 
 
 def number(text: str) -> Decimal:
-    return Decimal(text.split(" ")[0].replace(",", ""))
+    """The figure of a cell: "1,000 On target" or a target worded "at least 900"."""
+    return Decimal(text.removeprefix("at least ").split(" ")[0].replace(",", ""))
 
 
 def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
@@ -69,14 +70,14 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
     page.get_by_test_id("table-kams").get_by_role("link", name=str(world.kam)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"KPIs of {world.kam}")
     expect(page.get_by_test_id("period-label")).to_have_text("2026 Q2")
-    assert cells(page, "kpis", "Revenue")[2:5] == ["1,400", "1,500", "On target"]
+    assert cells(page, "kpis", "Revenue, RUB")[2:5] == ["at least 1,400", "1,500", "On target"]
 
     page.get_by_test_id("table-accounts").get_by_role("link", name="A", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("A")
     expect(page.get_by_test_id("period-label")).to_have_text("2026 Q2")
     expect(page.get_by_role("link", name=str(world.kam))).to_be_visible()  # the way back
-    kpis = cells(page, "kpis", "Revenue")
-    assert kpis[1:] == ["900", "1,000", "On target"]
+    kpis = cells(page, "kpis", "Revenue, RUB")
+    assert kpis[1:] == ["at least 900", "1,000", "On target"]
     page.get_by_test_id("section-figures").get_by_text("The same as a table").click()
     figures = cells(page, "figures", "2026 Q2")
 
@@ -90,7 +91,7 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
     exported_kpi = next(
         row
         for row in sheets["KPIs of the account"].iter_rows(values_only=True)
-        if row[0] == "Revenue"
+        if row[0] == "Revenue, RUB"
     )
     assert [Decimal(str(v)) for v in exported_kpi[1:3]] == [number(kpis[1]), number(kpis[2])]
     assert exported_kpi[3] == "On target"
@@ -100,6 +101,33 @@ def test_director_drills_down_from_the_portfolio_to_an_account_and_exports_it(
         if row[0] == "2026 Q2"
     )
     assert [Decimal(str(v)) for v in exported_figures[1:4]] == [number(t) for t in figures[1:4]]
+
+
+CHART_SERIES = """key => {
+  const chart = window.skamDashboardCharts[key];
+  return {
+    colours: chart.data.datasets.map(set => set.borderColor),
+    ticks: chart.scales.y.ticks.map(tick => tick.value),
+  };
+}"""
+
+
+def test_every_series_has_its_own_colour_and_counts_step_by_whole_numbers(
+    page: Page, live_server, world
+) -> None:
+    """The KAM's trend draws nine KPIs: nine colours. The account's exception requests are
+    counts: the axis reads 0, 1, never 0.1."""
+    login(page, live_server, "kam")
+    page.goto(f"{live_server.url}/committee/dashboards/kam/{world.kam.pk}/")
+    expect(page.locator("#chart-trend")).to_have_attribute("data-drawn", "true")
+    trend = page.evaluate(CHART_SERIES, "trend")
+    assert len(trend["colours"]) == 9
+    assert len(set(trend["colours"])) == 9, trend["colours"]
+
+    page.goto(f"{live_server.url}/committee/dashboards/account/{world.a.pk}/")
+    expect(page.locator("#chart-exceptions")).to_have_attribute("data-drawn", "true")
+    ticks = page.evaluate(CHART_SERIES, "exceptions")["ticks"]
+    assert ticks and all(float(tick).is_integer() for tick in ticks), ticks
 
 
 def test_the_directors_drift_block_tells_what_the_drift_panel_lists(

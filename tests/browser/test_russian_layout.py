@@ -1,11 +1,12 @@
-"""The demo in a 1,366 px window, in Russian and in English: Russian words are longer than English
-ones, and no page may grow wider than the window for it; the administrator's navigation stays on
-one line; the charts speak the page's language."""
+"""The demo in a 1,366 px window and on a 390 px phone, in Russian and in English: Russian words
+are longer than English ones, and no page may grow wider than the window for it (a long table
+scrolls inside itself); the administrator's navigation stays on one line on a laptop and folds
+behind "Menu" on a phone; the charts speak the page's language."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
 from skam.demo import DEMO_PASSWORD, demo_load
@@ -15,6 +16,7 @@ from tests.skam.test_russian_demo import ROLE_PAGES, demo_ids
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 # Every page of each role's day, and those that overflowed in Russian once.
 EXTRA_PAGES = {
     "admin": ["/ruler/portfolio/", "/committee/dashboards/"],
@@ -44,19 +46,27 @@ def log_in_by_ids(page: Page, live_server, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def width_of(page: Page, url: str, language: str) -> tuple[int, int]:
-    """The document's width, and how many cards scroll sideways to hold a wide table."""
+MEASURE = (
+    "[document.documentElement.scrollWidth,"
+    " [...document.querySelectorAll('.card, table.data')]"
+    ".filter(box => box.scrollWidth > box.clientWidth).length]"
+)
+
+
+def widths_of(page: Page, url: str, language: str) -> dict[int, tuple[int, int]]:
+    """By window width (the laptop's, then the phone's, on the same loaded page): the document's
+    width, and how many cards or tables scroll sideways to hold a wide table."""
+    page.set_viewport_size(LAPTOP)
     page.goto(url)
     assert page.locator("html").get_attribute("lang") == language
-    return page.evaluate(
-        "[document.documentElement.scrollWidth,"
-        " [...document.querySelectorAll('.card')]"
-        ".filter(card => card.scrollWidth > card.clientWidth).length]"
-    )
+    measured = {LAPTOP["width"]: page.evaluate(MEASURE)}
+    page.set_viewport_size(PHONE)
+    measured[PHONE["width"]] = page.evaluate(MEASURE)
+    return measured
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
-def test_no_page_is_wider_than_a_laptop_window(
+def test_no_page_is_wider_than_a_laptop_window_or_a_phone(
     browser: Browser, live_server, language: str
 ) -> None:
     """Measured as each demo role, on its pages; the charts are checked on the way, since
@@ -68,10 +78,10 @@ def test_no_page_is_wider_than_a_laptop_window(
         page = page_in(language, browser, live_server, username)
         for template in [*pages, *EXTRA_PAGES.get(username, [])]:
             url = template.format(**ids)
-            width, scrolling_cards = width_of(page, url, language)
-            widths[f"{username} {url}"] = (width, scrolling_cards)
-            if width > LAPTOP["width"]:
-                too_wide[f"{username} {url}"] = width
+            for window, (width, scrolling) in widths_of(page, url, language).items():
+                widths[f"{window} {username} {url}"] = (width, scrolling)
+                if width > window:
+                    too_wide[f"{window} {username} {url}"] = width
         if username == "director":
             page.goto("/committee/dashboards/")
             page.wait_for_function("window.skamDashboardCharts !== undefined")
@@ -81,16 +91,27 @@ def test_no_page_is_wider_than_a_laptop_window(
             assert locales, "the portfolio dashboard draws charts"
             assert set(locales) == {language}, "Chart.js writes numbers in the page's language"
         if username == "admin":
+            page.set_viewport_size(LAPTOP)
             page.goto("/")
             middles = page.evaluate(
                 "[...document.querySelectorAll('header nav li, .topbar-end')].map(item => {"
                 " const box = item.getBoundingClientRect(); return (box.top + box.bottom) / 2; })"
             )
             assert max(middles) - min(middles) < 20, "the administrator's header wraps"
+            expect(page.get_by_test_id("nav-toggle")).to_be_hidden()
+            # On a phone the eleven sections fold behind one button, and open on a tap.
+            page.set_viewport_size(PHONE)
+            nav = page.locator("header nav")
+            expect(nav).to_be_hidden()
+            assert page.locator("header").bounding_box()["height"] < 60
+            page.get_by_test_id("nav-toggle").click()
+            expect(nav).to_be_visible()
+            expect(page.get_by_test_id("current-user")).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.context.close()
     print(
         "\n".join(
-            f"{w:>5} px, {cards} card(s) scrolling: {at}" for at, (w, cards) in widths.items()
+            f"{w:>5} px, {boxes} box(es) scrolling: {at}" for at, (w, boxes) in widths.items()
         )
     )
     assert too_wide == {}

@@ -1,5 +1,6 @@
 """The embedded default, for real: SQLite, the filesystem broker, runserver, a Celery worker and
-beat, each in its own process with no DATABASE_URL or REDIS_URL in sight.
+beat, each in its own process with no DATABASE_URL or REDIS_URL in sight, started as `make run`
+starts them (DEBUG off).
 
 Every demo user logs in through the login form and opens every page; nobody may get a 5xx.
 """
@@ -43,6 +44,7 @@ SERVER_VARIABLES = (
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "STATIC_ROOT",
+    "SKAM_LOCAL",
 )
 PAGES = (
     "/",
@@ -125,9 +127,24 @@ COUNTS = (
 )
 
 
+def make_run_mode() -> dict[str, str]:
+    """The variables `make run` starts its processes with, read from the Makefile itself."""
+    dry_run = subprocess.run(
+        ["make", "-n", "run"], cwd=BASE_DIR, capture_output=True, text=True, timeout=60
+    )
+    honcho = next(line for line in dry_run.stdout.splitlines() if "honcho" in line)
+    mode = dict(re.findall(r"(?:^|\s)([A-Z_]+)=(\S+)", honcho.partition("honcho")[0]))
+    mode.pop("PATH", None)
+    return mode
+
+
+MAKE_RUN_MODE = make_run_mode()
+
+
 def embedded_env(var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
     env.update(
+        MAKE_RUN_MODE,
         SKAM_VAR_DIR=str(var_dir),
         DJANGO_SETTINGS_MODULE="skam.settings",
         PYTHONUNBUFFERED="1",
@@ -263,9 +280,12 @@ class Browser:
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
-    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
+    def request(
+        self, path: str, data: dict[str, str] | None = None, language: str = "en"
+    ) -> tuple[int, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base_url + path, data=body)
+        headers = {"Accept-Language": language}
+        request = urllib.request.Request(self.base_url + path, data=body, headers=headers)
         try:
             with self.opener.open(request, timeout=30) as response:
                 return response.status, response.read().decode()
@@ -332,6 +352,50 @@ def test_every_demo_user_opens_every_page(running: tuple[str, dict[str, Service]
     assert not failures, "\n".join(failures) + "\n--- web:\n" + services["web"].output[-5000:]
     for service in services.values():
         assert service.process.poll() is None, f"{service.name} died:\n{service.output}"
+
+
+@pytest.mark.parametrize(
+    ("language", "nothing_here", "not_for_you"),
+    [
+        ("en", "Nothing here", "This is not open to your role"),
+        ("ru", "Здесь ничего нет", "Это недоступно вашей роли"),
+    ],
+    ids=["en", "ru"],
+)
+def test_a_kam_opening_a_colleagues_client_sees_the_products_404(
+    running: tuple[str, dict[str, Service]], language: str, nothing_here: str, not_for_you: str
+) -> None:
+    """`make run` runs with DEBUG off: the product's page, in the reader's language, never
+    Django's debug page listing every URL pattern; its stylesheet is still served."""
+    base_url, _services = running
+    colleague = Browser(base_url)
+    colleague.log_in("kam2", DEMO_PASSWORD)
+    kam = Browser(base_url)
+    kam.log_in("kam", DEMO_PASSWORD)
+    _status, theirs = colleague.request("/api/clients/?format=json")
+    not_mine = next(
+        row["id"]
+        for row in json.loads(theirs)["results"]
+        if kam.request(f"/api/clients/{row['id']}/?format=json")[0] == 404
+    )
+
+    status, page = kam.request(f"/clients/{not_mine}/", language=language)
+    assert status == 404
+    assert nothing_here in page
+    assert "URLconf" not in page and "DEBUG = True" not in page
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert stylesheet, page[:2000]
+    assert kam.request(stylesheet.group(1))[0] == 200
+    # The portfolio is the directors' and the committee's: the product's 403.
+    status, page = kam.request("/committee/dashboards/", language=language)
+    assert status == 403
+    assert not_for_you in page and "Traceback" not in page
+
+
+def test_the_secret_key_is_generated_into_the_var_dir(
+    loaded_var_dir: Path, running: tuple[str, dict[str, Service]]
+) -> None:
+    assert len((loaded_var_dir / "secret_key").read_text().strip()) >= 50
 
 
 def test_the_broker_lives_in_the_var_dir(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -22,6 +23,7 @@ CONFIG_VARIABLES = (
     "SECRET_KEY",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
+    "SKAM_LOCAL",
 )
 APP_SERVICES = ("web", "worker", "beat")
 
@@ -68,6 +70,73 @@ def test_production_with_secret_key_and_allowed_hosts_starts(tmp_path: Path) -> 
 def test_embedded_default_starts_with_no_environment(tmp_path: Path) -> None:
     result = django_setup(tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+LOCAL_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'debug': s.DEBUG, 'key': s.SECRET_KEY, 'redirect': s.SECURE_SSL_REDIRECT, "
+    "'hsts': s.SECURE_HSTS_SECONDS, 'secure_cookie': s.SESSION_COOKIE_SECURE, "
+    "'hosts': s.ALLOWED_HOSTS, 'static': s.STORAGES['staticfiles']['BACKEND']}))"
+)
+
+
+def local_settings(tmp_path: Path, **variables: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    env.update(DJANGO_SETTINGS_MODULE="skam.settings", SKAM_VAR_DIR=str(tmp_path), **variables)
+    result = subprocess.run(
+        [sys.executable, "-c", LOCAL_SETTINGS],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_make_run_runs_with_debug_off_and_run_debug_with_it_on() -> None:
+    """The processes `make run` starts see DEBUG=0 SKAM_LOCAL=1; `make run-debug` DEBUG=1."""
+    for target, mode in (("run", "DEBUG=0 SKAM_LOCAL=1 "), ("run-debug", "DEBUG=1 ")):
+        dry_run = subprocess.run(
+            ["make", "-n", target], cwd=BASE_DIR, capture_output=True, text=True, timeout=60
+        )
+        assert dry_run.returncode == 0, dry_run.stderr
+        steps = [
+            line for line in dry_run.stdout.splitlines() if "manage.py" in line or "honcho" in line
+        ]
+        assert len(steps) == 3, dry_run.stdout
+        assert all(step.startswith(mode) for step in steps), (target, steps)
+
+
+def test_make_run_generates_a_secret_key_in_var_once_and_keeps_it(tmp_path: Path) -> None:
+    first = local_settings(tmp_path, DEBUG="0", SKAM_LOCAL="1")
+    assert first["debug"] is False
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text().strip() == first["key"]
+    assert len(first["key"]) >= 50 and len(set(first["key"])) >= 5
+    assert key_file.stat().st_mode & 0o077 == 0, "the key is readable by its owner only"
+    assert local_settings(tmp_path, DEBUG="0", SKAM_LOCAL="1")["key"] == first["key"]
+    # Plain HTTP on this machine, static files served without collecting them first.
+    assert first["redirect"] is False and first["hsts"] == 0 and first["secure_cookie"] is False
+    assert first["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
+    assert first["static"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def test_local_mode_refuses_a_public_host(tmp_path: Path) -> None:
+    """SKAM_LOCAL loosens HTTPS for this machine only; it cannot serve a public name."""
+    result = django_setup(tmp_path, DEBUG="0", SKAM_LOCAL="1", ALLOWED_HOSTS="skam.example.com")
+    assert result.returncode != 0
+    assert "SKAM_LOCAL" in result.stderr
+
+
+def test_production_still_collects_and_redirects(tmp_path: Path) -> None:
+    production = local_settings(
+        tmp_path, DEBUG="0", SECRET_KEY=LONG_SECRET_KEY, ALLOWED_HOSTS="skam.example.com"
+    )
+    assert production["redirect"] is True and production["secure_cookie"] is True
+    assert production["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert not (tmp_path / "secret_key").exists()
 
 
 def test_a_debug_value_that_is_neither_yes_nor_no_refuses_to_start(tmp_path: Path) -> None:

@@ -9,9 +9,11 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.filenames import file_slug
 from accounts.models import Client, ClientFigure
+from accounts.money import currency_sign, in_currency
 from accounts.periods import next_quarter, quarter_label, quarter_start, quarters_back
 from criteria.models import Evaluation, RunStatus
 from governance.kpis.counting import adopted_mandates, counting_mandates, counting_targets
@@ -23,10 +25,12 @@ from governance.kpis.dashboards.tables import (
     Table,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     percent_of,
     snapshot_periods,
     state_cell,
+    target_cell,
     text_cell,
 )
 from governance.kpis.states import kpi_state
@@ -85,24 +89,52 @@ def _account_kpi_table(
     targets: dict[tuple[int, int | None, datetime.date], Decimal],
     period: datetime.date,
 ) -> Table:
-    rows = []
+    """The KPIs aimed at first, each with its state; those the mandate sets no target for are
+    measured only: they follow with their actual, and the table says so once rather than
+    "No target" on every row."""
+    aimed, measured = [], []
     for snapshot in sorted((s for s in snapshots if s.period == period), key=lambda s: s.kpi.name):
         kpi = snapshot.kpi
         target = targets.get((kpi.pk, client.pk, period))
-        rows.append(
-            [
-                text_cell(kpi.name),
-                kpi_cell(kpi, target),
-                kpi_cell(kpi, snapshot.value),
-                state_cell(kpi_state(kpi, snapshot.value, target)),
-            ]
+        if target is None:
+            measured.append(
+                [text_cell(kpi_label(kpi)), text_cell(""), kpi_cell(kpi, snapshot.value)]
+            )
+        else:
+            aimed.append(
+                [
+                    text_cell(kpi_label(kpi)),
+                    target_cell(kpi, target),
+                    kpi_cell(kpi, snapshot.value),
+                    state_cell(kpi_state(kpi, snapshot.value, target)),
+                ]
+            )
+    if aimed:
+        columns = [_("KPI"), _("Target"), _("Actual"), _("State")]
+        rows = aimed + [[*row, text_cell("")] for row in measured]
+    else:
+        columns, rows = [_("KPI"), _("Actual")], [[row[0], row[2]] for row in measured]
+    if not measured:
+        help_text = ""
+    elif aimed:
+        help_text = ngettext(
+            "The mandate sets no target for this account on the last %(count)s KPI: it is "
+            "measured, not aimed at.",
+            "The mandate sets no target for this account on the last %(count)s KPIs: they are "
+            "measured, not aimed at.",
+            len(measured),
+        ) % {"count": len(measured)}
+    else:
+        help_text = _(
+            "The mandate sets no target for this account: its KPIs are measured, not aimed at."
         )
     return Table(
         key="kpis",
         title=_("KPIs of the account"),
-        columns=[_("KPI"), _("Target"), _("Actual"), _("State")],
+        columns=columns,
         rows=rows,
         empty=_("No KPI has been computed for this account and quarter."),
+        help=help_text,
     )
 
 
@@ -133,14 +165,14 @@ def _figures_table(client: Client, trend: list[datetime.date]) -> Table:
         title=_("Figures by quarter"),
         columns=[
             _("Quarter"),
-            _("Revenue"),
-            _("Gross margin"),
+            in_currency(_("Revenue")),
+            in_currency(_("Gross margin")),
             _("Margin, %"),
-            _("Potential over the horizon"),
+            in_currency(_("Potential over the horizon")),
             _("Share of wallet, %"),
         ],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Roubles")),
+        chart=Chart("bar", [1, 2], y_label=currency_sign()),
         empty=_("No figures for these quarters."),
     )
 
@@ -197,6 +229,7 @@ def _account_exceptions_table(
         asked[quarter_start(timezone.localdate(created_at))] += 1
         if decided_at is not None:
             decided[(quarter_start(timezone.localdate(decided_at)), state)] += 1
+    anything = bool(asked or decided)
     rows = [
         [
             text_cell(quarter_label(quarter)),
@@ -206,12 +239,15 @@ def _account_exceptions_table(
         ]
         for quarter in trend
     ]
+    if not anything:
+        rows = []  # said in words, not drawn as an empty chart
     return Table(
         key="exceptions",
         title=_("Exception requests by quarter"),
         columns=[_("Quarter"), _("Asked"), _("Approved"), _("Rejected")],
         rows=rows,
-        chart=Chart("bar", [1, 2, 3], y_label=_("Requests")),
+        chart=Chart("bar", [1, 2, 3], y_label=_("Requests"), integer=True),
+        empty=_("No exception requests in these quarters."),
         help=_("Approved and rejected count in the quarter they were decided."),
     )
 
@@ -237,9 +273,15 @@ def _budget_table(client: Client, trend: list[datetime.date]) -> Table:
     return Table(
         key="budget",
         title=_("Budget by quarter"),
-        columns=[_("Quarter"), _("Allocated"), _("Spent"), _("Remaining"), _("Used, %")],
+        columns=[
+            _("Quarter"),
+            in_currency(_("Allocated")),
+            in_currency(_("Spent")),
+            in_currency(_("Remaining")),
+            _("Used, %"),
+        ],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Roubles")),
+        chart=Chart("bar", [1, 2], y_label=currency_sign()),
         empty=_("No budget was allocated to this account in these quarters."),
     )
 

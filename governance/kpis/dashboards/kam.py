@@ -23,9 +23,11 @@ from governance.kpis.dashboards.tables import (
     attainment,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     snapshot_periods,
     state_cell,
+    target_cell,
     text_cell,
 )
 from governance.kpis.states import kpi_state
@@ -103,9 +105,9 @@ def _kam_kpi_table(
         state = kpi_state(kpi, current.value, target)
         rows.append(
             [
-                text_cell(kpi.name),
+                text_cell(kpi_label(kpi)),
                 text_cell(kpi.get_direction_display()),
-                kpi_cell(kpi, target),
+                target_cell(kpi, target),
                 kpi_cell(kpi, current.value),
                 state_cell(state),
                 kpi_cell(kpi, before.value if before else None),
@@ -195,7 +197,7 @@ def _accounts_table(
     return Table(
         key="accounts",
         title=_("Accounts of the mandate"),
-        columns=[_("Account"), _("Status"), *[kpi.name for kpi in ordered]],
+        columns=[_("Account"), _("Status"), *[kpi_label(kpi) for kpi in ordered]],
         rows=rows,
         empty=_("No mandate in force names accounts for this manager."),
         help=_("A state is shown where the mandate sets a target for the account itself."),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.money import in_currency
 from accounts.periods import next_quarter, quarter_label, quarters_back
 from governance.drift import drift_counts
 from governance.kpis.counting import mandate_of_kam as kam_mandates
@@ -26,6 +27,7 @@ from governance.kpis.dashboards.tables import (
     Table,
     default_period,
     kpi_cell,
+    kpi_label,
     number_cell,
     percent_of,
     text_cell,
@@ -141,8 +143,8 @@ def _key_clients_table(
             _("Key clients' share of sales, %"),
             _("Target share, %"),
             _("Clients"),
-            _("Total sales"),
-            _("Key clients' sales"),
+            in_currency(_("Total sales")),
+            in_currency(_("Key clients' sales")),
         ],
         rows=rows,
         chart=Chart("line", [1, 2, 3, 4, 5], y_label=_("Key clients / share, %")),
@@ -169,7 +171,7 @@ def _coverage_table(current: PortfolioSnapshot | None) -> Table:
         title=_("Coverage of needs by our USPs"),
         columns=[_("Coverage"), _("Evaluated clients"), _("Key clients")],
         rows=rows,
-        chart=Chart("bar", [1, 2], y_label=_("Clients")),
+        chart=Chart("bar", [1, 2], y_label=_("Clients"), integer=True),
         empty=_("No snapshot for this quarter."),
         help=_("The ruler asks a key client's needs to be covered about 75 %."),
     )
@@ -185,7 +187,7 @@ def _portfolio_kpi_table(trend: list[datetime.date]) -> Table:
         kpis[snapshot.kpi_id] = snapshot.kpi
         values[snapshot.kpi_id][snapshot.period] = snapshot.value
     rows = [
-        [text_cell(kpi.name)] + [kpi_cell(kpi, values[kpi.pk].get(q)) for q in trend]
+        [text_cell(kpi_label(kpi))] + [kpi_cell(kpi, values[kpi.pk].get(q)) for q in trend]
         for kpi in sorted(kpis.values(), key=lambda k: k.name)
     ]
     return Table(
@@ -230,6 +232,7 @@ def _kam_table(period: datetime.date) -> Table:
                 number_cell(counted[KpiState.GOOD]),
                 number_cell(counted[KpiState.WATCH]),
                 number_cell(bad, state=KpiState.BAD if bad else ""),
+                number_cell(counted[KpiState.NO_ACTUAL]),
                 number_cell(counted[KpiState.NO_TARGET]),
             ]
         )
@@ -241,12 +244,21 @@ def _kam_table(period: datetime.date) -> Table:
             _("KPIs measured"),
             *(
                 str(KpiState.LABELS[state])
-                for state in (KpiState.GOOD, KpiState.WATCH, KpiState.BAD, KpiState.NO_TARGET)
+                for state in (
+                    KpiState.GOOD,
+                    KpiState.WATCH,
+                    KpiState.BAD,
+                    KpiState.NO_ACTUAL,
+                    KpiState.NO_TARGET,
+                )
             ),
         ],
         rows=rows,
         empty=_("No KAM's KPIs have been computed for this quarter."),
-        help=_("Open a manager to see each KPI against its target."),
+        help=_(
+            "The states add up to the KPIs measured. Open a manager to see each KPI against "
+            "its target."
+        ),
     )
 
 
@@ -276,6 +288,8 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
                 number_cell(row.get("other", 0)),
             ]
         )
+    if not counted:
+        rows = []  # said in words, not drawn as an empty chart
     return Table(
         key="decisions",
         title=_("The committee's decisions by quarter"),
@@ -286,7 +300,8 @@ def _decisions_table(trend: list[datetime.date]) -> Table:
             _("Other decisions"),
         ],
         rows=rows,
-        chart=Chart("bar", [1, 2, 3], y_label=_("Decisions")),
+        chart=Chart("bar", [1, 2, 3], y_label=_("Decisions"), integer=True),
+        empty=_("No decisions in these quarters."),
     )
 
 

@@ -8,15 +8,17 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Client, User
-from accounts.periods import previous_quarter, quarter_code, quarter_label
-from governance.kpis.states import KpiState
+from accounts.money import in_currency
+from accounts.periods import quarter_code, quarter_label, quarter_start
+from governance.kpis.states import KpiState, target_words
 from governance.models import (
     Kpi,
     KpiDirection,
@@ -109,6 +111,19 @@ def kpi_cell(kpi: Kpi, value: Decimal | None, state: str = "", url: str = "") ->
     return number_cell(value, UNIT_PLACES.get(kpi.unit, 2), state=state, url=url)
 
 
+def kpi_label(kpi: Kpi) -> str:
+    """A KPI's name where its amounts are listed: a money KPI says its currency."""
+    return in_currency(kpi.name) if kpi.unit == KpiUnit.MONEY else kpi.name
+
+
+def target_cell(kpi: Kpi, target: Decimal | None) -> Cell:
+    """A KPI's target as the page says it ("at most 1"); exports carry the number."""
+    cell = kpi_cell(kpi, target)
+    if cell.value is not None:
+        cell.text = target_words(kpi, cell.text)
+    return cell
+
+
 @dataclass
 class Chart:
     """How a table is drawn: ``series`` are the indexes of the columns plotted against the
@@ -117,6 +132,8 @@ class Chart:
     kind: str  # "line" or "bar"
     series: list[int]
     y_label: str = ""
+    # A count: the axis steps by whole numbers (never 0.1 of a decision).
+    integer: bool = False
 
 
 @dataclass
@@ -165,6 +182,7 @@ class Table:
             "key": self.key,
             "kind": self.chart.kind,
             "y_label": self.chart.y_label,
+            "integer": self.chart.integer,
             "labels": [row[0].text for row in self.rows],
             "datasets": [
                 {
@@ -226,7 +244,14 @@ class Dashboard:
     kam: User | None = None
 
     @property
+    def in_progress(self) -> bool:
+        """The quarter is today's: its figures are what is known so far."""
+        return self.period == quarter_start(timezone.localdate())
+
+    @property
     def period_label(self) -> str:
+        if self.in_progress:
+            return gettext("%(quarter)s, so far") % {"quarter": quarter_label(self.period)}
         return quarter_label(self.period)
 
     @property
@@ -269,14 +294,13 @@ def snapshot_periods() -> list[datetime.date]:
 
 
 def default_period(periods: list[datetime.date], today: datetime.date) -> datetime.date:
-    """The latest closed quarter with snapshots (the one in progress has only part of its
-    figures; it stays a click away), else the latest with snapshots; before the first run,
-    the last closed quarter."""
-    closed = previous_quarter(today)
+    """Today's quarter, with what is known so far (the nightly job snapshots it), else the
+    latest quarter with snapshots before it; before the first run, today's quarter."""
+    current = quarter_start(today)
     for period in periods:  # newest first
-        if period <= closed:
+        if period <= current:
             return period
-    return periods[0] if periods else closed
+    return current
 
 
 def percent_of(part: Decimal, whole: Decimal) -> Decimal | None:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import ReadsOrOwn
+from accounts.money import CurrencyField
 from accounts.periods import quarter_start
 from governance.models import (
     Budget,
@@ -42,6 +43,8 @@ class BudgetSerializer(serializers.ModelSerializer):
     )
     remaining = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
+    currency = CurrencyField(amounts="allocated, spent and remaining")
+
     class Meta:
         model = Budget
         fields = [
@@ -52,6 +55,7 @@ class BudgetSerializer(serializers.ModelSerializer):
             "allocated",
             "spent",
             "remaining",
+            "currency",
             "note",
         ]
         read_only_fields = ["id", "client_name", "spent", "remaining"]
@@ -89,12 +93,15 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class SpendSerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(choices=SpendCategory.choices)
 
+    currency = CurrencyField(amounts="amount")
+
     class Meta:
         model = BudgetSpend
         fields = [
             "id",
             "budget",
             "amount",
+            "currency",
             "category",
             "spent_on",
             "description",

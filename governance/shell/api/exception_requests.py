@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import ReadsOrOwn
+from accounts.money import CurrencyField
 from governance.models import (
     ExceptionRequest,
 )
@@ -35,6 +36,8 @@ from governance.shell.filters import ExceptionRequestFilter
 class ExceptionRequestSerializer(serializers.ModelSerializer):
     client_name = serializers.CharField(source="client.name", read_only=True)
     requested_by_name = serializers.CharField(source="requested_by.__str__", read_only=True)
+
+    currency = CurrencyField(amounts="the amounts asked and used_amount")
 
     class Meta:
         model = ExceptionRequest
@@ -56,6 +59,7 @@ class ExceptionRequestSerializer(serializers.ModelSerializer):
             "decision_comment",
             "created_at",
             "used_amount",
+            "currency",
             "used_at",
         ]
         read_only_fields = fields

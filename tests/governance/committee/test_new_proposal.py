@@ -82,9 +82,8 @@ def test_the_first_step_offers_every_question_with_a_line_of_explanation(client_
     for question in set(QUESTION_FIELDS) - {ProposalType.GRANT_MANDATE}:
         assert question_url(question) in page
     # A mandate is drafted, compared and proposed from the mandates' own page.
-    assert f'href="{reverse("governance:mandate-drafts")}" data-testid="question-grant_mandate"' in (
-        page
-    )
+    drafts = reverse("governance:mandate-drafts")
+    assert f'href="{drafts}" data-testid="question-grant_mandate"' in page
 
 
 def test_only_the_committee_proposes(client_as, director, kam, administrator) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -106,6 +107,12 @@ def tables_of(page: str) -> dict[str, list[list[str]]]:
     parser = _Tables()
     parser.feed(page)
     return parser.tables
+
+
+def page_charts(page: str) -> list[dict]:
+    """The charts the page draws, as it hands them to the script."""
+    found = re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', page)
+    return json.loads(found[1])
 
 
 def row_of(table: list[list[str]], first: str) -> list[str]:
@@ -231,9 +238,10 @@ def test_the_portfolio_lists_each_kam_with_the_state_of_their_kpis(
         "1",
         "1",
         "1 Off target",
+        "0",
         "6",
     ]
-    assert row_of(kams, str(world.kam2))[1:] == ["9", "0", "0", "0", "9"]
+    assert row_of(kams, str(world.kam2))[1:] == ["9", "0", "0", "0", "0", "9"]
     assert f'href="{kam_url(world.kam)}?period=2026-07-01"' in page
 
 
@@ -260,12 +268,12 @@ def test_a_kam_dashboard_shows_each_kpi_against_target_with_its_state(
     page = client_as(director).get(kam_url(world.kam)).text
     tables = tables_of(page)
 
-    assert row_of(tables["kpis"], "Revenue")[2:5] == ["1,400", "1,500", "On target"]
-    assert row_of(tables["kpis"], "Gross margin")[2:5] == ["400", "360", "Watch"]
-    assert row_of(tables["kpis"], "Exceptions")[2:5] == ["0", "1", "Off target"]
+    assert row_of(tables["kpis"], "Revenue, RUB")[2:5] == ["at least 1,400", "1,500", "On target"]
+    assert row_of(tables["kpis"], "Gross margin, RUB")[2:5] == ["at least 400", "360", "Watch"]
+    assert row_of(tables["kpis"], "Exceptions")[2:5] == ["at most 0", "1", "Off target"]
     assert row_of(tables["kpis"], "Key share")[2:5] == ["—", "80.0", "No target"]
     # Previous quarter: A 1000 + B 500.
-    assert row_of(tables["kpis"], "Revenue")[5] == "1,500"
+    assert row_of(tables["kpis"], "Revenue, RUB")[5] == "1,500"
     # The trend is each KPI as a share of its target: 1500 / 1400.
     trend = tables["trend"]
     header = re.search(r'data-testid="table-trend">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
@@ -286,7 +294,7 @@ def test_an_account_dashboard_shows_figures_kpis_exceptions_and_budget(
     page = client_as(director).get(account_url(world.a.pk)).text
     tables = tables_of(page)
 
-    assert row_of(tables["kpis"], "Revenue")[1:] == ["1,000", "1,200", "On target"]
+    assert row_of(tables["kpis"], "Revenue, RUB")[1:] == ["at least 1,000", "1,200", "On target"]
     assert row_of(tables["figures"], "2026 Q3")[1:4] == ["1,200", "300", "25.0"]
     assert row_of(tables["figures"], "2026 Q2")[1] == "1,000"
     assert row_of(tables["coverage"], "2026 Q3")[1] == "80.0"
@@ -304,7 +312,7 @@ def test_the_period_selector_shows_another_quarter(world: World, director: User,
 
     assert 'data-testid="period-label">2026 Q2<' in page
     assert '<option value="2026-04-01" selected>2026 Q2</option>' in page
-    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
 
 
 @pytest.mark.parametrize(
@@ -356,7 +364,7 @@ def test_the_api_carries_the_page_figures(world: World, director: User, client_a
 
     assert board["period"] == "2026-07-01"
     kpis = next(t for t in board["tables"] if t["key"] == "kpis")
-    revenue = next(row for row in kpis["rows"] if row[0] == "Revenue")
+    revenue = next(row for row in kpis["rows"] if row[0] == "Revenue, RUB")
     assert revenue[2:5] == [1400, 1500, {"value": "On target", "state": "good"}]
 
 
@@ -365,11 +373,13 @@ def test_the_api_carries_the_page_figures(world: World, director: User, client_a
 
 def _same(page_text: str, exported: object) -> bool:
     """A page cell and an exported value: the same number (the page groups thousands), the
-    same text, or both empty."""
+    same text, or both empty. A target is worded on the page ("at most 1"), a number in the
+    file."""
     if exported is None or exported == "":
         return page_text == "—"
     if isinstance(exported, int | float):
-        return Decimal(page_text.replace(",", "")) == Decimal(str(exported))
+        number = re.sub(r"^at (least|most) ", "", page_text)
+        return Decimal(number.replace(",", "")) == Decimal(str(exported))
     return page_text == exported
 
 
@@ -432,7 +442,8 @@ def test_the_csv_export_opens_in_excel_and_holds_the_page_figures(
     )
     assert budget.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig"))))
-    assert lines[0] == ["Quarter", "Allocated", "Spent", "Remaining", "Used, %"]
+    # Amounts say their currency in the header, once per column.
+    assert lines[0] == ["Quarter", "Allocated, RUB", "Spent, RUB", "Remaining, RUB", "Used, %"]
     assert lines[1] == ["2026 Q2", "1000", "999", "1", "99.9"]
     assert lines[2] == ["2026 Q3", "1000", "300", "700", "30.0"]
 
@@ -449,6 +460,7 @@ def test_the_russian_csv_is_separated_by_semicolons_with_decimal_commas(
     assert budget.startswith("\ufeff".encode())
     # Read back as Russian Excel does: ";" between fields, "," before the decimals.
     lines = list(csv.reader(io.StringIO(budget.decode("utf-8-sig")), delimiter=";"))
+    assert [header.rpartition(", ")[2] for header in lines[0][1:4]] == ["₽", "₽", "₽"]
     assert lines[1] == ["II кв. 2026", "1000", "999", "1", "99,9"]
     assert Decimal(lines[2][4].replace(",", ".")) == Decimal("30.0")
 
@@ -541,7 +553,11 @@ def test_a_kam_period_is_measured_under_the_mandate_of_that_quarter(
 
     page = client_as(director).get(kam_url(world.kam), {"period": "2026-07-01"}).text
 
-    assert row_of(tables_of(page)["kpis"], "Revenue")[2:5] == ["1,400", "1,500", "On target"]
+    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == [
+        "at least 1,400",
+        "1,500",
+        "On target",
+    ]
 
 
 def test_an_account_shows_the_target_of_the_mandate_that_counts_in_the_quarter(
@@ -560,8 +576,8 @@ def test_an_account_shows_the_target_of_the_mandate_that_counts_in_the_quarter(
     for reader in (director, kam):
         page = client_as(reader).get(account_url(world.a.pk), {"period": "2026-07-01"})
         assert page.status_code == 200
-        assert row_of(tables_of(page.text)["kpis"], "Revenue")[1:] == [
-            "1,000",
+        assert row_of(tables_of(page.text)["kpis"], "Revenue, RUB")[1:] == [
+            "at least 1,000",
             "1,200",
             "On target",
         ]
@@ -603,7 +619,10 @@ def test_a_changed_target_shows_on_the_next_request(
     world: World, director: User, client_as
 ) -> None:
     http = client_as(director)
-    assert row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2] == "1,400"
+    assert (
+        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue, RUB")[2]
+        == "at least 1,400"
+    )
 
     target = KpiTarget.objects.get(
         kpi=world.kpis["revenue"], mandate=world.mandate, period=Q, client=None
@@ -612,10 +631,10 @@ def test_a_changed_target_shows_on_the_next_request(
     target.save()
 
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["2,000", "1,500", "Off target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["at least 2,000", "1,500", "Off target"]
     target.delete()
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
 
 
 def test_targets_saved_on_the_committees_page_show_on_the_next_request(
@@ -623,7 +642,10 @@ def test_targets_saved_on_the_committees_page_show_on_the_next_request(
 ) -> None:
     """The page writes targets in bulk, which sends no signal: it tells the dashboards itself."""
     http = client_as(director)
-    assert row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue")[2] == "1,400"
+    assert (
+        row_of(tables_of(http.get(kam_url(world.kam)).text)["kpis"], "Revenue, RUB")[2]
+        == "at least 1,400"
+    )
     targets = list(KpiTarget.objects.filter(mandate=world.mandate).order_by("pk"))
     data = {"targets-TOTAL_FORMS": len(targets), "targets-INITIAL_FORMS": len(targets)}
     for number, target in enumerate(targets):
@@ -639,7 +661,7 @@ def test_targets_saved_on_the_committees_page_show_on_the_next_request(
 
     assert saved.status_code == 302
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue")[2:5] == ["2,000", "1,500", "Off target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["at least 2,000", "1,500", "Off target"]
 
 
 def test_a_new_snapshot_shows_on_the_next_request(world: World, director: User, client_as) -> None:
@@ -739,14 +761,123 @@ def test_someone_no_longer_a_kam_has_no_dashboard_even_one_kept_built(
     assert http.get(kam_url(newcomer)).status_code == 404
 
 
-def test_the_default_quarter_is_the_latest_closed_one_not_the_one_in_progress(
-    world: World, director: User, client_as
+def test_the_default_quarter_is_todays_with_what_is_known_so_far(
+    world: World, director: User, kam: User, client_as
 ) -> None:
-    # Today's quarter has a snapshot too (the nightly job computes it), but only part of its
-    # figures: the page opens on the last closed quarter, and today's is one choice away.
+    """The nightly job snapshots today's quarter: the pages open on it, saying it is not over;
+    the last whole quarter is one choice away."""
     today = timezone.localdate()
     current = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     snapshot_quarter(current)
+
+    for reader, path in ((director, PORTFOLIO), (kam, kam_url(world.kam))):
+        page = client_as(reader).get(path).text
+        assert 'data-testid="period-label">2026 Q4, so far<' in page
+        assert '<option value="2026-07-01">2026 Q3</option>' in page
+    page = client_as(director).get(PORTFOLIO, {"period": "2026-07-01"}).text
+    assert 'data-testid="period-label">2026 Q3<' in page  # a whole quarter: no "so far"
+
+
+def test_without_todays_snapshot_the_pages_open_on_the_latest_before_it(
+    world: World, director: User, client_as
+) -> None:
     page = client_as(director).get(PORTFOLIO).text
     assert 'data-testid="period-label">2026 Q3<' in page
-    assert f'<option value="{current.isoformat()}"' in page
+
+
+def test_a_target_says_which_way_its_kpi_points(world: World, director: User, client_as) -> None:
+    """ "at most 0" exceptions is a limit; a bare "0" read as a goal."""
+    http = client_as(director)
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Exceptions")[2] == "at most 0"
+    assert row_of(kpis, "Revenue, RUB")[2] == "at least 1,400"
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
+    assert row_of(kpis, "Exceptions")[2] == "не более 0"
+    assert row_of(kpis, "Revenue, ₽")[2] == "не менее 1 400"  # grouped, spaces collapsed
+
+
+def test_my_mandate_says_which_way_each_target_points(world: World, client_as) -> None:
+    current = datetime.date(2026, 10, 1)
+    for code, target in (("breaches", 1), ("revenue", 2000)):
+        KpiTarget.objects.create(
+            kpi=world.kpis[code], mandate=world.mandate, period=current, target=target
+        )
+    http = client_as(world.kam)
+    page = http.get(reverse("governance:my-mandate")).text
+    kpis = page.split('data-testid="mandate-kpis"')[1].split("</table>")[0]
+    assert re.search(r"<td>Breaches</td>\s*<td class=\"num\">at most 1</td>", kpis)
+    assert re.search(r"<td>Revenue</td>\s*<td class=\"num\">at least 2,000</td>", kpis)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = http.get(reverse("governance:my-mandate")).text
+    assert "не более 1</td>" in page
+
+
+def test_every_amount_says_the_companys_currency(
+    world: World, director: User, client_as, settings
+) -> None:
+    """The figures, the budget, money KPIs and the chart's axis: the currency of the setting,
+    its ISO code in English and its sign in Russian."""
+    settings.SKAM_CURRENCY = "EUR"
+    http = client_as(director)
+    page = http.get(account_url(world.a.pk)).text
+    header = re.search(r'data-testid="table-figures">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", header)[1:3] == [
+        "Revenue, EUR",
+        "Gross margin, EUR",
+    ]
+    assert "Allocated, EUR" in page
+    assert row_of(tables_of(page)["kpis"], "Revenue, EUR")
+    figures = next(chart for chart in page_charts(page) if chart["key"] == "figures")
+    assert figures["y_label"] == "EUR"
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = http.get(account_url(world.a.pk)).text
+    assert row_of(tables_of(page)["kpis"], "Revenue, €")
+    assert "Roubles" not in page and "Рубли" not in page
+
+
+def test_the_kam_table_counts_kpis_with_a_target_but_no_actual_yet(
+    world: World, director: User, client_as
+) -> None:
+    """A target on a hand-entered KPI nobody has entered: "no actual yet", so that each row's
+    states add up to the KPIs measured."""
+    KpiTarget.objects.create(kpi=world.kpis["nps"], mandate=world.mandate, period=Q, target=80)
+    page = client_as(director).get(PORTFOLIO).text
+    row = row_of(tables_of(page)["kams"], str(world.kam))
+    header = re.search(r'data-testid="table-kams">\s*<thead><tr>(.*?)</tr>', page, re.S)[1]
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", header)[5] == "No actual yet"
+    assert row[1:] == ["9", "1", "1", "1 Off target", "1", "5"]
+    assert sum(int(cell.split()[0]) for cell in row[2:]) == int(row[1])
+
+
+def test_quarters_without_decisions_say_so_rather_than_draw_an_empty_chart(
+    world: World, director: User, client_as
+) -> None:
+    page = client_as(director).get(PORTFOLIO)
+    assert "No decisions in these quarters." in page.text
+    assert "decisions" not in tables_of(page.text)
+    drawn = {chart["key"]: chart for chart in page_charts(page.text)}
+    assert "decisions" not in drawn
+    assert drawn["coverage"]["integer"] is True  # counts of clients step by whole numbers
+    assert drawn["key-clients"]["integer"] is False
+
+
+def test_an_account_without_targets_says_so_once_not_on_every_row(
+    world: World, director: User, client_as
+) -> None:
+    http = client_as(director)
+    page = http.get(account_url(world.b.pk)).text
+    kpis = tables_of(page)["kpis"]
+    assert len(kpis) == 9 and all(len(row) == 2 for row in kpis)  # KPI and actual only
+    assert "No target" not in page
+    assert page.count("measured, not aimed at") == 1
+
+    # A's revenue has a target: it comes first with its state, the eight others after it.
+    page = http.get(account_url(world.a.pk)).text
+    kpis = tables_of(page)["kpis"]
+    assert kpis[0] == ["Revenue, RUB", "at least 1,000", "1,200", "On target"]
+    assert "No target" not in page
+    assert "no target for this account on the last 8 KPIs" in page
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = http.get(account_url(world.a.pk)).text
+    assert "не задаёт цели по последним 8 KPI" in page
