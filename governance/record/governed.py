@@ -62,7 +62,7 @@ GOVERNED: tuple[str, ...] = (
     "auth.Group.permissions",
 )
 
-# Columns never copied into the record: secrets, a file's bytes (its report and name are
+# Columns never copied into the record: secrets, a file's bytes (its name and counts are
 # kept), and the time of the last sign-in (a change of it alone is no entry).
 NOT_COPIED: dict[str, tuple[str, ...]] = {
     "accounts.User": ("password", "last_login"),
@@ -83,6 +83,8 @@ NOT_RECORDED: dict[str, str] = {
     "governance.BoardPack": "a document drawn up from the record, again at will",
     "governance.CalendarFeed": "a person's private calendar address, not an act of governance",
     "governance.OutgoingMail": "letters telling of recorded events; the outbox keeps their state",
+    "accounts.ImportRow": "an uploaded file's check, worked out from the file again at will",
+    "accounts.ImportProgress": "how far the worker is with a file, noted every chunk",
 }
 
 # The apps whose every model is classified above.
