@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -26,6 +27,7 @@ from accounts.imports import (
     ImportNotApplicable,
     import_apply,
     import_check,
+    import_upload,
     parse_decimal,
     parse_quarter,
     read_table,
@@ -37,6 +39,7 @@ from accounts.models import (
     FilterChoice,
     ImportBatch,
     ImportKind,
+    ImportProgress,
     ImportRow,
     ImportStatus,
     NeedChange,
@@ -44,6 +47,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import Role
+from accounts.tasks import import_check_task
 from accounts.taxids import inn_with_check_digits
 from skam.celery import app as celery_app
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory
@@ -1180,3 +1184,297 @@ def test_the_report_speaks_the_uploaders_language(client_as, administrator, work
 
     assert "«КАМ»: «nobody» — не логин действующего КАМ." in page
     assert "Есть ошибки, ничего не загружено" in page
+
+
+# --- The file's own language: its headers, its values, its encoding ---------------------------
+
+# As a Russian office keeps it: Windows-1251, ';' separated; «Регион» is there, «Наименование» not.
+RUSSIAN_BAD_FILE = [
+    "ИНН;Сегмент;Регион;КАМ;КПП;ОГРН",
+    "7707083893;Крупный бизнес;Москва;kam;773601001;1027700132195",
+    "77012345AB;Крупный бизнес;Москва;kam;;",
+    "7707083894;;Казань;;;",
+    ";;Пермь;;;",
+    "500100732259;;Тула;;773601001;1027700132195",
+]
+
+
+@pytest.mark.django_db
+def test_a_windows_1251_file_names_the_missing_column_by_the_files_language(administrator):
+    batch = check(ImportKind.CLIENTS, csv_file(*RUSSIAN_BAD_FILE, encoding="cp1251"), administrator)
+
+    assert batch.status == ImportStatus.REJECTED
+    assert [(r["row"], r["errors"]) for r in report(batch)] == [
+        (0, ["The header row lacks required columns: “Наименование”."])
+    ]
+
+
+@pytest.mark.django_db
+def test_a_windows_1251_file_names_each_bad_inn_with_its_header_and_value(administrator, kam):
+    lines = [RUSSIAN_BAD_FILE[0] + ";Наименование"] + [
+        f"{line};ООО «Ромашка»" for line in RUSSIAN_BAD_FILE[1:]
+    ]
+
+    batch = check(ImportKind.CLIENTS, csv_file(*lines, encoding="cp1251"), administrator)
+
+    assert batch.status == ImportStatus.REJECTED
+    assert {r["row"]: r["errors"] for r in report(batch)} == {
+        2: [],
+        3: [
+            "“ИНН”: “77012345AB” is not an INN: an INN has only digits, 10 for an organisation "
+            "or 12 for an individual entrepreneur."
+        ],
+        4: [
+            "“ИНН”: “7707083894” is not a valid INN: its check digits do not match "
+            "(a mistyped digit?)."
+        ],
+        5: ["“ИНН”: the cell is empty, but this column is required."],
+        6: [
+            "“КПП”: “773601001”: an individual entrepreneur (a 12-digit INN) has no KPP.",
+            "“ОГРН”: “1027700132195” does not fit the INN: an organisation (10-digit INN) has a "
+            "13-digit OGRN, an individual entrepreneur (12-digit INN) a 15-digit OGRNIP.",
+        ],
+    }
+    with translation.override("ru"):
+        assert import_errors_text(ImportRow.objects.get(batch=batch, row=3).errors) == [
+            "«ИНН»: «77012345AB» — не ИНН: в ИНН только цифры, 10 у организации или 12 у "
+            "индивидуального предпринимателя."
+        ]
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_each_rows_values_and_what_it_does(client_as, administrator, volga):
+    NeedFactory(client=volga, name="Delivery", weight=3, description="")
+    batch = check(
+        ImportKind.NEEDS,
+        csv_file(
+            "ИНН;Потребность;Вес;Описание",
+            f"{VOLGA};Delivery;5;",  # a new weight
+            f"{VOLGA};Credit;7,0;60 days",  # a new need
+            f"{VOLGA};Delivery;8;",  # the same need again: an error
+        ),
+        administrator,
+    )
+    http = client_as(administrator)
+
+    page = http.get(batch.get_absolute_url()).text
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    russian = http.get(batch.get_absolute_url()).text
+
+    table = page.split('data-testid="import-report"')[1]
+    assert '<th scope="col">Потребность</th><th scope="col">Вес</th>' in table
+    assert "updated: needs (Вес)" in table
+    assert "updated: needs (a new need)" in table
+    assert "<td>7</td>" in table  # the weight as parsed, not "7,0"
+    assert "<td>60 days</td>" in table
+    assert "error: not imported" in table and "repeats row 2" in table
+    assert "Row" in table and "What the row does" in table
+    assert "обновление: потребности (Вес)" in russian
+
+
+@pytest.mark.django_db
+def test_an_unchanged_row_says_so_and_is_not_written(administrator, volga):
+    stamp = Client.objects.filter(pk=volga.pk).values_list("updated_at", flat=True).get()
+    content = csv_file(
+        "ИНН;Наименование;Отрасль;Регион", f"{VOLGA};Volga Steel Works JSC;Metallurgy;Samara"
+    )
+
+    batch = import_apply(batch=check(ImportKind.CLIENTS, content, administrator))
+
+    assert [r["action"] for r in report(batch)] == ["unchanged"]
+    assert Client.objects.filter(pk=volga.pk).values_list("updated_at", flat=True).get() == stamp
+
+
+# --- The error report: the file with its errors, to fix and upload again ----------------------
+
+
+def _download(http: Any, batch: ImportBatch) -> Any:
+    return http.get(reverse("accounts:import-errors", args=[batch.pk]))
+
+
+@pytest.mark.django_db
+def test_the_error_report_of_a_windows_1251_file_round_trips(client_as, administrator, kam):
+    lines = ["ИНН;Наименование;Выручка, руб.", "7707083893;ООО «Ромашка»;1 234,50"]
+    lines += ["77012345AB;ООО «Лютик»;", "7736207543;АО «Василёк»;10"]
+    batch = check(ImportKind.CLIENTS, csv_file(*lines, encoding="cp1251"), administrator)
+    http = client_as(administrator)
+
+    response = _download(http, batch)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert "errors.csv" in response["Content-Disposition"]
+    text = response.content.decode("cp1251")  # the file's own encoding and separator
+    assert text.splitlines() == [
+        "ИНН;Наименование;Выручка, руб.;Errors",
+        "7707083893;ООО «Ромашка»;1 234,50;",
+        "77012345AB;ООО «Лютик»;;“ИНН”: “77012345AB” is not an INN: an INN has only digits, 10 "
+        "for an organisation or 12 for an individual entrepreneur.",
+        "7736207543;АО «Василёк»;10;",
+    ]
+
+    fixed = response.content.replace(b"77012345AB", b"7702070139")
+    again = check(ImportKind.CLIENTS, fixed, administrator, "clients — errors.csv")
+    assert again.status == ImportStatus.CHECKED
+    assert [r["action"] for r in report(again)] == ["create"] * 3
+    # A report of the corrected file replaces the error column; it does not add another.
+    again_bad = check(ImportKind.CLIENTS, response.content, administrator)
+    second = _download(http, again_bad).content.decode("cp1251").splitlines()
+    assert second[0] == "ИНН;Наименование;Выручка, руб.;Errors"
+
+
+@pytest.mark.django_db
+def test_the_error_report_of_a_workbook_round_trips(client_as, administrator, volga):
+    content = xlsx_file(
+        [
+            ["ИНН", "Квартал", "Выручка", "Валовая маржа", "Потенциал", "Доля кошелька"],
+            [VOLGA, "2026-Q3", 1000.5, 100, 5000, 0.125],
+            [VOLGA, "2026-Q5", 1000, 100, 5000, 0.2],
+        ],
+        number_formats={"F2": "0.0%", "F3": "0.0%"},
+    )
+    batch = check(ImportKind.FIGURES, content, administrator, "figures.xlsx")
+    http = client_as(administrator)
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    response = _download(http, batch)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][-1] == "Ошибки"
+    assert rows[1][-1] is None
+    assert rows[2][-1].startswith("«Квартал»: «2026-Q5» — не квартал")
+    assert sheet["F2"].number_format == "0.0%"
+
+    sheet["B3"] = "2026-Q4"
+    fixed = io.BytesIO()
+    sheet.parent.save(fixed)
+    again = import_apply(
+        batch=check(ImportKind.FIGURES, fixed.getvalue(), administrator, "figures.xlsx")
+    )
+    assert again.status == ImportStatus.APPLIED
+    assert sorted(ClientFigure.objects.values_list("period", "share_of_wallet")) == [
+        (Q3, Decimal("12.50")),
+        (datetime.date(2026, 10, 1), Decimal("20.00")),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_file_without_errors_has_no_error_report(client_as, administrator, kam):
+    batch = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    assert _download(client_as(administrator), batch).status_code == 404
+
+
+# --- The worker, its progress, and who sees which import ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_upload_queues_the_check_and_the_page_polls_until_it_is_done(
+    client_as, administrator, kam, worker, monkeypatch
+):
+    http = client_as(administrator)
+    queued: list[int] = []
+    monkeypatch.setattr("accounts.views.import_enqueue", lambda task, pk: queued.append(pk))
+    with translation.override("en"):
+        response = worker(
+            lambda: http.post(
+                reverse("accounts:import-list"),
+                {"kind": ImportKind.CLIENTS, "file": upload(csv_file(*CLIENTS_RU))},
+            )
+        )
+    batch = ImportBatch.objects.get()
+    assert queued == [batch.pk] and batch.status == ImportStatus.QUEUED
+
+    waiting = http.get(response.url).text
+    poll = http.get(response.url, {"poll": 1}, HTTP_HX_REQUEST="true")
+    assert "Waiting for the worker" in waiting and 'hx-trigger="every 2s"' in waiting
+    assert poll.status_code == 200 and "rows checked" in poll.text and "<html" not in poll.text
+
+    worker(lambda: import_check_task.delay(batch.pk))  # what the worker does with it
+
+    done = http.get(response.url, {"poll": 1}, HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    assert "Checked, ready to import" in http.get(response.url).text
+    progress = ImportProgress.objects.get(batch=batch)
+    assert progress.rows_done == 2
+
+
+@pytest.mark.django_db
+def test_a_stalled_check_says_so_and_may_be_queued_again(client_as, administrator, kam):
+    batch = import_upload(
+        kind=ImportKind.CLIENTS, filename="c.csv", content=csv_file(*CLIENTS_RU), user=administrator
+    )
+    http = client_as(administrator)
+    assert "No progress since" not in http.get(batch.get_absolute_url()).text
+
+    ImportProgress.objects.filter(batch=batch).update(
+        progressed_at=datetime.datetime(2026, 4, 12, 18, 0, tzinfo=datetime.UTC)
+    )
+    page = http.get(batch.get_absolute_url()).text
+    assert "No progress since" in page and "the worker may have stopped" in page
+
+    response = http.post(reverse("accounts:import-retry", args=[batch.pk]), follow=True)
+    assert "The file is back in the worker" in response.text
+
+
+@pytest.mark.django_db
+def test_a_failed_check_says_so(client_as, administrator, kam, worker, monkeypatch):
+    batch = import_upload(
+        kind=ImportKind.CLIENTS, filename="c.csv", content=csv_file(*CLIENTS_RU), user=administrator
+    )
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("accounts.tasks.import_check_run", broken)
+    with pytest.raises(RuntimeError):
+        worker(lambda: import_check_task.delay(batch.pk))
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED
+    page = client_as(administrator).get(batch.get_absolute_url()).text
+    assert "Failed, nothing imported" in page
+    assert "The worker failed on this file" in page
+
+
+@pytest.mark.django_db
+def test_the_imported_date_is_written_as_the_locale_writes_it(client_as, administrator, kam):
+    batch = import_apply(batch=check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator))
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        applied_at=datetime.datetime(2026, 4, 12, 15, 0, tzinfo=datetime.UTC)  # 18:00 in Moscow
+    )
+    http = client_as(administrator)
+
+    english = http.get(batch.get_absolute_url()).text
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    russian = http.get(batch.get_absolute_url()).text
+
+    assert "Imported on April 12, 2026 at 6 p.m.<" in english
+    assert "Загружен 12 апреля 2026 г. в 18:00<" in russian
+
+
+@pytest.mark.django_db
+def test_nobody_sees_anothers_import_without_the_permission(client_as, administrator, kam):
+    importer = UserFactory(username="importer")
+    importer.user_permissions.add(Permission.objects.get(codename="import_register"))
+    theirs = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), administrator)
+    own = check(ImportKind.CLIENTS, csv_file(*CLIENTS_RU), importer)
+    http = client_as(importer)
+
+    listing = http.get(reverse("accounts:import-list")).text
+
+    assert own.get_absolute_url() in listing and theirs.get_absolute_url() not in listing
+    assert http.get(own.get_absolute_url()).status_code == 200
+    for response in (
+        http.get(theirs.get_absolute_url()),
+        http.get(reverse("accounts:import-errors", args=[theirs.pk])),
+        http.post(reverse("accounts:import-confirm", args=[theirs.pk])),
+        http.post(reverse("accounts:import-retry", args=[theirs.pk])),
+    ):
+        assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == ImportStatus.CHECKED
+    # The administrator, who may see every import, sees both.
+    everyone = client_as(administrator).get(reverse("accounts:import-list")).text
+    assert own.get_absolute_url() in everyone and theirs.get_absolute_url() in everyone
