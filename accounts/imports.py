@@ -28,8 +28,9 @@ from typing import Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -509,17 +510,13 @@ class Checker:
         if self.kind == ImportKind.CLIENTS:
             existing = {
                 row["registration_number"]: row
-                for row in Client.objects.filter(registration_number__in=numbers).values(
-                    "pk", "registration_number", *_CLIENT_FIELDS
-                )
+                for row in _numbered(numbers).values("pk", "registration_number", *_CLIENT_FIELDS)
             }
             children: dict[Any, dict[str, Any]] = {}
         else:
             existing = {
                 number: {"pk": pk}
-                for number, pk in Client.objects.filter(
-                    registration_number__in=numbers
-                ).values_list("registration_number", "pk")
+                for number, pk in _numbered(numbers).values_list("registration_number", "pk")
             }
             model, identity = _CHILDREN[self.kind]
             children = {
@@ -657,6 +654,18 @@ class Checker:
                 continue
             values[name] = _clean(problems, ClientFigure, name, number, shown=cell)
         return values
+
+
+def _numbered(numbers: set[str]) -> QuerySet[Client]:
+    """The clients with these registration numbers. On PostgreSQL the list is joined, not
+    compared with ``= ANY``: given a long list, the planner picks the trigram index of the
+    register's search and reads it whole for every value (11 s for 2,000 numbers), where the
+    join looks each one up in the unique index (3 ms)."""
+    if connection.vendor == "postgresql":
+        return Client.objects.filter(
+            registration_number__in=RawSQL("SELECT unnest(%s::text[])", [sorted(numbers)])
+        )
+    return Client.objects.filter(registration_number__in=numbers)
 
 
 _CLIENT_FIELDS = ("name", "segment", "industry", "region", "owner_kam", "notes")
