@@ -502,30 +502,69 @@ class Checker:
             self.kams = {user.username.lower(): user for user in kams()}
 
     def chunk(self, rows: list[tuple[int, list[Any]]]) -> list[RowResult]:
+        """Parse and check rows as read from the file."""
         raws = [
             (number, {name: (cells[i] if i < len(cells) else None) for name, i in self.raw_columns})
             for number, cells in rows
         ]
-        numbers = {_text(raw.get("registration_number")) for _number, raw in raws}
+        register = self._register({_text(raw.get("registration_number")) for _n, raw in raws})
+        return [self._row(number, raw, *register) for number, raw in raws]
+
+    def stored_chunk(self, rows: list[ImportRow]) -> list[RowResult]:
+        """Check again rows parsed by an earlier check (their values as kept in its report),
+        against the register as it is now: the file need not be read twice."""
+        register = self._register({row.key for row in rows})
+        results = []
+        for row in rows:
+            result = RowResult(row=row.row, key=row.key, cells=row.cells)
+            problems = _Problems(self.header.titles)
+            values = self._stored_values(row.cells, problems)
+            results.append(self._resolve(result, values, problems, *register))
+        return results
+
+    def _register(self, numbers: set[str]) -> tuple[dict[str, Any], dict[Any, Any]]:
+        """The clients with these numbers, and their needs or figures: two queries."""
         if self.kind == ImportKind.CLIENTS:
             existing = {
                 row["registration_number"]: row
                 for row in _numbered(numbers).values("pk", "registration_number", *_CLIENT_FIELDS)
             }
-            children: dict[Any, dict[str, Any]] = {}
-        else:
-            existing = {
-                number: {"pk": pk}
-                for number, pk in _numbered(numbers).values_list("registration_number", "pk")
-            }
-            model, identity = _CHILDREN[self.kind]
-            children = {
-                (row["client_id"], row[identity]): row
-                for row in model.objects.filter(
-                    client_id__in=[c["pk"] for c in existing.values()]
-                ).values("pk", "client_id", *_CHILD_FIELDS[self.kind])
-            }
-        return [self._row(number, raw, existing, children) for number, raw in raws]
+            return existing, {}
+        existing = {
+            number: {"pk": pk}
+            for number, pk in _numbered(numbers).values_list("registration_number", "pk")
+        }
+        model, identity = _CHILDREN[self.kind]
+        children = {
+            (row["client_id"], row[identity]): row
+            for row in model.objects.filter(
+                client_id__in=[c["pk"] for c in existing.values()]
+            ).values("pk", "client_id", *_CHILD_FIELDS[self.kind])
+        }
+        return existing, children
+
+    def _stored_values(self, cells: list[Any], problems: _Problems) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, cell in zip(self.preview, cells, strict=False):
+            if name in ("registration_number", "kpp", "ogrn"):
+                continue
+            if name in _MONEY:
+                values[name] = Decimal(cell) if cell not in ("", None) else None
+            elif name == "weight":
+                values[name] = int(cell)
+            elif name == "period":
+                values[name] = datetime.date.fromisoformat(cell)
+            elif name == "owner_kam":
+                values[name] = self._kam(cell or "", problems)
+            else:
+                values[name] = cell or ""
+        return values
+
+    def _kam(self, username: str, problems: _Problems) -> User | None:
+        kam = self.kams.get(username.lower())
+        if username and kam is None:
+            problems.add("unknown_kam", "owner_kam", username)
+        return kam
 
     def _row(
         self,
@@ -546,27 +585,42 @@ class Checker:
                 **({"length": len(key)} if code == "inn_length" else {}),
             )
         if self.kind == ImportKind.CLIENTS:
-            values, before = self._client(raw, key, problems), existing.get(key)
+            values = self._client(raw, key, problems)
+        elif self.kind == ImportKind.NEEDS:
+            values = self._need(raw, problems)
+        else:
+            values = self._figure(raw, problems)
+        result.cells = [_shown(values.get(name), raw.get(name)) for name in self.preview]
+        return self._resolve(result, values, problems, existing, children, inn_valid=not code)
+
+    def _resolve(
+        self,
+        result: RowResult,
+        values: dict[str, Any],
+        problems: _Problems,
+        existing: dict[str, dict[str, Any]],
+        children: dict[Any, dict[str, Any]],
+        *,
+        inn_valid: bool = True,
+    ) -> RowResult:
+        """What a parsed row does to the register as it is now."""
+        key = result.key
+        if self.kind == ImportKind.CLIENTS:
+            before = existing.get(key)
             identity: Any = key
         else:
             client = existing.get(key)
-            if client is None and not code:
+            if client is None and inn_valid:
                 problems.add("no_client", "registration_number", key)
-            values = (
-                self._need(raw, problems)
-                if self.kind == ImportKind.NEEDS
-                else self._figure(raw, problems)
-            )
             identity_field = _CHILDREN[self.kind][1]
             identity = (client and client["pk"], values.get(identity_field))
             values["client_id"] = client and client["pk"]
             before = children.get(identity)
-        result.cells = [_shown(values.get(name), raw.get(name)) for name in self.preview]
         if not problems.found:
             if identity in self.seen:
                 problems.add("repeats_row", "registration_number", key, row=self.seen[identity])
             else:
-                self.seen[identity] = number
+                self.seen[identity] = result.row
         if problems.found:
             result.action, result.errors = ImportAction.ERROR, problems.found
             return result
@@ -595,10 +649,7 @@ class Checker:
             if not values["segment"]:
                 problems.add("unknown_segment", "segment", text)
         if "owner_kam" in raw:
-            username = _text(raw["owner_kam"])
-            values["owner_kam"] = self.kams.get(username.lower())
-            if username and values["owner_kam"] is None:
-                problems.add("unknown_kam", "owner_kam", username)
+            values["owner_kam"] = self._kam(_text(raw["owner_kam"]), problems)
         kpp = _text(raw.get("kpp"))
         if kpp:
             if len(key) == 12:
@@ -904,10 +955,20 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
     return result or ImportBatch.objects.get(pk=batch.pk)
 
 
-def _stored_actions(batch_id: int, rows: list[int]) -> dict[int, str]:
-    return dict(
-        ImportRow.objects.filter(batch_id=batch_id, row__in=rows).values_list("row", "action")
-    )
+def _stored_chunks(batch: ImportBatch) -> Iterator[list[ImportRow]]:
+    """The batch's kept rows, a chunk at a time, in the file's order (keyset on the row)."""
+    last = -1
+    while True:
+        chunk = list(
+            ImportRow.objects.filter(batch=batch, row__gt=last)
+            .order_by("row")
+            .only("row", "key", "action", "cells")[:CHUNK_ROWS]
+        )
+        if chunk:
+            yield chunk
+        if len(chunk) < CHUNK_ROWS:
+            return
+        last = chunk[-1].row
 
 
 def _report_update(batch_id: int, results: list[RowResult]) -> None:
@@ -927,6 +988,8 @@ def _report_update(batch_id: int, results: list[RowResult]) -> None:
 
 
 def _apply_chunks(batch: ImportBatch) -> None:
+    """Check the kept rows again against the register as it is now, and write them chunk by
+    chunk; on the first error, check on without writing, and refuse the whole batch."""
     needs_of: list[int] = []
     if batch.kind == ImportKind.NEEDS:
         needs_of = list(
@@ -934,16 +997,17 @@ def _apply_chunks(batch: ImportBatch) -> None:
                 registration_number__in=ImportRow.objects.filter(batch=batch).values("key")
             ).values_list("pk", flat=True)
         )
+    titles = {column: title for column, title in batch.columns}
+    header = Header(index={c: i for i, (c, _t) in enumerate(batch.columns)}, titles=titles)
+    checker = Checker(batch.kind, header)
     writer = _WRITERS[batch.kind]()
     changed_rows: list[RowResult] = []
     failed = False
-    with (
-        _checked_chunks(batch) as checked,
-        needs_recorded(client_ids=needs_of, by=batch.uploaded_by if needs_of else None),
-    ):
-        for results in checked.chunks:
-            stored = _stored_actions(batch.pk, [r.row for r in results])
-            changed_rows += [r for r in results if stored.get(r.row) != r.action]
+    with needs_recorded(client_ids=needs_of, by=batch.uploaded_by if needs_of else None):
+        for stored in _stored_chunks(batch):
+            results = checker.stored_chunk(stored)
+            actions = {row.row: row.action for row in stored}
+            changed_rows += [r for r in results if actions.get(r.row) != r.action]
             if any(r.action == ImportAction.ERROR for r in results):
                 failed = True
             if not failed:
