@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import openpyxl
 from django.core.exceptions import ValidationError
@@ -130,6 +130,15 @@ class RowResult:
     cells: list[Any] = field(default_factory=list)  # as parsed, for the preview
     changed: list[str] = field(default_factory=list)  # the columns an update changes
     target: int | None = None  # the primary key an update writes to
+
+
+class StoredRow(NamedTuple):
+    """A row as an earlier check kept it."""
+
+    row: int
+    key: str
+    action: str
+    cells: list[Any]
 
 
 # --- Reading files, streamed -----------------------------------------------------------------
@@ -510,7 +519,7 @@ class Checker:
         register = self._register({_text(raw.get("registration_number")) for _n, raw in raws})
         return [self._row(number, raw, *register) for number, raw in raws]
 
-    def stored_chunk(self, rows: list[ImportRow]) -> list[RowResult]:
+    def stored_chunk(self, rows: list[StoredRow]) -> list[RowResult]:
         """Check again rows parsed by an earlier check (their values as kept in its report),
         against the register as it is now: the file need not be read twice."""
         register = self._register({row.key for row in rows})
@@ -955,15 +964,16 @@ def import_apply(*, batch: ImportBatch) -> ImportBatch:
     return result or ImportBatch.objects.get(pk=batch.pk)
 
 
-def _stored_chunks(batch: ImportBatch) -> Iterator[list[ImportRow]]:
+def _stored_chunks(batch: ImportBatch) -> Iterator[list[StoredRow]]:
     """The batch's kept rows, a chunk at a time, in the file's order (keyset on the row)."""
     last = -1
     while True:
-        chunk = list(
-            ImportRow.objects.filter(batch=batch, row__gt=last)
+        chunk = [
+            StoredRow(*values)
+            for values in ImportRow.objects.filter(batch=batch, row__gt=last)
             .order_by("row")
-            .only("row", "key", "action", "cells")[:CHUNK_ROWS]
-        )
+            .values_list("row", "key", "action", "cells")[:CHUNK_ROWS]
+        ]
         if chunk:
             yield chunk
         if len(chunk) < CHUNK_ROWS:
