@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from accounts.taxids import (
@@ -11,6 +13,7 @@ from accounts.taxids import (
     ogrn_inn_mismatch,
     ogrn_problem,
 )
+from skam.demo import _inn
 
 
 @pytest.mark.parametrize(
@@ -78,3 +81,8 @@ def test_an_organisation_has_an_ogrn_and_an_entrepreneur_an_ogrnip() -> None:
     assert not ogrn_inn_mismatch(inn="500100732259", ogrn="304500116000157")
     assert ogrn_inn_mismatch(inn="7707083893", ogrn="304500116000157")
     assert ogrn_inn_mismatch(inn="500100732259", ogrn="1027700132195")
+
+
+def test_the_demo_companys_inns_pass_the_import_check() -> None:
+    rng = random.Random(7)
+    assert all(inn_problem(_inn(rng)) is None for _ in range(500))
