@@ -1200,13 +1200,21 @@ RUSSIAN_BAD_FILE = [
 
 
 @pytest.mark.django_db
-def test_a_windows_1251_file_names_the_missing_column_by_the_files_language(administrator):
+def test_a_windows_1251_file_names_the_missing_column_by_the_files_language(
+    client_as, administrator
+):
     batch = check(ImportKind.CLIENTS, csv_file(*RUSSIAN_BAD_FILE, encoding="cp1251"), administrator)
 
     assert batch.status == ImportStatus.REJECTED
     assert [(r["row"], r["errors"]) for r in report(batch)] == [
         (0, ["The header row lacks required columns: “Наименование”."])
     ]
+    # The error report says it in the header row's error column.
+    response = client_as(administrator).get(reverse("accounts:import-errors", args=[batch.pk]))
+    assert response.content.decode("cp1251").splitlines()[0] == (
+        "ИНН;Сегмент;Регион;КАМ;КПП;ОГРН;"
+        "Errors: The header row lacks required columns: “Наименование”."
+    )
 
 
 @pytest.mark.django_db
