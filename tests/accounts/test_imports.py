@@ -1486,3 +1486,25 @@ def test_nobody_sees_anothers_import_without_the_permission(client_as, administr
     # The administrator, who may see every import, sees both.
     everyone = client_as(administrator).get(reverse("accounts:import-list")).text
     assert own.get_absolute_url() in everyone and theirs.get_absolute_url() in everyone
+
+
+@pytest.mark.django_db
+def test_a_file_longer_than_a_chunk_is_checked_and_imported_chunk_by_chunk(
+    administrator, kam, volga, monkeypatch
+):
+    monkeypatch.setattr("accounts.imports.CHUNK_ROWS", 2)
+    lines = [CLIENTS_HEADER] + [f"{inn(n)};Client {n};;kam" for n in range(5)]
+    lines += [f"{VOLGA};Volga renamed;;kam", f"{inn(1)};Client 1 again;;"]  # across chunks
+
+    rejected = check(ImportKind.CLIENTS, csv_file(*lines), administrator)
+    accepted = check(ImportKind.CLIENTS, csv_file(*lines[:-1]), administrator)
+    batch = import_apply(batch=accepted)
+
+    assert report_rows(rejected)[8]["errors"] == [
+        f"“ИНН”: “{inn(1)}” repeats row 3; each row must describe something different."
+    ]
+    assert ImportProgress.objects.get(batch=rejected).rows_done == 7
+    assert batch.status == ImportStatus.APPLIED
+    assert [r["action"] for r in report(batch)] == ["create"] * 5 + ["update"]
+    assert Client.objects.count() == 6
+    assert Client.objects.get(registration_number=VOLGA).name == "Volga renamed"
