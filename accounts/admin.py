@@ -285,7 +285,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "filename",
         "uploaded_by",
         "status",
-        "report",
+        "columns",
         "rows_total",
         "rows_with_errors",
         "applied_at",

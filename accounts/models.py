@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.periods import quarter_label, validate_quarter_start
@@ -316,13 +318,23 @@ class ImportKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    CHECKING = "checking", _("Being checked")
     CHECKED = "checked", _("Checked, ready to import")
     REJECTED = "rejected", _("Has errors, nothing imported")
+    APPLYING = "applying", _("Being imported")
     APPLIED = "applied", _("Imported")
+    FAILED = "failed", _("Failed, nothing imported")
+
+
+# A file's rows are checked in chunks, each one noted as progress; an import in progress with no
+# progress for this long was lost with its worker (a chunk takes seconds).
+IMPORT_STALL_AFTER = datetime.timedelta(minutes=5)
 
 
 class ImportBatch(models.Model):
-    """An uploaded file, kept with its dry-run report so the import can be confirmed later."""
+    """An uploaded file, kept with its dry-run report (its ``ImportRow``) so the import can be
+    confirmed later. The worker checks it, then imports it when confirmed."""
 
     kind = models.CharField(_("what the file holds"), max_length=10, choices=ImportKind.choices)
     filename = models.CharField(_("file name"), max_length=255)
@@ -335,7 +347,8 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices)
-    report = models.JSONField(_("row-by-row report"), default=list)
+    # The columns the file holds, in its order: [[column, the file's own header], …].
+    columns = models.JSONField(_("columns"), default=list)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_with_errors = models.PositiveIntegerField(_("rows with errors"), default=0)
     applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
@@ -350,3 +363,78 @@ class ImportBatch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:import-detail", args=[self.pk])
+
+    @property
+    def in_progress(self) -> bool:
+        """The worker has the file: it waits, is checked or is being imported."""
+        return self.status in (ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.APPLYING)
+
+    def stalled_since(
+        self, *, progressed_at: datetime.datetime | None, at: datetime.datetime
+    ) -> datetime.datetime | None:
+        """When the worker last reported progress on this file, if that is longer ago than
+        ``IMPORT_STALL_AFTER`` while the file is in progress; None otherwise."""
+        last = progressed_at or self.created_at
+        if self.in_progress and last <= at - IMPORT_STALL_AFTER:
+            return last
+        return None
+
+
+class ImportAction(models.TextChoices):
+    CREATE = "create", _("new")
+    UPDATE = "update", _("updated")
+    UNCHANGED = "unchanged", _("unchanged")
+    ERROR = "error", _("error")
+
+
+class ImportRow(models.Model):
+    """One row of an uploaded file as the check found it: what importing it does, its values
+    as parsed (in the order of the batch's ``columns``) and its errors, kept as codes with their
+    parameters (``accounts.import_messages`` says them in the reader's language). Row 0 is the
+    file itself, when it cannot be read at all."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField(_("row"))
+    key = models.CharField(_("registration number"), max_length=100, blank=True)
+    action = models.CharField(_("result"), max_length=10, choices=ImportAction.choices)
+    cells = models.JSONField(_("values"), default=list)
+    changed = models.JSONField(_("changed columns"), default=list)
+    errors = models.JSONField(_("errors"), default=list)
+
+    class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
+        ordering = ["batch", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row"], name="import_row_once"),
+        ]
+        indexes = [models.Index(fields=["batch", "action", "row"], name="import_row_by_action")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row}"
+
+
+class ImportProgress(models.Model):
+    """How far the worker is with a file, noted after every chunk; kept apart from the batch,
+    whose every change the record keeps."""
+
+    batch = models.OneToOneField(
+        ImportBatch, on_delete=models.CASCADE, primary_key=True, related_name="progress"
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_expected = models.PositiveIntegerField(null=True, blank=True)
+    progressed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("import progress")
+        verbose_name_plural = _("import progress")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.rows_done}"
+
+    @property
+    def percent(self) -> int | None:
+        """How much of the file is done, when its length is known; never 100 before the end."""
+        if not self.rows_expected:
+            return None
+        return min(99, round(100 * self.rows_done / self.rows_expected))

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Lookup, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, User
+from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, ImportBatch, User
 from accounts.roles import Role
 
 
@@ -72,3 +72,13 @@ def kams(*, including_former: bool = False) -> QuerySet[User]:
     if not including_former:
         people = people.filter(is_active=True)
     return people.order_by("last_name", "first_name", "pk")
+
+
+def imports_visible_to(user: User) -> QuerySet[ImportBatch]:
+    """The imports ``user`` may see: every one with the permission to view imports, otherwise
+    only the files they uploaded themselves."""
+    if not user.is_authenticated or not user.has_perm("accounts.import_register"):
+        return ImportBatch.objects.none()
+    if user.has_perm("accounts.view_importbatch"):
+        return ImportBatch.objects.all()
+    return ImportBatch.objects.filter(uploaded_by=user)

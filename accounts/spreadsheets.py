@@ -10,7 +10,6 @@ import re
 import zipfile
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 # What Excel, LibreOffice and Google Sheets take as the start of a formula (OWASP's list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -20,7 +19,13 @@ _READ_CHUNK = 1024 * 1024
 
 
 class SpreadsheetTooLarge(ValueError):
-    """The workbook declares or holds more than an import takes; the message says which."""
+    """The workbook declares or holds more than an import takes. ``code`` and ``parameters``
+    say which, for a message in the reader's language (``accounts.import_messages``)."""
+
+    def __init__(self, code: str, **parameters: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.parameters = parameters
 
 
 def cell_safe(value: object) -> object:
@@ -57,9 +62,7 @@ def xlsx_size_check(content: bytes) -> None:
     ``SKAM_IMPORT_MAX_CELLS`` cells. A file that is not a zip is left to the reader's refusal."""
     max_bytes = settings.SKAM_IMPORT_MAX_UNPACKED_BYTES
     max_cells = settings.SKAM_IMPORT_MAX_CELLS
-    too_big = _("The workbook unpacks to more than %(mb)d MB; an import takes less.") % {
-        "mb": max_bytes // (1024 * 1024)
-    }
+    too_big = {"code": "file_too_large", "mb": max_bytes // (1024 * 1024)}
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
@@ -67,7 +70,7 @@ def xlsx_size_check(content: bytes) -> None:
     with archive:
         parts = archive.infolist()
         if sum(part.file_size for part in parts) > max_bytes:
-            raise SpreadsheetTooLarge(too_big)
+            raise SpreadsheetTooLarge(**too_big)
         unpacked = 0
         for part in parts:
             is_sheet = part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
@@ -76,11 +79,8 @@ def xlsx_size_check(content: bytes) -> None:
                 while chunk := stream.read(_READ_CHUNK):
                     unpacked += len(chunk)
                     if unpacked > max_bytes:  # the declared sizes lied
-                        raise SpreadsheetTooLarge(too_big)
+                        raise SpreadsheetTooLarge(**too_big)
                     if is_sheet and len(head) < 4096:
                         head += chunk[:4096]
             if is_sheet and _declared_cells(head) > max_cells:
-                raise SpreadsheetTooLarge(
-                    _("The sheet declares more than %(cells)s cells; an import takes fewer.")
-                    % {"cells": f"{max_cells:,}".replace(",", " ")}
-                )
+                raise SpreadsheetTooLarge("file_too_many_cells", cells=max_cells)

@@ -10,10 +10,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -21,12 +22,22 @@ from django.views.decorators.http import require_POST
 from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFilter
 from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
-from accounts.imports import ImportNotApplicable, import_apply, import_check
-from accounts.models import Client, ClientFigure, ImportBatch, ImportStatus
+from accounts.import_messages import import_rows_shown
+from accounts.import_report import import_error_report
+from accounts.imports import (
+    ImportFileError,
+    ImportNotApplicable,
+    import_apply_claim,
+    import_counts,
+    import_retry,
+    import_upload,
+)
+from accounts.models import Client, ClientFigure, ImportBatch, ImportRow
 from accounts.needs import needs_recorded
 from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
-from accounts.selectors import client_get_for_user, clients_visible_to
+from accounts.selectors import client_get_for_user, clients_visible_to, imports_visible_to
+from accounts.tasks import import_apply_task, import_check_task, import_enqueue
 
 
 def _last_four_quarters_start(today: datetime.date) -> datetime.date:
@@ -164,38 +175,65 @@ def import_list(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch = import_check(
+        batch = import_upload(
             kind=form.cleaned_data["kind"],
             filename=upload.name,
             content=upload.read(),
             user=request.user,
         )
+        transaction.on_commit(lambda: import_enqueue(import_check_task, batch.pk))
         return redirect(batch)
     batches = Paginator(
-        ImportBatch.objects.select_related("uploaded_by").defer("content", "report"), 20
+        imports_visible_to(request.user).select_related("uploaded_by").defer("content"), 20
     ).get_page(request.GET.get("page"))
     return render(request, "accounts/import_list.html", {"form": form, "page": batches})
+
+
+def _import_for(request: HttpRequest, pk: int) -> ImportBatch:
+    """The batch, if the user may see it (their own, or anyone's with the permission); 404."""
+    return get_object_or_404(
+        imports_visible_to(request.user).select_related("progress").defer("content"), pk=pk
+    )
 
 
 @login_required
 @permission_required("accounts.import_register", raise_exception=True)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(ImportBatch.objects.defer("content"), pk=pk)
-    rows = batch.report
-    counts = {
-        action: sum(1 for row in rows if row["action"] == action)
-        for action in ("create", "update", "error")
-    }
+    batch = _import_for(request, pk)
+    progress = getattr(batch, "progress", None)
+    stalled = batch.stalled_since(
+        progressed_at=progress and progress.progressed_at, at=timezone.now()
+    )
+    if request.htmx and request.GET.get("poll"):
+        if not batch.in_progress:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"  # the check is done: the whole page changes
+            return response
+        return render(
+            request,
+            "accounts/import_detail.html#progress",
+            {"batch": batch, "progress": progress, "stalled": stalled},
+        )
+    counts = import_counts(batch)
     show = request.GET.get("show", "all")
-    if show not in counts:
-        show = "all"
+    rows = ImportRow.objects.filter(batch=batch).order_by("row")
+    if show in counts:
+        rows = rows.filter(action=show)
     else:
-        rows = [row for row in rows if row["action"] == show]
+        show = "all"
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/import_detail.html",
-        {"batch": batch, "page": page, "counts": counts, "show": show},
+        {
+            "batch": batch,
+            "progress": progress,
+            "stalled": stalled,
+            "page": page,
+            "rows": import_rows_shown(batch, page.object_list),
+            "counts": counts,
+            "show": show,
+        },
     )
 
 
@@ -203,25 +241,60 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("accounts.import_register", raise_exception=True)
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(ImportBatch, pk=pk)
+    batch = _import_for(request, pk)
     try:
-        batch = import_apply(batch=batch)
+        import_apply_claim(batch=batch)
     except ImportNotApplicable as exc:
         messages.error(request, str(exc))
         return redirect(batch)
-    if batch.status == ImportStatus.APPLIED:
-        messages.success(
-            request,
-            ngettext(
-                "Imported %(count)d row from %(file)s.",
-                "Imported %(count)d rows from %(file)s.",
-                batch.rows_total,
-            )
-            % {"count": batch.rows_total, "file": batch.filename},
+    transaction.on_commit(lambda: import_enqueue(import_apply_task, batch.pk))
+    messages.success(
+        request,
+        ngettext(
+            "Importing %(count)d row from %(file)s: this page shows when it is done.",
+            "Importing %(count)d rows from %(file)s: this page shows when it is done.",
+            batch.rows_total,
         )
-    else:
-        messages.error(
-            request,
-            _("The register changed since the check: nothing was imported. See the rows below."),
-        )
+        % {"count": batch.rows_total, "file": batch.filename},
+    )
     return redirect(batch)
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+@require_POST
+def import_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _import_for(request, pk)
+    stage = import_retry(batch=batch)
+    if stage is None:
+        messages.error(request, _("This file is not stalled: nothing to try again."))
+    else:
+        task = import_check_task if stage == "check" else import_apply_task
+        transaction.on_commit(lambda: import_enqueue(task, batch.pk))
+        messages.success(request, _("The file is back in the worker's queue."))
+    return redirect(batch)
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+def import_errors_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The uploaded file with a column of errors, to fix and upload again."""
+    batch = get_object_or_404(imports_visible_to(request.user), pk=pk)
+    if not batch.rows_with_errors:
+        raise Http404
+    try:
+        filename, content = import_error_report(batch=batch)
+    except ImportFileError:
+        return HttpResponse(
+            _("The file cannot be read, so no report can be made of it."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if filename.lower().endswith(".xlsx")
+        else "text/csv"
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -19,9 +19,9 @@ benchmark's own, as in ``bench/dashboard.py``):
   row when the list is paginated by cursor); for a KAM, their last page when they have fewer;
 * ``api_search``: ``/api/clients/?q=<part of a name>``.
 
-Then it imports a CSV of ``--import-rows`` new clients through ``accounts.imports`` (check, then
-apply: the code the page and the worker call) in a child process, whose peak resident memory it
-reports, and rolls the import back so that the data can be reused. The last two lines are
+Then it imports a CSV of ``--import-rows`` new clients as the worker does (``bench/imports.py``:
+check, then apply) in a child process, whose peak resident memory it reports, and rolls the
+import back so that the data can be reused. The last two lines are
 
     import rows=N seconds=S peak_mb=M
     register clients=N worst=<page> p95_ms=P signed_in_p95_ms=S ratio=R queries=Q
@@ -36,11 +36,7 @@ between runs of 100 requests: compare runs of the same length, and more than one
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import time
@@ -50,6 +46,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from benchlib import ensure_database, h, log
+from imports import measure_import
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skam_bench_register"
@@ -460,65 +457,6 @@ def measure(requests: int, warmup: int, clients: int) -> str:
 # --- import -----------------------------------------------------------------------------------
 
 
-def import_csv(rows: int) -> bytes:
-    """A clients file of ``rows`` new clients, as an administrator would upload it."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["ИНН", "Наименование", "Сегмент", "Отрасль", "Регион", "КАМ"])
-    for number in range(1, rows + 1):
-        writer.writerow(
-            [
-                f"I{number:010d}",
-                f"{NAME_WORDS[number % len(NAME_WORDS)]} Импорт {number}",
-                "enterprise",
-                INDUSTRIES[number % len(INDUSTRIES)],
-                REGIONS[number % len(REGIONS)],
-                f"bench.kam{1 + number % KAMS}",
-            ]
-        )
-    return out.getvalue().encode()
-
-
-def import_child(content: bytes, results: object) -> None:
-    """Check and apply the file in this child process, then roll it all back."""
-    from django.db import connection, transaction
-
-    from accounts.imports import import_apply, import_check
-    from accounts.models import ImportKind, ImportStatus, User
-
-    connection.close()  # the parent's connection is not ours to share
-    user = User.objects.get(username="bench.member")
-    began = time.perf_counter()
-    with transaction.atomic():
-        batch = import_check(
-            kind=ImportKind.CLIENTS, filename="bench.csv", content=content, user=user
-        )
-        checked = time.perf_counter() - began
-        batch = import_apply(batch=batch)
-        seconds = time.perf_counter() - began
-        status = batch.status
-        transaction.set_rollback(True)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    results.put((status == ImportStatus.APPLIED, checked, seconds, peak_kb / 1024))
-
-
-def measure_import(rows: int) -> str:
-    from django.db import connection
-
-    content = import_csv(rows)
-    connection.close()
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    child = context.Process(target=import_child, args=(content, results))
-    child.start()
-    applied, checked, seconds, peak_mb = results.get()
-    child.join()
-    if not applied:
-        raise SystemExit("the import was not applied")
-    log(f"import: {len(content) / 1e6:.1f} MB file, checked in {checked:.1f} s")
-    return f"import rows={rows} seconds={seconds:.1f} peak_mb={peak_mb:.0f}"
-
-
 def vacuum_after_import() -> None:
     """A previous run's import was rolled back: its rows are dead until vacuumed, and they would
     bloat the trigram index this run's searches read."""
@@ -559,7 +497,7 @@ def main() -> None:
         build(args.clients)
     register_line = measure(args.requests, args.warmup, args.clients)
     if args.import_rows:
-        log(measure_import(args.import_rows))
+        log(measure_import(args.import_rows, importer="bench.member"))
     log(register_line)
 
 

@@ -28,6 +28,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import Role
+from accounts.taxids import inn_with_check_digits
 from criteria.models import USP, NeedCoverage
 from governance.models import (
     Absence,
@@ -85,7 +86,8 @@ class ClientFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Client {n:04d} LLC")
-    registration_number = factory.Sequence(lambda n: f"77{n:08d}")
+    # A valid INN (its check digit as the tax authority computes it), as an import demands.
+    registration_number = factory.Sequence(lambda n: inn_with_check_digits(f"77{n:07d}"))
     segment = Segment.MID_MARKET
     industry = "Metallurgy"
     region = "Moscow"

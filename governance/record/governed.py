@@ -64,7 +64,7 @@ GOVERNED: tuple[str, ...] = (
     "governance.WebhookEndpoint",
 )
 
-# Columns never copied into the record: secrets, a file's bytes (its report and name are
+# Columns never copied into the record: secrets, a file's bytes (its name and counts are
 # kept), and the time of the last sign-in (a change of it alone is no entry).
 NOT_COPIED: dict[str, tuple[str, ...]] = {
     "accounts.User": ("password", "last_login"),
@@ -88,6 +88,8 @@ NOT_RECORDED: dict[str, str] = {
     "governance.OutgoingMail": "letters telling of recorded events; the outbox keeps their state",
     "governance.WebhookEvent": "webhooks telling of recorded events",
     "governance.WebhookDelivery": "the webhooks' delivery log keeps its own state",
+    "accounts.ImportRow": "an uploaded file's check, worked out from the file again at will",
+    "accounts.ImportProgress": "how far the worker is with a file, noted every chunk",
 }
 
 # The apps whose every model is classified above.

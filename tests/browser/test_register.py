@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from accounts.imports import import_apply_run, import_check_run
 from accounts.models import Client, ImportBatch, ImportStatus, Segment
 from accounts.periods import quarter_start
 from tests.browser.conftest import login
@@ -315,26 +316,47 @@ def upload(page: Page, path: Path) -> None:
     expect(page).to_have_url(re.compile(r"/clients/imports/\d+/$"))
 
 
-def test_administrator_imports_clients_from_csv(page: Page, live_server, administrator, tmp_path):
+@pytest.fixture
+def worker(monkeypatch) -> list[tuple[str, int]]:
+    """The worker, played by the test: the pages queue their tasks here, and the test runs
+    them when it chooses, so that it sees the page wait, poll and change."""
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        "accounts.views.import_enqueue", lambda task, pk: queued.append((task.name, pk)) or True
+    )
+    return queued
+
+
+def test_administrator_imports_clients_from_csv(
+    page: Page, live_server, administrator, tmp_path, worker
+):
     csv_file = write_csv(
         tmp_path / "clients.csv",
-        ["7701234567;АО «Камский шинный завод»;enterprise", "7707654321;Oka Glass Works LLC;small"],
+        ["7707083893;АО «Камский шинный завод»;enterprise", "7707654321;Oka Glass Works LLC;small"],
     )
     login(page, live_server, administrator.username)
 
     upload(page, csv_file)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("clients.csv")
+    expect(page.get_by_test_id("import-status")).to_have_text("Waiting for the worker")
+    [(_task, batch_id)] = worker
+    import_check_run(batch_id=batch_id)  # the worker's turn; the page polls and sees it
     expect(page.get_by_test_id("import-status")).to_have_text("Checked, ready to import")
-    expect(page.get_by_text("2 rows: 2 to create, 0 to update, 0 with errors")).to_be_visible()
+    expect(page.get_by_text("2 rows: 2 new, 0 updated, 0 unchanged, 0 with errors")).to_be_visible()
     report = page.get_by_test_id("import-report")
+    expect(report.locator("thead")).to_contain_text("Наименование")
     expect(report.locator("tbody tr.row-create")).to_have_count(2)
-    expect(report.locator("tbody tr").first).to_contain_text("7701234567")
+    expect(report.locator("tbody tr").first).to_contain_text("7707083893")
+    expect(report.locator("tbody tr").first).to_contain_text("Enterprise")
+    expect(report.locator("tbody tr").first).to_contain_text("new client")
     assert not Client.objects.exists()  # nothing is written before the confirmation
 
     page.get_by_role("button", name="Import all rows").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Imported 2 rows from clients.csv.")
+    expect(page.get_by_role("status")).to_contain_text("Importing 2 rows from clients.csv")
+    expect(page.get_by_test_id("import-status")).to_have_text("Being imported")
+    import_apply_run(batch_id=batch_id)
     expect(page.get_by_test_id("import-status")).to_have_text("Imported")
     expect(page.get_by_role("button", name="Import all rows")).to_have_count(0)
 
@@ -343,7 +365,7 @@ def test_administrator_imports_clients_from_csv(page: Page, live_server, adminis
     page.reload()
     expect(result_count(page)).to_have_text("2 clients")
     row = page.get_by_role("row", name=re.compile("Камский шинный завод"))
-    expect(row).to_contain_text("7701234567")
+    expect(row).to_contain_text("7707083893")
     expect(row).to_contain_text("Enterprise")
     expect(page.get_by_role("row", name=re.compile("Oka Glass Works LLC"))).to_contain_text(
         "Small business"
@@ -351,24 +373,26 @@ def test_administrator_imports_clients_from_csv(page: Page, live_server, adminis
 
 
 def test_import_with_a_bad_row_shows_it_and_offers_no_confirmation(
-    page: Page, live_server, administrator, tmp_path
+    page: Page, live_server, administrator, tmp_path, worker
 ):
     csv_file = write_csv(
         tmp_path / "bad.csv",
-        ["7701234567;Kama Tyre Plant JSC;enterprise", "7707654321;Oka Glass Works LLC;galactic"],
+        ["7707083893;Kama Tyre Plant JSC;enterprise", "7707654321;Oka Glass Works LLC;galactic"],
     )
     login(page, live_server, administrator.username)
 
     upload(page, csv_file)
+    import_check_run(batch_id=worker[0][1])
 
     expect(page.get_by_test_id("import-status")).to_have_text("Has errors, nothing imported")
-    expect(page.get_by_text("2 rows: 1 to create, 0 to update, 1 with errors")).to_be_visible()
+    expect(page.get_by_text("2 rows: 1 new, 0 updated, 0 unchanged, 1 with errors")).to_be_visible()
     error_rows = page.get_by_test_id("import-report").locator("tbody tr.row-error")
     expect(error_rows).to_have_count(1)
     expect(error_rows).to_contain_text("7707654321")
-    expect(error_rows).to_contain_text("Unknown segment “galactic”")
+    expect(error_rows).to_contain_text("“Сегмент”: Unknown segment “galactic”")
     expect(page.get_by_role("alert")).to_contain_text("Nothing was imported")
     expect(page.get_by_role("button", name="Import all rows")).to_have_count(0)
+    expect(page.get_by_role("link", name="Download the file with its errors")).to_be_visible()
     assert not Client.objects.exists()
     assert ImportBatch.objects.get().status == ImportStatus.REJECTED
 
