@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 from axes.models import AccessAttempt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client as HttpClient
 
 from accounts import sso
@@ -330,3 +334,37 @@ def test_the_environment_switches_it_on_and_refuses_a_map_to_a_seat(tmp_path: Pa
 
     off = settings_loaded(tmp_path, "from django.conf import settings as s; print(s.SKAM_SSO)")
     assert off.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def signing_keys() -> tuple[rsa.RSAPrivateKey, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return key, public.decode()
+
+
+def id_token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
+    payload = {"iss": ISSUER, "aud": CLIENT_ID, "sub": "f3c1-77", "nonce": "n-1", **claims}
+    return jwt.encode(payload, key, algorithm="RS256")
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [{"iss": "https://elsewhere.example"}, {"aud": "another-app"}, {"nonce": "replayed"}],
+    ids=["another issuer", "another client", "another nonce"],
+)
+def test_an_id_token_not_the_issuers_for_skam_is_refused(
+    sso_on: Any, signing_keys: tuple[rsa.RSAPrivateKey, str], forged: dict[str, str]
+) -> None:
+    key, public = signing_keys
+    backend = sso.ProviderBackend()
+    backend.OIDC_RP_IDP_SIGN_KEY = public
+    assert backend.verify_token(id_token(key), nonce="n-1")["sub"] == "f3c1-77"
+
+    with pytest.raises(SuspiciousOperation):
+        backend.verify_token(id_token(key, **forged), nonce="n-1")
+    someone_else = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(SuspiciousOperation):
+        backend.verify_token(id_token(someone_else), nonce="n-1")
