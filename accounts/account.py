@@ -40,7 +40,8 @@ class PasswordLinkForm(auth_forms.PasswordResetForm):
     no usable password, and the link to this address is how they set their first one."""
 
     def get_users(self, email: str) -> Iterator[User]:
-        people = User.objects.filter(email__iexact=email, is_active=True)
+        # Who signs in through the company's provider has no password here to set.
+        people = User.objects.filter(email__iexact=email, is_active=True, sso_subject="")
         return (person for person in people if _same_address(email, person.email))
 
 

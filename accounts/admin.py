@@ -66,10 +66,11 @@ class PeopleAdmin(UserAdmin):
     fieldsets = (
         (None, {"fields": ("username",)}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email", "language")}),
-        (_("Access"), {"fields": ("is_active", "groups")}),
+        (_("Access"), {"fields": ("is_active", "groups", "sso_issuer", "sso_subject")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    # Set by the first sign-in through the company's provider (accounts/sso.py), by nobody here.
+    readonly_fields = ("last_login", "date_joined", "sso_issuer", "sso_subject")
     list_display = ("username", "first_name", "last_name", "email", "is_active")
     list_filter = ("is_active", "groups")
     filter_horizontal = ("groups",)
@@ -119,7 +120,7 @@ class PeopleAdmin(UserAdmin):
         """The same letter as "Forgot your password?" on the sign-in page, to each one's own
         address: the administrator starts it and never sees the link."""
         sent = 0
-        for person in queryset.filter(is_active=True).exclude(email=""):
+        for person in queryset.filter(is_active=True, sso_subject="").exclude(email=""):
             password_link_send(person=person)
             sent += 1
         self.message_user(

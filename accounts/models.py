@@ -19,7 +19,18 @@ from accounts.search import Folded
 
 
 class User(AbstractUser):
-    """A person using SKAM. What they may do follows from their role groups."""
+    """A person using SKAM. What they may do follows from their role groups.
+
+    Someone who signed in through the company's OpenID Connect provider (``accounts/sso.py``)
+    is known by the provider's issuer and their subject there, which the provider never
+    reassigns (an e-mail address may be); they sign in only through it from then on."""
+
+    sso_issuer = models.CharField(
+        _("single sign-on provider"), max_length=255, blank=True, editable=False
+    )
+    sso_subject = models.CharField(
+        _("subject at the provider"), max_length=255, blank=True, editable=False
+    )
 
     # What SKAM writes to them (e-mail) is in their language, not in that of whoever acted.
     language = models.CharField(
@@ -36,6 +47,17 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sso_issuer", "sso_subject"],
+                condition=~models.Q(sso_subject=""),
+                name="one_person_per_sso_subject",
+            )
+        ]
+
+    def signs_in_through_provider(self) -> bool:
+        """True once linked to a subject of the company's provider: no password of SKAM's."""
+        return bool(self.sso_subject)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

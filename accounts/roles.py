@@ -20,6 +20,10 @@ class Role(models.TextChoices):
 
 
 COMMITTEE_ROLES = frozenset({Role.COMMITTEE_CHAIR, Role.COMMITTEE_MEMBER})
+# The roles the company's identity provider may give and take at a sign-in (accounts/sso.py):
+# never a seat or the chair, which follow the committee's decisions, nor the administrator,
+# whom SKAM appoints; ``SSO_MAPPABLE_ROLES`` in the settings names the same.
+SSO_ROLES = frozenset({Role.KAM, Role.DIRECTOR})
 
 _READ_REGISTER = (
     "accounts.view_client",

@@ -11,6 +11,7 @@ import datetime
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -249,10 +250,107 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A sign-in through the company's provider (accounts/sso.py) is the provider's to guard.
+AXES_WHITELIST_CALLABLE = "accounts.sso.axes_leaves_provider_sign_ins"
 AXES_VERBOSE = False  # no banner on every manage.py command; the lock-outs are still logged
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with the company's OpenID Connect provider (accounts/sso.py, README), off
+# unless OIDC_ISSUER is set. The provider's endpoints come from its discovery document, read
+# when first needed, or from OIDC_*_ENDPOINT. Local passwords keep working (the first
+# administrator's); a person signed in through the provider once signs in only through it.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip()
+SKAM_SSO = bool(OIDC_ISSUER)
+# The roles the provider's groups may give: never a committee seat or the chair (the
+# committee's decisions), the administrator, staff or superuser (appointed in SKAM).
+SSO_MAPPABLE_ROLES = ("kam", "director")
+
+
+def _sso_role_map(raw: str) -> dict[str, tuple[str, ...]]:
+    """``OIDC_ROLE_MAP``: ``group=role`` pairs separated by commas, a role being one of
+    ``SSO_MAPPABLE_ROLES``; a group may give more than one role."""
+    roles_of: dict[str, list[str]] = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        group, equals, role = (item.strip() for item in pair.rpartition("="))
+        if not equals or not group:
+            raise ImproperlyConfigured(f"OIDC_ROLE_MAP: {pair!r} is not group=role.")
+        if role not in SSO_MAPPABLE_ROLES:
+            raise ImproperlyConfigured(
+                f"OIDC_ROLE_MAP may give the roles {', '.join(SSO_MAPPABLE_ROLES)} only, not "
+                f"{role!r}: committee seats follow the committee's decisions, and the "
+                "administrator is appointed in SKAM."
+            )
+        roles_of.setdefault(group, []).append(role)
+    return {group: tuple(roles) for group, roles in roles_of.items()}
+
+
+if SKAM_SSO:
+    if not OIDC_ISSUER.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"OIDC_ISSUER must be an https:// (or, with DEBUG, http://) URL, not {OIDC_ISSUER!r}."
+        )
+    if not DEBUG and not OIDC_ISSUER.startswith("https://"):
+        raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL when DEBUG=0.")
+    OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+    if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.")
+    # Explicit endpoints, for a provider without discovery: the first four go together.
+    SSO_ENDPOINTS = {
+        "authorization_endpoint": env.str("OIDC_AUTHORIZATION_ENDPOINT", default=""),
+        "token_endpoint": env.str("OIDC_TOKEN_ENDPOINT", default=""),
+        "userinfo_endpoint": env.str("OIDC_USERINFO_ENDPOINT", default=""),
+        "jwks_uri": env.str("OIDC_JWKS_ENDPOINT", default=""),
+        "end_session_endpoint": env.str("OIDC_END_SESSION_ENDPOINT", default=""),
+    }
+    _required_endpoints = list(SSO_ENDPOINTS.values())[:4]
+    if any(_required_endpoints) and not all(_required_endpoints):
+        raise ImproperlyConfigured(
+            "Set all of OIDC_AUTHORIZATION_ENDPOINT, OIDC_TOKEN_ENDPOINT, OIDC_USERINFO_ENDPOINT "
+            "and OIDC_JWKS_ENDPOINT, or none (they are then read from OIDC_ISSUER's discovery)."
+        )
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+    OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+    # What the login page's button says: "Sign in with <OIDC_PROVIDER_NAME>".
+    SSO_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="") or OIDC_ISSUER
+    # The claim holding the person's groups (``groups``, or a dotted path such as
+    # ``realm_access.roles``) and which group gives which role; without them the administrator
+    # gives roles in SKAM, as to anyone.
+    SSO_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="").strip()
+    SSO_ROLE_MAP = _sso_role_map(env.str("OIDC_ROLE_MAP", default=""))
+    if bool(SSO_ROLE_CLAIM) != bool(SSO_ROLE_MAP):
+        raise ImproperlyConfigured(
+            "OIDC_ROLE_CLAIM and OIDC_ROLE_MAP are set together or not at all."
+        )
+    # A first sign-in creates the person's account; with 0, the administrator adds them first
+    # (and they are linked by e-mail, below, or refused).
+    SSO_CREATE_USERS = _flag("OIDC_CREATE_USERS", default=True)
+    # Link a first sign-in to an existing local account with the same e-mail address, when the
+    # provider says it verified that address; never a superuser, staff, a committee member or
+    # the administrator, who keep their password. Off: such a sign-in is refused.
+    SSO_LINK_BY_EMAIL = _flag("OIDC_LINK_BY_EMAIL", default=False)
+    OIDC_TIMEOUT = env.int("OIDC_TIMEOUT_SECONDS", default=10)
+    # Signed-in from the provider: keep its ID token, the hint its end-session page needs.
+    OIDC_STORE_ID_TOKEN = True
+    OIDC_USE_PKCE = True
+    OIDC_AUTHENTICATE_CLASS = "accounts.sso.SignInStartView"
+    OIDC_CALLBACK_CLASS = "accounts.sso.SignInCallbackView"
+    LOGIN_REDIRECT_URL_FAILURE = "login"
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.sso.ProviderBackend"]
+    # "Log out" (a form) is answered with a redirect to the provider's end of its session,
+    # which the Content-Security-Policy's form-action governs too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        SELF,
+        *sorted(
+            {
+                "{0.scheme}://{0.netloc}".format(urlsplit(url))
+                for url in (OIDC_ISSUER, SSO_ENDPOINTS["end_session_endpoint"])
+                if url
+            }
+        ),
+    ]
 
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 

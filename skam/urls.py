@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from accounts import account, tokens
+from accounts import account, sso, tokens
 from governance.kpis.api import AccountDashboardView, KamDashboardView, PortfolioDashboardView
 from governance.shell.api.mandates import MandateCheckView
 from skam import views
@@ -16,8 +16,11 @@ from skam.api import router
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sso.LoginView.as_view(), name="login"),
+    path("logout/", sso.LogoutView.as_view(), name="logout"),
+    # Single sign-on with the company's OpenID Connect provider; 404 while it is off.
+    path("oidc/authenticate/", sso.SignInStartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", sso.SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     # One's own account and password; nobody else's (accounts/account.py).
     path("account/", account.my_account, name="my-account"),
     path("account/tokens/revoke/", account.my_token_revoke, name="my-token-revoke"),

@@ -96,6 +96,10 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/login/",                            200, 302, 302, 302, 302, 302, 302, 302),
     ("POST",  "/logout/",                           302, 302, 302, 302, 302, 302, 302, 302),
     ("POST",  "/i18n/setlang/",                     302, 302, 302, 302, 302, 302, 302, 302),
+    # Single sign-on through the company's provider: no such page while it is off, as here
+    # (tests/accounts/test_sso.py switches it on).
+    ("GET",   "/oidc/authenticate/",                404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET",   "/oidc/callback/",                    404, 404, 404, 404, 404, 404, 404, 404),
     # One's own account and password; the link to set it is for anyone who has it.
     ("GET",   "/account/",                          302, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/account/password/",                 302, 200, 200, 200, 200, 200, 200, 200),

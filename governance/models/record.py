@@ -28,6 +28,8 @@ class RecordPath(models.TextChoices):
     ADMIN = "admin", _("Django admin")
     COMMAND = "command", _("Management command")
     WORKER = "worker", _("Background task")
+    # The company's identity provider, at a sign-in: the person and their roles it gives.
+    SSO = "sso", _("Single sign-on")
     SYSTEM = "system", _("Other")
 
 

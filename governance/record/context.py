@@ -128,6 +128,8 @@ def request_path(request: Any) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None and "admin" in match.namespaces:
         return "admin"
+    if match is not None and match.url_name == "oidc_authentication_callback":
+        return "sso"
     if request.path_info.startswith("/api/"):
         return "api"
     return "page"
