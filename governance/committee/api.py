@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -108,7 +107,6 @@ class VoteSerializer(serializers.Serializer):
 
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermissions]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = ProposalFilter
 
     def get_queryset(self) -> QuerySet[Proposal]:
@@ -155,7 +153,6 @@ class DecisionSerializer(serializers.ModelSerializer):
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DecisionSerializer
     permission_classes = [RolePermissions]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = DecisionFilter
 
     def get_queryset(self) -> QuerySet[Decision]:
