@@ -14,6 +14,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.imports import import_check
@@ -23,7 +24,7 @@ from governance.committee.proposals import proposal_create, proposal_open
 from governance.kpis.dashboards.tables import Cell, Table
 from governance.kpis.exports import _table_csv
 from governance.mail import mail_deliver_due
-from governance.models import CommitteeMember, OutgoingMail
+from governance.models import CommitteeMember, OutgoingMail, Proposal
 from skam.api import router
 from tests.factories import ClientFactory, CommitteeMemberFactory
 
@@ -78,6 +79,18 @@ def test_a_proposal_title_with_a_line_break_is_refused_on_the_form(
     )
     assert answer.status_code == 200
     assert "Keep this on one line" in answer.content.decode()
+
+
+@pytest.mark.parametrize("title", ["Key for Volga\nand its plants", "Key\rVolga", "Key\u2028Volga"])
+def test_the_proposal_service_refuses_a_title_with_a_line_break(chair, account_of_kam, title):
+    """The rule is the service's, so a path that skips the form (a command, the admin, a
+    future API) cannot store it either."""
+    with pytest.raises(ValidationError) as refusal:
+        proposal_create(
+            type="grant_key", title=title, rationale="Why", by=chair, client=account_of_kam
+        )
+    assert refusal.value.message_dict["title"] == ["Keep this on one line: remove the line break."]
+    assert not Proposal.objects.exists()
 
 
 def test_one_letter_that_cannot_go_does_not_stop_the_others(caplog, mailoutbox) -> None:
