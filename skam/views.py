@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext
 
 from accounts.selectors import clients_visible_to
 from governance.committee.proposals import proposals_needing_vote
@@ -36,6 +37,8 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):  # the API answers in JSON, as its schema says
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

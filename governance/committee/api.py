@@ -27,12 +27,18 @@ from governance.committee.proposals import (
     tally_of,
     vote_cast,
 )
-from governance.models import Decision, Proposal, VoteChoice
+from governance.models import CommitteeRole, Decision, Proposal, VoteChoice
 
 
 class ProposalSerializer(serializers.ModelSerializer):
     tally = serializers.SerializerMethodField()
-    client_name = serializers.CharField(source="client.name", read_only=True, default=None)
+    # None for a proposal about no client; "" for one about no committee seat: said in the schema.
+    client_name = serializers.CharField(
+        source="client.name", read_only=True, default=None, allow_null=True
+    )
+    committee_role = serializers.ChoiceField(
+        choices=CommitteeRole.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Proposal
