@@ -505,6 +505,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Clients authenticate with a token; the session cookie is the pages' (and the browsable
+    # docs'), not part of the API's contract.
+    "AUTHENTICATION_WHITELIST": ["knox.auth.TokenAuthentication"],
+    # Every refusal an operation can answer, with its body (skam/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "skam.openapi.document_refusals",
+    ],
     # Two models' "state" and three versions' "status" would otherwise get hashed enum names.
     "ENUM_NAME_OVERRIDES": {
         "ProposalStateEnum": "governance.models.ProposalState",

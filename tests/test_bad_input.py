@@ -14,28 +14,25 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from accounts.import_messages import import_errors_text
 from accounts.imports import import_check
 from accounts.models import ImportBatch, ImportKind, ImportStatus, User
-from accounts.ordering import KnownOrderingFilter
 from governance.committee.notifications import remind_non_voters
 from governance.committee.proposals import proposal_create, proposal_open
 from governance.kpis.dashboards.tables import Cell, Table
 from governance.kpis.exports import _table_csv
 from governance.mail import mail_deliver_due
-from governance.models import CommitteeMember, OutgoingMail
+from governance.models import CommitteeMember, OutgoingMail, Proposal
 from skam.api import router
 from tests.factories import ClientFactory, CommitteeMemberFactory
 
 pytestmark = pytest.mark.django_db
-# The lists that offer an order (the others have a fixed one and take no ``ordering``).
-LISTS = sorted(
-    f"/api/{prefix}/"
-    for prefix, viewset, _basename in router.registry
-    if KnownOrderingFilter in viewset.filter_backends
-)
+# Every API list but the register's clients, whose filter set has its own ``ordering`` choices.
+LISTS = sorted(f"/api/{prefix}/" for prefix, _viewset, _basename in router.registry)
+LISTS.remove("/api/clients/")
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -43,6 +40,17 @@ def test_ordering_by_a_field_a_list_does_not_offer_is_a_400(client_as, chair, pa
     answer = client_as(chair).get(path, {"ordering": "-no_such_field"})
     assert answer.status_code == 400
     assert "no_such_field" in answer.json()["ordering"][0]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_order_a_list_offers_orders_it(client_as, chair, path) -> None:
+    """The orders a list names (and its schema offers) all work, each way: none is a column
+    the database cannot sort by."""
+    http = client_as(chair)
+    offered = http.get(path, {"ordering": "-no_such_field"}).json()["ordering"][0]
+    names = offered.split("orders by ")[1].rstrip(".").split(", ")
+    assert http.get(path, {"ordering": ",".join(names)}).status_code == 200
+    assert http.get(path, {"ordering": ",".join(f"-{n}" for n in names)}).status_code == 200
 
 
 def test_ordering_by_a_field_a_list_offers_still_orders(client_as, chair, account_of_kam):
@@ -72,6 +80,18 @@ def test_a_proposal_title_with_a_line_break_is_refused_on_the_form(
     )
     assert answer.status_code == 200
     assert "Keep this on one line" in answer.content.decode()
+
+
+@pytest.mark.parametrize("title", ["Key for Volga\nand its plants", "Key\rVolga", "Key\u2028Volga"])
+def test_the_proposal_service_refuses_a_title_with_a_line_break(chair, account_of_kam, title):
+    """The rule is the service's, so a path that skips the form (a command, the admin, a
+    future API) cannot store it either."""
+    with pytest.raises(ValidationError) as refusal:
+        proposal_create(
+            type="grant_key", title=title, rationale="Why", by=chair, client=account_of_kam
+        )
+    assert refusal.value.message_dict["title"] == ["Keep this on one line: remove the line break."]
+    assert not Proposal.objects.exists()
 
 
 def test_one_letter_that_cannot_go_does_not_stop_the_others(caplog, mailoutbox) -> None:

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -35,7 +34,7 @@ from governance.committee.proposals import (
     tally_of,
     vote_cast,
 )
-from governance.models import SUBJECTS, Decision, Proposal, VoteChoice
+from governance.models import SUBJECTS, CommitteeRole, Decision, Proposal, VoteChoice
 
 # Said in the request's language (Accept-Language).
 IN_REQUEST_LANGUAGE = "Said in the request's language (Accept-Language: en or ru)."
@@ -51,7 +50,13 @@ class ProposalSerializer(serializers.ModelSerializer):
     title_is_auto = serializers.BooleanField(
         read_only=True, help_text="True when the title is said by SKAM, not typed."
     )
-    client_name = serializers.CharField(source="client.name", read_only=True, default=None)
+    # None for a proposal about no client; "" for one about no committee seat: said in the schema.
+    client_name = serializers.CharField(
+        source="client.name", read_only=True, default=None, allow_null=True
+    )
+    committee_role = serializers.ChoiceField(
+        choices=CommitteeRole.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Proposal
@@ -189,7 +194,6 @@ class VoteSerializer(serializers.Serializer):
 
 class ProposalViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermissions]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = ProposalFilter
 
     def get_queryset(self) -> QuerySet[Proposal]:
@@ -249,7 +253,6 @@ class DecisionSerializer(serializers.ModelSerializer):
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DecisionSerializer
     permission_classes = [RolePermissions]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = DecisionFilter
 
     def get_queryset(self) -> QuerySet[Decision]:

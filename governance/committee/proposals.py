@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Client, User
 from accounts.refusals import ChangedMeanwhile, NotAllowed
 from accounts.roles import Role
+from accounts.validators import single_line
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
 from criteria.selectors import Scorecard, scorecard_for
@@ -243,6 +244,10 @@ def proposal_create(
     kept as typed; a blank one titles the proposal from its type and subject, said in each
     reader's language (``Proposal.title``)."""
     errors: dict[str, str] = {}
+    try:
+        single_line(title)  # the form says the same; the title goes into letters' subjects
+    except ValidationError as exc:
+        errors["title"] = exc.messages[0]
     if type in SEAT_PROPOSALS:
         errors.update(seat_refusals(type=type, nominee=nominee, committee_role=committee_role))
     if type in CLIENT_PROPOSALS and client is None:

@@ -5,7 +5,6 @@ key clients' budgets within the mandate.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -69,7 +68,6 @@ class BudgetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [ReadsOrOwn]
     read_perms = (VIEW_BUDGET, VIEW_OWN_MANDATE)
     write_perms = {"create": ADD_BUDGET}
-    filter_backends = [DjangoFilterBackend]
     filterset_class = BudgetFilter
 
     def get_queryset(self) -> QuerySet[Budget]:
@@ -120,7 +118,6 @@ class BudgetSpendViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     permission_classes = [ReadsOrOwn]
     read_perms = (VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE)
     write_perms = {"create": ADD_BUDGET_SPEND}
-    filter_backends = [DjangoFilterBackend]
     filterset_class = SpendFilter
 
     def get_queryset(self) -> QuerySet[BudgetSpend]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -63,7 +62,6 @@ class DepartmentRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
 
     serializer_class = DepartmentRequestSerializer
     permission_classes = [InDepartmentWork]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = DepartmentRequestFilter
 
     def get_queryset(self) -> QuerySet[DepartmentRequest]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -94,7 +93,6 @@ class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         "create": ADD_EXCEPTION_REQUEST,
         "withdraw": ADD_EXCEPTION_REQUEST,
     }
-    filter_backends = [DjangoFilterBackend]
     filterset_class = ExceptionRequestFilter
 
     def get_queryset(self) -> QuerySet[ExceptionRequest]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -108,7 +107,6 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = IncidentSerializer
     permission_classes = [MaySeeIncidents]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
@@ -164,7 +163,6 @@ class MandateViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MandateSerializer
     permission_classes = [ReadsOrOwn]
     read_perms = (VIEW_MANDATE, VIEW_OWN_MANDATE)
-    filter_backends = [DjangoFilterBackend]
     filterset_class = MandateFilter
 
     def get_queryset(self) -> QuerySet[Mandate]:
