@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,22 +53,14 @@ class DraftFrozen(ChangedMeanwhile):
     """The draft was proposed (or put in force) meanwhile: it no longer changes."""
 
 
-class Stage:
+class Stage(models.TextChoices):
     """Where a mandate stands for the committee drafting it."""
 
-    IN_FORCE = "in_force"
-    DRAFT = "draft"
-    PROPOSED = "proposed"
-    NOT_ADOPTED = "not_adopted"
-    ENDED = "ended"
-
-    LABELS = {
-        IN_FORCE: gettext_lazy("In force"),
-        DRAFT: gettext_lazy("Draft"),
-        PROPOSED: gettext_lazy("Before the committee"),
-        NOT_ADOPTED: gettext_lazy("Not adopted"),
-        ENDED: gettext_lazy("Ended"),
-    }
+    IN_FORCE = "in_force", gettext_lazy("In force")
+    DRAFT = "draft", gettext_lazy("Draft")
+    PROPOSED = "proposed", gettext_lazy("Before the committee")
+    NOT_ADOPTED = "not_adopted", gettext_lazy("Not adopted")
+    ENDED = "ended", gettext_lazy("Ended")
 
 
 # A draft's proposal in one of these still stands: the draft stays as it was proposed.
@@ -158,7 +150,7 @@ def mandates_by_kam(*, user: User, day: datetime.date | None = None) -> list[Kam
     for mandate in mandates:
         group = rows.setdefault(mandate.kam_id, KamMandates(kam=mandate.kam))
         mandate.stage = draft_stage(mandate, proposal_state=mandate.last_proposal_state, day=day)
-        mandate.stage_label = Stage.LABELS[mandate.stage]
+        mandate.stage_label = Stage(mandate.stage).label
         if mandate.stage == Stage.IN_FORCE:
             group.in_force = mandate
         group.by_stage.setdefault(mandate.stage, []).append(mandate)
@@ -362,18 +354,11 @@ def mandate_draft_save(
 # Comparing a draft with the mandate in force -----------------------------------------------
 
 
-class Change:
-    ADDED = "added"
-    REMOVED = "removed"
-    CHANGED = "changed"
-    SAME = "same"
-
-    LABELS = {
-        ADDED: gettext_lazy("added"),
-        REMOVED: gettext_lazy("removed"),
-        CHANGED: gettext_lazy("changed"),
-        SAME: gettext_lazy("unchanged"),
-    }
+class Change(models.TextChoices):
+    ADDED = "added", gettext_lazy("added")
+    REMOVED = "removed", gettext_lazy("removed")
+    CHANGED = "changed", gettext_lazy("changed")
+    SAME = "same", gettext_lazy("unchanged")
 
 
 def _change(
@@ -399,7 +384,7 @@ class Line:
 
     @property
     def change_label(self) -> str:
-        return str(Change.LABELS[self.change])
+        return str(Change(self.change).label)
 
 
 @dataclass

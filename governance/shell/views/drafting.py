@@ -227,7 +227,7 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "mandate": mandate,
         "stage": stage,
-        "stage_label": Stage.LABELS[stage],
+        "stage_label": Stage(stage).label,
         "editable": editable,
         "drafter": drafter,
         "last_proposal": mandate.proposals.order_by("-created_at", "-pk").first(),
