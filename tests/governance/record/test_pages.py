@@ -8,6 +8,7 @@ import io
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import User
@@ -61,7 +62,8 @@ def test_filters_by_person_and_date(client_as, chair: User, member: User) -> Non
     page = client_as(chair).get(URL, {"actor": member.pk})
     assert page.context["page"].paginator.count == 1
     first = RecordEntry.objects.filter(row_pk=str(client.pk)).earliest("pk")
-    day = first.at.date().isoformat()
+    # The person picks a day on the company's calendar, not UTC's (they differ after 21:00 in Moscow).
+    day = timezone.localdate(first.at).isoformat()
     page = client_as(chair).get(URL, {"since": day, "until": day})
     assert page.context["page"].paginator.count >= 1
     page = client_as(chair).get(URL, {"until": "2000-01-01"})
