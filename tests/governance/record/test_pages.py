@@ -62,7 +62,7 @@ def test_filters_by_person_and_date(client_as, chair: User, member: User) -> Non
     page = client_as(chair).get(URL, {"actor": member.pk})
     assert page.context["page"].paginator.count == 1
     first = RecordEntry.objects.filter(row_pk=str(client.pk)).earliest("pk")
-    # The person picks a day on the company's calendar, not UTC's (they differ after 21:00 in Moscow).
+    # The person picks a day on the company's calendar, not UTC's (after 21:00 in Moscow).
     day = timezone.localdate(first.at).isoformat()
     page = client_as(chair).get(URL, {"since": day, "until": day})
     assert page.context["page"].paginator.count >= 1
