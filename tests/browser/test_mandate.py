@@ -222,6 +222,8 @@ def test_the_kam_sees_who_decides_by_name_and_when_and_the_home_agrees_with_the_
     )
     page.get_by_label("Why the deal is worth an exception").fill("Three-year contract")
     page.get_by_role("button", name="Ask for an exception").click()
+    # The post and its redirect finish before the reload, or the reload meets a page in flight.
+    expect(page.get_by_text("Your exception request is filed with its approver.")).to_be_visible()
     page.reload()
     expect(page.get_by_test_id("exception-requests")).to_contain_text("Answer due")
     due = page.get_by_test_id("exception-requests").get_by_test_id("answer-due")

@@ -95,6 +95,7 @@ def test_a_drafted_change_is_compared_proposed_voted_and_in_force(
     kam_page = _context_page(browser, live_server)
     login(kam_page, live_server, "kam")
     kam_page.get_by_role("link", name="My mandate").click()
+    expect(kam_page.get_by_role("heading", name="My mandate")).to_be_visible()
     kam_page.reload()
     expect(kam_page.get_by_test_id("mandate-accounts")).to_contain_text("Baltic Grain Terminal")
     expect(kam_page.get_by_test_id("limits")).to_contain_text("9 %")
