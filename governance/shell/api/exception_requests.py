@@ -54,6 +54,7 @@ class ExceptionRequestSerializer(serializers.ModelSerializer):
             "state",
             "respond_by",
             "decided_by",
+            "decided_in",
             "decided_at",
             "decision_comment",
             "created_at",
