@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -19,6 +20,7 @@ from governance.committee.proposals import (
     proposal_close,
     proposal_create,
     proposal_open,
+    proposals_close_due,
     vote_cast,
 )
 from governance.models import (
@@ -484,3 +486,47 @@ def test_the_api_says_the_committee_decided(big, chair, member, third, kam, clie
         None,
         proposal.pk,
     )
+
+
+VOTES = {
+    "chair": 200,
+    "member": 200,
+    "kam": 403,  # asked for it: stands aside, and holds no seat besides
+    "kam2": 403,
+    "director": 403,
+    "administrator": 403,
+    "outsider": 403,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_votes_on_a_proposal_to_decide_an_exception(role, cast, big, chair, client_as):
+    proposal = _propose(big, by=chair)
+    http = client_as(cast[role])
+    api = http.post(
+        f"/api/proposals/{proposal.pk}/vote/", {"choice": "for"}, content_type="application/json"
+    )
+    assert api.status_code == VOTES[role]
+    page = http.post(proposal.get_absolute_url(), {"choice": "against", "comment": ""})
+    assert page.status_code == (302 if VOTES[role] == 200 else 403)
+    big.refresh_from_db()
+    assert big.state == ExceptionState.PENDING  # only the close decides
+
+
+def test_the_close_at_the_deadline_decides_the_request(big, chair, member, third):
+    """The beat's task closes proposals past their deadline through the same service."""
+    proposal = _propose(big, by=chair)
+    _vote_all(proposal, "against", member, third)
+    later = timezone.now() + datetime.timedelta(days=8)
+    assert proposals_close_due(now=later) == 1
+    big.refresh_from_db()
+    assert (big.state, big.decided_in_id) == (ExceptionState.REJECTED, proposal.pk)
+
+
+def test_the_admin_offers_no_way_around_the_vote():
+    """Neither requests nor proposals are written in the admin: only the services decide."""
+    for model in (ExceptionRequest, Proposal):
+        model_admin = admin.site._registry.get(model)
+        assert model_admin is None or not (
+            model_admin.has_add_permission(None) or model_admin.has_change_permission(None)
+        )
