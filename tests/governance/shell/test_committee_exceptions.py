@@ -32,6 +32,7 @@ from governance.models import (
     ExceptionState,
     Mandate,
     MandateAccount,
+    OutgoingMail,
     Proposal,
     ProposalState,
     ProposalType,
@@ -530,3 +531,9 @@ def test_the_admin_offers_no_way_around_the_vote():
         assert model_admin is None or not (
             model_admin.has_add_permission(None) or model_admin.has_change_permission(None)
         )
+
+
+def test_the_committee_is_told_to_propose_not_to_decide(big, member):
+    letter = OutgoingMail.objects.get(key__startswith=f"exception-filed:{big.pk}:", to=member.email)
+    assert "a member proposes it to the committee" in letter.body
+    assert big.get_absolute_url() in letter.body
