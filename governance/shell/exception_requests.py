@@ -219,6 +219,15 @@ def may_propose(*, user: User, request: ExceptionRequest) -> bool:
     )
 
 
+# What a list joins to say who decided a request the committee decided (the proposal's title,
+# said from its subject when none was typed): no query per row.
+DECIDED_IN = (
+    "decided_in",
+    "decided_in__exception_request__client",
+    "decided_in__exception_request__requested_by",
+)
+
+
 def exception_requests_with_proposal(
     queryset: QuerySet[ExceptionRequest],
 ) -> QuerySet[ExceptionRequest]:

@@ -23,6 +23,7 @@ from governance.models import (
 from governance.permissions import ADD_EXCEPTION_REQUEST, VIEW_EXCEPTION_REQUEST
 from governance.recipients import approver_roles_of
 from governance.shell.exception_requests import (
+    DECIDED_IN,
     AlreadyDecided,
     CommitteeDecides,
     exception_decide,
@@ -76,7 +77,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     requests = ExceptionRequestFilter(
         data,
         queryset=exception_requests_with_proposal(exception_requests_visible_to(request.user))
-        .select_related("client", "requested_by", "decided_by", "decided_in")
+        .select_related("client", "requested_by", "decided_by", *DECIDED_IN)
         .order_by("state", "respond_by"),
     )
     roles = approver_roles_of(request.user)
@@ -118,7 +119,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(
         exception_requests_with_proposal(
             exception_requests_visible_to(request.user)
-        ).select_related("client", "requested_by", "decided_by", "decided_in", "mandate"),
+        ).select_related("client", "requested_by", "decided_by", *DECIDED_IN, "mandate"),
         pk=pk,
     )
     deal_value = Decimal(item.asked["deal_value"]) if item.asked.get("deal_value") else None

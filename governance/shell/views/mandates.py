@@ -24,6 +24,7 @@ from governance.models import (
 from governance.permissions import ADD_PROPOSAL, VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.shell.budgets import budgets_of
 from governance.shell.exception_requests import (
+    DECIDED_IN,
     RESPONSE_TIME,
     escalation_ladder,
     exception_requests_with_proposal,
@@ -72,7 +73,7 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     requests = (
         exception_requests_with_proposal(
             ExceptionRequest.objects.filter(mandate=mandate)
-        ).select_related("client", "decided_by", "decided_in")
+        ).select_related("client", "decided_by", *DECIDED_IN)
         if mandate
         else ExceptionRequest.objects.none()
     )

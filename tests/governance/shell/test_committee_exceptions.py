@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -537,3 +538,34 @@ def test_the_committee_is_told_to_propose_not_to_decide(big, member):
     letter = OutgoingMail.objects.get(key__startswith=f"exception-filed:{big.pk}:", to=member.email)
     assert "a member proposes it to the committee" in letter.body
     assert big.get_absolute_url() in letter.body
+
+
+def _decided_by_the_committee(kam, client, chair, member, third) -> ExceptionRequest:
+    request = _file(kam, client)
+    proposal = proposal_create(  # no title typed: it is said from its subject
+        type=ProposalType.DECIDE_EXCEPTION, rationale="R", by=chair, exception_request=request
+    )
+    proposal = proposal_open(proposal=proposal, deadline=timezone.now() + datetime.timedelta(1))
+    _vote_all(proposal, "for", chair, member, third)
+    proposal_close(proposal=proposal)
+    return request
+
+
+def test_the_lists_cost_no_query_per_request_the_committee_decided(
+    kam, chair, member, third, account_of_kam, setup, client_as
+):
+    http = client_as(member)
+    pages = [
+        reverse("governance:exception-list") + "?state=approved",
+        reverse("governance:mandate-detail", args=[setup.pk]),
+    ]
+    _decided_by_the_committee(kam, account_of_kam, chair, member, third)
+    counts = []
+    for _round in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            for page in pages:
+                assert "The committee, by its vote" in http.get(page).text
+        counts.append(len(queries))
+        for _more in range(3):
+            _decided_by_the_committee(kam, account_of_kam, chair, member, third)
+    assert counts[0] == counts[1]
