@@ -119,7 +119,9 @@ def exception_decide(
     """Approve or reject, once, by the approver of the request's tier (or their deputy): of two
     approvers acting at once, one decides and the other is told it was decided already; a
     request escalated meanwhile is refused to the tier it left. One conditional update, not a
-    read-then-write. Nobody decides their own request (``NotAllowed``)."""
+    read-then-write. Nobody decides their own request (``NotAllowed``); nobody alone decides
+    one at the committee's tier, the chair included (``CommitteeDecides``): the committee's vote
+    on a proposal does, through ``exception_decide_by_committee``."""
     if request.requested_by_id == by.pk:
         raise NotAllowed(_("Nobody decides their own request: it waits for another approver."))
     if request.approver == Approver.COMMITTEE:
