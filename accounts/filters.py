@@ -10,18 +10,38 @@ from django import forms
 from django.db.models import QuerySet
 from django.forms.utils import pretty_name
 from django.http import HttpRequest
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import filter_choices_offered
 from accounts.models import Client, ClientFigure, ClientNeed, Segment
+from accounts.ordering import ORDERING_REFUSAL
 from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
 
 
+def _unknown_ordering(offered: list[str]) -> str:
+    """The refusal of an order a filter set does not offer, naming those it does, in the
+    reader's language; ``%(value)s`` is left for the form to fill with the order asked."""
+    return gettext(ORDERING_REFUSAL) % {"unknown": "%(value)s", "valid": ", ".join(offered)}
+
+
 class OrderingFilter(django_filters.OrderingFilter):
     """django-filter's, with "(descending)" said in the reader's language: django-filter
-    formats its own label once, at import, in whatever language is active then."""
+    formats its own label once, at import, in whatever language is active then. An order it
+    does not offer is refused naming those it does, as every API list refuses one
+    (``accounts.ordering``), rather than with django-filter's "Select a valid choice"."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        offered = sorted(
+            str(value) for value, _label in self.extra["choices"] if not value.startswith("-")
+        )
+        self.extra.setdefault("error_messages", {})["invalid_choice"] = lazy(
+            _unknown_ordering, str
+        )(offered)
 
     def build_choices(
         self, fields: dict[str, str], labels: dict[str, object]

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -29,6 +30,11 @@ def _is_column(model: type[Model], path: str) -> bool:
         if model is None and step != path.split("__")[-1]:
             return False
     return True
+
+
+# Said when a list is asked to order by what it does not offer (``django-filter``'s orderings
+# in ``accounts.filters`` say the same).
+ORDERING_REFUSAL = gettext_noop("Cannot order by %(unknown)s; this list orders by %(valid)s.")
 
 
 class KnownOrderingFilter(OrderingFilter):
@@ -58,7 +64,7 @@ class KnownOrderingFilter(OrderingFilter):
                 raise ValidationError(
                     {
                         self.ordering_param: [
-                            _("Cannot order by %(unknown)s; this list orders by %(valid)s.")
+                            _(ORDERING_REFUSAL)
                             % {
                                 "unknown": ", ".join(unknown),
                                 "valid": ", ".join(sorted(valid)) or _("nothing"),

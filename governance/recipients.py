@@ -24,7 +24,8 @@ from governance.models import (
 def stake_in(proposal: int | models.Expression) -> models.Exists:
     """Whether the user of the outer query (``OuterRef("pk")``) has a stake in the proposal
     (a pk, or an expression naming it): the person a seat proposal is about, the KAM of a
-    mandate to grant, the owner or a team member of the client a proposal is about. Who has a
+    mandate to grant, the owner or a team member of the client a proposal is about, the KAM
+    who asked for the exception a proposal decides. Who has a
     stake stands aside by rule: nobody decides their own request, here or at any tier."""
     user = models.OuterRef("pk")
     return models.Exists(
@@ -33,6 +34,7 @@ def stake_in(proposal: int | models.Expression) -> models.Exists:
             | models.Q(mandate__kam=user)
             | models.Q(client__owner_kam=user)
             | models.Q(client__team_members__user=user)
+            | models.Q(exception_request__requested_by=user)
         )
     )
 

@@ -194,7 +194,11 @@ def webhook_exception_requested(*, request: ExceptionRequest) -> int:
     )
 
 
-def webhook_exception_decided(*, request: ExceptionRequest, by: User, approved: bool) -> int:
+def webhook_exception_decided(
+    *, request: ExceptionRequest, by: User | None, approved: bool, proposal: int | None = None
+) -> int:
+    """``by``: the approver who decided; None when the committee decided it by its vote on
+    ``proposal`` (its id, given as ``decided_in``)."""
     return _emit(
         [
             (
@@ -202,7 +206,8 @@ def webhook_exception_decided(*, request: ExceptionRequest, by: User, approved: 
                 {
                     **_exception_payload(request),
                     "state": ExceptionState.APPROVED if approved else ExceptionState.REJECTED,
-                    "decided_by": by.pk,
+                    "decided_by": by.pk if by is not None else None,
+                    **({"decided_in": proposal} if proposal is not None else {}),
                 },
             )
         ]

@@ -208,7 +208,10 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",  "/committee/departments/request/",    302, 403, 403, 403, 302, 302, 403, 403),
     ("POST", "/committee/departments/{deprequest}/fulfil/", 302, 403, 403, 403, 403, 403, 403, 403),
     ("POST",  "/committee/exceptions/new/",         302, 403, 403, 403, 302, 302, 403, 403),
-    ("POST",  "/committee/exceptions/{exception}/decide/", 302, 403, 302, 403, 403, 403, 403, 403),
+    # The request is at the committee's tier: one person never decides it; those who see it
+    # are sent back to it with the message that a proposal's vote decides (its KAM: 403).
+    ("GET",   "/committee/exceptions/{exception}/", 302, 404, 200, 200, 200, 404, 200, 200),
+    ("POST",  "/committee/exceptions/{exception}/decide/", 302, 404, 302, 302, 403, 404, 302, 302),
     # Exceptional situations: KAMs declare on their accounts, the owner or the committee handle.
     ("GET",   "/committee/incidents/",              302, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/committee/incidents/new/",          302, 403, 403, 403, 200, 200, 403, 403),
@@ -269,7 +272,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/api/exception-requests/",           401, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/exception-requests/{exception}/", 401, 403, 200, 200, 200, 404, 200, 200),
     ("POST",  "/api/exception-requests/",           401, 403, 403, 403, 201, 404, 403, 403),
-    ("POST", "/api/exception-requests/{exception}/decide/", 401, 403, 200, 403, 403, 404, 403, 403),
+    ("POST", "/api/exception-requests/{exception}/decide/", 401, 403, 403, 403, 403, 404, 403, 403),
     ("POST", "/api/exception-requests/{exception}/withdraw/", 401, 403, 403, 403, 200, 404, 403, 403),  # noqa: E501
     ("GET",   "/api/budgets/",                      401, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/budgets/{budget}/",             401, 403, 200, 200, 200, 404, 200, 200),

@@ -71,6 +71,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "ruler",
             "nominee",
             "committee_role",
+            "exception_request",
             "review_date",
             "state",
             "opened_at",

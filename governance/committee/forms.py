@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +15,15 @@ from accounts.models import Client, User
 from accounts.selectors import kams
 from accounts.validators import single_line
 from criteria.models import RulerVersion
-from governance.committee.proposing import COMMON_FIELDS, QUESTION_FIELDS
+from governance.committee.proposing import (
+    COMMON_FIELDS,
+    QUESTION_FIELDS,
+    exceptions_for_the_committee,
+)
 from governance.models import (
     CommitteeMember,
     CommitteeRole,
+    ExceptionRequest,
     Mandate,
     MandateStatus,
     Policy,
@@ -68,6 +73,16 @@ class InterestForm(forms.Form):
         return data
 
 
+class ExceptionRequestChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ExceptionRequest) -> str:
+        label = _("%(client)s, asked by %(kam)s on %(date)s") % {
+            "client": obj.client,
+            "kam": obj.requested_by,
+            "date": formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATE_FORMAT"),
+        }
+        return f"{label} — {obj.deal}" if obj.deal else label
+
+
 class ProposalForm(forms.Form):
     type = forms.ChoiceField(label=_("Proposal"), choices=ProposalType.choices)
     client = forms.ModelChoiceField(
@@ -100,6 +115,12 @@ class ProposalForm(forms.Form):
         queryset=Mandate.objects.filter(status=MandateStatus.DRAFT).select_related("kam"),
         required=False,
         help_text=_("Adopted, it supersedes the KAM's mandate in force."),
+    )
+    exception_request = ExceptionRequestChoiceField(
+        label=_("Exception request"),
+        queryset=exceptions_for_the_committee(),
+        required=False,
+        help_text=_("A request waiting at the committee's tier, with no proposal before it yet."),
     )
     title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -144,7 +165,7 @@ class ProposalForm(forms.Form):
                 client.queryset = clients
         if question == ProposalType.STRATEGIC_BET:
             self.fields["review_date"].required = True
-        for name in ("ruler", "policy", "mandate", "nominee"):
+        for name in ("ruler", "policy", "mandate", "nominee", "exception_request"):
             if name in self.fields:
                 self.fields[name].required = True
         if question in (ProposalType.SEAT_END, ProposalType.CHAIR):

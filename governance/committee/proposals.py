@@ -29,6 +29,7 @@ from governance.committee.notifications import notify_opened, notify_outcome
 from governance.committee.seats import seat_decision_apply, seat_refusals
 from governance.committee.versions import (
     decision_digest,
+    digest_of,
     version_check,
     version_freeze,
     version_of,
@@ -41,6 +42,7 @@ from governance.models import (
     SEAT_PROPOSALS,
     CommitteeMember,
     Decision,
+    ExceptionRequest,
     NamedVotesReaders,
     Policy,
     PolicyStatus,
@@ -54,6 +56,10 @@ from governance.models import (
 )
 from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
+from governance.shell.exception_requests import (
+    exception_decide_by_committee,
+    exception_terms,
+)
 from governance.shell.mandates import mandate_adopt
 from governance.webhooks import webhook_decision_adopted
 
@@ -239,6 +245,7 @@ def proposal_create(
     supersedes: Decision | None = None,
     nominee: User | None = None,
     committee_role: str = "",
+    exception_request: ExceptionRequest | None = None,
 ) -> Proposal:
     """A draft proposal, checked against the state of what it would change. ``title`` is
     kept as typed; a blank one titles the proposal from its type and subject, said in each
@@ -272,6 +279,8 @@ def proposal_create(
         errors["mandate"] = _("Name a draft mandate to grant.")
     if review_date is not None and review_date <= timezone.localdate():
         errors["review_date"] = _("A review date lies in the future.")
+    if type == ProposalType.DECIDE_EXCEPTION:
+        errors.update(_exception_refusals(exception_request, by=by))
     if errors:
         raise ValidationError(errors)
     return Proposal.objects.create(
@@ -285,9 +294,56 @@ def proposal_create(
         mandate=mandate if type == ProposalType.GRANT_MANDATE else None,
         nominee=nominee if type in SEAT_PROPOSALS else None,
         committee_role=committee_role if type == ProposalType.SEAT_GIVE else "",
+        exception_request=exception_request if type == ProposalType.DECIDE_EXCEPTION else None,
         review_date=review_date,
         supersedes=supersedes,
     )
+
+
+def _exception_refusals(request: ExceptionRequest | None, *, by: User) -> dict[str, str]:
+    """Why this exception request cannot be put to the committee by ``by``, per field."""
+    if request is None:
+        return {"exception_request": _("Name the exception request the committee decides.")}
+    if request.requested_by_id == by.pk:
+        return {
+            "exception_request": _(
+                "This is your own request: another member of the committee proposes it, and "
+                "you stand aside on the vote."
+            )
+        }
+    if not request.is_for_the_committee:
+        return {
+            "exception_request": _(
+                "Only a request waiting at the committee's tier is put to the committee; "
+                "this one is decided by its approver, or was decided already."
+            )
+        }
+    return {}
+
+
+def _exception_freeze(proposal: Proposal) -> None:
+    """Under the request's row lock, in the transaction that opens the vote: refuse a request
+    no longer waiting for the committee or already before it, and copy what it asks (limits,
+    amounts, deal) onto the proposal with its SHA-256 — what the vote decides."""
+    request = (
+        ExceptionRequest.objects.select_for_update()
+        .select_related("client", "requested_by")
+        .get(pk=proposal.exception_request_id)
+    )
+    if not request.is_for_the_committee:
+        raise ProposalNotOpen(
+            _("This request is no longer waiting for the committee: it was decided or withdrawn.")
+        )
+    if (
+        Proposal.objects.filter(exception_request=request, state=ProposalState.OPEN)
+        .exclude(pk=proposal.pk)
+        .exists()
+    ):
+        raise ProposalNotOpen(
+            _("This request is already before the committee: one proposal decides it.")
+        )
+    proposal.version_content = exception_terms(request)
+    proposal.version_digest = digest_of(proposal.version_content)
 
 
 def _evidence(proposal: Proposal) -> dict[str, object]:
@@ -387,6 +443,8 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked.abstentions_count = rule.abstentions_count
         locked.evidence = _evidence(locked)
         version_freeze(proposal=locked)
+        if locked.exception_request_id is not None:
+            _exception_freeze(locked)
         locked.save()
         notify_opened(proposal=locked)
     return locked
@@ -418,8 +476,8 @@ def vote_cast(*, proposal: Proposal, member: User, choice: str, comment: str = "
             if has_stake(proposal=locked, user=member):
                 raise NotEntitled(
                     _(
-                        "This proposal concerns you (your seat, your account or your mandate): "
-                        "you stand aside, and your vote is not taken."
+                        "This proposal concerns you (your seat, your account, your mandate or "
+                        "your request): you stand aside, and your vote is not taken."
                     )
                 )
             raise NotEntitled(_("Only committee members who are not recused vote."))
@@ -482,6 +540,12 @@ def proposal_close(*, proposal: Proposal, early: bool = False, by: User | None =
             decision_apply(proposal=locked)
         else:
             version_thaw(proposal=locked)
+            if locked.state == ProposalState.REJECTED and locked.exception_request_id:
+                # Rejected by the committee: so is the request. A vote with no quorum
+                # decides nothing: the request waits for another proposal.
+                exception_decide_by_committee(
+                    request=locked.exception_request, proposal=locked, approve=False
+                )
         notify_outcome(proposal=locked)
     return locked
 
@@ -531,6 +595,10 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         mandate_adopt(mandate=proposal.mandate)
     if proposal.type in SEAT_PROPOSALS:
         seat_decision_apply(proposal=proposal, day=today)
+    if proposal.type == ProposalType.DECIDE_EXCEPTION:
+        exception_decide_by_committee(
+            request=proposal.exception_request, proposal=proposal, approve=True
+        )
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,

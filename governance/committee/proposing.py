@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,15 @@ from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import Evaluation, RulerStatus, RulerVersion, RunStatus
 from criteria.selectors import Scorecard, scorecard_for
 from governance.committee.proposals import proposal_route_refusal
-from governance.models import CLIENT_PROPOSALS, Proposal, ProposalState, ProposalType
+from governance.models import (
+    CLIENT_PROPOSALS,
+    Approver,
+    ExceptionRequest,
+    ExceptionState,
+    Proposal,
+    ProposalState,
+    ProposalType,
+)
 
 # What each question asks for besides its title, rationale and deadline.
 QUESTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -35,6 +43,7 @@ QUESTION_FIELDS: dict[str, tuple[str, ...]] = {
     ProposalType.SEAT_GIVE: ("nominee", "committee_role"),
     ProposalType.SEAT_END: ("nominee",),
     ProposalType.CHAIR: ("nominee",),
+    ProposalType.DECIDE_EXCEPTION: ("exception_request",),
 }
 COMMON_FIELDS = ("title", "rationale", "deadline")
 
@@ -121,6 +130,19 @@ QUESTION_GROUPS: tuple[tuple[Promise, tuple[Question, ...]], ...] = (
             ),
         ),
     ),
+    (
+        gettext_lazy("Exceptions"),
+        (
+            Question(
+                ProposalType.DECIDE_EXCEPTION,
+                gettext_lazy(
+                    "A KAM's request to go past the mandate has reached the committee's tier: "
+                    "a vote for approves it, a vote against rejects it. The KAM who asked "
+                    "stands aside."
+                ),
+            ),
+        ),
+    ),
 )
 QUESTIONS: dict[str, Question] = {q.type: q for _group, qs in QUESTION_GROUPS for q in qs}
 
@@ -130,6 +152,11 @@ def title_suggested(*, question: str, subject: object | None) -> str:
     about; empty while nothing is chosen. Only a suggestion: the proposer edits it."""
     if subject is None:
         return ""
+    if isinstance(subject, ExceptionRequest):
+        return _("Exception for %(client)s, asked by %(kam)s") % {
+            "client": subject.client,
+            "kam": subject.requested_by,
+        }
     titles = {
         ProposalType.GRANT_KEY: _("Key status for %(subject)s"),
         ProposalType.STRATEGIC_BET: _("Strategic bet on %(subject)s"),
@@ -142,6 +169,20 @@ def title_suggested(*, question: str, subject: object | None) -> str:
         ProposalType.CHAIR: _("%(subject)s chairs the committee"),
     }
     return titles[question] % {"subject": subject}
+
+
+def exceptions_for_the_committee() -> QuerySet[ExceptionRequest]:
+    """The requests the committee may be asked to decide: waiting at its tier, with no
+    proposal before it yet; the oldest first."""
+    open_proposal = Proposal.objects.filter(
+        exception_request=OuterRef("pk"), state=ProposalState.OPEN
+    )
+    return (
+        ExceptionRequest.objects.filter(state=ExceptionState.PENDING, approver=Approver.COMMITTEE)
+        .exclude(Exists(open_proposal))
+        .select_related("client", "requested_by")
+        .order_by("created_at", "pk")
+    )
 
 
 # How many clients the picker lists at once: a search narrows, it never pages through all.

@@ -228,6 +228,12 @@ def decision_digest(*, proposal: Proposal) -> str:
                 if proposal.nominee_id
                 else {}
             ),
+            # Which exception request the vote decided (absent from other proposals' digests).
+            **(
+                {"exception_request": proposal.exception_request_id}
+                if proposal.exception_request_id
+                else {}
+            ),
         }
     )
 

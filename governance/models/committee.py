@@ -99,6 +99,7 @@ class ProposalType(models.TextChoices):
     SEAT_GIVE = "seat_give", _("Give a seat on the committee")
     SEAT_END = "seat_end", _("End a seat on the committee")
     CHAIR = "chair", _("Hand the chair to a member")
+    DECIDE_EXCEPTION = "decide_exception", _("Decide an exception")
 
 
 CLIENT_PROPOSALS = frozenset(
@@ -216,7 +217,15 @@ class Tally:
 
 
 # What a proposal's subject is read from: joined in a list, a title said from it costs no query.
-SUBJECTS = ("client", "ruler", "policy", "mandate__kam", "nominee")
+SUBJECTS = (
+    "client",
+    "ruler",
+    "policy",
+    "mandate__kam",
+    "nominee",
+    "exception_request__client",
+    "exception_request__requested_by",
+)
 
 
 def subject_text(subject: dict[str, object]) -> str:
@@ -236,6 +245,12 @@ def subject_text(subject: dict[str, object]) -> str:
     mandate = subject.get("mandate")
     if isinstance(mandate, dict):
         return f"{mandate.get('kam', '')}: {mandate.get('title', '')}"
+    exception = subject.get("exception")
+    if isinstance(exception, dict):
+        return gettext("%(client)s, asked by %(kam)s") % {
+            "client": exception.get("client", ""),
+            "kam": exception.get("kam", ""),
+        }
     return ""
 
 
@@ -302,6 +317,16 @@ class Proposal(models.Model):
         related_name="+",
         help_text=_("Who is given a seat, whose seat ends, or who takes the chair."),
     )
+    # The exception request a proposal to decide an exception decides: adopted, the request is
+    # approved; rejected, it is rejected (``exception_decide_by_committee``).
+    exception_request = models.ForeignKey(
+        "ExceptionRequest",
+        verbose_name=_("exception request"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+    )
     committee_role = models.CharField(
         _("role on the committee"), max_length=30, choices=CommitteeRole.choices, blank=True
     )
@@ -362,6 +387,11 @@ class Proposal(models.Model):
                 condition=models.Q(state="open"),
                 name="one_open_proposal_per_client",
             ),
+            models.UniqueConstraint(
+                fields=["exception_request"],
+                condition=models.Q(state="open"),
+                name="one_open_proposal_per_exception_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -396,6 +426,15 @@ class Proposal(models.Model):
             return {"mandate": {"kam": str(self.mandate.kam), "title": self.mandate.title}}
         if self.nominee_id is not None:
             return {"person": str(self.nominee)}
+        if self.exception_request_id is not None:
+            request = self.exception_request
+            return {
+                "exception": {
+                    "id": request.pk,
+                    "client": request.client.name,
+                    "kam": str(request.requested_by),
+                }
+            }
         return {}
 
     def auto_title(self) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import RulerStatus
@@ -280,6 +281,16 @@ class ExceptionRequest(models.Model):
         blank=True,
         related_name="+",
     )
+    # A request at the committee's tier is decided by the committee's vote on a proposal, not
+    # by a person: ``decided_by`` stays empty and this names the proposal whose vote decided it.
+    decided_in = models.ForeignKey(
+        "Proposal",
+        verbose_name=_("decided by the committee's vote on"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("asked on"), auto_now_add=True)
@@ -301,6 +312,14 @@ class ExceptionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.get_state_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:exception-detail", args=[self.pk])
+
+    @property
+    def is_for_the_committee(self) -> bool:
+        """Pending at the committee's tier: only a proposal's vote decides it."""
+        return self.state == ExceptionState.PENDING and self.approver == Approver.COMMITTEE
 
     def licensed(self, limit: str) -> Decimal | None:
         """How much past ``limit`` this request asked for, when it passes that limit at all;

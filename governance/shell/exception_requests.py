@@ -23,8 +23,10 @@ from governance.models import (
     ExceptionRequest,
     ExceptionState,
     Mandate,
+    Proposal,
+    ProposalState,
 )
-from governance.permissions import VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
+from governance.permissions import ADD_PROPOSAL, VIEW_EXCEPTION_REQUEST, VIEW_OWN_MANDATE
 from governance.recipients import approver_roles_of, approvers_for
 from governance.shell.mandates import mandate_check
 from governance.shell.notifications import notify_exception_filed
@@ -35,6 +37,24 @@ RESPONSE_TIME = datetime.timedelta(days=2)
 
 class AlreadyDecided(ChangedMeanwhile):
     """The request was decided or withdrawn already."""
+
+
+class CommitteeDecides(NotAllowed):
+    """A request at the committee's tier is decided by the committee's vote on a proposal,
+    never by one person (the chair included)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This request is at the committee's tier: the committee decides it by a vote, "
+                "not one person. Propose it to the committee; the proposal's outcome approves "
+                "or rejects it."
+            )
+        )
+
+
+class TermsChanged(ChangedMeanwhile):
+    """What the request asks differs from what the committee voted on."""
 
 
 def exception_requests_visible_to(user: User) -> QuerySet[ExceptionRequest]:
@@ -84,8 +104,9 @@ def exception_file(
 
 def may_decide(*, user: User, request: ExceptionRequest, roles: set[str] | None = None) -> bool:
     """Whether ``user`` decides this request; pass ``roles`` when asking for many requests.
-    Nobody decides their own request, at any tier, as deputy or not."""
-    if request.requested_by_id == user.pk:
+    Nobody decides their own request, at any tier, as deputy or not; nobody alone decides one
+    at the committee's tier (a proposal's vote does)."""
+    if request.requested_by_id == user.pk or request.approver == Approver.COMMITTEE:
         return False
     if roles is None:
         roles = approver_roles_of(user)
@@ -98,13 +119,20 @@ def exception_decide(
     """Approve or reject, once, by the approver of the request's tier (or their deputy): of two
     approvers acting at once, one decides and the other is told it was decided already; a
     request escalated meanwhile is refused to the tier it left. One conditional update, not a
-    read-then-write. Nobody decides their own request (``NotAllowed``)."""
+    read-then-write. Nobody decides their own request (``NotAllowed``); nobody alone decides
+    one at the committee's tier, the chair included (``CommitteeDecides``): the committee's vote
+    on a proposal does, through ``exception_decide_by_committee``."""
     if request.requested_by_id == by.pk:
         raise NotAllowed(_("Nobody decides their own request: it waits for another approver."))
+    if request.approver == Approver.COMMITTEE:
+        raise CommitteeDecides
+    # The committee's tier is never a person's, whatever their seat (the chair decides every
+    # other tier): a request escalated to it meanwhile is left alone here.
+    roles = approver_roles_of(by) - {Approver.COMMITTEE}
     with transaction.atomic():
         decided = (
             ExceptionRequest.objects.filter(
-                pk=request.pk, state=ExceptionState.PENDING, approver__in=approver_roles_of(by)
+                pk=request.pk, state=ExceptionState.PENDING, approver__in=roles
             )
             .exclude(requested_by=by)
             .update(
@@ -116,16 +144,120 @@ def exception_decide(
         )
         if decided:
             webhook_exception_decided(request=request, by=by, approved=approve)
+    if not decided:
+        request.refresh_from_db()
+        if request.is_for_the_committee:
+            raise CommitteeDecides
     return _changed_or_refused(
         request, decided, _("This request is decided at another tier of escalation.")
     )
 
 
+def exception_terms(request: ExceptionRequest) -> dict[str, object]:
+    """What a request asks, as the committee votes on it: whose request, for which account
+    and mandate, the limits it passes with the amounts asked, the deal and why. Frozen on the
+    proposal when its vote opens; the decision refuses a request that differs."""
+    return {
+        "exception_request": request.pk,
+        "kam": {"id": request.requested_by_id, "name": str(request.requested_by)},
+        "client": {"id": request.client_id, "name": request.client.name},
+        "mandate": request.mandate_id,
+        "asked": request.asked,
+        "breaches": request.breaches,
+        "deal": request.deal,
+        "justification": request.justification,
+    }
+
+
+def exception_decide_by_committee(
+    *, request: ExceptionRequest, proposal: Proposal, approve: bool
+) -> ExceptionRequest:
+    """Apply the committee's vote on ``proposal`` to the request it decides: approved when the
+    proposal is adopted, rejected when it is rejected — recorded as decided by the committee
+    (``decided_in``), by no single person. Called by the close of the vote, in its
+    transaction, under the request's row lock. A request no longer pending at the committee's
+    tier (``AlreadyDecided``), or asking other than what was frozen on the proposal when its
+    vote opened (``TermsChanged``), is refused, and the close with it."""
+    with transaction.atomic():
+        locked = (
+            ExceptionRequest.objects.select_for_update()
+            .select_related("client", "requested_by")
+            .get(pk=request.pk)
+        )
+        if not locked.is_for_the_committee:
+            raise AlreadyDecided(
+                _(
+                    "This request is no longer waiting for the committee: it was decided or "
+                    "withdrawn meanwhile."
+                )
+            )
+        if proposal.version_content and exception_terms(locked) != proposal.version_content:
+            raise TermsChanged(
+                _(
+                    "The request differs from what the committee voted on (digest "
+                    "%(digest)s): this vote does not decide it."
+                )
+                % {"digest": proposal.version_digest[:12]}
+            )
+        ExceptionRequest.objects.filter(pk=locked.pk).update(
+            state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
+            decided_by=None,
+            decided_in=proposal,
+            decided_at=timezone.now(),
+            decision_comment="",
+        )
+        webhook_exception_decided(request=locked, by=None, approved=approve, proposal=proposal.pk)
+    locked.refresh_from_db()
+    return locked
+
+
+def may_propose(*, user: User, request: ExceptionRequest) -> bool:
+    """Whether ``user`` may put this request to the committee: it waits at the committee's
+    tier, and they propose to the committee; never the KAM who asked."""
+    return (
+        request.is_for_the_committee
+        and request.requested_by_id != user.pk
+        and user.has_perm(ADD_PROPOSAL)
+    )
+
+
+# What a list joins to say who decided a request the committee decided (the proposal's title,
+# said from its subject when none was typed): no query per row.
+DECIDED_IN = (
+    "decided_in",
+    "decided_in__exception_request__client",
+    "decided_in__exception_request__requested_by",
+)
+
+
+def exception_requests_with_proposal(
+    queryset: QuerySet[ExceptionRequest],
+) -> QuerySet[ExceptionRequest]:
+    """``queryset`` annotated with ``open_proposal_id``: the proposal before the committee
+    that decides the request, if any (one subquery, no query per row)."""
+    open_proposal = Proposal.objects.filter(
+        exception_request=models.OuterRef("pk"), state=ProposalState.OPEN
+    )
+    return queryset.annotate(open_proposal_id=models.Subquery(open_proposal.values("pk")[:1]))
+
+
 def exception_withdraw(*, request: ExceptionRequest, by: User) -> ExceptionRequest:
-    """The KAM who asked withdraws a pending request (one conditional update)."""
-    withdrawn = ExceptionRequest.objects.filter(
-        pk=request.pk, state=ExceptionState.PENDING, requested_by=by
-    ).update(state=ExceptionState.WITHDRAWN)
+    """The KAM who asked withdraws a pending request (one conditional update). A proposal
+    before the committee to decide it is withdrawn with it, in the same transaction: its vote
+    has nothing left to decide. The proposal's row is locked first, as its close does."""
+    with transaction.atomic():
+        open_proposals = list(
+            Proposal.objects.select_for_update()
+            .filter(exception_request=request.pk, state=ProposalState.OPEN)
+            .values_list("pk", flat=True)
+        )
+        withdrawn = ExceptionRequest.objects.filter(
+            pk=request.pk, state=ExceptionState.PENDING, requested_by=by
+        ).update(state=ExceptionState.WITHDRAWN)
+        if withdrawn and open_proposals:
+            Proposal.objects.filter(pk__in=open_proposals).update(
+                state=ProposalState.WITHDRAWN, closed_at=timezone.now()
+            )
     return _changed_or_refused(request, withdrawn, _("Only the KAM who asked withdraws a request."))
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from governance.mail import mail_queue, when_due
 from governance.models import (
+    Approver,
     DepartmentRequest,
     ExceptionRequest,
     ExceptionState,
@@ -34,10 +35,18 @@ def notify_exception_filed(*, request: object) -> None:
         recipients=approvers_for(request.approver),
         subject=lambda: _("Exception request: %(client)s") % {"client": request.client},
         body=lambda: (
-            _("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
+            (
+                _(
+                    "%(kam)s asks to go past the mandate. The request is at the committee's "
+                    "tier: a member proposes it to the committee, and the committee's vote "
+                    "decides it. Please propose it by %(due)s."
+                )
+                if request.approver == Approver.COMMITTEE
+                else _("%(kam)s asks to go past the mandate. Please decide by %(due)s.")
+            )
             % {"kam": request.requested_by, "due": when_due(request.respond_by)}
         ),
-        path=reverse("governance:exception-list"),
+        path=request.get_absolute_url(),
     )
 
 
@@ -124,7 +133,7 @@ def remind_mandate_deadlines(*, now: datetime.datetime | None = None) -> int:
                 body=lambda item=item: (
                     _("An answer is due by %(due)s.") % {"due": when_due(item.respond_by)}
                 ),
-                path=reverse("governance:exception-list"),
+                path=item.get_absolute_url(),
             )
         for item in departments:
             queued += mail_queue(

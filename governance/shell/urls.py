@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("exceptions/", exceptions.exception_list, name="exception-list"),
     path("exceptions/new/", exceptions.exception_new, name="exception-new"),
+    path("exceptions/<int:pk>/", exceptions.exception_detail, name="exception-detail"),
     path("exceptions/<int:pk>/decide/", exceptions.exception_decide_view, name="exception-decide"),
     path("mandates/", mandates.mandate_list, name="mandate-list"),
     path("mandates/<int:pk>/", mandates.mandate_detail, name="mandate-detail"),

@@ -27,7 +27,7 @@ from governance.permissions import ADD_PROPOSAL
 # A search longer than any client's name is not a search.
 SEARCH_MAX_LENGTH = 200
 # What a link may pre-choose, besides the client.
-SUBJECTS = ("ruler", "policy", "mandate", "nominee")
+SUBJECTS = ("ruler", "policy", "mandate", "nominee", "exception_request")
 
 
 @login_required
@@ -86,7 +86,12 @@ def _question_page(request: HttpRequest, question: str) -> HttpResponse:
         subject = client or _subject_of(form, question, initial)
         form.initial["title"] = title_suggested(question=question, subject=subject)
     route = client_route(question=question, client=client) if client else None
+    # Arriving from a request: what it asks, above the form that puts it to the committee.
+    exception = None
+    if "exception_request" in form.fields:
+        exception = _subject_of(form, question, initial) if not form.is_bound else None
     context = {
+        "exception": exception,
         "question": about,
         # The page's own address, which the picker's results (rendered alone for htmx) link to.
         "here": reverse("governance:proposal-new-question", args=[question]),

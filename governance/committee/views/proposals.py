@@ -5,6 +5,7 @@ recusal, withdrawal and closing.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -39,6 +40,7 @@ from governance.lists import page_data, page_query
 from governance.models import (
     SUBJECTS,
     Decision,
+    LimitKind,
     Proposal,
     ProposalState,
     Vote,
@@ -132,6 +134,17 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
         else None,
         "recusal_suggestions": recusal_suggestions(proposal=proposal) if proposal.is_open else [],
         "version_content": json.dumps(proposal.version_content, indent=2, ensure_ascii=False),
+        # What the exception a proposal decides asks, as frozen when its vote opened.
+        "exception_breaches": [
+            {
+                "label": LimitKind(breach["limit"]).label,
+                "asked": Decimal(breach["asked"]),
+                "allowed": Decimal(breach["allowed"]),
+            }
+            for breach in proposal.version_content.get("breaches", [])
+        ]
+        if proposal.exception_request_id
+        else [],
         # Needs edited after the evidence was frozen: the members vote on what no longer holds.
         "need_changes": list(
             need_changes_since(client_id=proposal.client_id, since=proposal.opened_at)[:5]
@@ -221,6 +234,7 @@ def _create_and_open(data: dict, by: object, supersedes: Decision | None) -> Pro
         supersedes=supersedes,
         nominee=data.get("nominee"),
         committee_role=data.get("committee_role", ""),
+        exception_request=data.get("exception_request"),
     )
     return proposal_open(proposal=proposal, deadline=data["deadline"])
 

@@ -54,6 +54,7 @@ class ExceptionRequestSerializer(serializers.ModelSerializer):
             "state",
             "respond_by",
             "decided_by",
+            "decided_in",
             "decided_at",
             "decision_comment",
             "created_at",
@@ -84,7 +85,9 @@ class ExceptionDecideSerializer(serializers.Serializer):
 class ExceptionRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """``POST`` files a request for a deal past the caller's mandate;
     ``POST {id}/decide/`` with ``{"approve": bool, "comment": ""}`` decides it (the tier's
-    approver or their deputy; 409 once decided); ``POST {id}/withdraw/`` withdraws one's own."""
+    approver or their deputy; 409 once decided; 403 at the committee's tier, which a
+    proposal's vote decides: ``decided_in`` names it); ``POST {id}/withdraw/`` withdraws
+    one's own (and the proposal before the committee to decide it, if any)."""
 
     serializer_class = ExceptionRequestSerializer
     permission_classes = [ReadsOrOwn]

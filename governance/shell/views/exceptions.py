@@ -18,17 +18,20 @@ from accounts.refusals import tell_refusal
 from criteria.selectors import mismatch_shares
 from governance.lists import page_data, page_query
 from governance.models import (
-    ExceptionRequest,
     ExceptionState,
 )
 from governance.permissions import ADD_EXCEPTION_REQUEST, VIEW_EXCEPTION_REQUEST
 from governance.recipients import approver_roles_of
 from governance.shell.exception_requests import (
+    DECIDED_IN,
     AlreadyDecided,
+    CommitteeDecides,
     exception_decide,
     exception_file,
     exception_requests_visible_to,
+    exception_requests_with_proposal,
     may_decide,
+    may_propose,
 )
 from governance.shell.filters import ExceptionRequestFilter
 from governance.shell.forms import MandateCheckForm
@@ -73,8 +76,8 @@ def exception_list(request: HttpRequest) -> HttpResponse:
     data = page_data(request, state=ExceptionState.PENDING)
     requests = ExceptionRequestFilter(
         data,
-        queryset=exception_requests_visible_to(request.user)
-        .select_related("client", "requested_by", "decided_by")
+        queryset=exception_requests_with_proposal(exception_requests_visible_to(request.user))
+        .select_related("client", "requested_by", "decided_by", *DECIDED_IN)
         .order_by("state", "respond_by"),
     )
     roles = approver_roles_of(request.user)
@@ -88,6 +91,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
             {
                 "request": r,
                 "may_decide": may_decide(user=request.user, request=r, roles=roles),
+                "may_propose": may_propose(user=request.user, request=r),
                 "deal_value": deal_value,
                 "mismatch_percent": None if share is None else (share * 100).quantize(TENTH),
                 "mismatch_on_deal": None
@@ -109,10 +113,34 @@ def exception_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One request: what it asks, where it stands, who decided it (a person, or the committee
+    by its vote on a proposal), and what the reader may do about it."""
+    item = get_object_or_404(
+        exception_requests_with_proposal(
+            exception_requests_visible_to(request.user)
+        ).select_related("client", "requested_by", "decided_by", *DECIDED_IN, "mandate"),
+        pk=pk,
+    )
+    deal_value = Decimal(item.asked["deal_value"]) if item.asked.get("deal_value") else None
+    return render(
+        request,
+        "governance/shell/exception_detail.html",
+        {
+            "item": item,
+            "deal_value": deal_value,
+            "may_decide": may_decide(user=request.user, request=item),
+            "may_propose": may_propose(user=request.user, request=item),
+        },
+    )
+
+
+@login_required
 @require_POST
 def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    # The tier's approver decides, or their deputy while they are away (who may hold no seat).
-    item = get_object_or_404(ExceptionRequest, pk=pk)
+    # The tier's approver decides, or their deputy while they are away (who may hold no seat);
+    # a request at the committee's tier is refused here: a proposal's vote decides it.
+    item = get_object_or_404(exception_requests_visible_to(request.user), pk=pk)
     try:
         exception_decide(
             request=item,
@@ -120,6 +148,9 @@ def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             approve=request.POST.get("decision") == "approve",
             comment=request.POST.get("comment", ""),
         )
+    except CommitteeDecides as exc:
+        messages.error(request, str(exc))
+        return redirect(item)
     except AlreadyDecided as exc:
         messages.error(request, str(exc))
     else:

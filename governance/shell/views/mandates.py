@@ -21,11 +21,13 @@ from governance.models import (
     LimitKind,
     Mandate,
 )
-from governance.permissions import VIEW_MANDATE, VIEW_OWN_MANDATE
+from governance.permissions import ADD_PROPOSAL, VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.shell.budgets import budgets_of
 from governance.shell.exception_requests import (
+    DECIDED_IN,
     RESPONSE_TIME,
     escalation_ladder,
+    exception_requests_with_proposal,
     exceptions_granted_by_client,
     ladder_from,
 )
@@ -69,7 +71,9 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
                 }
             )
     requests = (
-        ExceptionRequest.objects.filter(mandate=mandate).select_related("client", "decided_by")
+        exception_requests_with_proposal(
+            ExceptionRequest.objects.filter(mandate=mandate)
+        ).select_related("client", "decided_by", *DECIDED_IN)
         if mandate
         else ExceptionRequest.objects.none()
     )
@@ -77,6 +81,10 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
         "mandate": mandate,
         "own": own,
         "exception_requests": list(requests[:50]),
+        # A member reading a KAM's mandate proposes a request at the committee's tier from it;
+        # never the KAM whose mandate it is (nobody decides their own request).
+        "may_propose_exceptions": request.user.has_perm(ADD_PROPOSAL)
+        and (mandate is None or mandate.kam_id != request.user.pk),
         "accounts": accounts,
         "form": form,
         "check": check,
