@@ -11,6 +11,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -243,10 +244,26 @@ def wait_until_ready(base_url: str, services: dict[str, Service]) -> None:
     pytest.fail(f"the embedded default did not come up within {STARTUP_TIMEOUT} s:\n{report}")
 
 
+DATABASE_FILE = "skam.sqlite3"
+
+
 @pytest.fixture(scope="module")
-def loaded_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    var_dir = tmp_path_factory.mktemp("embedded-var")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated as `make run` migrates it, copied by each test that needs one
+    (the migration is the slow part, and the same every time)."""
+    var_dir = tmp_path_factory.mktemp("embedded-migrated")
     manage_ok(var_dir, "migrate", "--noinput")
+    return var_dir / DATABASE_FILE
+
+
+def var_dir_with(database: Path, var_dir: Path) -> Path:
+    shutil.copyfile(database, var_dir / DATABASE_FILE)
+    return var_dir
+
+
+@pytest.fixture(scope="module")
+def loaded_var_dir(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path) -> Path:
+    var_dir = var_dir_with(migrated_database, tmp_path_factory.mktemp("embedded-var"))
     assert "Demo company loaded." in manage_ok(var_dir, "demo_load")
     return var_dir
 
@@ -405,8 +422,8 @@ def test_the_broker_lives_in_the_var_dir(
     assert (loaded_var_dir / "celery-broker" / "control" / "celery.exchange").exists()
 
 
-def test_demo_load_refuses_someone_elses_database(tmp_path: Path) -> None:
-    manage_ok(tmp_path, "migrate", "--noinput")
+def test_demo_load_refuses_someone_elses_database(tmp_path: Path, migrated_database: Path) -> None:
+    var_dir_with(migrated_database, tmp_path)
     manage_ok(
         tmp_path,
         "shell",
