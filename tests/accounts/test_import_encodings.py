@@ -21,7 +21,8 @@ from accounts.imports import (
     import_encoding_choose,
 )
 from accounts.models import ImportBatch, ImportEncoding, ImportKind, ImportRow, ImportStatus
-from tests.accounts.test_imports import check, worker  # noqa: F401 (a fixture)
+from skam.celery import app as celery_app
+from tests.accounts.test_imports import check
 from tests.factories import UserFactory
 
 FILES = Path(__file__).parent / "files"
@@ -38,6 +39,19 @@ NAMES = [
     "АО Северное пароходство",
     "ЗАО Тёплый дом",
 ]
+
+
+@pytest.fixture
+def worker(monkeypatch, django_capture_on_commit_callbacks) -> Any:
+    """The worker, eagerly: runs the tasks a request queued after its commit."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
+
+    def run(request: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return request()
+
+    return run
 
 
 @pytest.fixture(autouse=True)
@@ -128,9 +142,7 @@ def test_the_error_report_of_a_koi8_r_file_is_in_koi8_r(administrator, kam):
 
 
 @pytest.mark.django_db
-def test_choosing_an_encoding_is_refused_where_it_means_nothing(
-    client_as, administrator, kam, worker
-):
+def test_choosing_an_encoding_is_refused_where_it_means_nothing(client_as, administrator, kam):
     batch = check(ImportKind.CLIENTS, _file("utf-8"), administrator, "clients.csv")
     http = client_as(administrator)
     url = reverse("accounts:import-encoding", args=[batch.pk])
