@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from accounts.models import User
+from accounts.models import Client, Segment, User
 from governance.models import RecordEntry
 from governance.record.context import Origin, recording_as
 from tests.factories import ClientFactory, ProposalFactory
@@ -62,7 +63,8 @@ def test_filters_by_person_and_date(client_as, chair: User, member: User) -> Non
     page = client_as(chair).get(URL, {"actor": member.pk})
     assert page.context["page"].paginator.count == 1
     first = RecordEntry.objects.filter(row_pk=str(client.pk)).earliest("pk")
-    # The person picks a day on the company's calendar, not UTC's (they differ after 21:00 in Moscow).
+    # The person picks a day on the company's calendar, not UTC's (they differ after 21:00 in
+    # Moscow).
     day = timezone.localdate(first.at).isoformat()
     page = client_as(chair).get(URL, {"since": day, "until": day})
     assert page.context["page"].paginator.count >= 1
@@ -138,3 +140,23 @@ def test_a_proposals_page_links_the_committee_to_its_history(client_as, chair: U
     proposal = ProposalFactory(proposed_by=chair)
     link = f"{URL}?table=governance_proposal&amp;row={proposal.pk}"
     assert link in client_as(chair).get(proposal.get_absolute_url()).text
+
+
+def test_the_page_names_tables_columns_and_choices_in_the_reader_s_language(
+    client_as, chair: User
+) -> None:
+    """Not "accounts_client", "segment", "enterprise": what the rows are, the field's name and
+    the choice's label, in Russian; the database's names stay at hand as tooltips."""
+    http = client_as(chair)
+    http.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    client = ClientFactory(name="Volga", segment=Segment.ENTERPRISE)
+    page = http.get(URL, {"table": "accounts_client", "row": str(client.pk)}).text
+    with translation.override("ru"):
+        table = str(Client._meta.verbose_name_plural)
+        segment = str(Client._meta.get_field("segment").verbose_name)
+        enterprise = str(Segment.ENTERPRISE.label)
+    assert all(re.search("[а-яё]", word, re.I) for word in (table, segment, enterprise))
+    assert f'<span title="accounts_client">{table}</span>' in page
+    assert f'<dt title="segment">{segment}</dt>' in page
+    assert f"<ins>{enterprise}</ins>" in page
+    assert "<ins>enterprise</ins>" not in page
