@@ -35,10 +35,28 @@ def _fields_by_column(table: str) -> dict[str, models.Field]:
     return {field.column: field for field in model._meta.concrete_fields}
 
 
+def _model_label(model: type[models.Model]) -> str:
+    """A many-to-many table Django made ("User-group relationships", in English whatever the
+    language) is said as its owner and field: «пользователи: группы»."""
+    owner = model._meta.auto_created
+    if owner:
+        for field in owner._meta.many_to_many:
+            if field.remote_field.through is model:
+                return f"{owner._meta.verbose_name_plural}: {field.verbose_name}"
+    return str(model._meta.verbose_name_plural)
+
+
 def table_label(table: str) -> str:
     """What the table's rows are, in the active language; the table's name if unknown."""
     model = _models_by_table().get(table)
-    return str(model._meta.verbose_name_plural) if model is not None else table
+    return _model_label(model) if model is not None else table
+
+
+def _column_label(field: models.Field) -> str:
+    if field.model._meta.auto_created and field.is_relation:
+        # A made table's columns are named after the models they point to, in English.
+        return str(field.related_model._meta.verbose_name)
+    return str(field.verbose_name)
 
 
 def _value(field: models.Field | None, value: object) -> object:
@@ -53,6 +71,8 @@ def entry_changes(entry: RecordEntry) -> list[ColumnChange]:
     said = []
     for column, before, after in entry.changes():
         field = fields.get(column)
-        label = str(field.verbose_name) if field is not None else column
+        if field is not None and field.primary_key:
+            continue  # the row's number, shown with its table
+        label = _column_label(field) if field is not None else column
         said.append(ColumnChange(column, label, _value(field, before), _value(field, after)))
     return said
