@@ -186,6 +186,7 @@ class RulerVersion(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(typed_title="", title_kind=""),
                 name="ruler_version_has_a_title",
+                violation_error_message=_("Give the version a title."),
             ),
         ]
 

@@ -117,6 +117,7 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(("title_kind", ""), ("typed_title", ""), _negated=True),
                 name="ruler_version_has_a_title",
+                violation_error_message="Give the version a title.",
             ),
         ),
     ]
