@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass
 
 from django.db import models
+from django.template.defaultfilters import yesno
 
 from governance.models import RecordEntry
 from governance.record.governed import governed_tables
@@ -60,6 +61,8 @@ def _column_label(field: models.Field) -> str:
 
 
 def _value(field: models.Field | None, value: object) -> object:
+    if isinstance(value, bool):
+        return yesno(value)  # "да", "нет" in Russian, from Django's own catalogue
     if field is not None and field.choices and isinstance(value, str | int):
         return dict(field.flatchoices).get(value, value)
     return value

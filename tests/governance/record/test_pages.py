@@ -160,3 +160,4 @@ def test_the_page_names_tables_columns_and_choices_in_the_reader_s_language(
     assert f'<dt title="segment">{segment}</dt>' in page
     assert f"<ins>{enterprise}</ins>" in page
     assert "<ins>enterprise</ins>" not in page
+    assert "<ins>нет</ins>" in page and "<ins>False</ins>" not in page  # is_key
