@@ -12,7 +12,14 @@ from django.db.models import Model
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, ImportKind
+from accounts.models import (
+    AccountTeamMember,
+    Client,
+    ClientFigure,
+    ClientNeed,
+    ImportEncoding,
+    ImportKind,
+)
 from accounts.money import in_currency
 from accounts.selectors import kams
 
@@ -204,11 +211,19 @@ FigureFormSet = forms.inlineformset_factory(
 )
 
 
+class ImportEncodingForm(forms.Form):
+    """Read a CSV file again in another encoding, when its names came out garbled."""
+
+    encoding = forms.ChoiceField(label=_("Read the file as"), choices=ImportEncoding.choices)
+
+
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("The file holds"), choices=ImportKind.choices)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (UTF-8 or Windows-1251, ';' or ',' separated) or Excel .xlsx."),
+        help_text=_(
+            "CSV (UTF-8, Windows-1251, KOI8-R or CP866, ';' or ',' separated) or Excel .xlsx."
+        ),
     )
 
     def clean_file(self) -> object:

@@ -38,6 +38,9 @@ MESSAGES: dict[str, Any] = {
     "file_no_rows": gettext_lazy("The file has no rows."),
     "file_no_data_rows": gettext_lazy("The file has a header row but no data rows."),
     "file_unreadable_csv": gettext_lazy("The file is not a readable CSV table."),
+    "file_not_in_encoding": gettext_lazy(
+        "The file does not read as %(encoding)s: choose another encoding."
+    ),
     "file_unreadable_xlsx": gettext_lazy("This is not a readable .xlsx workbook."),
     "file_too_large": gettext_lazy(
         "The workbook unpacks to more than %(mb)s MB; an import takes less."

@@ -60,8 +60,9 @@ def _with_errors(records: Iterator[list[Any]], errors: dict[int, str]) -> Iterat
         yield [*cells, errors.get(number, "")]
 
 
-def _csv_report(content: bytes, errors: dict[int, str]) -> bytes:
-    encoding, delimiter = _csv_format(content)
+def _csv_report(content: bytes, errors: dict[int, str], encoding: str) -> bytes:
+    """The file as it was read (in the encoding the check used), with the error column."""
+    encoding, delimiter = _csv_format(content, encoding)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerows(_with_errors(csv_records(content, encoding, delimiter), errors))
@@ -107,4 +108,4 @@ def import_error_report(*, batch: ImportBatch) -> tuple[str, bytes]:
     name = f"{stem or extension} — {_('errors')}.{extension if dot else 'csv'}"
     if is_xlsx(batch.filename):
         return name, _xlsx_report(content, errors)
-    return name, _csv_report(content, errors)
+    return name, _csv_report(content, errors, batch.encoding)

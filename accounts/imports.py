@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+import charset_normalizer
 import openpyxl
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -41,6 +42,7 @@ from accounts.models import (
     ClientNeed,
     ImportAction,
     ImportBatch,
+    ImportEncoding,
     ImportKind,
     ImportProgress,
     ImportRow,
@@ -154,23 +156,66 @@ class OpenTable:
     delimiter: str = ""
 
 
-def _encoding(content: bytes) -> str:
-    """UTF-8 (with or without a BOM) when every byte of the file reads as UTF-8; otherwise
-    Windows-1251, as Excel in a Russian locale saves "CSV (разделители — точки с запятой)"."""
+# What Russian files come in besides UTF-8: Excel's "CSV (разделители — точки с запятой)" in
+# a Russian locale (Windows-1251), older Unix systems and mail (KOI8-R), DOS-era accounting
+# exports (CP866). Each reads any bytes, so only the text's sense tells them apart.
+SINGLE_BYTE_ENCODINGS = (ImportEncoding.CP1251, ImportEncoding.KOI8_R, ImportEncoding.CP866)
+# Enough text to recognise the language by (the header and a few hundred rows), read quickly.
+ENCODING_SAMPLE = 256 * 1024
+
+
+def _is_utf8(content: bytes) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for start in range(0, len(content), 1 << 20):
             decoder.decode(content[start : start + (1 << 20)])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8-sig" if content.startswith(codecs.BOM_UTF8) else "utf-8"
-    try:
-        content.decode("cp1251")  # only 0x98 is unassigned there
-    except UnicodeDecodeError as exc:
-        raise ImportFileError("file_unreadable_csv") from exc
-    return "cp1251"
+        return False
+    return True
+
+
+def encoding_detect(content: bytes) -> str:
+    """UTF-8 (with or without a BOM) when every byte of the file reads as UTF-8; otherwise the
+    one of Windows-1251, KOI8-R and CP866 in which the text reads as a language
+    (charset-normalizer, on the first part of the file), Windows-1251 when none does."""
+    if _is_utf8(content):
+        return (
+            ImportEncoding.UTF8_BOM if content.startswith(codecs.BOM_UTF8) else ImportEncoding.UTF8
+        )
+    sample = content[:ENCODING_SAMPLE]
+    if len(content) > ENCODING_SAMPLE:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample  # whole lines only
+    best = charset_normalizer.from_bytes(
+        sample, cp_isolation=[str(e) for e in SINGLE_BYTE_ENCODINGS]
+    ).best()
+    found = codecs.lookup(best.encoding).name if best is not None else ""
+    for encoding in SINGLE_BYTE_ENCODINGS:
+        if codecs.lookup(encoding).name == found:
+            return encoding
+    return ImportEncoding.CP1251
+
+
+def _reads_in(content: bytes, encoding: str) -> bool:
+    """Whether every byte of the file has a character in ``encoding`` (never decoded whole)."""
+    if encoding in (ImportEncoding.UTF8, ImportEncoding.UTF8_BOM):
+        return _is_utf8(content)
+    if encoding == ImportEncoding.CP1251:
+        return b"\x98" not in content  # the one byte Windows-1251 leaves unassigned
+    return True  # KOI8-R and CP866 give every byte a character
+
+
+def _encoding(content: bytes, chosen: str = "") -> str:
+    """The encoding a CSV file is read with: the one a person chose, or the one detected; a
+    file that does not read in it is refused (``ImportFileError``)."""
+    if chosen:
+        if not _reads_in(content, chosen):
+            raise ImportFileError("file_not_in_encoding", encoding=ImportEncoding(chosen).label)
+        return chosen
+    encoding = encoding_detect(content)
+    if encoding == ImportEncoding.CP1251 and not _reads_in(content, encoding):
+        raise ImportFileError("file_unreadable_csv")
+    return encoding
 
 
 def _delimiter(header_line: str) -> str:
@@ -182,8 +227,9 @@ def _delimiter(header_line: str) -> str:
     return ","
 
 
-def _csv_format(content: bytes) -> tuple[str, str]:
-    encoding = _encoding(content)
+def _csv_format(content: bytes, encoding: str = "") -> tuple[str, str]:
+    """The encoding (``encoding`` when a person chose one) and delimiter of a CSV file."""
+    encoding = _encoding(content, encoding)
     head = content[: 64 * 1024].decode(encoding, errors="ignore")
     header_line = next((line for line in head.splitlines() if line.strip()), "")
     return encoding, _delimiter(header_line)
@@ -229,9 +275,10 @@ def is_xlsx(filename: str) -> bool:
 
 
 @contextmanager
-def table_open(content: bytes, filename: str) -> Iterator[OpenTable]:
+def table_open(content: bytes, filename: str, encoding: str = "") -> Iterator[OpenTable]:
     """The file's non-blank rows as lists of cell values, each with its number in the file
-    (the number the user sees in the spreadsheet), read as they are needed."""
+    (the number the user sees in the spreadsheet), read as they are needed. A CSV file is read
+    in ``encoding`` when given, in the one detected otherwise."""
     if not content:
         raise ImportFileError("file_empty")
     if is_xlsx(filename):
@@ -247,7 +294,7 @@ def table_open(content: bytes, filename: str) -> Iterator[OpenTable]:
         finally:
             workbook.close()
         return
-    encoding, delimiter = _csv_format(content)
+    encoding, delimiter = _csv_format(content, encoding)
     records = csv_records(content, encoding, delimiter)
     yield OpenTable(
         rows=_numbered_filled(records),
@@ -257,7 +304,7 @@ def table_open(content: bytes, filename: str) -> Iterator[OpenTable]:
     )
 
 
-def read_table(content: bytes, filename: str) -> list[list[Any]]:
+def read_table(content: bytes, filename: str, encoding: str = "") -> list[list[Any]]:
     """The whole file's rows, blank ones kept, so that ``table[i]`` is row ``i + 1`` (for small
     files and tests; the import itself streams)."""
     if not content:
@@ -268,7 +315,7 @@ def read_table(content: bytes, filename: str) -> list[list[Any]]:
             return [[_xlsx_value(c) for c in row] for row in workbook.worksheets[0].iter_rows()]
         finally:
             workbook.close()
-    return list(csv_records(content, *_csv_format(content)))
+    return list(csv_records(content, *_csv_format(content, encoding)))
 
 
 def _filled(row: list[Any]) -> bool:
@@ -769,12 +816,14 @@ class CheckedFile:
     header: Header
     chunks: Iterator[list[RowResult]]
     expected_rows: int | None
+    encoding: str = ""
 
 
 @contextmanager
 def _checked_chunks(batch: ImportBatch) -> Iterator[CheckedFile]:
     """The batch's file, checked a chunk at a time as it is read."""
-    with table_open(bytes(batch.content), batch.filename) as table:
+    chosen = batch.encoding if batch.encoding_chosen else ""
+    with table_open(bytes(batch.content), batch.filename, chosen) as table:
         first = next(table.rows, None)
         if first is None:
             raise ImportFileError("file_no_rows")
@@ -784,6 +833,7 @@ def _checked_chunks(batch: ImportBatch) -> Iterator[CheckedFile]:
             header=header,
             chunks=(checker.chunk(chunk) for chunk in _chunks(table.rows)),
             expected_rows=table.expected_rows and max(table.expected_rows - first[0], 0),
+            encoding=table.encoding,
         )
 
 
@@ -835,9 +885,11 @@ def import_check_run(*, batch_id: int) -> ImportBatch | None:
     ImportRow.objects.filter(batch=batch).delete()  # a check resumed after a lost worker
     total = errors = 0
     columns: list[list[str]] = []
+    encoding = batch.encoding if batch.encoding_chosen else ""
     try:
         with _checked_chunks(batch) as checked:
             columns = checked.header.columns()
+            encoding = checked.encoding
             _progress(batch_id, done=0, expected=checked.expected_rows)
             for results in checked.chunks:
                 ImportRow.objects.bulk_create([_row_of(batch_id, r) for r in results])
@@ -853,6 +905,7 @@ def import_check_run(*, batch_id: int) -> ImportBatch | None:
     ImportBatch.objects.filter(pk=batch_id).update(
         status=ImportStatus.REJECTED if errors else ImportStatus.CHECKED,
         columns=columns,
+        encoding=encoding,
         rows_total=total,
         rows_with_errors=errors,
     )
@@ -903,6 +956,23 @@ def import_retry(*, batch: ImportBatch) -> str | None:
 
 class ImportNotApplicable(Exception):
     """The batch was imported already, or has errors."""
+
+
+def import_encoding_choose(*, batch: ImportBatch, encoding: str) -> None:
+    """Read a checked CSV file again in ``encoding``, chosen by a person who saw the names
+    read wrong: the batch goes back to the worker's queue to be checked in it (the caller
+    enqueues the check). Refused (``ImportNotApplicable``) for a workbook, and for a file
+    being checked or imported, or imported already."""
+    if encoding not in ImportEncoding.values or is_xlsx(batch.filename):
+        raise ImportNotApplicable(_("Only a CSV file is read in an encoding."))
+    changed = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=(ImportStatus.CHECKED, ImportStatus.REJECTED)
+    ).update(status=ImportStatus.QUEUED, encoding=encoding, encoding_chosen=True)
+    if not changed:
+        raise ImportNotApplicable(
+            _("This file is being checked or imported, or was imported already.")
+        )
+    _progress(batch.pk, done=0)
 
 
 def import_apply_claim(*, batch: ImportBatch) -> None:

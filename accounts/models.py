@@ -354,6 +354,16 @@ class ImportStatus(models.TextChoices):
 IMPORT_STALL_AFTER = datetime.timedelta(minutes=5)
 
 
+class ImportEncoding(models.TextChoices):
+    """The encodings a CSV file is read in (Python's codec names)."""
+
+    UTF8 = "utf-8", "UTF-8"
+    UTF8_BOM = "utf-8-sig", _("UTF-8 with a BOM")
+    CP1251 = "cp1251", "Windows-1251"
+    KOI8_R = "koi8-r", "KOI8-R"
+    CP866 = "cp866", _("CP866 (DOS)")
+
+
 class ImportBatch(models.Model):
     """An uploaded file, kept with its dry-run report (its ``ImportRow``) so the import can be
     confirmed later. The worker checks it, then imports it when confirmed."""
@@ -373,6 +383,12 @@ class ImportBatch(models.Model):
     columns = models.JSONField(_("columns"), default=list)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_with_errors = models.PositiveIntegerField(_("rows with errors"), default=0)
+    # How a CSV file was read: detected by the check, or chosen by a person who saw it read
+    # wrong (``encoding_chosen``); blank for a workbook, or before the check.
+    encoding = models.CharField(
+        _("encoding"), max_length=10, choices=ImportEncoding.choices, blank=True
+    )
+    encoding_chosen = models.BooleanField(_("encoding chosen by a person"), default=False)
     applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     class Meta:

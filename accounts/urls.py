@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/", views.import_list, name="import-list"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/confirm/", views.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/encoding/", views.import_encoding, name="import-encoding"),
     path("imports/<int:pk>/retry/", views.import_retry_view, name="import-retry"),
     path("imports/<int:pk>/errors/", views.import_errors_download, name="import-errors"),
 ]

@@ -21,7 +21,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.choices import filter_choices_sync
 from accounts.filters import ClientFilter
-from accounts.forms import ClientForm, FigureFormSet, ImportUploadForm, NeedFormSet, TeamFormSet
+from accounts.forms import (
+    ClientForm,
+    FigureFormSet,
+    ImportEncodingForm,
+    ImportUploadForm,
+    NeedFormSet,
+    TeamFormSet,
+)
 from accounts.import_messages import import_rows_shown
 from accounts.import_report import import_error_report
 from accounts.imports import (
@@ -29,10 +36,19 @@ from accounts.imports import (
     ImportNotApplicable,
     import_apply_claim,
     import_counts,
+    import_encoding_choose,
     import_retry,
     import_upload,
+    is_xlsx,
 )
-from accounts.models import Client, ClientFigure, ImportBatch, ImportRow
+from accounts.models import (
+    Client,
+    ClientFigure,
+    ImportBatch,
+    ImportEncoding,
+    ImportRow,
+    ImportStatus,
+)
 from accounts.needs import needs_recorded
 from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
@@ -227,6 +243,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "accounts/import_detail.html",
         {
             "batch": batch,
+            # A CSV file's encoding, with a way to read it in another when names came out wrong.
+            "encoding_form": ImportEncodingForm(initial={"encoding": batch.encoding})
+            if not is_xlsx(batch.filename)
+            and batch.status in (ImportStatus.CHECKED, ImportStatus.REJECTED)
+            else None,
             "progress": progress,
             "stalled": stalled,
             "page": page,
@@ -235,6 +256,33 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show": show,
         },
     )
+
+
+@login_required
+@permission_required("accounts.import_register", raise_exception=True)
+@require_POST
+def import_encoding(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check the file again, read in the encoding chosen (the detected one read it wrong)."""
+    batch = _import_for(request, pk)
+    form = ImportEncodingForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            _("Choose one of the encodings offered."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        import_encoding_choose(batch=batch, encoding=form.cleaned_data["encoding"])
+    except ImportNotApplicable as exc:
+        messages.error(request, str(exc))
+        return redirect(batch)
+    transaction.on_commit(lambda: import_enqueue(import_check_task, batch.pk))
+    messages.success(
+        request,
+        _("The file is checked again, read as %(encoding)s.")
+        % {"encoding": ImportEncoding(form.cleaned_data["encoding"]).label},
+    )
+    return redirect(batch)
 
 
 @login_required

@@ -242,6 +242,21 @@ class RulerCriterionSerializer(serializers.ModelSerializer):
 
 class RulerVersionSerializer(serializers.ModelSerializer):
     criteria = RulerCriterionSerializer(many=True, required=False)
+    title = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "The title as typed, or the one SKAM gave the draft, said in the request's "
+            "language. Left out on creation: SKAM titles the draft."
+        ),
+    )
+    title_kind = serializers.CharField(
+        read_only=True, help_text=_("The kind of title SKAM gave the draft; blank when typed.")
+    )
+    title_values = serializers.JSONField(
+        read_only=True, help_text=_("The values the automatic title is said with.")
+    )
     based_on = serializers.PrimaryKeyRelatedField(
         queryset=RulerVersion.objects.all(),
         write_only=True,
@@ -256,6 +271,8 @@ class RulerVersionSerializer(serializers.ModelSerializer):
             "id",
             "number",
             "title",
+            "title_kind",
+            "title_values",
             "status",
             "coverage_threshold",
             "horizon_months",
@@ -276,6 +293,12 @@ class RulerVersionSerializer(serializers.ModelSerializer):
                 _("Each kind of criterion can appear only once in a ruler version.")
             )
         return criteria
+
+    def validate_title(self, title: str) -> str:
+        title = title.strip()
+        if not title and self.instance is not None and not self.instance.title_kind:
+            raise serializers.ValidationError(_("Give the version a title."))
+        return title
 
     def validate_based_on(self, based_on: RulerVersion | None) -> RulerVersion | None:
         if based_on is not None and self.instance is not None:
@@ -530,7 +553,7 @@ class RulerViewSet(
 
     def perform_create(self, serializer: RulerVersionSerializer) -> None:
         changes = dict(serializer.validated_data)
-        title = changes.pop("title")
+        title = changes.pop("title", "")
         based_on = changes.pop("based_on", None)
         criteria = changes.pop("criteria", None)
         with transaction.atomic():

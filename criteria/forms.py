@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import BulkInlineFormSet
 from accounts.models import Segment
 from accounts.selectors import kams
-from criteria.models import USP, Degree, RulerCriterion, RulerVersion, StrategicFitRating
+from criteria.models import (
+    USP,
+    Degree,
+    RulerCriterion,
+    RulerVersion,
+    StrategicFitRating,
+    ruler_title_text,
+)
 
 
 class CoverageCellForm(forms.Form):
@@ -39,6 +46,9 @@ def _percent(share: Decimal) -> Decimal:
 class RulerVersionForm(forms.ModelForm):
     """A draft's settings, with the shares shown as percentages as people speak of them."""
 
+    # What a person types; a draft SKAM titled may keep it blank (see ``__init__``).
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+
     threshold_percent = forms.DecimalField(
         label=_("Coverage threshold, %"),
         min_value=Decimal(0),
@@ -57,17 +67,30 @@ class RulerVersionForm(forms.ModelForm):
         ),
     )
 
+    field_order = ["title", "horizon_months", "notes"]
+
     class Meta:
         model = RulerVersion
-        fields = ["title", "horizon_months", "notes"]
+        fields = ["horizon_months", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["threshold_percent"].initial = _percent(self.instance.coverage_threshold)
         self.fields["concession_percent"].initial = _percent(self.instance.concession_rate)
+        title = self.fields["title"]
+        title.initial = self.instance.typed_title
+        if self.instance.title_kind:
+            # SKAM titled it: blank keeps that title, said in each reader's language.
+            title.widget.attrs["placeholder"] = ruler_title_text(
+                {"kind": self.instance.title_kind, **self.instance.title_values}
+            )
+            title.help_text = _("Leave it blank to keep the title SKAM gave the draft.")
+        else:
+            title.required = True
 
     def save(self, commit: bool = True) -> RulerVersion:
+        self.instance.typed_title = self.cleaned_data["title"]
         self.instance.coverage_threshold = self.cleaned_data["threshold_percent"] / 100
         self.instance.concession_rate = self.cleaned_data["concession_percent"] / 100
         return super().save(commit=commit)

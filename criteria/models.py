@@ -90,6 +90,32 @@ class RulerStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
+class RulerTitle(models.TextChoices):
+    """The titles SKAM gives a draft nobody named, said in the reader's language."""
+
+    FIRST = "first", _("First ruler")
+    BASED_ON = "based_on", _("Draft based on a version")
+
+
+def ruler_title_text(title: str | dict[str, object]) -> str:
+    """A ruler version's title in the active language: as typed (a string), or said from its
+    kind and values (``{"kind": "based_on", "number": 3, "title": "Ruler 2026"}``): "Draft
+    based on v3 Ruler 2026", or "Draft based on version 3" when that version had no typed
+    title either. An unknown kind is said as its code rather than lost."""
+    if isinstance(title, str):
+        return title
+    kind = title.get("kind")
+    if kind == RulerTitle.FIRST:
+        return gettext("First ruler")
+    if kind == RulerTitle.BASED_ON:
+        number, base_title = title.get("number", ""), title.get("title") or ""
+        if base_title:
+            base = gettext("v%(number)s %(title)s") % {"number": number, "title": base_title}
+            return gettext("Draft based on %(ruler)s") % {"ruler": base}
+        return gettext("Draft based on version %(number)s") % {"number": number}
+    return str(kind or "")
+
+
 class RulerVersion(models.Model):
     """A version of the ruler: the coverage threshold and further criteria a key client meets.
 
@@ -98,7 +124,13 @@ class RulerVersion(models.Model):
     """
 
     number = models.PositiveIntegerField(_("version"), unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    # The title a person typed, kept as typed; blank when SKAM titled the draft itself: then
+    # the title is said from ``title_kind`` and ``title_values`` in the reader's language.
+    typed_title = models.CharField(_("title"), max_length=200, blank=True, db_column="title")
+    title_kind = models.CharField(
+        _("automatic title"), max_length=20, choices=RulerTitle.choices, blank=True
+    )
+    title_values = models.JSONField(_("values of the automatic title"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=RulerStatus.choices, default=RulerStatus.DRAFT
     )
@@ -150,11 +182,33 @@ class RulerVersion(models.Model):
                 fields=["status"],
                 condition=models.Q(status="in_force"),
                 name="one_ruler_in_force",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(typed_title="", title_kind=""),
+                name="ruler_version_has_a_title",
+                violation_error_message=_("Give the version a title."),
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("v%(number)s %(title)s") % {"number": self.number, "title": self.title}
+
+    @property
+    def title(self) -> str:
+        """The title as typed, or, when SKAM titled the draft, said in the active language."""
+        return ruler_title_text(self.title_data)
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.typed_title = value
+
+    @property
+    def title_data(self) -> str | dict[str, object]:
+        """The title as data, the same in every language: the typed title, or the automatic
+        title's kind and values. What is frozen (a proposal's subject and content) keeps this."""
+        if self.typed_title or not self.title_kind:
+            return self.typed_title
+        return {"kind": self.title_kind, **self.title_values}
 
     @property
     def is_draft(self) -> bool:

@@ -25,6 +25,7 @@ from criteria.models import (
     ReviewItem,
     RulerCriterion,
     RulerStatus,
+    RulerTitle,
     RulerVersion,
     StrategicFitRating,
 )
@@ -38,8 +39,11 @@ class RulerUnderVote(RulerNotDraft):
     """The draft is before the committee: what it votes on is what it adopts."""
 
 
-def ruler_draft_create(*, title: str, based_on: RulerVersion | None = None) -> RulerVersion:
+def ruler_draft_create(*, title: str = "", based_on: RulerVersion | None = None) -> RulerVersion:
     """A new draft, copying the threshold, horizon and criteria of ``based_on`` if given.
+
+    Given no title, SKAM titles it — "First ruler", "Draft based on v3 …" — as data, said in
+    each reader's language (``RulerVersion.title``), not in the creator's.
 
     Numbers follow the highest so far; when two drafts are created at once and take the same
     number, the unique constraint refuses one and it takes the next number."""
@@ -55,9 +59,16 @@ def ruler_draft_create(*, title: str, based_on: RulerVersion | None = None) -> R
 
 def _ruler_draft_insert(*, title: str, based_on: RulerVersion | None) -> RulerVersion:
     number = (RulerVersion.objects.aggregate(last=Max("number"))["last"] or 0) + 1
+    kind, values = "", {}
+    if not title:
+        kind = RulerTitle.BASED_ON if based_on else RulerTitle.FIRST
+        # The base's typed title names it; an automatic one would only stack "based on"s.
+        values = {"number": based_on.number, "title": based_on.typed_title} if based_on else {}
     draft = RulerVersion.objects.create(
         number=number,
-        title=title,
+        typed_title=title,
+        title_kind=kind,
+        title_values=values,
         coverage_threshold=based_on.coverage_threshold if based_on else Decimal("0.75"),
         horizon_months=based_on.horizon_months if based_on else 12,
         concession_rate=based_on.concession_rate if based_on else Decimal("0.10"),
@@ -109,7 +120,9 @@ def ruler_draft_change(
         for name, value in changes.items():
             setattr(draft, name, value)
         if changes:
-            draft.save(update_fields=list(changes))
+            # ``title`` is what a person types: the column behind it is ``typed_title``.
+            fields = ["typed_title" if name == "title" else name for name in changes]
+            draft.save(update_fields=fields)
         if criteria is not None:
             draft.criteria.all().delete()
             RulerCriterion.objects.bulk_create(

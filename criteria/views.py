@@ -233,10 +233,8 @@ def ruler_version(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ruler_draft_new(request: HttpRequest) -> HttpResponse:
     based_on = RulerVersion.objects.filter(status="in_force").first()
-    draft = ruler_draft_create(
-        title=_("Draft based on %(ruler)s") % {"ruler": based_on} if based_on else _("First ruler"),
-        based_on=based_on,
-    )
+    # Titled by SKAM as data, said in each reader's language.
+    draft = ruler_draft_create(based_on=based_on)
     messages.success(request, _("Draft %(ruler)s created.") % {"ruler": draft})
     return redirect("criteria:version", pk=draft.pk)
 

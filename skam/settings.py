@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language a person chose, put back when they sign in on another browser.
+    "accounts.language.UserLanguageMiddleware",
     # Who writes, and through which path, for the record's triggers (governance/record/).
     "governance.record.context.RecordOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -471,7 +473,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     # The token first: its scheme is what a 401 names in WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # Knox's, answering in the holder's language when a request names none.
+        "accounts.language.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.WriteThrottle"],
@@ -507,7 +510,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Clients authenticate with a token; the session cookie is the pages' (and the browsable
     # docs'), not part of the API's contract.
-    "AUTHENTICATION_WHITELIST": ["knox.auth.TokenAuthentication"],
+    "AUTHENTICATION_WHITELIST": ["accounts.language.TokenAuthentication"],
     # Every refusal an operation can answer, with its body (skam/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

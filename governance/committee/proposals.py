@@ -373,7 +373,7 @@ def _evidence(proposal: Proposal) -> dict[str, object]:
     except NoRulerInForce:
         return evidence
     evidence.update(
-        ruler={"number": card.ruler.number, "title": card.ruler.title},
+        ruler={"number": card.ruler.number, "title": card.ruler.title_data},
         # Data, said in the reader's language when read (``Proposal.verdict_text``).
         verdict=card.verdict(),
         meets_ruler=card.evaluation.meets_ruler,

@@ -53,7 +53,8 @@ def digest_of(content: Any) -> str:
 def ruler_content(ruler: RulerVersion) -> dict[str, Any]:
     return {
         "ruler": ruler.number,
-        "title": ruler.title,
+        # As data: the same digest whatever the language of whoever opens or adopts the vote.
+        "title": ruler.title_data,
         "coverage_threshold": str(ruler.coverage_threshold),
         "horizon_months": ruler.horizon_months,
         "concession_rate": str(ruler.concession_rate),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from criteria.models import ruler_title_text
 from criteria.verdicts import verdict_text
 
 
@@ -238,9 +239,11 @@ def subject_text(subject: dict[str, object]) -> str:
     for kind in ("ruler", "policy"):
         version = subject.get(kind)
         if isinstance(version, dict):
+            # A ruler SKAM titled keeps its title as data (``RulerVersion.title_data``).
+            title = version.get("title") or ""
             return gettext("v%(number)s %(title)s") % {
                 "number": version.get("number", ""),
-                "title": version.get("title", ""),
+                "title": ruler_title_text(title if isinstance(title, dict) else str(title)),
             }
     mandate = subject.get("mandate")
     if isinstance(mandate, dict):
@@ -419,7 +422,7 @@ class Proposal(models.Model):
         if self.client_id is not None:
             return {"client": self.client.name}
         if self.ruler_id is not None:
-            return {"ruler": {"number": self.ruler.number, "title": self.ruler.title}}
+            return {"ruler": {"number": self.ruler.number, "title": self.ruler.title_data}}
         if self.policy_id is not None:
             return {"policy": {"number": self.policy.number, "title": self.policy.title}}
         if self.mandate_id is not None:

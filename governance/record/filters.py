@@ -14,13 +14,12 @@ from accounts.models import User
 from governance.lists import ListFilterSet
 from governance.models import RecordEntry
 from governance.record.governed import governed_tables
+from governance.record.said import table_label
 
 
 def _table_choices() -> list[tuple[str, str]]:
-    choices = []
-    for table in governed_tables():
-        model = table.model
-        choices.append((table.table, f"{model._meta.verbose_name_plural} ({table.table})"))
+    """Each table as what its rows are, in the reader's language (the value is its name)."""
+    choices = [(table.table, table_label(table.table)) for table in governed_tables()]
     return sorted(choices, key=lambda choice: str(choice[1]).lower())
 
 

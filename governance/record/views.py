@@ -12,6 +12,7 @@ from governance.lists import page_query
 from governance.permissions import VIEW_RECORD
 from governance.record.exports import export_csv, export_xlsx
 from governance.record.filters import RecordFilter
+from governance.record.said import entry_changes, table_label
 from governance.record.selectors import record_visible_to
 
 
@@ -27,6 +28,9 @@ def record_list(request: HttpRequest) -> HttpResponse:
     if export == "xlsx":
         return export_xlsx(entries.qs)
     page = Paginator(entries.qs, 50).get_page(request.GET.get("page"))
+    for entry in page.object_list:  # said in the reader's language; the data stays as stored
+        entry.table_label = table_label(entry.table_name)
+        entry.changes_said = entry_changes(entry)
     query = page_query(request.GET)
     return render(
         request,

@@ -531,7 +531,10 @@ def test_kams_and_directors_draft_and_change_no_ruler(client_as, cast, role, rul
 
     assert post(http, "/api/rulers/", {"title": "Mine"}).status_code == 403
     assert patch(http, f"/api/rulers/{draft.pk}/", {"title": "Mine"}).status_code == 403
-    assert list(RulerVersion.objects.values_list("title", flat=True)) == ["Draft", "Ruler 2026"]
+    assert list(RulerVersion.objects.values_list("typed_title", flat=True)) == [
+        "Draft",
+        "Ruler 2026",
+    ]
 
 
 def test_a_draft_is_changed_and_its_criteria_replaced(client_as, chair, ruler):
