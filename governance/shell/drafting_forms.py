@@ -161,23 +161,22 @@ AccountFormSet = forms.formset_factory(
 
 
 class AddAccountsForm(forms.Form):
-    """Clients to add to the draft, picked from a list the page lets one search."""
+    """Clients to add to the draft, ticked in the account picker (a search, a page at a time:
+    the page never lists the whole register). The ticked ones are read in one query."""
 
-    clients = forms.TypedMultipleChoiceField(
+    clients = forms.ModelMultipleChoiceField(
         label=_("Add accounts"),
-        coerce=int,
+        queryset=clients_for_drafting(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8, "data-searchable": ""}),
-        help_text=_("Type to narrow the list; hold Ctrl (⌘ on a Mac) to pick several."),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("A client ticked to add is no longer in the register."),
+            "invalid_pk_value": _("A client is named by its number."),
+        },
     )
 
-    def __init__(self, *args: object, exclude: set[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["clients"].choices = [
-            (client.pk, f"{client.name}{' ★' if client.is_key else ''}")
-            for client in clients_for_drafting().only("pk", "name", "is_key")
-            if client.pk not in exclude
-        ]
+    def client_ids(self) -> list[int]:
+        return [client.pk for client in self.cleaned_data["clients"]]
 
 
 class TeamForm(forms.Form):

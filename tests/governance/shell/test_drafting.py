@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -25,6 +26,7 @@ from governance.models import (
     ProposalState,
     RelationshipMethod,
 )
+from governance.picker import PICKER_LIMIT
 from governance.shell.drafting import Stage, mandate_stage
 from governance.shell.mandates import mandate_adopt
 from tests.factories import (
@@ -34,6 +36,7 @@ from tests.factories import (
     KpiTargetFactory,
     UserFactory,
 )
+from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -344,7 +347,7 @@ def test_bad_input_is_refused_with_its_reason_and_loses_nothing(client_as, membe
     # What was typed comes back as typed.
     assert 'value="Key accounts 2027"' in text
     assert 'value="150"' in text
-    assert f'<option value="{added.pk}" selected>' in text
+    assert f'value="{added.pk}" checked' in text  # still ticked to add
     assert f'<option value="{analyst.pk}" selected>' in text
     draft.refresh_from_db()
     assert draft.title == "Key accounts 2026"
@@ -445,11 +448,77 @@ def test_the_draft_page_costs_a_fixed_number_of_queries(
         MandateTeamMember(mandate=draft, user=UserFactory(), role="Support") for _ in range(10)
     )
 
-    with django_assert_max_num_queries(14):
+    ClientFactory.create_batch(40)  # the register grows: the picker lists one page of it
+
+    with django_assert_max_num_queries(15):
         response = http.get(f"/committee/mandates/{draft.pk}/draft/")
 
     assert response.status_code == 200
     assert response.text.count('data-testid="save-draft"') == 1
+    assert response.text.count('data-testid="account-picker-row"') == PICKER_LIMIT
+
+
+# The account picker ------------------------------------------------------------------------
+
+
+def picker_url(draft: Mandate) -> str:
+    return reverse("governance:mandate-draft-clients", args=[draft.pk])
+
+
+def test_the_account_picker_finds_clients_with_their_status_and_coverage_a_page_at_a_time(
+    client_as, member, draft, account_of_kam
+):
+    key = ClientFactory(name="Volga Steel", is_key=True, registration_number="7700000001")
+    ClientFactory(name="Volga Grain")
+    for n in range(PICKER_LIMIT + 2):
+        ClientFactory(name=f"Amur Timber {n:02d}")
+    http = client_as(member)
+
+    found = http.get(picker_url(draft), {"q": "volga"}, headers={"HX-Request": "true"}).text
+    assert found.count('data-testid="account-picker-row"') == 2
+    assert "<html" not in found  # the picker alone
+    steel = found.split("Volga Steel")[1].split("</tr>")[0]
+    assert "Key client" in steel and "not evaluated yet" in steel
+    assert f'value="{key.pk}"' in found
+    # An account the draft names already is not offered again.
+    named = http.get(picker_url(draft), {"q": account_of_kam.name}).text
+    assert f'value="{account_of_kam.pk}"' not in named
+
+    first = http.get(picker_url(draft), {"q": "amur"}).text
+    assert first.count('data-testid="account-picker-row"') == PICKER_LIMIT
+    assert "page=2" in first and "Page 1" in first
+    second = http.get(picker_url(draft), {"q": "amur", "page": "2"}).text
+    assert second.count('data-testid="account-picker-row"') == 2
+    assert "Amur Timber 11" in second and "Amur Timber 00" not in second
+
+    # What was ticked stays ticked across searches, above the new results.
+    kept = http.get(picker_url(draft), {"q": "amur", "add-clients": [key.pk]}).text
+    assert f'value="{key.pk}" checked' in kept.split('data-testid="chosen-accounts"')[1]
+
+
+def test_the_account_picker_costs_the_same_queries_for_any_register(
+    client_as, member, draft, django_assert_num_queries
+):
+    http = client_as(member)
+    chosen = ClientFactory()
+    http.get(picker_url(draft))
+    with django_assert_num_queries(SIGN_IN_QUERIES + 5) as few:
+        http.get(picker_url(draft), {"q": "a", "add-clients": [chosen.pk]})
+    ClientFactory.create_batch(60)
+    with django_assert_num_queries(len(few)):
+        http.get(picker_url(draft), {"q": "a", "add-clients": [chosen.pk], "page": "3"})
+
+
+def test_the_account_picker_is_the_committees_and_refuses_nonsense(
+    client_as, member, kam, director, draft
+):
+    assert client_as(kam).get(picker_url(draft)).status_code in (403, 404)
+    assert client_as(director).get(picker_url(draft)).status_code == 403
+    http = client_as(member)
+    assert http.get(picker_url(draft), {"page": "x"}).status_code == 400
+    assert http.get(picker_url(draft), {"page": "0"}).status_code == 400
+    assert http.get(picker_url(draft), {"q": "x" * 201}).status_code == 400
+    assert http.get(picker_url(draft), {"add-clients": ["abc"]}).status_code == 200
 
 
 # Comparing -------------------------------------------------------------------------------
