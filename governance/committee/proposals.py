@@ -54,6 +54,7 @@ from governance.models import (
 )
 from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
+from governance.shell.budgets import budgets_from_mandate
 from governance.shell.mandates import mandate_adopt
 from governance.webhooks import webhook_decision_adopted
 
@@ -529,6 +530,8 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         policy_adopt(policy=proposal.policy)
     if proposal.type == ProposalType.GRANT_MANDATE:
         mandate_adopt(mandate=proposal.mandate)
+        # The budgets the mandate holds are allocated with it, by the budgets' own service.
+        budgets_from_mandate(mandate=proposal.mandate)
     if proposal.type in SEAT_PROPOSALS:
         seat_decision_apply(proposal=proposal, day=today)
     decision = Decision.objects.create(

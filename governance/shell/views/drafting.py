@@ -22,13 +22,19 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.periods import quarter_start
 from accounts.refusals import ChangedMeanwhile, add_refusal, tell_refusal
-from governance.models import Budget, Mandate, MandateAccount, MandateTeamMember
+from governance.models import (
+    Budget,
+    Mandate,
+    MandateAccount,
+    MandateBudget,
+    MandateTeamMember,
+)
 from governance.permissions import ADD_PROPOSAL, VIEW_MANDATE, VIEW_OWN_MANDATE
 from governance.picker import clients_picked
+from governance.shell.comparing import mandate_compare
 from governance.shell.drafting import (
     Stage,
     clients_for_drafting,
-    mandate_compare,
     mandate_draft_copy,
     mandate_draft_new,
     mandate_draft_save,
@@ -39,6 +45,7 @@ from governance.shell.drafting import (
 from governance.shell.drafting_forms import (
     AccountFormSet,
     AddAccountsForm,
+    BudgetFormSet,
     MandateNewForm,
     MandateTermsForm,
     TeamFormSet,
@@ -182,15 +189,21 @@ def _draft_forms(request: HttpRequest, mandate: Mandate, *, editable: bool) -> d
     data = request.POST if request.method == "POST" and editable else None
     accounts = list(mandate.accounts.all())
     members = list(mandate.team.all())
+    budgets = list(mandate.budgets.all())
     forms = {
         "terms": MandateTermsForm(data, mandate=mandate, prefix="terms"),
         "accounts": AccountFormSet(data, accounts=accounts, prefix="accounts"),
         "add": AddAccountsForm(data, prefix="add"),
         "team": TeamFormSet(data, mandate=mandate, members=members, prefix="team"),
+        "budgets": BudgetFormSet(
+            data, mandate=mandate, budgets=budgets, accounts=accounts, prefix="budgets"
+        ),
     }
     if not editable:
-        forms["team"].extra = 0  # before its rows are made: no empty rows to read
-        for form in [forms["terms"], forms["add"], *forms["accounts"], *forms["team"]]:
+        # Before their rows are made: no empty rows to read.
+        forms["team"].extra = forms["budgets"].extra = 0
+        every = [*forms["accounts"], *forms["team"], *forms["budgets"]]
+        for form in [forms["terms"], forms["add"], *every]:
             for field in form.fields.values():
                 field.disabled = True
     return forms
@@ -211,6 +224,10 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "accounts", MandateAccount.objects.select_related("client").order_by("client__name")
             ),
             Prefetch("team", MandateTeamMember.objects.select_related("user").order_by("pk")),
+            Prefetch(
+                "budgets",
+                MandateBudget.objects.select_related("client").order_by("period", "client__name"),
+            ),
         ),
         pk=pk,
     )
@@ -231,12 +248,15 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
             return redirect("governance:mandate-draft", pk=mandate.pk)
+        budgets_sent = f"{forms['budgets'].prefix}-TOTAL_FORMS" in request.POST
         valid = all(
             [
                 forms["terms"].is_valid(),
                 forms["accounts"].is_valid(),
                 forms["add"].is_valid(),
                 forms["team"].is_valid(),
+                # A form without the budgets' table (an older page) leaves them as they are.
+                not budgets_sent or forms["budgets"].is_valid(),
             ]
         )
         if valid:
@@ -249,6 +269,7 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                     accounts=forms["accounts"].rows(),
                     added_client_ids=forms["add"].client_ids(),
                     team=forms["team"].rows(),
+                    budgets=forms["budgets"].rows() if budgets_sent else None,
                 )
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
