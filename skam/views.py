@@ -22,7 +22,11 @@ from governance.kpis.dashboards.portfolio import quarter_kpi_states
 from governance.kpis.states import KpiState, kpi_rows_for_kam
 from governance.models import SUBJECTS
 from governance.permissions import VIEW_OWN_MANDATE
+from governance.shell.exception_requests import exception_requests_waiting
 from governance.shell.mandates import mandate_summary
+
+# How many rows of a list the home page shows before "see all".
+HOME_ROWS = 5
 
 
 @login_required
@@ -33,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         # work outside it (flagged), never the register's accounts under another name.
         today = timezone.localdate()
         kpis = kpi_rows_for_kam(kam=user, period=today, history=1)
+        waiting = exception_requests_waiting(kam=user)
         return render(
             request,
             "home.html",
@@ -41,6 +46,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 "quarter": quarter_start(today),
                 "my_kpis_off": [row for row in kpis if row.state == KpiState.BAD],
                 "my_kpis_watch": [row for row in kpis if row.state == KpiState.WATCH],
+                "my_requests": list(waiting[:HOME_ROWS]),
+                "my_requests_count": waiting.count(),
             },
         )
     clients = clients_visible_to(user)

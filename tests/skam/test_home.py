@@ -14,7 +14,7 @@ from accounts.models import User
 from governance.drift import drift_counts
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import KpiTarget
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, ExceptionRequestFactory, UserFactory
 from tests.kpi_world import NOW, Q, World, build_world, make_mandate
 from tests.queries import SIGN_IN_QUERIES
 
@@ -94,6 +94,18 @@ def test_a_kams_home_names_their_kpis_off_target(world: World, client_as) -> Non
     assert "None of your KPIs is off target so far." in section(page, "home-my-kpis")
 
 
+def test_a_kams_home_names_the_requests_they_wait_for(world: World, client_as) -> None:
+    ExceptionRequestFactory(mandate=world.mandate, client=world.b)  # pending, due in two days
+    page = client_as(world.kam).get(HOME).text
+    waiting = section(page, "home-my-requests")
+    # The world's request left unanswered since July, then the new one: soonest due first.
+    assert "2 of your exception requests wait for an answer" in waiting
+    assert "B — Head of the KAM department, answer due 09/18/2026" in waiting
+    assert waiting.index("answer due 07/01/2026") < waiting.index("answer due 09/18/2026")
+    page = client_as(world.kam2).get(HOME).text
+    assert "Nothing you asked for is waiting." in section(page, "home-my-requests")
+
+
 HOME_DIRECTOR_QUERIES = SIGN_IN_QUERIES + 16
 
 
@@ -128,4 +140,4 @@ def test_the_home_pages_cost_does_not_grow_with_the_company(
         kam_http.get(HOME)
 
 
-KAM_HOME_QUERIES = SIGN_IN_QUERIES + 9
+KAM_HOME_QUERIES = SIGN_IN_QUERIES + 11
