@@ -874,3 +874,23 @@ def test_the_budgets_service_refuses_what_the_form_did_not_see(member, kam, draf
     messages = refused.value.message_dict["budgets"]
     assert any("is not an account of this draft" in m for m in messages)
     assert any("this quarter or a later one" in m for m in messages)
+
+
+def test_a_draft_whose_budget_no_longer_holds_is_not_proposed(
+    client_as, seats, member, kam, draft, account_of_kam
+):
+    """The client stopped being key after the budget was drafted: proposing says why, and
+    nothing is put to the vote."""
+    MandateBudget.objects.create(
+        mandate=draft,
+        client=account_of_kam,
+        period=quarter_start(timezone.localdate()),
+        allocated=Decimal(500),
+    )
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=False)
+
+    response = _propose(client_as(member), draft)
+
+    assert response.status_code == 400
+    assert "Volga Steel Works JSC is not a key client" in html.unescape(response.text)
+    assert not draft.proposals.exists()
