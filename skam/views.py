@@ -8,15 +8,25 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.i18n import set_language
 
 from accounts.models import User
+from accounts.periods import quarter_start
 from accounts.selectors import clients_visible_to
 from governance.committee.proposals import proposals_needing_vote
+from governance.drift import drift_counts
+from governance.kpis.access import may_see_portfolio
+from governance.kpis.dashboards.portfolio import quarter_kpi_states
+from governance.kpis.states import KpiState, kpi_rows_for_kam
 from governance.models import SUBJECTS
 from governance.permissions import VIEW_OWN_MANDATE
+from governance.shell.exception_requests import exception_requests_waiting
 from governance.shell.mandates import mandate_summary
+
+# How many rows of a list the home page shows before "see all".
+HOME_ROWS = 5
 
 
 @login_required
@@ -25,7 +35,21 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.has_perm(VIEW_OWN_MANDATE) and not user.has_perm("accounts.view_all_clients"):
         # A KAM's counts are My mandate's: the accounts it names, and the key clients they
         # work outside it (flagged), never the register's accounts under another name.
-        return render(request, "home.html", {"mandate": mandate_summary(kam=user)})
+        today = timezone.localdate()
+        kpis = kpi_rows_for_kam(kam=user, period=today, history=1)
+        waiting = exception_requests_waiting(kam=user)
+        return render(
+            request,
+            "home.html",
+            {
+                "mandate": mandate_summary(kam=user, day=today),
+                "quarter": quarter_start(today),
+                "my_kpis_off": [row for row in kpis if row.state == KpiState.BAD],
+                "my_kpis_watch": [row for row in kpis if row.state == KpiState.WATCH],
+                "my_requests": list(waiting[:HOME_ROWS]),
+                "my_requests_count": waiting.count(),
+            },
+        )
     clients = clients_visible_to(user)
     summary = clients.aggregate(total=Count("pk"), key=Count("pk", filter=Q(is_key=True)))
     context: dict[str, object] = {"summary": summary}
@@ -33,6 +57,12 @@ def home(request: HttpRequest) -> HttpResponse:
         waiting = proposals_needing_vote(user)
         context["needs_my_vote"] = list(waiting.select_related(*SUBJECTS)[:5])
         context["needs_my_vote_count"] = waiting.count()
+    if may_see_portfolio(user):
+        # The director's day: the quarter's KPI states, as the portfolio's KAM table counts
+        # them, and the drift panel's own counts (never counted a second way).
+        context["kpi_states"] = quarter_kpi_states(quarter_start(timezone.localdate()))
+        context["drift_counts"] = drift_counts()
+        context["drift_total"] = sum(indicator.count for indicator in context["drift_counts"])
     return render(request, "home.html", context)
 
 

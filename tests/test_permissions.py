@@ -170,6 +170,8 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/committee/mandates/drafting/",      302, 403, 200, 200, 200, 200, 200, 200),
     ("GET",   "/committee/mandates/drafting/new/",  302, 403, 200, 200, 403, 403, 403, 403),
     ("GET",   "/committee/mandates/{mandate}/draft/", 302, 403, 200, 200, 200, 404, 200, 200),
+    # The draft's account picker: the committee's, on a draft only (this one is in force).
+    ("GET",   "/committee/mandates/{mandate}/draft/clients/", 302, 403, 403, 403, 403, 404, 403, 403),  # noqa: E501
     ("POST",  "/committee/mandates/{mandate}/copy/", 302, 403, 302, 302, 403, 404, 403, 403),
     ("GET",   "/committee/mandates/{mandate}/compare/", 302, 403, 200, 200, 200, 404, 200, 200),
     # Not a draft: the page sends a member back to it.

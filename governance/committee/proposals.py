@@ -56,6 +56,7 @@ from governance.models import (
 )
 from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
+from governance.shell.budgets import budgets_from_mandate
 from governance.shell.exception_requests import (
     exception_decide_by_committee,
     exception_terms,
@@ -593,6 +594,8 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         policy_adopt(policy=proposal.policy)
     if proposal.type == ProposalType.GRANT_MANDATE:
         mandate_adopt(mandate=proposal.mandate)
+        # The budgets the mandate holds are allocated with it, by the budgets' own service.
+        budgets_from_mandate(mandate=proposal.mandate)
     if proposal.type in SEAT_PROPOSALS:
         seat_decision_apply(proposal=proposal, day=today)
     if proposal.type == ProposalType.DECIDE_EXCEPTION:

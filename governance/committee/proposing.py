@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Client, User
-from accounts.search import clients_search
 from accounts.selectors import clients_visible_to
 from criteria.evaluation import NoRulerInForce, evaluation_preview
-from criteria.models import Evaluation, RulerStatus, RulerVersion, RunStatus
 from criteria.selectors import Scorecard, scorecard_for
 from governance.committee.proposals import proposal_route_refusal
 from governance.models import (
@@ -31,6 +29,7 @@ from governance.models import (
     ProposalState,
     ProposalType,
 )
+from governance.picker import clients_picked
 
 # What each question asks for besides its title, rationale and deadline.
 QUESTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -185,10 +184,6 @@ def exceptions_for_the_committee() -> QuerySet[ExceptionRequest]:
     )
 
 
-# How many clients the picker lists at once: a search narrows, it never pages through all.
-PICKER_LIMIT = 10
-
-
 @dataclass(frozen=True)
 class PickerRow:
     """A client as the picker lists it, with the verdict of its last evaluation against the
@@ -237,35 +232,24 @@ def picker_clients(*, user: User, question: str, text: str) -> Picker:
     registration number, the closest first), at most ``PICKER_LIMIT``: each with its coverage
     and verdict from its last evaluation against the ruler in force, and the proposal about it
     already before the committee, if any. Two queries, whatever the number of clients."""
-    ruler = RulerVersion.objects.filter(status=RulerStatus.IN_FORCE).first()
     # The register's own search and its own rule of who sees which client.
-    clients: QuerySet[Client] = clients_search(clients_visible_to(user), text)
+    clients: QuerySet[Client] = clients_visible_to(user)
     if question == ProposalType.GRANT_KEY:
         clients = clients.filter(is_key=False)
     elif question == ProposalType.REVOKE_KEY:
         clients = clients.filter(is_key=True)
-    last = Evaluation.objects.filter(
-        client=OuterRef("pk"), ruler=ruler, run__status=RunStatus.DONE
-    ).order_by("-run_id")
-    open_proposal = Proposal.objects.filter(client=OuterRef("pk"), state=ProposalState.OPEN)
-    clients = clients.annotate(
-        last_coverage=Subquery(last.values("coverage_ratio")[:1]),
-        last_meets=Subquery(last.values("meets_ruler")[:1]),
-        open_proposal_id=Subquery(open_proposal.values("pk")[:1]),
-    )
-    found = list(clients[: PICKER_LIMIT + 1])
+    found = clients_picked(clients=clients, text=text)
     rows = [
         PickerRow(
-            client=client,
-            coverage_ratio=client.last_coverage,
-            meets_ruler=client.last_meets,
-            open_proposal_id=client.open_proposal_id,
+            client=row.client,
+            coverage_ratio=row.coverage_ratio,
+            meets_ruler=row.meets_ruler,
+            open_proposal_id=row.open_proposal_id,
             question=question,
         )
-        for client in found[:PICKER_LIMIT]
+        for row in found.rows
     ]
-    threshold = None if ruler is None else (ruler.coverage_threshold * 100).quantize(Decimal("0.1"))
-    return Picker(rows=rows, more=len(found) > PICKER_LIMIT, threshold_percent=threshold)
+    return Picker(rows=rows, more=found.has_next, threshold_percent=found.threshold_percent)
 
 
 @dataclass(frozen=True)

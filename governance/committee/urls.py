@@ -30,7 +30,7 @@ urlpatterns = [
         "proposals/<int:pk>/withdraw/", proposals.proposal_withdraw_view, name="proposal-withdraw"
     ),
     path("proposals/<int:pk>/recuse/", proposals.proposal_recuse_view, name="proposal-recuse"),
-    path("decisions/<int:pk>/revisit/", decisions.decision_revisit, name="decision-revisit"),
+    path("decisions/<int:pk>/revisit/", new_proposal.decision_revisit, name="decision-revisit"),
     path("decisions/", decisions.decision_register, name="decision-list"),
     path("drift/", decisions.drift_panel, name="drift"),
     path("policy/", decisions.policy_overview, name="policy"),

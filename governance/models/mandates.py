@@ -180,6 +180,37 @@ class MandateAccount(MandateLimits):
         return str(self.client)
 
 
+class MandateBudget(models.Model):
+    """A budget a mandate holds for one of its key accounts in a quarter, in the company's
+    currency: drafted with the mandate, compared with the budget allocated today, and
+    allocated (``Budget``) when the committee adopts the mandate."""
+
+    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="budgets")
+    client = models.ForeignKey(
+        "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.DateField(_("quarter"), help_text=_("First day of the quarter."))
+    allocated = models.DecimalField(
+        _("allocated"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("budget in a mandate")
+        verbose_name_plural = _("budgets in a mandate")
+        ordering = ["period", "client"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mandate", "client", "period"], name="mandate_budget_once_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(allocated__gte=0), name="mandate_budget_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.period:%Y-%m}"
+
+
 class MandateTeamMember(models.Model):
     """Someone working the mandate's accounts with the KAM, and in which role."""
 

@@ -34,6 +34,7 @@ GOVERNED: tuple[str, ...] = (
     "governance.Mandate",
     "governance.Mandate.methods",
     "governance.MandateAccount",
+    "governance.MandateBudget",
     "governance.MandateTeamMember",
     "governance.RelationshipMethod",
     "governance.EscalationTier",

@@ -4,6 +4,7 @@ past the mandate's threshold needs an approved exception; nobody spends past wha
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from governance.models import (
     LimitKind,
     Mandate,
     MandateAccount,
+    MandateBudget,
 )
 from governance.permissions import VIEW_BUDGET, VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE
 from governance.shell.mandates import limits_of, mandate_account
@@ -202,3 +204,61 @@ def budget_lines(*, user: User, period: datetime.date) -> QuerySet[Budget]:
         .with_spent()
         .order_by("client__name")
     )
+
+
+def spent_by_account_and_quarter(
+    *, client_ids: Iterable[int], periods: Iterable[datetime.date]
+) -> dict[tuple[int, datetime.date], tuple[Decimal, Decimal]]:
+    """For each (client, quarter) that has a budget among ``client_ids`` × ``periods``: what
+    is allocated and what is spent from it. One query."""
+    return {
+        (client_id, period): (allocated, spent)
+        for client_id, period, allocated, spent in Budget.objects.filter(
+            client_id__in=set(client_ids), period__in=set(periods)
+        )
+        .with_spent()
+        .values_list("client_id", "period", "allocated", "spent_total")
+    }
+
+
+def budgets_from_mandate(*, mandate: Mandate) -> list[Budget]:
+    """Allocate the budgets a mandate holds (``MandateBudget``) as the committee adopts it,
+    in the adoption's transaction, each budget's row locked. Never below what is spent by then
+    (spending recorded while the vote was open is not undone: the budget is what was spent),
+    and only to clients still key (a budget is a key client's). A few statements, whatever the
+    number of budgets; one webhook per budget allocated, as ``budget_allocate`` sends."""
+    drafted = list(MandateBudget.objects.filter(mandate=mandate).select_related("client"))
+    drafted = [row for row in drafted if row.client.is_key]
+    if not drafted:
+        return []
+    with transaction.atomic():
+        locked = {
+            (budget.client_id, budget.period): budget
+            for budget in Budget.objects.select_for_update().filter(
+                client_id__in={row.client_id for row in drafted},
+                period__in={row.period for row in drafted},
+            )
+        }
+        spent = dict(
+            BudgetSpend.objects.filter(budget__in=list(locked.values()))
+            .values("budget_id")
+            .annotate(total=Sum("amount"))
+            .values_list("budget_id", "total")
+        )
+        changed, created = [], []
+        for row in drafted:
+            budget = locked.get((row.client_id, row.period))
+            if budget is None:
+                created.append(
+                    Budget(client_id=row.client_id, period=row.period, allocated=row.allocated)
+                )
+                continue
+            allocated = max(row.allocated, spent.get(budget.pk) or Decimal(0))
+            if budget.allocated != allocated:
+                budget.allocated = allocated
+                changed.append(budget)
+        Budget.objects.bulk_update(changed, ["allocated"])
+        Budget.objects.bulk_create(created)
+        for budget in [*changed, *created]:
+            webhook_budget_allocated(budget=budget)
+    return [*changed, *created]

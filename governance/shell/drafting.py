@@ -1,6 +1,7 @@
 """Drafting mandates in the product: the committee drafts a new mandate or a change to the one
-in force, edits it part by part, compares it with the mandate in force, and proposes it; the
-vote puts it in force (``mandate_adopt``).
+in force, edits it part by part (budgets included), compares it with the mandate in force
+(``comparing.py``), and proposes it; the vote puts it in force (``mandate_adopt``) and
+allocates its budgets (``budgets_from_mandate``).
 
 Rules, one place each:
 - who may draft (``may_draft``): a committee member, never for their own mandate; not the
@@ -28,21 +29,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Client, User
-from accounts.periods import quarter_start
+from accounts.money import currency_sign
+from accounts.numbers import amount_text
+from accounts.periods import quarter_label, quarter_start
 from accounts.refusals import ChangedMeanwhile, NotAllowed
 from governance.models import (
     LIMIT_FIELDS,
     Budget,
     KpiTarget,
-    LimitKind,
     Mandate,
     MandateAccount,
+    MandateBudget,
     MandateStatus,
     MandateTeamMember,
     Proposal,
     ProposalState,
 )
 from governance.permissions import ADD_MANDATE
+from governance.shell.budgets import spent_by_account_and_quarter as budgets_spent
 from governance.shell.mandates import mandates_visible_to
 
 LIMIT_NAMES = tuple(LIMIT_FIELDS.values())
@@ -216,6 +220,22 @@ def mandate_draft_copy(
             )
             for target in KpiTarget.objects.filter(mandate=source)
         )
+        # The budgets allocated today to its key accounts, this quarter and later: the draft
+        # holds them as they are, for the committee to change.
+        MandateBudget.objects.bulk_create(
+            MandateBudget(
+                mandate=draft,
+                client_id=budget.client_id,
+                period=budget.period,
+                allocated=budget.allocated,
+            )
+            for budget in Budget.objects.filter(
+                client_id__in=MandateAccount.objects.filter(
+                    mandate=source, client__is_key=True
+                ).values("client_id"),
+                period__gte=quarter_start(timezone.localdate()),
+            )
+        )
     return draft
 
 
@@ -239,6 +259,68 @@ class TeamRow:
     user_id: int
     role: str
     remove: bool = False
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """A budget the draft holds: an account, a quarter (its first day), an amount in the
+    company's currency."""
+
+    client_id: int
+    period: datetime.date
+    allocated: Decimal
+
+
+def budget_refusals(
+    *, rows: Sequence[BudgetRow], account_ids: set[int], today: datetime.date | None = None
+) -> list[str]:
+    """Why the draft may not hold these budgets (none: it may): each budget is for one of the
+    draft's accounts, a key client, a quarter not past, once per account and quarter, and
+    never below what is spent from that budget already. The form says the same on each row;
+    the save checks again under the draft's lock. Two queries."""
+    today = today or timezone.localdate()
+    refusals: list[str] = []
+    clients = Client.objects.in_bulk({row.client_id for row in rows})
+    spent = budgets_spent(
+        client_ids={row.client_id for row in rows}, periods={row.period for row in rows}
+    )
+    seen: set[tuple[int, datetime.date]] = set()
+    for row in rows:
+        client = clients.get(row.client_id)
+        name = client.name if client else str(row.client_id)
+        quarter = quarter_label(row.period)
+        if row.client_id not in account_ids or client is None:
+            refusals.append(
+                _("%(client)s is not an account of this draft: name it first, then its budget.")
+                % {"client": name}
+            )
+        elif not client.is_key:
+            refusals.append(
+                _("%(client)s is not a key client: budgets are allocated to key clients only.")
+                % {"client": name}
+            )
+        if row.period != quarter_start(row.period) or row.period < quarter_start(today):
+            refusals.append(
+                _("%(client)s, %(quarter)s: a budget is drafted for this quarter or a later one.")
+                % {"client": name, "quarter": quarter}
+            )
+        if (row.client_id, row.period) in seen:
+            refusals.append(
+                _("%(client)s, %(quarter)s: one budget per account and quarter.")
+                % {"client": name, "quarter": quarter}
+            )
+        seen.add((row.client_id, row.period))
+        _allocated, already = spent.get((row.client_id, row.period), (None, Decimal(0)))
+        if row.allocated < already:
+            refusals.append(
+                _("%(client)s, %(quarter)s: %(spent)s is spent already; the budget cannot be less.")
+                % {
+                    "client": name,
+                    "quarter": quarter,
+                    "spent": f"{amount_text(already)}\N{NO-BREAK SPACE}{currency_sign()}",
+                }
+            )
+    return refusals
 
 
 def _lock_draft(mandate: Mandate) -> Mandate:
@@ -266,11 +348,13 @@ def mandate_draft_save(
     accounts: Sequence[AccountRow],
     added_client_ids: Iterable[int],
     team: Sequence[TeamRow],
+    budgets: Sequence[BudgetRow] | None = None,
 ) -> Mandate:
     """Write a draft as the committee left it: terms and limits, methods, the accounts (added,
-    overrides changed, removed) and the team (added, roles changed, removed), in one
-    transaction and a fixed number of statements however many rows. The forms checked the
-    rows; here, that the draft may still change and the rows are still this draft's."""
+    overrides changed, removed), the team (added, roles changed, removed) and the budgets it
+    holds (``None``: left as they are), in one transaction and a fixed number of statements
+    however many rows. The forms checked the rows; here, that the draft may still change and
+    the rows are still this draft's, and the budgets' rules (``budget_refusals``)."""
     _refuse_own(kam_id=mandate.kam_id, by=by)
     added_client_ids = list(dict.fromkeys(added_client_ids))
     with transaction.atomic():
@@ -346,238 +430,24 @@ def mandate_draft_save(
             raise ValidationError(
                 {"team": _("A person is named twice in the team: keep one row for each.")}
             ) from None
+        if budgets is not None:
+            accounts_now = kept | {account.client_id for account in added}
+            refusals = budget_refusals(rows=budgets, account_ids=accounts_now)
+            if refusals:
+                raise ValidationError({"budgets": refusals})
+            MandateBudget.objects.filter(mandate=locked).delete()
+            MandateBudget.objects.bulk_create(
+                MandateBudget(
+                    mandate=locked,
+                    client_id=row.client_id,
+                    period=row.period,
+                    allocated=row.allocated,
+                )
+                for row in budgets
+            )
     for name in TERMS:
         setattr(locked, name, terms[name])
     return locked
-
-
-# Comparing a draft with the mandate in force -----------------------------------------------
-
-
-class Change(models.TextChoices):
-    ADDED = "added", gettext_lazy("added")
-    REMOVED = "removed", gettext_lazy("removed")
-    CHANGED = "changed", gettext_lazy("changed")
-    SAME = "same", gettext_lazy("unchanged")
-
-
-def _change(
-    before: object, after: object, *, present_before: bool = True, present_after: bool = True
-) -> str:
-    if not present_before:
-        return Change.ADDED
-    if not present_after:
-        return Change.REMOVED
-    return Change.SAME if before == after else Change.CHANGED
-
-
-@dataclass(frozen=True)
-class Line:
-    """One thing compared: a term, a limit, an account, a team member, a KPI target."""
-
-    label: object
-    before: object
-    after: object
-    change: str
-    details: tuple[Line, ...] = ()
-    budget: Decimal | None = None
-
-    @property
-    def change_label(self) -> str:
-        return str(Change(self.change).label)
-
-
-@dataclass
-class Comparison:
-    """A draft against the mandate in force, part by part (``base`` None: no mandate in force,
-    everything the draft says is added)."""
-
-    draft: Mandate
-    base: Mandate | None
-    terms: list[Line]
-    limits: list[Line]
-    methods: list[Line]
-    accounts: list[Line]
-    team: list[Line]
-    targets: list[Line]
-    budget_period: datetime.date
-
-    @property
-    def parts(self) -> list[tuple[str, str, list[Line]]]:
-        return [
-            ("terms", _("Title and validity"), self.terms),
-            ("limits", _("Limits"), self.limits),
-            ("accounts", _("Accounts"), self.accounts),
-            ("team", _("Team"), self.team),
-            ("methods", _("Relationship methods"), self.methods),
-            ("targets", _("KPI targets"), self.targets),
-        ]
-
-    @property
-    def changes(self) -> int:
-        return sum(
-            1 for _key, _label, lines in self.parts for line in lines if line.change != Change.SAME
-        )
-
-
-def _keyed(rows: Iterable[Any], key: Any) -> dict[Any, Any]:
-    return {key(row): row for row in rows}
-
-
-def mandate_compare(*, draft: Mandate, day: datetime.date | None = None) -> Comparison:
-    """``draft`` against its KAM's mandate in force (another than the draft itself), part by
-    part: what is added, removed and changed. Seven queries, however many rows."""
-    day = day or timezone.localdate()
-    base = (
-        Mandate.objects.filter(kam_id=draft.kam_id, status=MandateStatus.IN_FORCE)
-        .exclude(pk=draft.pk)
-        .first()
-    )
-    ids = [draft.pk] + ([base.pk] if base else [])
-    accounts = list(MandateAccount.objects.filter(mandate_id__in=ids).select_related("client"))
-    team = list(MandateTeamMember.objects.filter(mandate_id__in=ids).select_related("user"))
-    methods = list(
-        Mandate.methods.through.objects.filter(mandate_id__in=ids).select_related(
-            "relationshipmethod"
-        )
-    )
-    targets = list(KpiTarget.objects.filter(mandate_id__in=ids).select_related("kpi", "client"))
-    period = quarter_start(day)
-    budgets = dict(
-        Budget.objects.filter(
-            period=period, client_id__in={account.client_id for account in accounts}
-        ).values_list("client_id", "allocated")
-    )
-
-    def of(rows: list[Any], mandate: Mandate | None) -> list[Any]:
-        return [row for row in rows if mandate is not None and row.mandate_id == mandate.pk]
-
-    terms = [
-        Line(
-            label=Mandate._meta.get_field(name).verbose_name,
-            before=getattr(base, name) if base else None,
-            after=getattr(draft, name),
-            change=_change(
-                getattr(base, name, None), getattr(draft, name), present_before=base is not None
-            ),
-        )
-        for name in ("title", "valid_from", "valid_to")
-    ]
-    limits = [
-        Line(
-            label=LimitKind(kind).label,
-            before=getattr(base, name) if base else None,
-            after=getattr(draft, name),
-            change=_change(
-                getattr(base, name, None), getattr(draft, name), present_before=base is not None
-            ),
-        )
-        for kind, name in LIMIT_FIELDS.items()
-    ]
-
-    before_accounts = _keyed(of(accounts, base), lambda a: a.client_id)
-    after_accounts = _keyed(of(accounts, draft), lambda a: a.client_id)
-    account_lines = []
-    for client_id in sorted(
-        before_accounts.keys() | after_accounts.keys(),
-        key=lambda pk: (after_accounts.get(pk) or before_accounts.get(pk)).client.name,
-    ):
-        old, new = before_accounts.get(client_id), after_accounts.get(client_id)
-        details = tuple(
-            Line(
-                label=LimitKind(kind).label,
-                before=getattr(old, name),
-                after=getattr(new, name),
-                change=_change(getattr(old, name), getattr(new, name)),
-            )
-            for kind, name in LIMIT_FIELDS.items()
-            if old is not None and new is not None and getattr(old, name) != getattr(new, name)
-        )
-        account_lines.append(
-            Line(
-                label=(new or old).client,
-                before=old,
-                after=new,
-                change=Change.CHANGED
-                if details
-                else _change(
-                    None, None, present_before=old is not None, present_after=new is not None
-                ),
-                details=details,
-                budget=budgets.get(client_id),
-            )
-        )
-
-    before_team = _keyed(of(team, base), lambda m: m.user_id)
-    after_team = _keyed(of(team, draft), lambda m: m.user_id)
-    team_lines = [
-        Line(
-            label=(after_team.get(pk) or before_team.get(pk)).user,
-            before=before_team[pk].role if pk in before_team else None,
-            after=after_team[pk].role if pk in after_team else None,
-            change=_change(
-                before_team[pk].role if pk in before_team else None,
-                after_team[pk].role if pk in after_team else None,
-                present_before=pk in before_team,
-                present_after=pk in after_team,
-            ),
-        )
-        for pk in sorted(before_team.keys() | after_team.keys())
-    ]
-
-    before_methods = {
-        row.relationshipmethod_id: row.relationshipmethod for row in of(methods, base)
-    }
-    after_methods = {
-        row.relationshipmethod_id: row.relationshipmethod for row in of(methods, draft)
-    }
-    method_lines = [
-        Line(
-            label=(after_methods.get(pk) or before_methods.get(pk)).name,
-            before=None,
-            after=None,
-            change=_change(
-                None, None, present_before=pk in before_methods, present_after=pk in after_methods
-            ),
-        )
-        for pk in sorted(
-            before_methods.keys() | after_methods.keys(),
-            key=lambda pk: (after_methods.get(pk) or before_methods.get(pk)).name,
-        )
-    ]
-
-    def target_key(target: KpiTarget) -> tuple[object, ...]:
-        return (target.period, target.kpi_id, target.client_id or 0)
-
-    before_targets = _keyed(of(targets, base), target_key)
-    after_targets = _keyed(of(targets, draft), target_key)
-    target_lines = []
-    for key in sorted(before_targets.keys() | after_targets.keys()):
-        old, new = before_targets.get(key), after_targets.get(key)
-        target_lines.append(
-            Line(
-                label=new or old,
-                before=None if old is None else old.target,
-                after=None if new is None else new.target,
-                change=_change(
-                    None if old is None else old.target,
-                    None if new is None else new.target,
-                    present_before=old is not None,
-                    present_after=new is not None,
-                ),
-            )
-        )
-    return Comparison(
-        draft=draft,
-        base=base,
-        terms=terms,
-        limits=limits,
-        methods=method_lines,
-        accounts=account_lines,
-        team=team_lines,
-        targets=target_lines,
-        budget_period=period,
-    )
 
 
 def clients_for_drafting() -> QuerySet[Client]:

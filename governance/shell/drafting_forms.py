@@ -14,19 +14,29 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.money import in_currency
+from accounts.periods import next_quarter, quarter_label, quarter_start
 from accounts.selectors import kams
 from accounts.validators import single_line
 from governance.models import (
     LIMIT_FIELDS,
     Mandate,
     MandateAccount,
+    MandateBudget,
     MandateTeamMember,
     RelationshipMethod,
 )
-from governance.shell.drafting import AccountRow, TeamRow, clients_for_drafting
+from governance.shell.drafting import (
+    AccountRow,
+    BudgetRow,
+    TeamRow,
+    budget_refusals,
+    clients_for_drafting,
+)
 
 LIMIT_NAMES = tuple(LIMIT_FIELDS.values())
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -161,23 +171,22 @@ AccountFormSet = forms.formset_factory(
 
 
 class AddAccountsForm(forms.Form):
-    """Clients to add to the draft, picked from a list the page lets one search."""
+    """Clients to add to the draft, ticked in the account picker (a search, a page at a time:
+    the page never lists the whole register). The ticked ones are read in one query."""
 
-    clients = forms.TypedMultipleChoiceField(
+    clients = forms.ModelMultipleChoiceField(
         label=_("Add accounts"),
-        coerce=int,
+        queryset=clients_for_drafting(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8, "data-searchable": ""}),
-        help_text=_("Type to narrow the list; hold Ctrl (⌘ on a Mac) to pick several."),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("A client ticked to add is no longer in the register."),
+            "invalid_pk_value": _("A client is named by its number."),
+        },
     )
 
-    def __init__(self, *args: object, exclude: set[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["clients"].choices = [
-            (client.pk, f"{client.name}{' ★' if client.is_key else ''}")
-            for client in clients_for_drafting().only("pk", "name", "is_key")
-            if client.pk not in exclude
-        ]
+    def client_ids(self) -> list[int]:
+        return [client.pk for client in self.cleaned_data["clients"]]
 
 
 class TeamForm(forms.Form):
@@ -256,6 +265,125 @@ class BaseTeamFormSet(forms.BaseFormSet):
 
 
 TeamFormSet = forms.formset_factory(TeamForm, formset=BaseTeamFormSet, extra=2, can_delete=True)
+
+
+class BudgetForm(forms.Form):
+    """A budget the draft holds: one of its accounts, a quarter, an amount; or removed."""
+
+    client = forms.TypedChoiceField(label=_("Account"), coerce=int, empty_value=None)
+    period = forms.TypedChoiceField(
+        label=_("Quarter"), coerce=datetime.date.fromisoformat, empty_value=None
+    )
+    allocated = forms.DecimalField(max_digits=16, decimal_places=2, min_value=0)
+
+    def __init__(
+        self,
+        *args: object,
+        accounts: list[tuple[object, str]],
+        quarters: list[tuple[str, str]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = accounts
+        self.fields["period"].choices = quarters
+        # The company's currency, in the reader's language: said when the form is made.
+        self.fields["allocated"].label = in_currency(gettext("Budget"))
+        for field in self.fields.values():
+            field.required = False
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("DELETE") or not any(
+            data.get(name) not in (None, "") for name in ("client", "period", "allocated")
+        ):
+            return data
+        if data.get("client") is None and "client" not in self.errors:
+            self.add_error("client", _("Name the account the budget is for."))
+        if data.get("period") is None and "period" not in self.errors:
+            self.add_error("period", _("Say the quarter of the budget."))
+        if data.get("allocated") is None and "allocated" not in self.errors:
+            self.add_error("allocated", _("Say the amount of the budget."))
+        return data
+
+
+class BaseBudgetFormSet(forms.BaseFormSet):
+    """The budgets the draft holds, one row each, and a few empty rows. The rules a budget
+    keeps (``budget_refusals``) are said above the table, each naming its account and
+    quarter; the save checks them again."""
+
+    def __init__(
+        self,
+        *args: object,
+        mandate: Mandate,
+        budgets: list[MandateBudget],
+        accounts: list[MandateAccount],
+        **kwargs: object,
+    ) -> None:
+        self.mandate = mandate
+        self.account_ids = {account.client_id for account in accounts}
+        ordered = sorted(accounts, key=lambda a: (not a.client.is_key, a.client.name))
+        self.accounts = [
+            ("", "---------"),
+            *(
+                (
+                    account.client_id,
+                    account.client.name
+                    if account.client.is_key
+                    else gettext("%(client)s (not a key client)") % {"client": account.client},
+                )
+                for account in ordered
+            ),
+        ]
+        first = quarter_start(timezone.localdate())
+        periods = {first}
+        for _n in range(QUARTERS_AHEAD):
+            periods.add(next_quarter(max(periods)))
+        periods |= {budget.period for budget in budgets}
+        self.quarters = [("", "---------")] + [
+            (period.isoformat(), quarter_label(period)) for period in sorted(periods)
+        ]
+        initial = [
+            {"client": b.client_id, "period": b.period.isoformat(), "allocated": b.allocated}
+            for b in budgets
+        ]
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, object]:
+        return {
+            **super().get_form_kwargs(index),
+            "accounts": self.accounts,
+            "quarters": self.quarters,
+        }
+
+    def _kept(self, form: forms.Form) -> bool:
+        data = form.cleaned_data
+        return not data.get("DELETE") and data.get("client") is not None
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        refusals = budget_refusals(rows=self.rows(), account_ids=self.account_ids)
+        if refusals:
+            raise forms.ValidationError(refusals)
+
+    def rows(self) -> list[BudgetRow]:
+        return [
+            BudgetRow(
+                client_id=form.cleaned_data["client"],
+                period=form.cleaned_data["period"],
+                allocated=form.cleaned_data["allocated"],
+            )
+            for form in self.forms
+            if self._kept(form)
+        ]
+
+
+BudgetFormSet = forms.formset_factory(
+    BudgetForm, formset=BaseBudgetFormSet, extra=2, can_delete=True
+)
+# How many quarters after this one a draft may hold budgets for.
+QUARTERS_AHEAD = 4
 
 
 class MandateProposeForm(forms.Form):

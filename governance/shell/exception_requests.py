@@ -385,3 +385,13 @@ def ladder_from(ladder: list[LadderStep], approver: str | None) -> list[LadderSt
             path.append(by_approver[approver])
         approver = NEXT_APPROVER.get(approver)
     return path
+
+
+def exception_requests_waiting(*, kam: User) -> QuerySet[ExceptionRequest]:
+    """The KAM's own requests still waiting for an answer, the soonest due first: what they
+    wait for, on their home page."""
+    return (
+        ExceptionRequest.objects.filter(requested_by=kam, state=ExceptionState.PENDING)
+        .select_related("client")
+        .order_by("respond_by", "pk")
+    )

@@ -31,6 +31,11 @@ urlpatterns = [
     path("mandates/drafting/", drafting.mandate_drafts, name="mandate-drafts"),
     path("mandates/drafting/new/", drafting.mandate_draft_new_view, name="mandate-draft-new"),
     path("mandates/<int:pk>/draft/", drafting.mandate_draft, name="mandate-draft"),
+    path(
+        "mandates/<int:pk>/draft/clients/",
+        drafting.mandate_draft_clients,
+        name="mandate-draft-clients",
+    ),
     path("mandates/<int:pk>/copy/", drafting.mandate_draft_copy_view, name="mandate-draft-copy"),
     path("mandates/<int:pk>/compare/", drafting.mandate_compare_view, name="mandate-compare"),
     path("incidents/", incidents.incident_list, name="incident-list"),

@@ -54,8 +54,9 @@ def test_a_drafted_change_is_compared_proposed_voted_and_in_force(
         "button", name="Draft a change"
     ).click()
     expect(page.get_by_text("A new draft, copied from Key accounts")).to_be_visible()
-    page.get_by_placeholder("Search clients").fill("baltic")
-    page.get_by_label("Add accounts").select_option(label="Baltic Grain Terminal")
+    page.get_by_label("Find the client").fill("baltic")
+    expect(page.get_by_test_id("account-picker-row")).to_have_count(1)
+    page.get_by_role("checkbox", name="Baltic Grain Terminal").check()
     page.get_by_label("Maximum discount, %").fill("9")
     page.get_by_role("button", name="Save the draft").click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()

@@ -1,21 +1,17 @@
-"""Pages of what the committee decided: the decision register, revisiting a decision, the policy
-in force and the drift panel.
+"""Pages of what the committee decided: the decision register, the policy in force and the
+drift panel. Revisiting a decision is the new-proposal flow's (``views/new_proposal.py``).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import render
 
 from accounts.models import Client
 from governance.committee.filters import DecisionFilter
-from governance.committee.forms import ProposalForm
 from governance.committee.proposals import decisions_visible_to
-from governance.committee.views.proposals import propose
 from governance.drift import (
     DRIFT_ROWS,
     clients_buying_decisions,
@@ -25,12 +21,11 @@ from governance.drift import (
 )
 from governance.lists import page_query
 from governance.models import (
-    Decision,
     Policy,
     PolicyStatus,
     ProposalType,
 )
-from governance.permissions import ADD_PROPOSAL, VIEW_DECISION
+from governance.permissions import VIEW_DECISION
 
 
 @login_required
@@ -94,33 +89,4 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
             "drafts": [p for p in policies if p.status == PolicyStatus.DRAFT],
             "key_clients": Client.objects.filter(is_key=True).count(),
         },
-    )
-
-
-@login_required
-@permission_required(ADD_PROPOSAL, raise_exception=True)
-def decision_revisit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revisit a decision: a new proposal, linked to the decision it would supersede."""
-    decision = get_object_or_404(Decision.objects.select_related("client", "proposal"), pk=pk)
-    if decision.superseded_by_id:
-        messages.error(request, _("This decision has been superseded already."))
-        return redirect("governance:decision-list")
-    if decision.client is None:
-        messages.error(request, _("Only decisions on a client's key status are revisited here."))
-        return redirect("governance:decision-list")
-    kind = "revoke_key" if decision.client.is_key else "grant_key"
-    form = ProposalForm(
-        request.POST or None,
-        initial={
-            "type": kind,
-            "client": decision.client_id,
-            "title": _("Revisit: %(decision)s") % {"decision": decision.summary},
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        proposal = propose(request, form, supersedes=decision)
-        if proposal is not None:
-            return redirect(proposal)
-    return render(
-        request, "governance/committee/proposal_form.html", {"form": form, "revisiting": decision}
     )

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.refusals import ChangedMeanwhile, NotAllowed, add_refusal
 from governance.committee.mandate_proposals import mandate_propose
 from governance.permissions import ADD_PROPOSAL
-from governance.shell.drafting import Stage, mandate_compare, mandate_stage
+from governance.shell.comparing import mandate_compare
+from governance.shell.drafting import Stage, mandate_stage
 from governance.shell.drafting_forms import MandateProposeForm
 from governance.shell.mandates import mandates_visible_to
 

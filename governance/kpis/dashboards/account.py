@@ -7,9 +7,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.filenames import file_slug
 from accounts.models import Client, ClientFigure
@@ -74,7 +74,11 @@ def account_dashboard(
         slug=f"account-{file_slug(client.name) or 'client'}",
         kam=next((s.kam for s in snapshots if s.period == period), None),
     )
-    board.tables.append(_account_kpi_table(client, snapshots, targets, period))
+    kpi_table = _account_kpi_table(client, snapshots, targets, period)
+    mandate_id = counting.get((board.kam.pk, period)) if board.kam else None
+    if mandate_id:
+        kpi_table.targets_url = reverse("governance:mandate-targets", args=[mandate_id])
+    board.tables.append(kpi_table)
     board.tables.append(_figures_table(client, trend))
     board.tables.append(_coverage_trend_table(client, trend, end))
     board.tables.append(_account_exceptions_table(client, trend, end))
@@ -90,13 +94,14 @@ def _account_kpi_table(
     period: datetime.date,
 ) -> Table:
     """The KPIs aimed at first, each with its state; those the mandate sets no target for are
-    measured only: they follow with their actual, and the table says so once rather than
-    "No target" on every row."""
-    aimed, measured = [], []
+    measured only: they follow with their actual, and the page names them once ("No target
+    set for: …") rather than "No target" on every row."""
+    aimed, measured, unaimed = [], [], []
     for snapshot in sorted((s for s in snapshots if s.period == period), key=lambda s: s.kpi.name):
         kpi = snapshot.kpi
         target = targets.get((kpi.pk, client.pk, period))
         if target is None:
+            unaimed.append(kpi.name)
             measured.append(
                 [text_cell(kpi_label(kpi)), text_cell(""), kpi_cell(kpi, snapshot.value)]
             )
@@ -114,27 +119,13 @@ def _account_kpi_table(
         rows = aimed + [[*row, text_cell("")] for row in measured]
     else:
         columns, rows = [_("KPI"), _("Actual")], [[row[0], row[2]] for row in measured]
-    if not measured:
-        help_text = ""
-    elif aimed:
-        help_text = ngettext(
-            "The mandate sets no target for this account on the last %(count)s KPI: it is "
-            "measured, not aimed at.",
-            "The mandate sets no target for this account on the last %(count)s KPIs: they are "
-            "measured, not aimed at.",
-            len(measured),
-        ) % {"count": len(measured)}
-    else:
-        help_text = _(
-            "The mandate sets no target for this account: its KPIs are measured, not aimed at."
-        )
     return Table(
         key="kpis",
         title=_("KPIs of the account"),
         columns=columns,
         rows=rows,
         empty=_("No KPI has been computed for this account and quarter."),
-        help=help_text,
+        unaimed=unaimed,
     )
 
 

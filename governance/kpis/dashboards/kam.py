@@ -78,7 +78,10 @@ def kam_dashboard(
         has_snapshots=any(s.period == period for s in own),
         slug=f"kam-{file_slug(str(kam))}",
     )
-    board.tables.append(_kam_kpi_table(own, targets, period))
+    kpi_table = _kam_kpi_table(own, targets, period)
+    if mandate_id:
+        kpi_table.targets_url = reverse("governance:mandate-targets", args=[mandate_id])
+    board.tables.append(kpi_table)
     board.tables.append(_kam_trend_table(own, targets, trend))
     account_snapshots = [s for s in snapshots if s.scope == KpiScope.ACCOUNT]
     board.tables.append(_accounts_table(accounts, account_snapshots, targets, period))
@@ -94,7 +97,7 @@ def _kam_kpi_table(
     by_kpi: dict[int, dict[datetime.date, KpiSnapshot]] = defaultdict(dict)
     for snapshot in snapshots:
         by_kpi[snapshot.kpi_id][snapshot.period] = snapshot
-    rows = []
+    aimed, unaimed = [], []
     for quarters in sorted(by_kpi.values(), key=lambda q: next(iter(q.values())).kpi.name):
         current = quarters.get(period)
         if current is None:
@@ -102,17 +105,21 @@ def _kam_kpi_table(
         kpi = current.kpi
         target = targets.get((kpi.pk, None, period))
         before = quarters.get(previous)
-        state = kpi_state(kpi, current.value, target)
-        rows.append(
-            [
-                text_cell(kpi_label(kpi)),
-                text_cell(kpi.get_direction_display()),
-                target_cell(kpi, target),
-                kpi_cell(kpi, current.value),
-                state_cell(state),
-                kpi_cell(kpi, before.value if before else None),
-            ]
-        )
+        row = [
+            text_cell(kpi_label(kpi)),
+            text_cell(kpi.get_direction_display()),
+            target_cell(kpi, target),
+            kpi_cell(kpi, current.value),
+            state_cell(kpi_state(kpi, current.value, target)),
+            kpi_cell(kpi, before.value if before else None),
+        ]
+        if target is None:
+            # Measured, never aimed at: its actual stays, its "No target" is said once.
+            row[2], row[4] = text_cell(""), text_cell("")
+            unaimed.append((kpi.name, row))
+        else:
+            aimed.append(row)
+    rows = aimed + [row for _name, row in unaimed]
     return Table(
         key="kpis",
         title=_("KPIs against target"),
@@ -126,6 +133,7 @@ def _kam_kpi_table(
         ],
         rows=rows,
         empty=_("No KPI has been computed for this quarter."),
+        unaimed=[name for name, _row in unaimed],
         help=_(
             "Good: on target. Watch: missing it by no more than the KPI's watch band. "
             "Bad: missing it by more."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q
@@ -199,41 +200,77 @@ def _portfolio_kpi_table(trend: list[datetime.date]) -> Table:
     )
 
 
-def _kam_table(period: datetime.date) -> Table:
-    """Each KAM with KPI snapshots in the quarter, with how many KPIs are in which state
-    (those with no target: measured, never aimed at). Targets are those of the mandate each
-    KAM is measured under in the quarter."""
+@dataclass
+class KamKpiStates:
+    """One KAM's KPIs in a quarter, counted by state: every KPI measured (a snapshot) or aimed
+    at (a target of the mandate that counts), so that the states add up to ``total``."""
+
+    kam: User
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def of(self, state: str) -> int:
+        return self.counts.get(state, 0)
+
+
+def kam_kpi_states(period: datetime.date) -> list[KamKpiStates]:
+    """Each KAM measured or aimed at in the quarter, with how many of their KPIs are in which
+    state: the portfolio's KAM table and the directors' home page read this one count. A
+    target with no snapshot yet is "no actual yet"; a snapshot with no target, "no target".
+    Three queries, whatever the number of KAMs and KPIs."""
     snapshots = KpiSnapshot.objects.filter(scope=KpiScope.KAM, period=period).select_related(
         "kpi", "kam"
     )
     mandate_of_kam = kam_mandates(period)
     targets = {
-        (kpi_id, mandate_id): target
-        for kpi_id, mandate_id, target in KpiTarget.objects.filter(
+        (target.kpi_id, target.mandate.kam_id): target
+        for target in KpiTarget.objects.filter(
             period=period, client__isnull=True, mandate_id__in=list(mandate_of_kam.values())
-        ).values_list("kpi_id", "mandate_id", "target")
+        ).select_related("mandate__kam")
+        if mandate_of_kam.get(target.mandate.kam_id) == target.mandate_id
     }
     states: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     kams: dict[int, User] = {}
+    measured: set[tuple[int, int]] = set()
     for snapshot in snapshots:
         kams[snapshot.kam_id] = snapshot.kam
-        target = targets.get((snapshot.kpi_id, mandate_of_kam.get(snapshot.kam_id)))
-        states[snapshot.kam_id][kpi_state(snapshot.kpi, snapshot.value, target)] += 1
+        measured.add((snapshot.kpi_id, snapshot.kam_id))
+        target = targets.get((snapshot.kpi_id, snapshot.kam_id))
+        value = None if target is None else target.target
+        states[snapshot.kam_id][kpi_state(snapshot.kpi, snapshot.value, value)] += 1
+    for key, target in targets.items():
+        if key not in measured:
+            kams[target.mandate.kam_id] = target.mandate.kam
+            states[target.mandate.kam_id][KpiState.NO_ACTUAL] += 1
+    return [
+        KamKpiStates(
+            kam=kam, counts={state: states[kam.pk].get(state, 0) for state in KpiState.LABELS}
+        )
+        for kam in sorted(kams.values(), key=lambda u: (u.last_name, u.first_name, u.username))
+    ]
+
+
+def _kam_table(period: datetime.date) -> Table:
+    """Each KAM with KPIs in the quarter, with how many KPIs are in which state (those with no
+    target: measured, never aimed at). Targets are those of the mandate each KAM is measured
+    under in the quarter."""
     query = f"?period={period.isoformat()}"
     rows = []
-    for kam in sorted(kams.values(), key=lambda u: (u.last_name, u.first_name, u.username)):
-        counted = states[kam.pk]
-        url = reverse("governance:dashboard-kam", args=[kam.pk]) + query
-        bad = counted[KpiState.BAD]
+    for line in kam_kpi_states(period):
+        url = reverse("governance:dashboard-kam", args=[line.kam.pk]) + query
+        bad = line.of(KpiState.BAD)
         rows.append(
             [
-                text_cell(str(kam), url=url),
-                number_cell(sum(counted.values())),
-                number_cell(counted[KpiState.GOOD]),
-                number_cell(counted[KpiState.WATCH]),
+                text_cell(str(line.kam), url=url),
+                number_cell(line.total),
+                number_cell(line.of(KpiState.GOOD)),
+                number_cell(line.of(KpiState.WATCH)),
                 number_cell(bad, state=KpiState.BAD if bad else ""),
-                number_cell(counted[KpiState.NO_ACTUAL]),
-                number_cell(counted[KpiState.NO_TARGET]),
+                number_cell(line.of(KpiState.NO_ACTUAL)),
+                number_cell(line.of(KpiState.NO_TARGET)),
             ]
         )
     return Table(
@@ -241,7 +278,7 @@ def _kam_table(period: datetime.date) -> Table:
         title=_("Key-account managers"),
         columns=[
             _("Key-account manager"),
-            _("KPIs measured"),
+            _("KPIs"),
             *(
                 str(KpiState.LABELS[state])
                 for state in (
@@ -256,7 +293,8 @@ def _kam_table(period: datetime.date) -> Table:
         rows=rows,
         empty=_("No KAM's KPIs have been computed for this quarter."),
         help=_(
-            "The states add up to the KPIs measured. Open a manager to see each KPI against "
+            "A KAM's KPIs are those measured this quarter and those their mandate sets a "
+            "target for; the states add up to them. Open a manager to see each KPI against "
             "its target."
         ),
     )
@@ -323,3 +361,38 @@ def _drift_table(now: datetime.datetime) -> Table:
         rows=rows,
         help=_("Counted today, as on the drift panel, whichever quarter is shown."),
     )
+
+
+# --- the directors' home page -----------------------------------------------------------------
+
+
+@dataclass
+class QuarterKpiStates:
+    """Every KAM's KPIs of a quarter, counted by state (the portfolio's KAM table summed), and
+    the KAMs with a KPI off target: what the directors' home page shows."""
+
+    period: datetime.date
+    kams: list[KamKpiStates]
+
+    def of(self, state: str) -> int:
+        return sum(line.of(state) for line in self.kams)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """KPIs by state over every KAM (a template reads ``counts.bad``)."""
+        return {state: self.of(state) for state in KpiState.LABELS}
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.kams)
+
+    @property
+    def off_target(self) -> list[KamKpiStates]:
+        """KAMs with a KPI off target, the most off target first."""
+        lines = [line for line in self.kams if line.of(KpiState.BAD)]
+        return sorted(lines, key=lambda line: -line.of(KpiState.BAD))
+
+
+def quarter_kpi_states(period: datetime.date) -> QuarterKpiStates:
+    """The quarter's KPI states over every KAM, by ``kam_kpi_states`` (three queries)."""
+    return QuarterKpiStates(period=period, kams=kam_kpi_states(period))

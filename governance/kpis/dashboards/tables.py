@@ -145,6 +145,10 @@ class Table:
     chart: Chart | None = None
     empty: str = ""
     help: str = ""
+    # KPIs measured with no target set, said once under the table rather than on every row,
+    # and where the targets are set (the mandate's targets page; empty: no mandate counts).
+    unaimed: list[str] = field(default_factory=list)
+    targets_url: str = ""
 
     def html(self) -> SafeString:
         """The table as HTML. Built here rather than in a template loop: a dashboard has a few

@@ -30,6 +30,7 @@ from governance.kpis.dashboards.kam import kam_dashboard
 from governance.kpis.dashboards.portfolio import portfolio_dashboard
 from governance.kpis.dashboards.tables import Dashboard
 from governance.kpis.exports import EXPORT_FORMATS, export_response
+from governance.permissions import CHANGE_KPI_TARGET
 
 SCHEDULE_PERM = "django_celery_beat.change_periodictask"
 
@@ -115,6 +116,7 @@ def dashboard_kam(request: HttpRequest, pk: int) -> HttpResponse:
         template="governance/kpis/dashboard_kam.html",
         build=lambda period: kam_dashboard(kam=kam, period=period),
         sees_portfolio=may_see_portfolio(request.user),
+        sets_targets=request.user.has_perm(CHANGE_KPI_TARGET),
     )
 
 
@@ -128,4 +130,5 @@ def dashboard_account(request: HttpRequest, pk: int) -> HttpResponse:
         template="governance/kpis/dashboard_account.html",
         build=lambda period: account_dashboard(client=client, period=period),
         sees_portfolio=may_see_portfolio(request.user),
+        sets_targets=request.user.has_perm(CHANGE_KPI_TARGET),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,11 +22,19 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.periods import quarter_start
 from accounts.refusals import ChangedMeanwhile, add_refusal, tell_refusal
-from governance.models import Budget, Mandate, MandateAccount, MandateTeamMember
+from governance.models import (
+    Budget,
+    Mandate,
+    MandateAccount,
+    MandateBudget,
+    MandateTeamMember,
+)
 from governance.permissions import ADD_PROPOSAL, VIEW_MANDATE, VIEW_OWN_MANDATE
+from governance.picker import clients_picked
+from governance.shell.comparing import mandate_compare
 from governance.shell.drafting import (
     Stage,
-    mandate_compare,
+    clients_for_drafting,
     mandate_draft_copy,
     mandate_draft_new,
     mandate_draft_save,
@@ -37,6 +45,7 @@ from governance.shell.drafting import (
 from governance.shell.drafting_forms import (
     AccountFormSet,
     AddAccountsForm,
+    BudgetFormSet,
     MandateNewForm,
     MandateTermsForm,
     TeamFormSet,
@@ -133,21 +142,68 @@ def mandate_draft_copy_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("governance:mandate-draft", pk=draft.pk)
 
 
+# A search longer than any client's name is not a search.
+SEARCH_MAX_LENGTH = 200
+
+
+def _account_picker(request: HttpRequest, mandate: Mandate, *, chosen: list[str]) -> dict:
+    """The account picker's context, for the draft page and its search alike: the clients
+    ticked to add (``chosen``, kept across searches), then a page of the clients the search
+    finds that the draft does not name yet, each with its key status and coverage. Three
+    queries, whatever the register's size; a search or page that cannot be read is a 400."""
+    search = request.GET.get("q", "")
+    page = request.GET.get("page", "1")
+    if len(search) > SEARCH_MAX_LENGTH:
+        raise BadRequest(_("The search is too long."))
+    if not page.isascii() or not page.isdigit() or not 0 < len(page) < 6 or int(page) < 1:
+        raise BadRequest(_("A page is named by its number."))
+    chosen_ids = [int(pk) for pk in chosen if pk.isascii() and pk.isdigit() and len(pk) < 18]
+    named = MandateAccount.objects.filter(mandate=mandate).values("client_id")
+    clients = clients_for_drafting().exclude(pk__in=named).exclude(pk__in=chosen_ids)
+    return {
+        "mandate": mandate,
+        "search": search,
+        "found": clients_picked(clients=clients, text=search, page=int(page)),
+        "chosen": list(
+            clients_for_drafting().filter(pk__in=chosen_ids).exclude(pk__in=named)
+            if chosen_ids
+            else []
+        ),
+    }
+
+
+@login_required
+def mandate_draft_clients(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account picker's search (htmx): the picker alone, as the draft page renders it."""
+    _reader(request.user)
+    mandate = _mandate_for(request.user, pk)
+    if not may_draft(request.user, kam=mandate.kam_id) or mandate_stage(mandate) != Stage.DRAFT:
+        raise PermissionDenied
+    context = _account_picker(request, mandate, chosen=request.GET.getlist("add-clients"))
+    return render(
+        request, "governance/shell/mandate_draft.html#account-picker", {**context, "editable": True}
+    )
+
+
 def _draft_forms(request: HttpRequest, mandate: Mandate, *, editable: bool) -> dict[str, object]:
     data = request.POST if request.method == "POST" and editable else None
     accounts = list(mandate.accounts.all())
     members = list(mandate.team.all())
+    budgets = list(mandate.budgets.all())
     forms = {
         "terms": MandateTermsForm(data, mandate=mandate, prefix="terms"),
         "accounts": AccountFormSet(data, accounts=accounts, prefix="accounts"),
-        "add": AddAccountsForm(
-            data, exclude={account.client_id for account in accounts}, prefix="add"
-        ),
+        "add": AddAccountsForm(data, prefix="add"),
         "team": TeamFormSet(data, mandate=mandate, members=members, prefix="team"),
+        "budgets": BudgetFormSet(
+            data, mandate=mandate, budgets=budgets, accounts=accounts, prefix="budgets"
+        ),
     }
     if not editable:
-        forms["team"].extra = 0  # before its rows are made: no empty rows to read
-        for form in [forms["terms"], forms["add"], *forms["accounts"], *forms["team"]]:
+        # Before their rows are made: no empty rows to read.
+        forms["team"].extra = forms["budgets"].extra = 0
+        every = [*forms["accounts"], *forms["team"], *forms["budgets"]]
+        for form in [forms["terms"], forms["add"], *every]:
             for field in form.fields.values():
                 field.disabled = True
     return forms
@@ -168,6 +224,10 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 "accounts", MandateAccount.objects.select_related("client").order_by("client__name")
             ),
             Prefetch("team", MandateTeamMember.objects.select_related("user").order_by("pk")),
+            Prefetch(
+                "budgets",
+                MandateBudget.objects.select_related("client").order_by("period", "client__name"),
+            ),
         ),
         pk=pk,
     )
@@ -188,12 +248,15 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
             return redirect("governance:mandate-draft", pk=mandate.pk)
+        budgets_sent = f"{forms['budgets'].prefix}-TOTAL_FORMS" in request.POST
         valid = all(
             [
                 forms["terms"].is_valid(),
                 forms["accounts"].is_valid(),
                 forms["add"].is_valid(),
                 forms["team"].is_valid(),
+                # A form without the budgets' table (an older page) leaves them as they are.
+                not budgets_sent or forms["budgets"].is_valid(),
             ]
         )
         if valid:
@@ -204,8 +267,9 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
                     terms=forms["terms"].terms(),
                     method_ids=forms["terms"].cleaned_data["methods"],
                     accounts=forms["accounts"].rows(),
-                    added_client_ids=forms["add"].cleaned_data["clients"],
+                    added_client_ids=forms["add"].client_ids(),
                     team=forms["team"].rows(),
+                    budgets=forms["budgets"].rows() if budgets_sent else None,
                 )
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
@@ -243,6 +307,15 @@ def mandate_draft(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("client__name"),
         "may_propose": editable and request.user.has_perm(ADD_PROPOSAL),
         **{f"{name}_form": form for name, form in forms.items()},
+        **(
+            _account_picker(
+                request,
+                mandate,
+                chosen=request.POST.getlist("add-clients") if request.method == "POST" else [],
+            )
+            if editable
+            else {}
+        ),
     }
     return render(request, "governance/shell/mandate_draft.html", context, status=status)
 

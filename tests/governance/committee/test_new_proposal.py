@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Client, User
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
-from governance.committee.proposing import PICKER_LIMIT, QUESTION_FIELDS, QUESTIONS
+from governance.committee.proposing import QUESTION_FIELDS, QUESTIONS
 from governance.models import (
     CommitteeMember,
     CommitteeRole,
@@ -24,6 +24,7 @@ from governance.models import (
     ProposalState,
     ProposalType,
 )
+from governance.picker import PICKER_LIMIT
 from tests.factories import (
     ClientFactory,
     NeedFactory,

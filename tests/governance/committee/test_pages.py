@@ -84,6 +84,42 @@ def test_revisiting_a_decision_opens_a_linked_proposal(client_as, chair, member,
     revisit = Proposal.objects.get(typed_title="Revisit")
     assert response.url == revisit.get_absolute_url()
     assert revisit.supersedes == decision
+    assert revisit.type == "revoke_key" and revisit.client == decision.client
+
+
+def test_the_revisit_page_is_the_question_form_prefilled(client_as, chair, member, open_grant):
+    """Not the old generic form: the question (end the status, or hold it as a strategic bet),
+    the decision's client fixed, a title suggested, and only the fields the question needs."""
+    for user in (chair, member):
+        vote_cast(proposal=open_grant, member=user, choice="for")
+    decision = proposal_close(proposal=open_grant, early=True).decision
+    url = reverse("governance:decision-revisit", args=[decision.pk])
+    http = client_as(chair)
+
+    page = http.get(url).text
+    assert 'data-testid="proposal-form"' in page
+    assert 'data-testid="revisit-questions"' in page
+    assert f'href="{url}?type=strategic_bet"' in page
+    assert "Revoke key status" in page.split('aria-current="page"')[1].split("</a>")[0]
+    assert f'name="client" value="{decision.client_id}"' in page
+    assert 'value="Revisit: ' in page  # the title, suggested from the decision
+    assert 'name="ruler"' not in page and 'name="policy"' not in page
+    assert 'name="type"' not in page and 'name="review_date"' not in page
+    assert 'id="id_q"' not in page  # no other client to pick
+
+    bet = http.get(url, {"type": "strategic_bet"}).text
+    assert 'name="review_date"' in bet
+    # A bet needs its review date: refused with the reason, nothing opened.
+    deadline = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    refused = http.post(
+        f"{url}?type=strategic_bet",
+        {"title": "Hold it", "rationale": "Strategic", "deadline": deadline},
+    )
+    assert refused.status_code == 200 and "This field is required." in refused.text
+    assert not Proposal.objects.filter(supersedes=decision).exists()
+
+    assert http.get(url, {"type": "adopt_ruler"}).status_code == 400
+    assert http.get(url, {"type": "grant_key"}).status_code == 400  # the client is key already
 
 
 def test_the_register_filters_by_client_and_type(

@@ -32,7 +32,7 @@ from governance.models import (
     Policy,
     PolicyStatus,
 )
-from tests.factories import ClientFactory, FigureFactory, UserFactory
+from tests.factories import ClientFactory, FigureFactory, KpiFactory, UserFactory
 from tests.kpi_world import NOW, PREVIOUS, Q, World, build_world, make_mandate
 from tests.queries import SIGN_IN_QUERIES
 
@@ -271,7 +271,13 @@ def test_a_kam_dashboard_shows_each_kpi_against_target_with_its_state(
     assert row_of(tables["kpis"], "Revenue, RUB")[2:5] == ["at least 1,400", "1,500", "On target"]
     assert row_of(tables["kpis"], "Gross margin, RUB")[2:5] == ["at least 400", "360", "Watch"]
     assert row_of(tables["kpis"], "Exceptions")[2:5] == ["at most 0", "1", "Off target"]
-    assert row_of(tables["kpis"], "Key share")[2:5] == ["—", "80.0", "No target"]
+    # A KPI with no target keeps its actual; "No target" is said once, not on every row.
+    assert row_of(tables["kpis"], "Key share")[2:5] == ["—", "80.0", "—"]
+    assert "No target</span>" not in page
+    unaimed = re.search(r'data-testid="unaimed-kpis">(.*?)</p>', page, re.S)[1]
+    assert unaimed.startswith("No target set for: Breaches, Budget used, Client satisfaction,")
+    assert "Key share" in unaimed and "Revenue" not in unaimed
+    assert "Set the targets" not in unaimed  # a director reads; the committee sets targets
     # Previous quarter: A 1000 + B 500.
     assert row_of(tables["kpis"], "Revenue, RUB")[5] == "1,500"
     # The trend is each KPI as a share of its target: 1500 / 1400.
@@ -312,7 +318,7 @@ def test_the_period_selector_shows_another_quarter(world: World, director: User,
 
     assert 'data-testid="period-label">2026 Q2<' in page
     assert '<option value="2026-04-01" selected>2026 Q2</option>' in page
-    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(tables_of(page)["kpis"], "Revenue, RUB")[2:5] == ["—", "1,500", "—"]
 
 
 @pytest.mark.parametrize(
@@ -634,7 +640,7 @@ def test_a_changed_target_shows_on_the_next_request(
     assert row_of(kpis, "Revenue, RUB")[2:5] == ["at least 2,000", "1,500", "Off target"]
     target.delete()
     kpis = tables_of(http.get(kam_url(world.kam)).text)["kpis"]
-    assert row_of(kpis, "Revenue, RUB")[2:5] == ["—", "1,500", "No target"]
+    assert row_of(kpis, "Revenue, RUB")[2:5] == ["—", "1,500", "—"]
 
 
 def test_targets_saved_on_the_committees_page_show_on_the_next_request(
@@ -850,6 +856,20 @@ def test_the_kam_table_counts_kpis_with_a_target_but_no_actual_yet(
     assert sum(int(cell.split()[0]) for cell in row[2:]) == int(row[1])
 
 
+def test_a_target_on_a_kpi_not_yet_snapshotted_is_counted_in_the_kam_row(
+    world: World, director: User, client_as
+) -> None:
+    """A KPI added to the catalogue after the night's snapshot, with a target: counted as "no
+    actual yet", and the row still adds up (on target + watch + off target + no actual yet +
+    no target = the KPIs)."""
+    late = KpiFactory(code="visits", name="Visits")
+    KpiTarget.objects.create(kpi=late, mandate=world.mandate, period=Q, target=12)
+    page = client_as(director).get(f"{PORTFOLIO}?period={Q.isoformat()}").text
+    row = row_of(tables_of(page)["kams"], str(world.kam))
+    assert row[1] == "10" and row[5] == "1"
+    assert sum(int(cell.split()[0]) for cell in row[2:]) == int(row[1])
+
+
 def test_quarters_without_decisions_say_so_rather_than_draw_an_empty_chart(
     world: World, director: User, client_as
 ) -> None:
@@ -869,15 +889,28 @@ def test_an_account_without_targets_says_so_once_not_on_every_row(
     page = http.get(account_url(world.b.pk)).text
     kpis = tables_of(page)["kpis"]
     assert len(kpis) == 9 and all(len(row) == 2 for row in kpis)  # KPI and actual only
-    assert "No target" not in page
-    assert page.count("measured, not aimed at") == 1
+    assert "No target</span>" not in page
+    assert page.count("No target set for: ") == 1
 
     # A's revenue has a target: it comes first with its state, the eight others after it.
     page = http.get(account_url(world.a.pk)).text
     kpis = tables_of(page)["kpis"]
     assert kpis[0] == ["Revenue, RUB", "at least 1,000", "1,200", "On target"]
-    assert "No target" not in page
-    assert "no target for this account on the last 8 KPIs" in page
-    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
-    page = http.get(account_url(world.a.pk)).text
-    assert "не задаёт цели по последним 8 KPI" in page
+    assert "No target</span>" not in page
+    unaimed = re.search(r'data-testid="unaimed-kpis">(.*?)</p>', page, re.S)[1]
+    assert unaimed.count(", ") == 7 and "Revenue" not in unaimed
+
+
+def test_whoever_sets_targets_is_linked_from_the_kpis_with_none(
+    world: World, member: User, kam: User, client_as
+) -> None:
+    """The committee sets targets: the one line naming the KPIs without one links it to the
+    mandate's targets; a KAM reads the same line with no link."""
+    targets = reverse("governance:mandate-targets", args=[world.mandate.pk])
+    for url in (kam_url(world.kam), account_url(world.a.pk)):
+        page = client_as(member).get(f"{url}?period={Q.isoformat()}").text
+        unaimed = re.search(r'data-testid="unaimed-kpis">(.*?)</p>', page, re.S)[1]
+        assert f'href="{targets}"' in unaimed and "Set the targets" in unaimed
+    page = client_as(kam).get(f"{kam_url(kam)}?period={Q.isoformat()}").text
+    unaimed = re.search(r'data-testid="unaimed-kpis">(.*?)</p>', page, re.S)[1]
+    assert "No target set for:" in unaimed and "href" not in unaimed

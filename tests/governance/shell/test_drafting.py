@@ -5,35 +5,46 @@ vote puts it in force. Nobody drafts their own; the administrator and directors 
 from __future__ import annotations
 
 import datetime
+import html
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Client
+from accounts.periods import next_quarter, quarter_label, quarter_start
 from accounts.roles import Role
 from governance.committee.proposals import proposal_close, vote_cast
 from governance.models import (
+    Budget,
     CommitteeMember,
     KpiTarget,
     Mandate,
     MandateAccount,
+    MandateBudget,
     MandateStatus,
     MandateTeamMember,
     ProposalState,
     RelationshipMethod,
 )
-from governance.shell.drafting import Stage, mandate_stage
+from governance.picker import PICKER_LIMIT
+from governance.shell.drafting import TERMS, BudgetRow, Stage, mandate_draft_save, mandate_stage
 from governance.shell.mandates import mandate_adopt
 from tests.factories import (
     BudgetFactory,
+    BudgetSpendFactory,
     ClientFactory,
     KpiFactory,
     KpiTargetFactory,
     UserFactory,
 )
+from tests.queries import SIGN_IN_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +99,7 @@ def _form_data(mandate: Mandate, **changes: object) -> dict[str, object]:
     """The draft page's form as the page fills it, with ``changes`` on top."""
     accounts = list(mandate.accounts.order_by("client__name"))
     team = list(mandate.team.order_by("pk"))
+    budgets = list(mandate.budgets.order_by("period", "client__name"))
     data: dict[str, object] = {
         "terms-title": mandate.title,
         "terms-valid_from": mandate.valid_from.isoformat(),
@@ -97,7 +109,13 @@ def _form_data(mandate: Mandate, **changes: object) -> dict[str, object]:
         "accounts-INITIAL_FORMS": len(accounts),
         "team-TOTAL_FORMS": len(team) + 2,
         "team-INITIAL_FORMS": len(team),
+        "budgets-TOTAL_FORMS": len(budgets),
+        "budgets-INITIAL_FORMS": len(budgets),
     }
+    for i, budget in enumerate(budgets):
+        data[f"budgets-{i}-client"] = budget.client_id
+        data[f"budgets-{i}-period"] = budget.period.isoformat()
+        data[f"budgets-{i}-allocated"] = str(budget.allocated)
     for name in (
         "max_discount_percent",
         "max_deal_value",
@@ -344,7 +362,7 @@ def test_bad_input_is_refused_with_its_reason_and_loses_nothing(client_as, membe
     # What was typed comes back as typed.
     assert 'value="Key accounts 2027"' in text
     assert 'value="150"' in text
-    assert f'<option value="{added.pk}" selected>' in text
+    assert f'value="{added.pk}" checked' in text  # still ticked to add
     assert f'<option value="{analyst.pk}" selected>' in text
     draft.refresh_from_db()
     assert draft.title == "Key accounts 2026"
@@ -430,7 +448,7 @@ def test_saving_a_draft_costs_the_same_queries_for_two_rows_or_thirty(client_as,
     many = _save_queries(client_as, member, draft, 30)
 
     assert few == many
-    assert many <= 26
+    assert many <= 28
 
 
 def test_the_draft_page_costs_a_fixed_number_of_queries(
@@ -445,11 +463,77 @@ def test_the_draft_page_costs_a_fixed_number_of_queries(
         MandateTeamMember(mandate=draft, user=UserFactory(), role="Support") for _ in range(10)
     )
 
-    with django_assert_max_num_queries(14):
+    ClientFactory.create_batch(40)  # the register grows: the picker lists one page of it
+
+    with django_assert_max_num_queries(16):
         response = http.get(f"/committee/mandates/{draft.pk}/draft/")
 
     assert response.status_code == 200
     assert response.text.count('data-testid="save-draft"') == 1
+    assert response.text.count('data-testid="account-picker-row"') == PICKER_LIMIT
+
+
+# The account picker ------------------------------------------------------------------------
+
+
+def picker_url(draft: Mandate) -> str:
+    return reverse("governance:mandate-draft-clients", args=[draft.pk])
+
+
+def test_the_account_picker_finds_clients_with_their_status_and_coverage_a_page_at_a_time(
+    client_as, member, draft, account_of_kam
+):
+    key = ClientFactory(name="Volga Steel", is_key=True, registration_number="7700000001")
+    ClientFactory(name="Volga Grain")
+    for n in range(PICKER_LIMIT + 2):
+        ClientFactory(name=f"Amur Timber {n:02d}")
+    http = client_as(member)
+
+    found = http.get(picker_url(draft), {"q": "volga"}, headers={"HX-Request": "true"}).text
+    assert found.count('data-testid="account-picker-row"') == 2
+    assert "<html" not in found  # the picker alone
+    steel = found.split("Volga Steel")[1].split("</tr>")[0]
+    assert "Key client" in steel and "not evaluated yet" in steel
+    assert f'value="{key.pk}"' in found
+    # An account the draft names already is not offered again.
+    named = http.get(picker_url(draft), {"q": account_of_kam.name}).text
+    assert f'value="{account_of_kam.pk}"' not in named
+
+    first = http.get(picker_url(draft), {"q": "amur"}).text
+    assert first.count('data-testid="account-picker-row"') == PICKER_LIMIT
+    assert "page=2" in first and "Page 1" in first
+    second = http.get(picker_url(draft), {"q": "amur", "page": "2"}).text
+    assert second.count('data-testid="account-picker-row"') == 2
+    assert "Amur Timber 11" in second and "Amur Timber 00" not in second
+
+    # What was ticked stays ticked across searches, above the new results.
+    kept = http.get(picker_url(draft), {"q": "amur", "add-clients": [key.pk]}).text
+    assert f'value="{key.pk}" checked' in kept.split('data-testid="chosen-accounts"')[1]
+
+
+def test_the_account_picker_costs_the_same_queries_for_any_register(
+    client_as, member, draft, django_assert_num_queries
+):
+    http = client_as(member)
+    chosen = ClientFactory()
+    http.get(picker_url(draft))
+    with django_assert_num_queries(SIGN_IN_QUERIES + 5) as few:
+        http.get(picker_url(draft), {"q": "a", "add-clients": [chosen.pk]})
+    ClientFactory.create_batch(60)
+    with django_assert_num_queries(len(few)):
+        http.get(picker_url(draft), {"q": "a", "add-clients": [chosen.pk], "page": "3"})
+
+
+def test_the_account_picker_is_the_committees_and_refuses_nonsense(
+    client_as, member, kam, director, draft
+):
+    assert client_as(kam).get(picker_url(draft)).status_code in (403, 404)
+    assert client_as(director).get(picker_url(draft)).status_code == 403
+    http = client_as(member)
+    assert http.get(picker_url(draft), {"page": "x"}).status_code == 400
+    assert http.get(picker_url(draft), {"page": "0"}).status_code == 400
+    assert http.get(picker_url(draft), {"q": "x" * 201}).status_code == 400
+    assert http.get(picker_url(draft), {"add-clients": ["abc"]}).status_code == 200
 
 
 # Comparing -------------------------------------------------------------------------------
@@ -514,15 +598,20 @@ def test_the_comparison_costs_a_fixed_number_of_queries(
     kpi = KpiFactory()
     for quarter in (datetime.date(2027, 1, 1), datetime.date(2027, 4, 1)):
         KpiTargetFactory(mandate=draft, kpi=kpi, period=quarter)
-    MandateAccount.objects.bulk_create(
-        MandateAccount(mandate=draft, client=ClientFactory()) for _ in range(25)
+    clients = [ClientFactory(is_key=True) for _ in range(25)]
+    MandateAccount.objects.bulk_create(MandateAccount(mandate=draft, client=c) for c in clients)
+    MandateBudget.objects.bulk_create(
+        MandateBudget(mandate=draft, client=c, period=datetime.date(2027, 1, 1), allocated=10)
+        for c in clients
     )
+    BudgetFactory(client=clients[0], period=datetime.date(2027, 1, 1))
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         response = http.get(f"/committee/mandates/{draft.pk}/compare/")
 
     assert response.status_code == 200
     assert len(response.context["comparison"].accounts) == 26
+    assert len(response.context["comparison"].budgets) == 25
 
 
 @pytest.mark.parametrize(
@@ -668,3 +757,140 @@ def test_the_list_names_each_kam_s_mandates_by_stage_in_a_fixed_number_of_querie
 
     assert response.status_code == 200
     assert response.text.count('data-testid="kam-mandates"') == 11
+
+
+# Budgets the draft holds -------------------------------------------------------------------
+
+
+def _budget_rows(data: dict[str, object], rows: list[tuple[int, datetime.date, str]]) -> None:
+    """The draft form's budget table filled with ``rows`` (account, quarter, amount)."""
+    data["budgets-TOTAL_FORMS"] = len(rows)
+    for i, (client_id, period, amount) in enumerate(rows):
+        data[f"budgets-{i}-client"] = client_id
+        data[f"budgets-{i}-period"] = period.isoformat()
+        data[f"budgets-{i}-allocated"] = amount
+
+
+def test_a_draft_holds_budgets_compared_with_those_allocated_and_the_vote_allocates_them(
+    client_as, seats, member, kam, in_force, account_of_kam
+):
+    """The draft starts with the budgets allocated to its key accounts; the committee changes
+    one and adds another; the comparison says which; adopting the mandate allocates them
+    through the budgets' service."""
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    this_quarter = quarter_start(timezone.localdate())
+    next_one = next_quarter(this_quarter)
+    allocated = BudgetFactory(client=account_of_kam, period=this_quarter, allocated=1000)
+    BudgetSpendFactory(budget=allocated, amount=300, recorded_by=kam)
+    http = client_as(member)
+    http.post(f"/committee/mandates/{in_force.pk}/copy/")
+    draft = Mandate.objects.exclude(pk=in_force.pk).get()
+    assert [(b.client_id, b.period, b.allocated) for b in draft.budgets.all()] == [
+        (account_of_kam.pk, this_quarter, 1000)
+    ]
+    page = http.get(f"/committee/mandates/{draft.pk}/draft/").text
+    assert 'data-testid="draft-budget-rows"' in page and "Budget, RUB" in page
+
+    data = _form_data(draft)
+    _budget_rows(
+        data, [(account_of_kam.pk, this_quarter, "1500"), (account_of_kam.pk, next_one, "800")]
+    )
+    saved = http.post(f"/committee/mandates/{draft.pk}/draft/", data)
+    assert saved.status_code == 302
+    assert sorted(draft.budgets.values_list("period", "allocated")) == [
+        (this_quarter, 1500),
+        (next_one, 800),
+    ]
+
+    compare = http.get(f"/committee/mandates/{draft.pk}/compare/")
+    budgets = {str(line.label): line for line in compare.context["comparison"].budgets}
+    changed = budgets[f"{account_of_kam.name} · {quarter_label(this_quarter)}"]
+    added = budgets[f"{account_of_kam.name} · {quarter_label(next_one)}"]
+    assert (changed.before, changed.after, changed.change) == (1000, 1500, "changed")
+    assert (added.before, added.after, added.change) == (None, 800, "added")
+    assert 'data-testid="compare-budgets"' in compare.text
+
+    _propose(http, draft)
+    proposal = draft.proposals.get()
+    for voter in seats:
+        vote_cast(proposal=proposal, member=voter, choice="for")
+    proposal_close(proposal=proposal, early=True)
+
+    assert sorted(
+        Budget.objects.filter(client=account_of_kam).values_list("period", "allocated")
+    ) == [(this_quarter, 1500), (next_one, 800)]
+
+
+def test_a_drafted_budget_is_refused_below_spending_for_a_regular_client_or_twice(
+    client_as, member, kam, draft, account_of_kam
+):
+    this_quarter = quarter_start(timezone.localdate())
+    regular = ClientFactory(name="Plain Trading")
+    MandateAccount.objects.create(mandate=draft, client=regular)
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    spent_from = BudgetFactory(client=account_of_kam, period=this_quarter, allocated=1000)
+    BudgetSpendFactory(budget=spent_from, amount=300, recorded_by=kam)
+    data = _form_data(draft)
+    _budget_rows(
+        data,
+        [
+            (account_of_kam.pk, this_quarter, "200"),
+            (regular.pk, this_quarter, "50"),
+            (account_of_kam.pk, this_quarter, "400"),
+        ],
+    )
+
+    response = client_as(member).post(f"/committee/mandates/{draft.pk}/draft/", data)
+
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    quarter = quarter_label(this_quarter)
+    assert f"Volga Steel Works JSC, {quarter}: 300.00\N{NO-BREAK SPACE}RUB is spent already" in text
+    assert "Plain Trading is not a key client: budgets are allocated to key clients only." in text
+    assert f"Volga Steel Works JSC, {quarter}: one budget per account and quarter." in text
+    assert not draft.budgets.filter(allocated__in=[200, 50, 400]).exists()
+
+    http = client_as(member)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    russian = html.unescape(http.post(f"/committee/mandates/{draft.pk}/draft/", data).text)
+    assert "Plain Trading — не ключевой клиент" in russian
+
+
+def test_the_budgets_service_refuses_what_the_form_did_not_see(member, kam, draft):
+    """A budget for an account removed meanwhile, or a quarter past: refused by the save."""
+    stranger = ClientFactory(is_key=True)
+    past = datetime.date(2020, 1, 1)
+    with pytest.raises(ValidationError) as refused:
+        mandate_draft_save(
+            mandate=draft,
+            by=member,
+            terms={name: getattr(draft, name) for name in TERMS},
+            method_ids=[],
+            accounts=[],
+            added_client_ids=[],
+            team=[],
+            budgets=[BudgetRow(client_id=stranger.pk, period=past, allocated=Decimal(5))],
+        )
+    messages = refused.value.message_dict["budgets"]
+    assert any("is not an account of this draft" in m for m in messages)
+    assert any("this quarter or a later one" in m for m in messages)
+
+
+def test_a_draft_whose_budget_no_longer_holds_is_not_proposed(
+    client_as, seats, member, kam, draft, account_of_kam
+):
+    """The client stopped being key after the budget was drafted: proposing says why, and
+    nothing is put to the vote."""
+    MandateBudget.objects.create(
+        mandate=draft,
+        client=account_of_kam,
+        period=quarter_start(timezone.localdate()),
+        allocated=Decimal(500),
+    )
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=False)
+
+    response = _propose(client_as(member), draft)
+
+    assert response.status_code == 400
+    assert "Volga Steel Works JSC is not a key client" in html.unescape(response.text)
+    assert not draft.proposals.exists()
