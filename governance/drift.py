@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import Client
 from accounts.periods import months_before, quarter_start
@@ -159,7 +160,8 @@ def shell_drift(*, now: datetime.datetime | None = None) -> ShellDrift:
 @dataclass(frozen=True)
 class DriftCount:
     """One indicator of drift: ``code`` is its section on the panel, ``title`` its name (the
-    panel's heading, the dashboard's row), ``tile`` what follows the figure on the panel."""
+    panel's heading, the dashboard's row), ``tile`` what follows the figure on the panel and
+    the home page, in the number the figure asks for."""
 
     code: str
     title: str
@@ -177,65 +179,107 @@ def drift_counts(*, now: datetime.datetime | None = None) -> list[DriftCount]:
         (
             "key-without-decision",
             _("Treated as key with no decision behind it"),
-            _("treated as key with no decision behind it"),
+            lambda n: ngettext(
+                "treated as key with no decision behind it",
+                "treated as key with no decision behind it",
+                n,
+            ),
             found.key_without_decision,
         ),
         (
             "review-overdue",
             _("Decisions past their review date"),
-            _("decisions past their review date"),
+            lambda n: ngettext(
+                "decision past its review date",
+                "decisions past their review date",
+                n,
+            ),
             found.review_overdue,
         ),
         (
             "key-failing",
             _("Key clients that no longer meet the ruler"),
-            _("key clients that no longer meet the ruler"),
+            lambda n: ngettext(
+                "key client that no longer meets the ruler",
+                "key clients that no longer meet the ruler",
+                n,
+            ),
             found.key_failing_ruler,
         ),
         (
             "outside-mandates",
             _("Key clients no mandate in force covers"),
-            _("key clients no mandate in force covers"),
+            lambda n: ngettext(
+                "key client no mandate in force covers",
+                "key clients no mandate in force covers",
+                n,
+            ),
             shell.key_outside_mandates,
         ),
         (
             "mandates-expired",
             _("Mandates in force past their end date"),
-            _("mandates in force past their end date"),
+            lambda n: ngettext(
+                "mandate in force past its end date",
+                "mandates in force past their end date",
+                n,
+            ),
             shell.mandates_expired,
         ),
         (
             "without-targets",
             _("Mandates with no KPI target this quarter"),
-            _("mandates with no KPI target this quarter"),
+            lambda n: ngettext(
+                "mandate with no KPI target this quarter",
+                "mandates with no KPI target this quarter",
+                n,
+            ),
             shell.mandates_without_targets,
         ),
         (
             "requests-overdue",
             _("Exception requests past their answer date"),
-            _("exception requests past their answer date"),
+            lambda n: ngettext(
+                "exception request past its answer date",
+                "exception requests past their answer date",
+                n,
+            ),
             shell.requests_overdue,
         ),
         (
             "incidents-overdue",
             _("Incidents not taken in hand in time"),
-            _("incidents not taken in hand in time"),
+            lambda n: ngettext(
+                "incident not taken in hand in time",
+                "incidents not taken in hand in time",
+                n,
+            ),
             shell.incidents_overdue,
         ),
         (
             "buying-decisions",
             _("Exceptions granted again and again"),
-            _("clients granted exceptions again and again"),
+            lambda n: ngettext(
+                "client granted exceptions again and again",
+                "clients granted exceptions again and again",
+                n,
+            ),
             clients_buying_decisions(today=timezone.localdate(now)),
         ),
         (
             "never-considered",
             _("Meet the ruler but were never considered"),
-            _("meet the ruler but were never considered"),
+            lambda n: ngettext(
+                "meets the ruler but was never considered",
+                "meet the ruler but were never considered",
+                n,
+            ),
             found.meeting_never_considered,
         ),
     ]
     return [
-        DriftCount(code=code, title=str(title), tile=str(tile), count=query.count())
-        for code, title, tile, query in indicators
+        DriftCount(code=code, title=str(title), tile=tile(count), count=count)
+        for code, title, tile, count in (
+            (code, title, tile, query.count()) for code, title, tile, query in indicators
+        )
     ]

@@ -168,7 +168,7 @@ def test_the_pack_s_figures_are_the_pages_figures(sitting, client_as, chair):
     counts = client_as(chair).get(reverse("governance:drift")).context["counts"]
     assert {c.code: c.count for c in counts}["key-without-decision"] == 1
     for indicator in counts:  # every tile of the panel, with the panel's figure
-        assert re.search(rf"{re.escape(indicator.tile)} {indicator.count}\b", text), indicator.code
+        assert re.search(rf"{re.escape(indicator.title)} {indicator.count}\b", text), indicator.code
 
     board = client_as(chair).get(reverse("governance:dashboard-portfolio")).context["board"]
     assert board.headlines

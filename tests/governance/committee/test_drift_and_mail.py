@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Client
 from criteria.evaluation import run_all_chunks, run_start
 from criteria.models import NeedCoverage, RulerStatus, RulerVersion
 from governance.committee.notifications import remind_non_voters
 from governance.committee.proposals import proposal_close, proposal_create, proposal_open, vote_cast
-from governance.drift import drift
+from governance.drift import drift, drift_counts
 from governance.mail import mail_deliver_due
 from governance.models import CommitteeMember, Decision, Proposal
 from tests.factories import ClientFactory, NeedFactory, USPFactory
@@ -189,3 +189,21 @@ def test_a_title_with_a_line_break_is_announced_on_one_line(
     assert sorted(m.to[0] for m in mailoutbox) == sorted([chair.email, member.email])
     assert mailoutbox[0].subject == "New proposal to vote on: Key for Volga and its plants"
     assert all(m.message()["Subject"] for m in mailoutbox)
+
+
+@pytest.mark.parametrize(
+    ("language", "clients", "tile"),
+    [
+        ("en", 1, "key client no mandate in force covers"),
+        ("en", 2, "key clients no mandate in force covers"),
+        ("ru", 1, "ключевой клиент вне действующих мандатов"),
+        ("ru", 3, "ключевых клиента вне действующих мандатов"),
+        ("ru", 5, "ключевых клиентов вне действующих мандатов"),
+    ],
+)
+def test_each_drift_tile_agrees_with_its_figure(language: str, clients: int, tile: str) -> None:
+    """The panel and the home page write the figure, then the tile: in the number it asks for."""
+    ClientFactory.create_batch(clients, is_key=True)
+    with translation.override(language):
+        outside = next(count for count in drift_counts() if count.code == "outside-mandates")
+    assert (outside.count, outside.tile) == (clients, tile)
