@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 
 from criteria.models import RulerStatus, RulerTitle, RulerVersion
 from governance.committee.proposals import proposal_create, proposal_open
-from governance.committee.versions import version_check
+from governance.committee.versions import digest_of, version_check
 from governance.models import CommitteeMember, Proposal, ProposalType
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.time_machine("2026-11-18T12:00+03:00")
 
@@ -163,10 +164,14 @@ def _migrate(targets: list[tuple[str, str]]) -> object:
 
 @pytest.mark.django_db(transaction=True)
 def test_titles_written_in_english_or_russian_become_data_on_migrate() -> None:
+    chair = UserFactory()
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate([("criteria", "0009_run_error_said_when_read")])
+    old = _migrate(
+        [("criteria", "0009_run_error_said_when_read"), ("governance", "0032_merge_sso")]
+    )
     try:
         OldRuler = old.get_model("criteria", "RulerVersion")
+        OldProposal = old.get_model("governance", "Proposal")
         titles = {
             1: "First ruler",
             2: "Draft based on v1 First ruler",
@@ -177,6 +182,18 @@ def test_titles_written_in_english_or_russian_become_data_on_migrate() -> None:
         }
         for number, title in titles.items():
             OldRuler.objects.create(number=number, title=title)
+        # A vote open on the second, its content frozen with the English title.
+        content = {"ruler": 2, "title": titles[2], "criteria": []}
+        voted = OldProposal.objects.create(
+            type="adopt_ruler",
+            rationale="Why",
+            proposed_by_id=chair.pk,
+            state="open",
+            ruler=OldRuler.objects.get(number=2),
+            evidence={"ruler": {"number": 2, "title": titles[2]}},
+            version_content=content,
+            version_digest=digest_of(content),
+        )
     finally:
         _migrate(latest)
     rulers = {r.number: r for r in RulerVersion.objects.all()}
@@ -192,3 +209,8 @@ def test_titles_written_in_english_or_russian_become_data_on_migrate() -> None:
     with translation.override("en"):
         assert rulers[5].title == "First ruler"
         assert rulers[4].title == "Draft based on v3 Ruler 2027"
+    voted = Proposal.objects.get(pk=voted.pk)
+    as_data = {"kind": "based_on", "number": 1, "title": ""}
+    assert voted.version_content["title"] == as_data
+    assert voted.evidence["ruler"]["title"] == as_data
+    assert voted.version_digest == digest_of(voted.version_content)
