@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from governance.committee.exceptions import ExceptionNotOpen
 from governance.committee.proposals import (
     NotEntitled,
     ProposalNotOpen,
@@ -332,7 +333,7 @@ def test_only_a_committee_tier_request_still_pending_is_proposed(
         type=ProposalType.DECIDE_EXCEPTION, rationale="?", by=chair, exception_request=big
     )
     exception_withdraw(request=big, by=kam)
-    with pytest.raises(ProposalNotOpen, match="no longer waiting"):
+    with pytest.raises(ExceptionNotOpen, match="no longer waiting"):
         proposal_open(proposal=draft, deadline=timezone.now() + datetime.timedelta(days=1))
 
 
@@ -341,7 +342,7 @@ def test_one_open_proposal_per_request(big, chair, member):
     second = proposal_create(
         type=ProposalType.DECIDE_EXCEPTION, rationale="Again", by=member, exception_request=big
     )
-    with pytest.raises(ProposalNotOpen, match="already before the committee"):
+    with pytest.raises(ExceptionNotOpen, match="already before the committee"):
         proposal_open(proposal=second, deadline=timezone.now() + datetime.timedelta(days=1))
     # The database holds the line whatever path writes.
     with pytest.raises(IntegrityError), transaction.atomic():
