@@ -38,6 +38,7 @@ from governance.models import (
     Proposal,
     ProposalState,
     ProposalType,
+    RecordEntry,
     WebhookEndpoint,
     WebhookEvent,
     WebhookEventType,
@@ -570,3 +571,20 @@ def test_the_lists_cost_no_query_per_request_the_committee_decided(
         for _more in range(3):
             _decided_by_the_committee(kam, account_of_kam, chair, member, third)
     assert counts[0] == counts[1]
+
+
+def test_the_record_keeps_the_committee_s_decision_of_the_request(big, chair, member, third):
+    proposal = _propose(big, by=chair)
+    _vote_all(proposal, "for", chair, member, third)
+    proposal_close(proposal=proposal)
+    entries = RecordEntry.objects.filter(
+        table_name=ExceptionRequest._meta.db_table, row_pk=str(big.pk)
+    ).order_by("pk")
+    decided = entries.last()
+    assert decided.operation == "U"
+    assert (decided.before["state"], decided.after["state"]) == ("pending", "approved")
+    assert (decided.before["decided_in_id"], decided.after["decided_in_id"]) == (None, proposal.pk)
+    opened = RecordEntry.objects.filter(
+        table_name=Proposal._meta.db_table, row_pk=str(proposal.pk), operation="U"
+    ).order_by("pk")
+    assert any(e.after["exception_request_id"] == big.pk for e in opened)
