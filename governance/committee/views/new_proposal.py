@@ -3,6 +3,7 @@ chosen with a picker that shows its coverage and the route the ruler leaves open
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -18,10 +19,12 @@ from governance.committee.proposing import (
     QUESTION_GROUPS,
     QUESTIONS,
     client_route,
+    open_proposal_deciding,
     picker_clients,
     title_suggested,
 )
 from governance.committee.views.proposals import propose
+from governance.models import ProposalType
 from governance.permissions import ADD_PROPOSAL
 
 # A search longer than any client's name is not a search.
@@ -72,6 +75,14 @@ def _question_page(request: HttpRequest, question: str) -> HttpResponse:
             if client is None:
                 raise Http404(_("No such client."))
     initial = {name: request.GET[name] for name in SUBJECTS if name in request.GET}
+    if question == ProposalType.DECIDE_EXCEPTION and request.method == "GET":
+        before = open_proposal_deciding(initial.get("exception_request", ""))
+        if before is not None:
+            messages.info(
+                request,
+                _("This request is already before the committee: one proposal decides it."),
+            )
+            return redirect(before)
     form = ProposalForm(
         request.POST if request.method == "POST" else None,
         question=question,

@@ -453,9 +453,12 @@ def test_the_new_proposal_flow_puts_a_request_to_the_committee(big, member, clie
     proposal = Proposal.objects.get(exception_request=big)
     assert opened.status_code == 302 and opened.url == proposal.get_absolute_url()
     assert proposal.state == ProposalState.OPEN
-    # Proposed already: it is no longer offered.
-    again = http.get(url, {"exception_request": big.pk}).text
-    assert f'<option value="{big.pk}"' not in again
+    # Proposed already: it is no longer offered, and a link to propose it leads to its proposal.
+    assert f'<option value="{big.pk}"' not in http.get(url).text
+    again = http.get(url, {"exception_request": big.pk})
+    assert again.status_code == 302 and again.url == proposal.get_absolute_url()
+    for odd in ("abc", "9" * 40, "١٢"):
+        assert http.get(url, {"exception_request": odd}).status_code == 200
 
 
 @pytest.mark.parametrize(
