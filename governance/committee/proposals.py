@@ -25,11 +25,11 @@ from criteria.models import RulerStatus
 from criteria.selectors import Scorecard, scorecard_for
 from criteria.services import reevaluation_schedule_set, review_items_settle, ruler_adopt
 from criteria.tasks import enqueue, reevaluate_all
+from governance.committee.exceptions import exception_apply, exception_freeze, exception_refusals
 from governance.committee.notifications import notify_opened, notify_outcome
 from governance.committee.seats import seat_decision_apply, seat_refusals
 from governance.committee.versions import (
     decision_digest,
-    digest_of,
     version_check,
     version_freeze,
     version_of,
@@ -57,10 +57,6 @@ from governance.models import (
 from governance.permissions import ADD_VOTE, VIEW_DECISION, VIEW_PROPOSAL
 from governance.recipients import entitled_members, has_stake, stake_in
 from governance.shell.budgets import budgets_from_mandate
-from governance.shell.exception_requests import (
-    exception_decide_by_committee,
-    exception_terms,
-)
 from governance.shell.mandates import mandate_adopt
 from governance.webhooks import webhook_decision_adopted
 
@@ -281,7 +277,7 @@ def proposal_create(
     if review_date is not None and review_date <= timezone.localdate():
         errors["review_date"] = _("A review date lies in the future.")
     if type == ProposalType.DECIDE_EXCEPTION:
-        errors.update(_exception_refusals(exception_request, by=by))
+        errors.update(exception_refusals(exception_request, by=by))
     if errors:
         raise ValidationError(errors)
     return Proposal.objects.create(
@@ -299,52 +295,6 @@ def proposal_create(
         review_date=review_date,
         supersedes=supersedes,
     )
-
-
-def _exception_refusals(request: ExceptionRequest | None, *, by: User) -> dict[str, str]:
-    """Why this exception request cannot be put to the committee by ``by``, per field."""
-    if request is None:
-        return {"exception_request": _("Name the exception request the committee decides.")}
-    if request.requested_by_id == by.pk:
-        return {
-            "exception_request": _(
-                "This is your own request: another member of the committee proposes it, and "
-                "you stand aside on the vote."
-            )
-        }
-    if not request.is_for_the_committee:
-        return {
-            "exception_request": _(
-                "Only a request waiting at the committee's tier is put to the committee; "
-                "this one is decided by its approver, or was decided already."
-            )
-        }
-    return {}
-
-
-def _exception_freeze(proposal: Proposal) -> None:
-    """Under the request's row lock, in the transaction that opens the vote: refuse a request
-    no longer waiting for the committee or already before it, and copy what it asks (limits,
-    amounts, deal) onto the proposal with its SHA-256 — what the vote decides."""
-    request = (
-        ExceptionRequest.objects.select_for_update()
-        .select_related("client", "requested_by")
-        .get(pk=proposal.exception_request_id)
-    )
-    if not request.is_for_the_committee:
-        raise ProposalNotOpen(
-            _("This request is no longer waiting for the committee: it was decided or withdrawn.")
-        )
-    if (
-        Proposal.objects.filter(exception_request=request, state=ProposalState.OPEN)
-        .exclude(pk=proposal.pk)
-        .exists()
-    ):
-        raise ProposalNotOpen(
-            _("This request is already before the committee: one proposal decides it.")
-        )
-    proposal.version_content = exception_terms(request)
-    proposal.version_digest = digest_of(proposal.version_content)
 
 
 def _evidence(proposal: Proposal) -> dict[str, object]:
@@ -445,7 +395,7 @@ def proposal_open(*, proposal: Proposal, deadline: datetime.datetime) -> Proposa
         locked.evidence = _evidence(locked)
         version_freeze(proposal=locked)
         if locked.exception_request_id is not None:
-            _exception_freeze(locked)
+            exception_freeze(proposal=locked)
         locked.save()
         notify_opened(proposal=locked)
     return locked
@@ -541,12 +491,8 @@ def proposal_close(*, proposal: Proposal, early: bool = False, by: User | None =
             decision_apply(proposal=locked)
         else:
             version_thaw(proposal=locked)
-            if locked.state == ProposalState.REJECTED and locked.exception_request_id:
-                # Rejected by the committee: so is the request. A vote with no quorum
-                # decides nothing: the request waits for another proposal.
-                exception_decide_by_committee(
-                    request=locked.exception_request, proposal=locked, approve=False
-                )
+        if locked.exception_request_id is not None:
+            exception_apply(proposal=locked)
         notify_outcome(proposal=locked)
     return locked
 
@@ -598,10 +544,6 @@ def decision_apply(*, proposal: Proposal) -> Decision:
         budgets_from_mandate(mandate=proposal.mandate)
     if proposal.type in SEAT_PROPOSALS:
         seat_decision_apply(proposal=proposal, day=today)
-    if proposal.type == ProposalType.DECIDE_EXCEPTION:
-        exception_decide_by_committee(
-            request=proposal.exception_request, proposal=proposal, approve=True
-        )
     decision = Decision.objects.create(
         proposal=proposal,
         client_id=proposal.client_id,

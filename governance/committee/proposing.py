@@ -184,6 +184,18 @@ def exceptions_for_the_committee() -> QuerySet[ExceptionRequest]:
     )
 
 
+def open_proposal_deciding(exception_request: str) -> Proposal | None:
+    """The proposal before the committee that decides the request a link names (its id as
+    typed in the link), if any: a link to propose it again leads there instead."""
+    if not exception_request.isascii() or not exception_request.isdigit():
+        return None
+    if len(exception_request) > 18:  # past any id: no such request
+        return None
+    return Proposal.objects.filter(
+        exception_request_id=int(exception_request), state=ProposalState.OPEN
+    ).first()
+
+
 @dataclass(frozen=True)
 class PickerRow:
     """A client as the picker lists it, with the verdict of its last evaluation against the

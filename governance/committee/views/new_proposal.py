@@ -20,6 +20,7 @@ from governance.committee.proposing import (
     QUESTION_GROUPS,
     QUESTIONS,
     client_route,
+    open_proposal_deciding,
     picker_clients,
     title_suggested,
 )
@@ -82,6 +83,14 @@ def _question_page(
             if client is None:
                 raise Http404(_("No such client."))
     initial = {name: request.GET[name] for name in SUBJECTS if name in request.GET}
+    if question == ProposalType.DECIDE_EXCEPTION and request.method == "GET":
+        before = open_proposal_deciding(initial.get("exception_request", ""))
+        if before is not None:
+            messages.info(
+                request,
+                _("This request is already before the committee: one proposal decides it."),
+            )
+            return redirect(before)
     form = ProposalForm(
         request.POST if request.method == "POST" else None,
         question=question,

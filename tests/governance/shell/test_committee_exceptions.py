@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from governance.committee.exceptions import ExceptionNotOpen
 from governance.committee.proposals import (
     NotEntitled,
     ProposalNotOpen,
@@ -37,6 +38,7 @@ from governance.models import (
     Proposal,
     ProposalState,
     ProposalType,
+    RecordEntry,
     WebhookEndpoint,
     WebhookEvent,
     WebhookEventType,
@@ -332,7 +334,7 @@ def test_only_a_committee_tier_request_still_pending_is_proposed(
         type=ProposalType.DECIDE_EXCEPTION, rationale="?", by=chair, exception_request=big
     )
     exception_withdraw(request=big, by=kam)
-    with pytest.raises(ProposalNotOpen, match="no longer waiting"):
+    with pytest.raises(ExceptionNotOpen, match="no longer waiting"):
         proposal_open(proposal=draft, deadline=timezone.now() + datetime.timedelta(days=1))
 
 
@@ -341,7 +343,7 @@ def test_one_open_proposal_per_request(big, chair, member):
     second = proposal_create(
         type=ProposalType.DECIDE_EXCEPTION, rationale="Again", by=member, exception_request=big
     )
-    with pytest.raises(ProposalNotOpen, match="already before the committee"):
+    with pytest.raises(ExceptionNotOpen, match="already before the committee"):
         proposal_open(proposal=second, deadline=timezone.now() + datetime.timedelta(days=1))
     # The database holds the line whatever path writes.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -451,9 +453,12 @@ def test_the_new_proposal_flow_puts_a_request_to_the_committee(big, member, clie
     proposal = Proposal.objects.get(exception_request=big)
     assert opened.status_code == 302 and opened.url == proposal.get_absolute_url()
     assert proposal.state == ProposalState.OPEN
-    # Proposed already: it is no longer offered.
-    again = http.get(url, {"exception_request": big.pk}).text
-    assert f'<option value="{big.pk}"' not in again
+    # Proposed already: it is no longer offered, and a link to propose it leads to its proposal.
+    assert f'<option value="{big.pk}"' not in http.get(url).text
+    again = http.get(url, {"exception_request": big.pk})
+    assert again.status_code == 302 and again.url == proposal.get_absolute_url()
+    for odd in ("abc", "9" * 40, "١٢"):
+        assert http.get(url, {"exception_request": odd}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -569,3 +574,20 @@ def test_the_lists_cost_no_query_per_request_the_committee_decided(
         for _more in range(3):
             _decided_by_the_committee(kam, account_of_kam, chair, member, third)
     assert counts[0] == counts[1]
+
+
+def test_the_record_keeps_the_committee_s_decision_of_the_request(big, chair, member, third):
+    proposal = _propose(big, by=chair)
+    _vote_all(proposal, "for", chair, member, third)
+    proposal_close(proposal=proposal)
+    entries = RecordEntry.objects.filter(
+        table_name=ExceptionRequest._meta.db_table, row_pk=str(big.pk)
+    ).order_by("pk")
+    decided = entries.last()
+    assert decided.operation == "U"
+    assert (decided.before["state"], decided.after["state"]) == ("pending", "approved")
+    assert (decided.before["decided_in_id"], decided.after["decided_in_id"]) == (None, proposal.pk)
+    opened = RecordEntry.objects.filter(
+        table_name=Proposal._meta.db_table, row_pk=str(proposal.pk), operation="U"
+    ).order_by("pk")
+    assert any(e.after["exception_request_id"] == big.pk for e in opened)
