@@ -24,8 +24,10 @@ With ``--bulk N`` it first inserts N new clients with ``bulk_create`` as an impo
 (``--bulk-batch`` rows to a statement, 2,000 as an import's chunk), in a transaction rolled
 back, the same number of rounds with the triggers on and off, and prints before the last line
 
-    record bulk rows=N batch=B on_s=A off_s=B ratio=R
+    record bulk rows=N batch=B on_s=A off_s=B ratio=R db_cpu_ratio=C
 
+where C compares the least CPU time the database's process spent on a round with and without
+(when the server runs on this machine), which the load of a shared machine moves least
 (``--only-bulk``: that line alone).
 """
 
@@ -175,9 +177,26 @@ def forget(proposals: list) -> None:
         triggers(True)
 
 
-def bulk_clients(rows: int, batch: int) -> float:
+def backend_cpu() -> float | None:
+    """The CPU seconds the database's process serving this connection has used, when the server
+    runs on this machine (``/proc``): the share of a bulk write the load of a shared machine
+    moves least. None elsewhere."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bulk_clients(rows: int, batch: int) -> tuple[float, float | None]:
     """Insert ``rows`` new clients with ``bulk_create`` as an import does, ``batch`` to a
-    statement, in a transaction rolled back; the wall time in seconds."""
+    statement, in a transaction rolled back: the wall time in seconds, and the database
+    process's CPU seconds (None when it cannot be read)."""
     from django.db import transaction
 
     from accounts.models import Client
@@ -187,12 +206,15 @@ def bulk_clients(rows: int, batch: int) -> float:
         Client(name=f"Bulk client {run} {n}", registration_number=f"B{run}{n:07d}", notes="")
         for n in range(rows)
     ]
+    cpu_before = backend_cpu()
     started = time.perf_counter()
     with transaction.atomic():
         Client.objects.bulk_create(clients, batch_size=batch)
         seconds = time.perf_counter() - started
+        cpu_after = backend_cpu()
         transaction.set_rollback(True)
-    return seconds
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return seconds, cpu
 
 
 def vacuum(*tables: str) -> None:
@@ -205,25 +227,32 @@ def vacuum(*tables: str) -> None:
 
 
 def measure_bulk(rows: int, batch: int, rounds: int) -> str:
-    """Rounds of a bulk insert of ``rows`` clients, the record's triggers on then off."""
-    on, off = [], []
+    """Rounds of a bulk insert of ``rows`` clients, the record's triggers on then off: the
+    wall times, and the database process's CPU time (``db_cpu_ratio``), the least moved by
+    other load."""
+    on, off, cpu_on, cpu_off = [], [], [], []
     try:
         for number in range(rounds):
-            for enabled, times in ((True, on), (False, off)):
+            for enabled, times, cpus in ((True, on, cpu_on), (False, off, cpu_off)):
                 triggers(enabled)
-                times.append(bulk_clients(rows, batch))
+                seconds, cpu = bulk_clients(rows, batch)
+                times.append(seconds)
+                cpus.append(cpu)
                 vacuum("accounts_client", "governance_recordentry")
                 log(
                     f"bulk round {number + 1} record={'on' if enabled else 'off'}: "
-                    f"{rows} clients in {times[-1]:.2f} s"
+                    f"{rows} clients in {seconds:.2f} s (database CPU {cpu} s)"
                 )
     finally:
         triggers(True)
     ratio = statistics.median(with_ / without for with_, without in zip(on, off, strict=True))
-    return (
+    line = (
         f"record bulk rows={rows} batch={batch} on_s={statistics.median(on):.2f} "
         f"off_s={statistics.median(off):.2f} ratio={ratio:.2f}"
     )
+    if None not in cpu_on + cpu_off:
+        line += f" db_cpu_ratio={min(cpu_on) / min(cpu_off):.2f}"
+    return line
 
 
 def fill_record(entries: int) -> int:
