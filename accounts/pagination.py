@@ -57,7 +57,22 @@ def count_rows(queryset: QuerySet) -> RowCount:
 
 class CheapCountPaginator(Paginator):
     """Django's paginator over ``count_rows``: ``count_is_estimate`` tells the page to say
-    "about"."""
+    "about". A page of a queryset is cut from its ids alone, then read whole (one query):
+    an order no index serves (the owner KAM's name, a joined column) sorts every row, and
+    sorting ids costs a fraction of sorting whole rows with their owner and annotations."""
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        if isinstance(rows, QuerySet):
+            rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
+        else:
+            rows = rows[bottom:top]
+        return self._get_page(rows, number, self)
 
     @cached_property
     def row_count(self) -> RowCount:
