@@ -22,9 +22,11 @@ import csv
 import io
 import multiprocessing
 import os
+import queue
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchlib import ensure_database, log
@@ -141,7 +143,16 @@ def import_child(content: bytes, filename: str, importer: str, results: object) 
     results.put((status == ImportStatus.APPLIED, checked, seconds, cpu, usage.ru_maxrss / 1024))
 
 
-def measure_import(rows: int, *, xlsx: bool = False, importer: str = IMPORTER) -> str:
+def measure_import(
+    rows: int,
+    *,
+    xlsx: bool = False,
+    importer: str = IMPORTER,
+    while_running: Callable[[], None] | None = None,
+) -> str:
+    """Import a file of ``rows`` new clients in a child process, as the worker would; with
+    ``while_running``, call it again and again in this process until the child is done (what
+    a user does meanwhile)."""
     from django.db import connection
 
     content = import_xlsx(rows) if xlsx else import_csv(rows)
@@ -151,7 +162,15 @@ def measure_import(rows: int, *, xlsx: bool = False, importer: str = IMPORTER) -
     results = context.Queue()
     child = context.Process(target=import_child, args=(content, filename, importer, results))
     child.start()
-    applied, checked, seconds, cpu, peak_mb = results.get()
+    while True:
+        try:
+            outcome = results.get() if while_running is None else results.get_nowait()
+            break
+        except queue.Empty:
+            if not child.is_alive() and results.empty():
+                raise SystemExit(f"the import's process ended with {child.exitcode}") from None
+            while_running()
+    applied, checked, seconds, cpu, peak_mb = outcome
     child.join()
     if not applied:
         raise SystemExit("the import was not applied")

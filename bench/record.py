@@ -19,6 +19,16 @@ is
 where A and B are the medians over the rounds of V votes' wall time with and without the
 record, R the median of each round's ratio (its two halves ran back to back, so the load of a
 shared machine moves it least), and C and S the two walks' times over N entries.
+
+With ``--bulk N`` it first inserts N new clients with ``bulk_create`` as an import does
+(``--bulk-batch`` rows to a statement, 2,000 as an import's chunk), in a transaction rolled
+back, the same number of rounds with the triggers on and off, and prints before the last line
+
+    record bulk rows=N batch=B on_s=A off_s=B ratio=R db_cpu_ratio=C
+
+where C compares the least CPU time the database's process spent on a round with and without
+(when the server runs on this machine), which the load of a shared machine moves least
+(``--only-bulk``: that line alone).
 """
 
 from __future__ import annotations
@@ -137,16 +147,17 @@ def triggers(enabled: bool) -> None:
     from psycopg2 import sql
 
     from governance.record.governed import governed_tables
-    from governance.record.install import TRIGGER
+    from governance.record.install import TRIGGERS
 
     action = "ENABLE" if enabled else "DISABLE"
     with connection.cursor() as cursor:
         for table in governed_tables():
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} {} TRIGGER {}")
-                .format(sql.Identifier(table.table), sql.SQL(action), sql.Identifier(TRIGGER))
-                .as_string(cursor.cursor)
-            )
+            for trigger in TRIGGERS.values():
+                cursor.execute(
+                    sql.SQL("ALTER TABLE {} {} TRIGGER {}")
+                    .format(sql.Identifier(table.table), sql.SQL(action), sql.Identifier(trigger))
+                    .as_string(cursor.cursor)
+                )
 
 
 def forget(proposals: list) -> None:
@@ -164,6 +175,84 @@ def forget(proposals: list) -> None:
             cursor.execute("DELETE FROM accounts_client WHERE id = ANY(%s)", [clients])
     finally:
         triggers(True)
+
+
+def backend_cpu() -> float | None:
+    """The CPU seconds the database's process serving this connection has used, when the server
+    runs on this machine (``/proc``): the share of a bulk write the load of a shared machine
+    moves least. None elsewhere."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bulk_clients(rows: int, batch: int) -> tuple[float, float | None]:
+    """Insert ``rows`` new clients with ``bulk_create`` as an import does, ``batch`` to a
+    statement, in a transaction rolled back: the wall time in seconds, and the database
+    process's CPU seconds (None when it cannot be read)."""
+    from django.db import transaction
+
+    from accounts.models import Client
+
+    run = uuid.uuid4().hex[:8]
+    clients = [
+        Client(name=f"Bulk client {run} {n}", registration_number=f"B{run}{n:07d}", notes="")
+        for n in range(rows)
+    ]
+    cpu_before = backend_cpu()
+    started = time.perf_counter()
+    with transaction.atomic():
+        Client.objects.bulk_create(clients, batch_size=batch)
+        seconds = time.perf_counter() - started
+        cpu_after = backend_cpu()
+        transaction.set_rollback(True)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return seconds, cpu
+
+
+def vacuum(*tables: str) -> None:
+    """What a rolled-back round left behind, gone before the next round."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for name in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(name)}")
+
+
+def measure_bulk(rows: int, batch: int, rounds: int) -> str:
+    """Rounds of a bulk insert of ``rows`` clients, the record's triggers on then off: the
+    wall times, and the database process's CPU time (``db_cpu_ratio``), the least moved by
+    other load."""
+    on, off, cpu_on, cpu_off = [], [], [], []
+    try:
+        for number in range(rounds):
+            for enabled, times, cpus in ((True, on, cpu_on), (False, off, cpu_off)):
+                triggers(enabled)
+                seconds, cpu = bulk_clients(rows, batch)
+                times.append(seconds)
+                cpus.append(cpu)
+                vacuum("accounts_client", "governance_recordentry")
+                log(
+                    f"bulk round {number + 1} record={'on' if enabled else 'off'}: "
+                    f"{rows} clients in {seconds:.2f} s (database CPU {cpu} s)"
+                )
+    finally:
+        triggers(True)
+    ratio = statistics.median(with_ / without for with_, without in zip(on, off, strict=True))
+    line = (
+        f"record bulk rows={rows} batch={batch} on_s={statistics.median(on):.2f} "
+        f"off_s={statistics.median(off):.2f} ratio={ratio:.2f}"
+    )
+    if None not in cpu_on + cpu_off:
+        line += f" db_cpu_ratio={min(cpu_on) / min(cpu_off):.2f}"
+    return line
 
 
 def fill_record(entries: int) -> int:
@@ -191,6 +280,15 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=400, help="votes per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds with and without")
     parser.add_argument("--entries", type=int, default=100000, help="entries to verify")
+    parser.add_argument(
+        "--bulk", type=int, default=0, help="clients of a bulk insert, on and off (0: none)"
+    )
+    parser.add_argument(
+        "--bulk-batch", type=int, default=2000, help="rows per statement (an import's chunk)"
+    )
+    parser.add_argument(
+        "--only-bulk", action="store_true", help="measure the bulk insert and nothing else"
+    )
     args = parser.parse_args()
     setup_django()
 
@@ -198,6 +296,11 @@ def main() -> None:
     from governance.record.verify import record_verify
 
     process_origin_set(None)
+    bulk_line = measure_bulk(args.bulk, args.bulk_batch, args.rounds) if args.bulk else None
+    if args.only_bulk:
+        if bulk_line:
+            log(bulk_line)
+        return
     members = committee()
     proposals_per_round = -(-args.votes // MEMBERS) + 1
     on, off = [], []
@@ -232,6 +335,8 @@ def main() -> None:
         f"chain: {chain.entries} entries, broken={chain.broken}; rows walked too: "
         f"broken={whole.broken.describe() if whole.broken else None}"
     )
+    if bulk_line:
+        log(bulk_line)
     log(
         f"record votes={args.votes} on_ms={on_ms:.0f} off_ms={off_ms:.0f} "
         f"ratio={ratio:.2f} entries={total} chain_s={chain_s:.2f} verify_s={verify_s:.2f}"

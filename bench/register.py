@@ -21,14 +21,20 @@ benchmark's own, as in ``bench/dashboard.py``):
 
 Then it imports a CSV of ``--import-rows`` new clients as the worker does (``bench/imports.py``:
 check, then apply) in a child process, whose peak resident memory it reports, and rolls the
-import back so that the data can be reused. The last two lines are
+import back so that the data can be reused. It imports the same file again while it requests,
+as the committee member, the register's list, search and htmx pages and the signed-in empty
+page, one after the other, until the import is done. The last three lines are
 
+    during_import rows=N worst=<page> p95_ms=P at_rest_p95_ms=A slowdown=D
+        signed_in_p95_ms=S ratio=R requests=K
     import rows=N seconds=S peak_mb=M
     register clients=N worst=<page> p95_ms=P signed_in_p95_ms=S ratio=R queries=Q
 
-where ``worst`` is the slowest page (``member:search``…), P its 95th percentile, R = P / S,
-and Q the queries of one request of every page, both users, added up (it must not depend on
-N). With ``REDIS_URL`` set it measures the production shape (Redis holds the sessions);
+(the first on one line) where ``worst`` is the slowest page (``member:search``…), P its 95th
+percentile, R = P / S, and Q the queries of one request of every page, both users, added up
+(it must not depend on N). During the import, A is the worst page's p95 at rest, D = P / A,
+S the signed-in empty page's p95 meanwhile, and K the requests of each page. With
+``REDIS_URL`` set it measures the production shape (Redis holds the sessions);
 ``--no-redis`` measures the embedded default's cache. The machine's noise moves R by a fifth
 between runs of 100 requests: compare runs of the same length, and more than one.
 """
@@ -54,6 +60,8 @@ BENCH_URLS = "bench_register_urls"
 KAMS = 20
 QUARTERS = 5
 PAGE_DEPTH = 1000
+# The pages requested while an import runs.
+DURING_IMPORT = ("signed_in:empty", "member:list", "member:search", "member:htmx")
 # Names as a Russian company's register holds them: Russian and Latin, with ё, and a number
 # that keeps each one unique.
 NAME_WORDS = [
@@ -414,31 +422,29 @@ def timed_rounds(
     )
 
 
-def measure(requests: int, warmup: int, clients: int) -> str:
-    from django.test import Client as HttpClient
-    from django.test.utils import override_settings
-
-    member, kams = bench_users()
-    kam = kams[0]
+def register_pages(member: object, kam: object, http: dict[str, object]) -> list[Page]:
+    """Every page of the register the issue names, for both users, and the signed-in empty
+    page first."""
     term = search_term()
     log(f"search term: {term!r}")
     term = quote(term)
-    with override_settings(ROOT_URLCONF=bench_urlconf()):
-        http = {"member": HttpClient(), "kam": HttpClient()}
-        http["member"].force_login(member)
-        http["kam"].force_login(kam)
-        pages = [Page("signed_in", "empty", "/bench/signed-in/")]
-        http["signed_in"] = http["member"]
-        for user_label, user in (("member", member), ("kam", kam)):
-            pages += [
-                Page(user_label, "list", "/clients/"),
-                Page(user_label, "search", f"/clients/?q={term}"),
-                Page(user_label, "sort", "/clients/?ordering=-owner_kam"),
-                Page(user_label, "htmx", "/clients/?ordering=-updated_at", htmx=True),
-                Page(user_label, "api_deep", deep_api_path(user, http[user_label])),
-                Page(user_label, "api_search", f"/api/clients/?q={term}"),
-            ]
-        p95s, medians, queries = timed_rounds(http, pages, requests, warmup)
+    pages = [Page("signed_in", "empty", "/bench/signed-in/")]
+    for user_label, user in (("member", member), ("kam", kam)):
+        pages += [
+            Page(user_label, "list", "/clients/"),
+            Page(user_label, "search", f"/clients/?q={term}"),
+            Page(user_label, "sort", "/clients/?ordering=-owner_kam"),
+            Page(user_label, "htmx", "/clients/?ordering=-updated_at", htmx=True),
+            Page(user_label, "api_deep", deep_api_path(user, http[user_label])),
+            Page(user_label, "api_search", f"/api/clients/?q={term}"),
+        ]
+    return pages
+
+
+def measure(
+    http: dict[str, object], pages: list[Page], requests: int, warmup: int, clients: int
+) -> tuple[str, dict[str, float]]:
+    p95s, medians, queries = timed_rounds(http, pages, requests, warmup)
     signed_in = p95s["signed_in:empty"]
     for page in pages:
         log(
@@ -451,6 +457,48 @@ def measure(requests: int, warmup: int, clients: int) -> str:
         f"register clients={clients} worst={worst} p95_ms={p95s[worst]:.2f} "
         f"signed_in_p95_ms={signed_in:.2f} ratio={p95s[worst] / signed_in:.2f} "
         f"queries={total_queries}"
+    ), p95s
+
+
+def measure_during_import(
+    http: dict[str, object], pages: list[Page], rows: int, at_rest: dict[str, float]
+) -> tuple[str, str]:
+    """The import of ``rows`` rows in the worker's stead (a child process), while this process
+    requests register pages (``pages``, interleaved with the signed-in empty page) until it is
+    done: the import's line, and one for the pages meanwhile. Each page's p95 is compared
+    with its own p95 at rest (``at_rest``), the load of the import being what it adds."""
+    samples: dict[str, list[float]] = {page.label: [] for page in pages}
+    failures: list[str] = []
+
+    def request_each() -> None:
+        for page in pages:
+            headers = {"HX-Request": "true"} if page.htmx else {}
+            began = time.perf_counter()
+            response = http[page.user].get(page.path, headers=headers)
+            samples[page.label].append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                failures.append(f"{page.label} answered {response.status_code}")
+
+    import_line = measure_import(rows, importer="bench.member", while_running=request_each)
+    if failures:
+        raise SystemExit(f"during the import: {failures[0]}")
+    rounds = min(len(values) for values in samples.values())
+    if rounds < 2:
+        raise SystemExit("the import ended before the pages were requested twice")
+    p95s = {label: p95(values) for label, values in samples.items()}
+    for page in pages:
+        log(
+            f"during the import, {page.label}: p95 {p95s[page.label]:.2f} ms, "
+            f"{p95s[page.label] / at_rest[page.label]:.1f}x its p95 at rest "
+            f"({at_rest[page.label]:.2f} ms), {len(samples[page.label])} requests"
+        )
+    worst = max((label for label in p95s if label != "signed_in:empty"), key=p95s.get)
+    signed_in = p95s["signed_in:empty"]
+    return import_line, (
+        f"during_import rows={rows} worst={worst} p95_ms={p95s[worst]:.2f} "
+        f"at_rest_p95_ms={at_rest[worst]:.2f} slowdown={p95s[worst] / at_rest[worst]:.2f} "
+        f"signed_in_p95_ms={signed_in:.2f} ratio={p95s[worst] / signed_in:.2f} "
+        f"requests={rounds}"
     )
 
 
@@ -495,9 +543,29 @@ def main() -> None:
         vacuum_after_import()
     else:
         build(args.clients)
-    register_line = measure(args.requests, args.warmup, args.clients)
-    if args.import_rows:
-        log(measure_import(args.import_rows, importer="bench.member"))
+    from django.test import Client as HttpClient
+    from django.test.utils import override_settings
+
+    member, kams = bench_users()
+    with override_settings(ROOT_URLCONF=bench_urlconf()):
+        http = {"member": HttpClient(), "kam": HttpClient()}
+        http["member"].force_login(member)
+        http["kam"].force_login(kams[0])
+        http["signed_in"] = http["member"]
+        pages = register_pages(member, kams[0], http)
+        register_line, at_rest = measure(http, pages, args.requests, args.warmup, args.clients)
+        if args.import_rows:
+            import_line = measure_import(args.import_rows, importer="bench.member")
+            vacuum_after_import()
+            # Again, while a member lists and searches the register.
+            during = [p for p in pages if p.label in DURING_IMPORT]
+            loaded_line, during_line = measure_during_import(
+                http, during, args.import_rows, at_rest
+            )
+            log(f"the import again, while the pages were requested: {loaded_line}")
+            vacuum_after_import()
+            log(during_line)
+            log(import_line)
     log(register_line)
 
 

@@ -215,6 +215,27 @@ def test_cursor_pages_walk_every_ordering_without_repeating_or_skipping(
     assert len(set(seen)) == 7
 
 
+def test_a_deep_cursor_page_starts_the_index_at_the_cursor(client_as, chair):
+    """Ordered by name, the page after a cursor asks for ``name >= <the cursor's name>``, which
+    the (name, id) index starts at, rather than reading every client before it; an ordering
+    whose first column may be NULL (the owner KAM) cannot say so, and still pages right."""
+    ClientFactory.create_batch(3)
+    http = client_as(chair)
+    cursor = http.get("/api/clients/", {"ordering": "name"}).json()["next"]
+    assert cursor is None  # one page: make one
+    paging = ClientViewSet.pagination_class
+    paging.page_size = 1
+    try:
+        following = http.get("/api/clients/", {"ordering": "name"}).json()["next"]
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get(following).status_code == 200
+    finally:
+        paging.page_size = 50
+    page_query = next(q["sql"] for q in queries if q["sql"].endswith("LIMIT 2"))
+    assert re.search(r'"accounts_client"\."name" >= ', page_query)
+    assert "IS NULL" not in page_query  # neither the name nor the id can be NULL
+
+
 def test_an_unreadable_cursor_is_a_404(client_as, chair):
     assert client_as(chair).get("/api/clients/", {"cursor": "not-a-cursor"}).status_code == 404
 

@@ -97,6 +97,22 @@ def test_the_search_column_follows_bulk_writes(chair):
     assert Client.objects.get(registration_number="1234567890").search_name == "ezhik ltd"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_the_search_indexes_keep_a_short_pending_list():
+    """A search reads a trigram index's list of entries not yet merged whole: at the server's
+    4 MB, a search during an import of 100,000 clients took a second instead of 20 ms."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('accounts_client_search_name_trgm', 'accounts_client_registration_number_trgm')"
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "accounts_client_search_name_trgm": ["gin_pending_list_limit=256"],
+        "accounts_client_registration_number_trgm": ["gin_pending_list_limit=256"],
+    }
+
+
 def test_list_filters_and_sorts(client_as, chair):
     ClientFactory(name="Alpha", segment=Segment.ENTERPRISE, region="Kazan")
     ClientFactory(name="Beta", segment=Segment.ENTERPRISE, region="Moscow")
