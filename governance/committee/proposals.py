@@ -23,13 +23,14 @@ from accounts.validators import single_line
 from criteria.evaluation import NoRulerInForce, evaluation_preview
 from criteria.models import RulerStatus
 from criteria.selectors import Scorecard, scorecard_for
-from criteria.services import reevaluation_schedule_set, review_items_settle, ruler_adopt
+from criteria.services import review_items_settle, ruler_adopt
 from criteria.tasks import enqueue, reevaluate_all
 from governance.committee.exceptions import exception_apply, exception_freeze, exception_refusals
 from governance.committee.notifications import notify_opened, notify_outcome
 from governance.committee.seats import seat_decision_apply, seat_refusals
 from governance.committee.versions import (
     decision_digest,
+    policy_adopt,
     version_check,
     version_freeze,
     version_of,
@@ -584,19 +585,3 @@ def proposals_close_due(*, now: datetime.datetime | None = None) -> int:
     if failures:
         raise failures[0]
     return closed
-
-
-def policy_adopt(*, policy: Policy) -> Policy:
-    """Put a draft policy in force (the one in force is superseded) and set the re-evaluation
-    schedule to its cadence. Called by an adopted proposal, in its transaction."""
-    with transaction.atomic():
-        list(Policy.objects.select_for_update().order_by("pk"))  # one adoption at a time
-        draft = Policy.objects.get(pk=policy.pk)
-        if draft.status != PolicyStatus.DRAFT:
-            raise ProposalNotOpen(_("Only a draft policy can be adopted."))
-        Policy.objects.filter(status=PolicyStatus.IN_FORCE).update(status=PolicyStatus.SUPERSEDED)
-        draft.status = PolicyStatus.IN_FORCE
-        draft.adopted_at = timezone.now()
-        draft.save(update_fields=["status", "adopted_at"])
-        reevaluation_schedule_set(cadence=draft.reevaluation_cadence)
-    return draft

@@ -16,16 +16,20 @@ import hashlib
 import json
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.refusals import ChangedMeanwhile
 from criteria.models import RulerVersion
+from criteria.services import reevaluation_schedule_set
 from governance.models import (
     Decision,
     Mandate,
     NamedVotesReaders,
     Policy,
+    PolicyStatus,
     Proposal,
     ProposalType,
     Vote,
@@ -247,3 +251,19 @@ def decision_digest_mismatch() -> Decision | None:
         if decision_digest(proposal=decision.proposal) != decision.digest:
             return decision
     return None
+
+
+def policy_adopt(*, policy: Policy) -> Policy:
+    """Put a draft policy in force (the one in force is superseded) and set the re-evaluation
+    schedule to its cadence. Called by an adopted proposal, in its transaction."""
+    with transaction.atomic():
+        list(Policy.objects.select_for_update().order_by("pk"))  # one adoption at a time
+        draft = Policy.objects.get(pk=policy.pk)
+        if draft.status != PolicyStatus.DRAFT:
+            raise ChangedMeanwhile(_("Only a draft policy can be adopted."))
+        Policy.objects.filter(status=PolicyStatus.IN_FORCE).update(status=PolicyStatus.SUPERSEDED)
+        draft.status = PolicyStatus.IN_FORCE
+        draft.adopted_at = timezone.now()
+        draft.save(update_fields=["status", "adopted_at"])
+        reevaluation_schedule_set(cadence=draft.reevaluation_cadence)
+    return draft
