@@ -127,7 +127,15 @@ class MandateAdmin(ReadOnlyAdmin):
 
 
 admin.site.register(RelationshipMethod)
-admin.site.register(EscalationTier)
+
+
+@admin.register(EscalationTier)
+class EscalationTierAdmin(ReadOnlyAdmin):
+    """Who decides an exception past a KAM's limits, by the deal's value: the escalation rule
+    of every mandate. Read here by everyone, superusers included: moving a tier's bound or its
+    approver decides who decides, which is the committee's, not the administrator's."""
+
+    list_display = ["order", "up_to_deal_value", "approver"]
 
 
 class BudgetSpendInline(admin.TabularInline):

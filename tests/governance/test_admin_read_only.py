@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import User
-from governance.models import Budget, Incident, IncidentState
+from governance.models import Approver, Budget, EscalationTier, Incident, IncidentState
 from tests.factories import (
     BudgetFactory,
     BudgetSpendFactory,
@@ -95,3 +95,25 @@ def test_the_administrator_no_longer_allocates_budgets_on_the_page_or_the_api(
     assert http.post("/committee/budgets/", data).status_code == 403
     assert http.post("/api/budgets/", data, content_type="application/json").status_code == 403
     assert Budget.objects.get(client=key).allocated == Decimal(100_000)
+
+
+def test_nobody_moves_an_escalation_tier_in_the_admin(client_as, staff: User) -> None:
+    """A tier's bound and approver decide who decides an exception: raising the head of KAM's
+    bound past the committee's would take the committee out of large deals."""
+    tier = EscalationTier.objects.create(
+        order=1, up_to_deal_value=Decimal(5_000_000), approver=Approver.HEAD_OF_KAM
+    )
+    http = client_as(staff)
+    change = http.post(
+        f"/admin/governance/escalationtier/{tier.pk}/change/",
+        {"order": 1, "up_to_deal_value": "999999999", "approver": Approver.HEAD_OF_KAM},
+    )
+    add = http.post(
+        "/admin/governance/escalationtier/add/",
+        {"order": 0, "up_to_deal_value": "", "approver": Approver.HEAD_OF_KAM},
+    )
+    delete = http.post(f"/admin/governance/escalationtier/{tier.pk}/delete/", {"post": "yes"})
+    assert (change.status_code, add.status_code, delete.status_code) == (403, 403, 403)
+    tier.refresh_from_db()
+    assert tier.up_to_deal_value == Decimal(5_000_000)
+    assert EscalationTier.objects.count() == 1
