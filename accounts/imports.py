@@ -1,5 +1,6 @@
 """Import of clients, needs and figures from CSV and XLSX files, the way Russian companies keep
-them: UTF-8 or Windows-1251, ';' or ',' separated, decimal commas, Russian or English headers.
+them: UTF-8, Windows-1251, KOI8-R or CP866 (detected), ';' or ',' separated, decimal commas,
+Russian or English headers.
 
 Two steps, each run by the worker (``accounts.tasks``) and callable directly. ``import_check``
 reads the file, validates every row without writing anything to the register and keeps the file

@@ -402,7 +402,7 @@ def test_import_form_field_is_described_by_its_help_text(page: Page, live_server
     page.goto("/clients/imports/")
 
     expect(page.locator("input[type=file]")).to_have_accessible_description(
-        re.compile(r"^CSV \(UTF-8 or Windows-1251")
+        re.compile(r"^CSV \(UTF-8, Windows-1251, KOI8-R or CP866")
     )
 
 
