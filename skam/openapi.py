@@ -181,18 +181,46 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     return statuses
 
 
+FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _form_schema(schemas: dict[str, Any], name: str) -> str:
+    """The component a form body of ``name`` follows: the same fields, none of them null (a
+    form cannot say null: the field is left out, or sent empty where that means none)."""
+    component = schemas.get(name, {})
+    nullable = [
+        key for key, value in component.get("properties", {}).items() if value.get("nullable")
+    ]
+    if not nullable:
+        return name
+    form_name = f"{name}Form"
+    if form_name not in schemas:
+        properties = {
+            key: {k: v for k, v in value.items() if k != "nullable"}
+            for key, value in component["properties"].items()
+        }
+        schemas[form_name] = {**component, "properties": properties}
+    return form_name
+
+
 def require_bodies(result: dict[str, Any], **kwargs: object) -> dict[str, Any]:
-    """A request body whose schema has required fields is required: sending none is a 400."""
+    """A request body whose schema has required fields is required: sending none is a 400.
+    A form body follows a schema without nulls."""
     schemas = result.get("components", {}).get("schemas", {})
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             body = operation.get("requestBody") if isinstance(operation, dict) else None
-            if not body or body.get("required"):
+            if not body:
                 continue
-            for media in body.get("content", {}).values():
+            for media_type, media in body.get("content", {}).items():
                 reference = media.get("schema", {}).get("$ref", "")
-                if schemas.get(reference.rsplit("/", 1)[-1], {}).get("required"):
+                name = reference.rsplit("/", 1)[-1]
+                if schemas.get(name, {}).get("required"):
                     body["required"] = True
+                if media_type in FORMS and reference:
+                    media["schema"] = {
+                        "$ref": f"#/components/schemas/{_form_schema(schemas, name)}"
+                    }
     return result
 
 
