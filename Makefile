@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # empty its database, after the others.
 TEST_WORKERS ?= 2
 
-.PHONY: run run-debug test faults venv dev-venv chromium lint format messages migrations clean
+.PHONY: run run-debug test faults contract venv dev-venv chromium lint format messages migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,17 @@ test: dev-venv chromium
 faults: dev-venv
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest -p no:xdist -m faults -s -q tests/faults $(PYTEST_ARGS)
+
+## The API's contract in depth (the suite tries it lightly): schemathesis sends every operation
+## CONTRACT_EXAMPLES schema-valid and as many schema-violating requests as each role and signed
+## out, and prints each role's figures: operations, examples, failures of each kind, seconds.
+CONTRACT_EXAMPLES ?= 100
+contract: dev-venv
+	set -o pipefail; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		SKAM_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) SKAM_CONTRACT_ROLES=all \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load -p no:logging -q -rA \
+		tests/test_api_contract.py $(PYTEST_ARGS) \
+		| grep -E '^contract |^E  |^FAILED| passed| failed'
 
 ## Debian's Chromium, which the browser tests drive (never a browser downloaded by Playwright):
 ## installed when missing if we may (root, with apt-get); SKAM_CHROMIUM may point at another.

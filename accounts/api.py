@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.choices import filter_choices_sync
+from accounts.filtering import StrictFilterBackend
 from accounts.filters import ClientFigureFilter, ClientFilter, ClientNeedFilter
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
 from accounts.money import CurrencyField
@@ -140,7 +140,7 @@ class ClientViewSet(viewsets.ModelViewSet):
     # By cursor along the list's ordering: a deep page costs what the first does.
     pagination_class = KeysetPagination
     # The register's own filter set (search ``q``, filters, ``ordering``), as on the list page.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ClientFilter
 
     # Every write keeps the filter's industries and regions (``accounts.choices``) up to date.
@@ -239,7 +239,9 @@ def _history(rows: Iterable[Model]) -> str:
 def exception_handler(exc: Exception, context: dict[str, object]) -> Response | None:
     """The API's answer to every refusal of the domain (``accounts.refusals``): a change made
     meanwhile is a 409, and so is deleting what has a history that must stay (a client with
-    proposals, a user with votes); a rule broken is a 400 with the reasons by field;
+    proposals, a user with votes); a rule broken is a 400 with the reasons by field, except a
+    request whose only fault is naming rows that are not there for this person (another KAM's
+    client, an id that does not exist), a 404 that says which;
     ``NotAllowed`` and ``NotYours`` are Django's 403 and 404, which DRF answers with their
     message."""
     if isinstance(exc, ChangedMeanwhile):
@@ -251,4 +253,28 @@ def exception_handler(exc: Exception, context: dict[str, object]) -> Response | 
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)
+    if isinstance(exc, serializers.ValidationError) and _only_missing_rows(exc.get_codes()):
+        exc = exceptions.NotFound(" ".join(_messages(exc.detail)))
     return drf_exception_handler(exc, context)
+
+
+def _only_missing_rows(codes: object) -> bool:
+    """Whether every reason is a reference to a row that is not there for this person."""
+    if isinstance(codes, dict):
+        return bool(codes) and all(_only_missing_rows(code) for code in codes.values())
+    if isinstance(codes, list):
+        return bool(codes) and all(_only_missing_rows(code) for code in codes)
+    return codes == "does_not_exist"
+
+
+def _messages(detail: object, name: str = "") -> list[str]:
+    """Each reason, after the field it is about ("client: …")."""
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, value in detail.items()
+            for message in _messages(value, f"{name}.{key}" if name else str(key))
+        ]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value, name)]
+    return [f"{name}: {detail}" if name else str(detail)]

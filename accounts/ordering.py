@@ -56,6 +56,10 @@ class KnownOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: object) -> list[str] | None:
         asked = request.query_params.get(self.ordering_param)
+        if asked is not None and not asked.strip(", "):
+            raise ValidationError(
+                {self.ordering_param: [_("Give a value, or leave the parameter out.")]}
+            )
         if asked:
             valid = set(self._offered(queryset, view, request))
             terms = [term.strip() for term in asked.split(",") if term.strip()]
@@ -90,6 +94,8 @@ class KnownOrderingFilter(OrderingFilter):
                 "description": str(self.ordering_description),
                 "schema": {
                     "type": "array",
+                    # An empty value is refused, not read as no order: leave the parameter out.
+                    "minItems": 1,
                     "items": {"type": "string", "enum": [*offered, *(f"-{f}" for f in offered)]},
                 },
                 "style": "form",

@@ -21,8 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import BasePagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -276,3 +276,28 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "string"},
             }
         ]
+
+
+class PagePagination(PageNumberPagination):
+    """DRF's page numbers, read as the schema says them: ``page`` an integer from 1 (a page
+    past the last is a 404); anything else, ``last`` and an empty value included, is a 400
+    that names it."""
+
+    last_page_strings = ()
+
+    def get_page_number(self, request: Request, paginator: Paginator) -> int | str:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError(
+                {self.page_query_param: [_("A page number is a whole number from 1.")]}
+            )
+        return raw
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters

@@ -115,6 +115,10 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # past these, a quarter's neighbours overflow the calendar
 
 
+# A quarter's first day within those years, as the API's schema says it (ECMA regex).
+QUARTER_PATTERN = r"^(19\d\d|2\d\d\d)-(01|04|07|10)-01$"
+
+
 def _on_the_calendar(day: datetime.date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 

@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox import views as knox_views
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -48,13 +48,28 @@ class NewTokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField()
 
 
+_WRONG = "No such user name and password (or the account is inactive)."
+_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+
+
 class TokenObtainView(APIView):
     """A new token for a user name and password. Failures count towards the lock-out."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=SignInSerializer, responses={200: NewTokenSerializer})
+    def get_authenticate_header(self, request: Request) -> str:
+        """A wrong user name or password is a 401, whose challenge names the scheme the token
+        is then used with (``Authorization: Token <token>``)."""
+        return "Token"
+
+    @extend_schema(
+        request=SignInSerializer,
+        responses={
+            200: NewTokenSerializer,
+            401: OpenApiResponse(response=_ERROR, description=_WRONG),
+        },
+    )
     def post(self, request: Request) -> Response:
         credentials = SignInSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
@@ -64,9 +79,7 @@ class TokenObtainView(APIView):
                 detail=_("Too many failed sign-ins: this account is locked for a while here.")
             )
         if user is None:
-            raise exceptions.ValidationError(
-                {"non_field_errors": [_("Unable to log in with provided credentials.")]}
-            )
+            raise exceptions.AuthenticationFailed(_("Unable to log in with provided credentials."))
         if tokens_of(user).count() >= knox_settings.TOKEN_LIMIT_PER_USER:
             raise exceptions.PermissionDenied(
                 _("You hold as many tokens as allowed: revoke one first.")

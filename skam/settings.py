@@ -480,13 +480,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.WriteThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "accounts.filtering.StrictFilterBackend",  # a value it cannot read is a 400
         "rest_framework.filters.SearchFilter",
         "accounts.ordering.KnownOrderingFilter",  # an unknown field is a 400, not ignored
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "accounts.pagination.PagePagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "skam.openapi.AutoSchema",
     # The domain's refusals (accounts/refusals.py) answered the same way by every endpoint.
     "EXCEPTION_HANDLER": "accounts.api.exception_handler",
 }
@@ -514,6 +514,7 @@ SPECTACULAR_SETTINGS = {
     # Every refusal an operation can answer, with its body (skam/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "skam.openapi.require_bodies",
         "skam.openapi.document_refusals",
     ],
     # Two models' "state" and three versions' "status" would otherwise get hashed enum names.

@@ -1,16 +1,23 @@
 """The API answers as its OpenAPI schema says, for every role: schemathesis generates requests
-from the schema (valid ones and, where it can, invalid ones) for every operation, sends them
-in-process through the WSGI application, and checks each answer: never a server error, only
-documented statuses and media types, bodies that match their schemas, invalid input refused.
+from the schema for every operation, as many schema-valid as schema-violating ones, sends them
+in-process through the WSGI application, and checks each answer: never a server error; only
+documented statuses, media types and headers; bodies that match their schemas; every request the
+schema allows accepted (or refused as not this person's, 401/403/404/409) and every request it
+forbids refused.
 
-Run as each role (and signed out) against the permission matrix's world, with a fixed number
-of examples per operation and Hypothesis derandomized, so that every run sends the same requests.
+Run as a role (or signed out) against the permission matrix's world, with a fixed number of
+examples per operation and Hypothesis derandomized, so that every run sends the same requests.
+The suite tries a few roles with a few examples; `make contract` every role with 100 or more.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import functools
 import json
+import os
+import time
 from collections.abc import Iterator
 
 import hypothesis
@@ -26,10 +33,21 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from knox.models import AuthToken
 from pytest_django import DjangoDbBlocker
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import AcceptedNegativeData, Failure, FailureGroup, ServerError
 from schemathesis.generation import GenerationMode
+from schemathesis.openapi.checks import (
+    JsonSchemaError,
+    MissingHeaders,
+    RejectedPositiveData,
+    UndefinedContentType,
+    UndefinedStatusCode,
+)
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -46,18 +64,45 @@ ROLES = {
     "administrator": "administrator",
     "anonymous": None,
 }
-# Requests per operation, valid and invalid ones drawn together: enough to try every operation
-# each run within the suite's budget (about 30 s for the six roles on two workers).
-EXAMPLES = 4
-# The checks: a server error, a status or media type the schema does not document, a body that
-# does not match its schema. Not "schema-valid request rejected": a schema cannot say that an id
-# names a row this person may see, and the API rightly answers such a request 400 or 404.
+# The roles tried in the suite: the widest reader and writer, the narrowest (own rows only), and
+# signed out; `make contract` tries every role (SKAM_CONTRACT_ROLES=all, or a comma-separated
+# list). What each role may do, endpoint by endpoint, is the permission matrix's
+# (tests/test_permissions.py).
+IN_SUITE = "chair,kam,anonymous"
+_ASKED = os.environ.get("SKAM_CONTRACT_ROLES") or IN_SUITE
+TRIED = list(ROLES) if _ASKED == "all" else _ASKED.split(",")
+# Requests per operation and mode (schema-valid, schema-violating): a few in the suite, to try
+# every operation within its budget; `make contract` sends at least 100
+# (SKAM_CONTRACT_EXAMPLES).
+EXAMPLES = int(os.environ.get("SKAM_CONTRACT_EXAMPLES", "2"))
+MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+# Every check that one request and its answer can decide: a server error; a status, media type
+# or header the schema does not document; a body that does not match its schema; a request the
+# schema allows refused (400, 413, 415), or one it forbids accepted. A reference to a row this
+# person may not see is answered 404 (or 403), which a schema-valid request may get.
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+    missing_required_header,
 ]
+# The kinds of failure counted, by the failure schemathesis raises.
+KIND_OF: dict[type[Failure], str] = {
+    ServerError: "server_error",
+    UndefinedStatusCode: "undocumented_status",
+    UndefinedContentType: "undocumented_media_type",
+    MissingHeaders: "missing_header",
+    JsonSchemaError: "body_not_in_schema",
+    RejectedPositiveData: "valid_rejected",
+    AcceptedNegativeData: "invalid_accepted",
+}
+KINDS = [*KIND_OF.values(), "null", "other"]
+# Failing requests shown per kind when the test fails.
+REPORTED = 5
 # Operations not tried, each with why.
 NOT_TRIED = {
     # Revoke the token the run signs in with: every later request would be a 401.
@@ -102,10 +147,35 @@ def world(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator
         transaction.set_rollback(True)
 
 
-def _try(operation: object, headers: dict[str, str]) -> None:
-    strategy = hypothesis.strategies.one_of(
-        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+@dataclasses.dataclass
+class Figures:
+    """One role's run: what was sent, and each failing request by the kind of failure."""
+
+    operations: int = 0
+    examples: int = 0
+    failures: dict[str, list[str]] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(list)
+    )
+
+    def line(self, role: str, seconds: float) -> str:
+        counts = " ".join(f"{kind}={len(self.failures.get(kind, []))}" for kind in KINDS)
+        return (
+            f"contract {role}: {self.operations} operations, {self.examples} examples, "
+            f"{counts}, {seconds:.1f} s"
+        )
+
+
+def _kind(failure: BaseException) -> str:
+    if isinstance(failure, JsonSchemaError) and "None is not of type" in str(failure):
+        return "null"
+    return next((kind for cls, kind in KIND_OF.items() if isinstance(failure, cls)), "other")
+
+
+def _try(operation: schemathesis.APIOperation, headers: dict[str, str], figures: Figures) -> None:
+    """Send EXAMPLES requests of each mode, a schema-valid one and a schema-violating one
+    drawn together, and note every failure (Hypothesis then goes on: a run counts them all)."""
+    strategy = hypothesis.strategies.tuples(
+        *(operation.as_strategy(generation_mode=mode) for mode in MODES)
     )
 
     @hypothesis.settings(
@@ -116,14 +186,34 @@ def _try(operation: object, headers: dict[str, str]) -> None:
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
         suppress_health_check=list(hypothesis.HealthCheck),
     )
-    @hypothesis.given(case=strategy)
-    def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=headers, checks=CHECKS)
+    @hypothesis.given(cases=strategy)
+    def run(cases: tuple[schemathesis.Case, ...]) -> None:
+        for case in cases:
+            figures.examples += 1
+            response = None
+            try:
+                # The token stands in for the Authorization header the case drew; a case that
+                # leaves it out (security negated) goes without, and must be refused.
+                sent = headers if "Authorization" in (case.headers or {}) else {}
+                response = case.call(headers=sent)
+                case.validate_response(response, checks=CHECKS, headers=sent)
+            except FailureGroup as group:
+                failures = group.exceptions
+            except Failure as failure:
+                failures = (failure,)
+            else:
+                continue
+            for failure in failures:
+                figures.failures[_kind(failure)].append(
+                    f"{operation.label} ({case.meta.generation.mode.value}): "
+                    f"{failure.title}\n{failure.message}\n{case.as_curl_command()}\n"
+                    f"{response and response.status_code} {response and response.text[:300]}"
+                )
 
     run()
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", TRIED)
 @override_settings(SKAM_API_WRITE_RATE="1000000/minute")
 def test_the_api_answers_as_its_schema_says(role: str, world: dict[str, User], db: None) -> None:
     username = ROLES[role]
@@ -131,20 +221,25 @@ def test_the_api_answers_as_its_schema_says(role: str, world: dict[str, User], d
     if username is not None:
         _token, key = AuthToken.objects.create(user=world[username])
         headers["Authorization"] = f"Token {key}"
-    failures = []
+    figures = Figures()
+    started = time.monotonic()
     # As Django's test client does: a request must not close the connection that holds the
     # test's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    with time_machine.travel(FROZEN_AT):
-        for result in api_schema().get_all_operations():
-            operation = result.ok()
-            if (operation.method.upper(), operation.path) in NOT_TRIED:
-                continue
-            try:
-                _try(operation, headers)
-            except (Exception, FailureGroup) as exc:  # every operation's failures are reported
-                failures.append(f"{operation.label}: {exc}")
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-    assert not failures, "\n\n".join(failures)
+    try:
+        with time_machine.travel(FROZEN_AT):
+            for result in api_schema().get_all_operations():
+                operation = result.ok()
+                if (operation.method.upper(), operation.path) in NOT_TRIED:
+                    continue
+                figures.operations += 1
+                _try(operation, headers, figures)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    print(figures.line(role, time.monotonic() - started))
+    reported = [
+        f"[{kind}] {text}" for kind, texts in figures.failures.items() for text in texts[:REPORTED]
+    ]
+    assert not figures.failures, "\n\n".join(reported)

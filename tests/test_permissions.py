@@ -339,7 +339,7 @@ MATRIX: list[tuple[str, str, int, int, int, int, int, int, int, int]] = [
     ("GET",   "/api/fit-ratings/",                  401, 403, 200, 200, 403, 403, 200, 200),
     ("POST",  "/api/fit-ratings/",                  401, 403, 201, 201, 403, 403, 403, 201),
     ("GET",   "/api/fit-ratings/{rating}/",         401, 403, 200, 200, 403, 403, 200, 200),
-    ("POST",  "/api/auth/token/",                   400, 200, 200, 200, 200, 200, 200, 200),
+    ("POST",  "/api/auth/token/",                   401, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/schema/",                       401, 200, 200, 200, 200, 200, 200, 200),
     ("GET",   "/api/docs/",                         302, 200, 200, 200, 200, 200, 200, 200),
 ]

@@ -21,8 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import ReadsOrOwn, RolePermissions
+from accounts.filtering import IdFilter
 from accounts.models import Client
-from accounts.periods import InvalidPeriod, period_parse
+from accounts.periods import QUARTER_PATTERN, InvalidPeriod, period_parse
 from accounts.selectors import kams
 from governance.kpis.access import (
     dashboard_client_for,
@@ -53,12 +54,18 @@ PERIOD = OpenApiParameter(
     "period",
     OpenApiTypes.DATE,
     description="First day of a quarter; default: the latest quarter with snapshots.",
+    pattern=QUARTER_PATTERN,
 )
 
 
 def _period(request: Request) -> datetime.date | None:
+    raw = request.query_params.get("period")
+    if raw == "":
+        raise exceptions.ValidationError(
+            {"period": [_("Give the first day of a quarter, or leave the parameter out.")]}
+        )
     try:
-        return period_parse(request.query_params.get("period"))
+        return period_parse(raw)
     except InvalidPeriod as exc:
         raise exceptions.ValidationError({"period": [str(exc)]}) from exc
 
@@ -238,9 +245,9 @@ class KpiEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class KpiSnapshotFilter(django_filters.FilterSet):
     period = django_filters.DateFilter()
     scope = django_filters.ChoiceFilter(choices=KpiScope.choices)
-    kam = django_filters.NumberFilter(field_name="kam_id")
-    client = django_filters.NumberFilter(field_name="client_id")
-    kpi = django_filters.NumberFilter(field_name="kpi_id")
+    kam = IdFilter(field_name="kam_id")
+    client = IdFilter(field_name="client_id")
+    kpi = IdFilter(field_name="kpi_id")
 
     class Meta:
         model = KpiSnapshot

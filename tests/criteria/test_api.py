@@ -268,8 +268,8 @@ def test_filtering_by_another_kams_client_is_refused_like_a_missing_client(
     for path in ("/api/evaluations/", "/api/coverages/"):
         other = http.get(path, {"client": account_of_kam2.pk})
         absent = http.get(path, {"client": account_of_kam2.pk + 1000})
-        assert other.status_code == absent.status_code == 400
-        assert set(other.json()) == set(absent.json()) == {"client"}
+        assert other.status_code == absent.status_code == 404
+        assert other.json()["detail"] == f"No client {account_of_kam2.pk} among those you may see."
 
 
 # --- USPs ------------------------------------------------------------------------------------
@@ -437,8 +437,10 @@ def test_a_retired_usp_covers_no_new_need(client_as, chair, account_of_kam):
         client_as(chair), "/api/coverages/", {"need": need.pk, "usp": retired.pk, "degree": "1"}
     )
 
-    assert response.status_code == 400
-    assert response.json() == {"usp": [f"USP {retired.pk} does not exist or has been retired."]}
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": f"usp: USP {retired.pk} does not exist or has been retired."
+    }
 
 
 def test_coverage_is_written_only_for_needs_of_visible_clients(
@@ -459,9 +461,10 @@ def test_coverage_is_written_only_for_needs_of_visible_clients(
     refused = post(http, "/api/coverages/", {"need": foreign.pk, "usp": delivery.pk, "degree": 1})
 
     assert allowed.status_code == 201
-    assert refused.status_code == 400
+    assert refused.status_code == 404
     assert refused.json() == {
-        "need": [f"Need {foreign.pk} does not exist or belongs to an account you may not work on."]
+        "detail": f"need: Need {foreign.pk} does not exist or belongs to an account you may not "
+        "work on."
     }
     assert list(NeedCoverage.objects.values_list("need_id", flat=True)) == [own.pk]
 
@@ -807,11 +810,10 @@ def test_a_rating_is_from_one_to_five(client_as, chair, account_of_kam, rating):
 def test_a_rating_names_an_existing_client(client_as, chair, account_of_kam):
     missing = account_of_kam.pk + 1000
     response = post(client_as(chair), "/api/fit-ratings/", {"client": missing, "rating": 3})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json() == {
-        "client": [
-            f"Client {missing} does not exist or is not one of the accounts you may work on."
-        ]
+        "detail": f"client: Client {missing} does not exist or is not one of the accounts you may "
+        "work on."
     }
 
 

@@ -91,8 +91,14 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
-class IncidentTextSerializer(serializers.Serializer):
+class IncidentTakeSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class IncidentTextSerializer(serializers.Serializer):
+    """A resolution or a note: something must be said."""
+
+    text = serializers.CharField()
 
 
 class MaySeeIncidents(permissions.BasePermission):
@@ -129,19 +135,25 @@ class IncidentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(IncidentSerializer(incident).data, status=201)
 
-    def _act(self, request: Request, step: object) -> Response:
+    def _act(
+        self,
+        request: Request,
+        step: object,
+        serializer: type[serializers.Serializer] = IncidentTextSerializer,
+    ) -> Response:
         incident = self.get_object()
-        data = IncidentTextSerializer(data=request.data)
+        data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         step(incident, data.validated_data["text"])
         return Response(IncidentSerializer(self.get_queryset().get(pk=incident.pk)).data)
 
-    @extend_schema(request=IncidentTextSerializer, responses=IncidentSerializer)
+    @extend_schema(request=IncidentTakeSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request: Request, pk: str | None = None) -> Response:
         return self._act(
             request,
             lambda incident, text: incident_take(incident=incident, by=request.user, text=text),
+            IncidentTakeSerializer,
         )
 
     @extend_schema(request=IncidentTextSerializer, responses=IncidentSerializer)

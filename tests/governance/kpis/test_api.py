@@ -160,8 +160,10 @@ def test_an_entry_through_the_api(world, director, client_as):
     refused = http.post("/api/kpi-entries/", {**payload, "value": "5000", "client": world.c.pk})
     assert refused.status_code == 400
     assert set(refused.json()) == {"value", "client"}
+    # A computed KPI is none of those entered by hand: a reference to what is not there.
     computed = http.post("/api/kpi-entries/", {**payload, "kpi": world.kpis["revenue"].pk})
-    assert computed.status_code == 400
+    assert computed.status_code == 404
+    assert computed.json()["detail"].startswith("kpi: ")
     assert KpiEntry.objects.count() == 1
 
 
