@@ -90,7 +90,9 @@ def test_a_vote_shows_in_another_members_browser_and_the_chair_closes_it(
     # The chair's page was not reloaded: the tally came by polling.
     expect(chair_page.get_by_test_id("tally-for")).to_have_text("1", timeout=8000)
     assert chair_page.evaluate("window.__marker") == 1
-    expect(chair_page.get_by_test_id("still-needed")).to_contain_text("1 more vote for adopts it")
+    expect(chair_page.get_by_test_id("still-needed")).to_contain_text(
+        "1 more vote in favour adopts it"
+    )
 
     chair_page.get_by_label("For").check()
     chair_page.get_by_role("button", name="Cast the vote").click()

@@ -1,7 +1,8 @@
 """The demo in a 1,366 px window and on a 390 px phone, in Russian and in English: Russian words
 are longer than English ones, and no page may grow wider than the window for it (a long table
-scrolls inside itself); the administrator's navigation stays on one line on a laptop and folds
-behind "Menu" on a phone; the charts speak the page's language."""
+scrolls inside itself), nor a state's badge break over two lines; the administrator's navigation
+stays on one line on a laptop and folds behind "Menu" on a phone; the charts speak the page's
+language."""
 
 from __future__ import annotations
 
@@ -49,13 +50,18 @@ def log_in_by_ids(page: Page, live_server, username: str) -> None:
 MEASURE = (
     "[document.documentElement.scrollWidth,"
     " [...document.querySelectorAll('.card, table.data')]"
-    ".filter(box => box.scrollWidth > box.clientWidth).length]"
+    ".filter(box => box.scrollWidth > box.clientWidth).length,"
+    # A badge taller than two of its letters has broken over two lines ("Цель / достигнута").
+    " [...document.querySelectorAll('.badge')].filter(badge =>"
+    " badge.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(badge).fontSize))"
+    ".map(badge => badge.textContent.trim())]"
 )
 
 
-def widths_of(page: Page, url: str, language: str) -> dict[int, tuple[int, int]]:
+def widths_of(page: Page, url: str, language: str) -> dict[int, tuple[int, int, list[str]]]:
     """By window width (the laptop's, then the phone's, on the same loaded page): the document's
-    width, and how many cards or tables scroll sideways to hold a wide table."""
+    width, how many cards or tables scroll sideways to hold a wide table, and the badges that
+    broke over two lines."""
     page.set_viewport_size(LAPTOP)
     page.goto(url)
     assert page.locator("html").get_attribute("lang") == language
@@ -73,15 +79,17 @@ def test_no_page_is_wider_than_a_laptop_window_or_a_phone(
     loading the demo is what takes the time."""
     demo_load(language=language)
     ids = {**demo_ids(), "kam": User.objects.get(username="kam").pk}
-    too_wide, widths = {}, {}
+    too_wide, widths, broken_badges = {}, {}, {}
     for username, pages in ROLE_PAGES.items():
         page = page_in(language, browser, live_server, username)
         for template in [*pages, *EXTRA_PAGES.get(username, [])]:
             url = template.format(**ids)
-            for window, (width, scrolling) in widths_of(page, url, language).items():
+            for window, (width, scrolling, badges) in widths_of(page, url, language).items():
                 widths[f"{window} {username} {url}"] = (width, scrolling)
                 if width > window:
                     too_wide[f"{window} {username} {url}"] = width
+                if badges:
+                    broken_badges[f"{window} {username} {url}"] = badges
         if username == "director":
             page.goto("/committee/dashboards/")
             page.wait_for_function("window.skamDashboardCharts !== undefined")
@@ -115,3 +123,4 @@ def test_no_page_is_wider_than_a_laptop_window_or_a_phone(
         )
     )
     assert too_wide == {}
+    assert broken_badges == {}

@@ -54,6 +54,21 @@ def test_the_page_reads_evidence_then_tally_then_the_vote(client_as, committee) 
     )
 
 
+def test_the_tally_says_what_adopts_it_in_plain_words(client_as, committee) -> None:
+    proposal = opened(committee["chair"], "Alpha LLC")
+    http = client_as(committee["member"])
+
+    page = http.get(proposal.get_absolute_url()).text
+    vote_cast(proposal=proposal, member=committee["member"], choice="for")
+    one_more = http.get(proposal.get_absolute_url()).text
+
+    # The majority continues the sentence ("…; simple majority."), and "for" is not left to
+    # read as a preposition ("2 more votes for adopt it").
+    assert "Quorum 2 of 3 members; simple majority." in page
+    assert "2 more votes in favour adopt it." in page
+    assert "1 more vote in favour adopts it." in one_more
+
+
 def test_changing_a_vote_starts_from_the_vote_cast(client_as, committee) -> None:
     proposal = opened(committee["chair"], "Alpha LLC")
     vote_cast(proposal=proposal, member=committee["member"], choice="against", comment="Too early")

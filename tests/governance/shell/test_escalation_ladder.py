@@ -120,6 +120,9 @@ def test_my_mandate_shows_the_ladder_the_answer_due_and_the_seven_questions(
     assert "Olga Headley (away until 11/23/2026)" in ladder
     assert "Petr Deputin (deputy for Olga Headley today)" in ladder
     assert "Answers within 2 days, or the request goes one step up." in ladder
+    # Each step is one sentence: the names end with its full stop, no space before it.
+    assert "Ivan Salov. Answers within 2 days" in ladder
+    assert " ." not in ladder
     requests = page.split('data-testid="exception-requests"')[1].split("</table>")[0]
     assert "Answer due" in requests
     assert "11/20/2026" in requests.split('data-testid="answer-due"')[1]
