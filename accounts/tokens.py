@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox import views as knox_views
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.openapi import ERROR
 from accounts.ordering import KnownOrderingFilter
 
 
@@ -49,7 +50,6 @@ class NewTokenSerializer(serializers.Serializer):
 
 
 _WRONG = "No such user name and password (or the account is inactive)."
-_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 
 
 class TokenObtainView(APIView):
@@ -67,7 +67,7 @@ class TokenObtainView(APIView):
         request=SignInSerializer,
         responses={
             200: NewTokenSerializer,
-            401: OpenApiResponse(response=_ERROR, description=_WRONG),
+            401: OpenApiResponse(response=ERROR, description=_WRONG),
         },
     )
     def post(self, request: Request) -> Response:

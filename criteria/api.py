@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -31,6 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.api import RolePermissions, VisibleClientField
 from accounts.models import Client, ClientNeed
+from accounts.openapi import ERROR
 from accounts.refusals import ChangedMeanwhile
 from accounts.selectors import clients_visible_to
 from criteria.evaluation import NoRulerInForce, run_start_or_resume
@@ -54,9 +54,6 @@ from criteria.services import (
     ruler_draft_create,
 )
 from criteria.tasks import enqueue, reevaluate_all, resume_stalled_run
-
-ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
-
 
 # --- Permissions -----------------------------------------------------------------------------
 

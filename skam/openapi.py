@@ -106,7 +106,7 @@ class AutoSchema(openapi.AutoSchema):
         return schema
 
 
-# Every refusal but a broken rule: {"detail": "why"} (criteria.api names it "Error" too).
+# Every refusal but a broken rule: {"detail": "why"} (accounts.openapi.ERROR, as a schema).
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
