@@ -44,8 +44,9 @@ class ProposalSerializer(serializers.ModelSerializer):
     tally = serializers.SerializerMethodField()
     title = serializers.CharField(
         read_only=True,
-        help_text="The title as the proposer typed it; when none was typed (title_is_auto), "
-        "said from the proposal's type and subject. " + IN_REQUEST_LANGUAGE,
+        help_text="The title as the proposer typed it; when none was typed, or the suggested "
+        "one was kept (title_is_auto), said from the proposal's type and subject, or from the "
+        "decision it revisits (supersedes). " + IN_REQUEST_LANGUAGE,
     )
     title_is_auto = serializers.BooleanField(
         read_only=True, help_text="True when the title is said by SKAM, not typed."
@@ -72,6 +73,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "nominee",
             "committee_role",
             "exception_request",
+            "supersedes",
             "review_date",
             "state",
             "opened_at",

@@ -122,7 +122,15 @@ class ProposalForm(forms.Form):
         required=False,
         help_text=_("A request waiting at the committee's tier, with no proposal before it yet."),
     )
-    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        validators=[single_line],
+        help_text=_(
+            "Kept as suggested, each member reads the title in their own language; "
+            "a title you change is shown as you typed it."
+        ),
+    )
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 4}))
     review_date = forms.DateField(
         label=_("Review date"),

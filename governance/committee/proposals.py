@@ -246,8 +246,9 @@ def proposal_create(
     exception_request: ExceptionRequest | None = None,
 ) -> Proposal:
     """A draft proposal, checked against the state of what it would change. ``title`` is
-    kept as typed; a blank one titles the proposal from its type and subject, said in each
-    reader's language (``Proposal.title``)."""
+    kept as typed; a blank one, or the one SKAM says for it (the new-proposal flow's
+    suggestion, in any of the site's languages), titles the proposal from its type and subject
+    or the decision it revisits, said in each reader's language (``Proposal.title``)."""
     errors: dict[str, str] = {}
     try:
         single_line(title)  # the form says the same; the title goes into letters' subjects
@@ -281,9 +282,8 @@ def proposal_create(
         errors.update(exception_refusals(exception_request, by=by))
     if errors:
         raise ValidationError(errors)
-    return Proposal.objects.create(
+    proposal = Proposal(
         type=type,
-        typed_title=(title or "").strip(),
         rationale=rationale,
         proposed_by=by,
         client=client if type in CLIENT_PROPOSALS else None,
@@ -296,6 +296,12 @@ def proposal_create(
         review_date=review_date,
         supersedes=supersedes,
     )
+    # A title SKAM suggested, kept unchanged (in whichever language it was suggested): no
+    # typed title, so each reader reads it in their own language. A changed one stays as typed.
+    title = (title or "").strip()
+    proposal.typed_title = "" if proposal.is_said_by_skam(title) else title
+    proposal.save(force_insert=True)
+    return proposal
 
 
 def _evidence(proposal: Proposal) -> dict[str, object]:

@@ -18,13 +18,17 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Client, User
 from accounts.selectors import clients_visible_to
 from criteria.evaluation import NoRulerInForce, evaluation_preview
+from criteria.models import RulerVersion
 from criteria.selectors import Scorecard, scorecard_for
 from governance.committee.proposals import proposal_route_refusal
 from governance.models import (
     CLIENT_PROPOSALS,
     Approver,
+    Decision,
     ExceptionRequest,
     ExceptionState,
+    Mandate,
+    Policy,
     Proposal,
     ProposalState,
     ProposalType,
@@ -146,28 +150,31 @@ QUESTION_GROUPS: tuple[tuple[Promise, tuple[Question, ...]], ...] = (
 QUESTIONS: dict[str, Question] = {q.type: q for _group, qs in QUESTION_GROUPS for q in qs}
 
 
-def title_suggested(*, question: str, subject: object | None) -> str:
-    """A title for the proposal, in the reader's language, from its question and what it is
-    about; empty while nothing is chosen. Only a suggestion: the proposer edits it."""
-    if subject is None:
-        return ""
-    if isinstance(subject, ExceptionRequest):
-        return _("Exception for %(client)s, asked by %(kam)s") % {
-            "client": subject.client,
-            "kam": subject.requested_by,
-        }
-    titles = {
-        ProposalType.GRANT_KEY: _("Key status for %(subject)s"),
-        ProposalType.STRATEGIC_BET: _("Strategic bet on %(subject)s"),
-        ProposalType.REVOKE_KEY: _("Revoke the key status of %(subject)s"),
-        ProposalType.ADOPT_RULER: _("Adopt the ruler %(subject)s"),
-        ProposalType.ADOPT_POLICY: _("Adopt the policy %(subject)s"),
-        ProposalType.GRANT_MANDATE: _("Put in force the mandate %(subject)s"),
-        ProposalType.SEAT_GIVE: _("A seat on the committee for %(subject)s"),
-        ProposalType.SEAT_END: _("End the seat of %(subject)s"),
-        ProposalType.CHAIR: _("%(subject)s chairs the committee"),
-    }
-    return titles[question] % {"subject": subject}
+# Which of a proposal's fields a chosen subject goes into.
+SUBJECT_FIELDS: tuple[tuple[type, str], ...] = (
+    (Client, "client"),
+    (RulerVersion, "ruler"),
+    (Policy, "policy"),
+    (Mandate, "mandate"),
+    (User, "nominee"),
+    (ExceptionRequest, "exception_request"),
+)
+
+
+def title_suggested(
+    *, question: str, subject: object | None, revisiting: Decision | None = None
+) -> str:
+    """The title SKAM says for the proposal (``Proposal.auto_title``), in the active language,
+    from its question and what it is about, or from the decision it revisits; empty while
+    nothing is chosen. Kept unchanged, it is stored as data and each reader reads it in their
+    own language (``proposal_create``); edited, it stays as typed."""
+    proposal = Proposal(type=question, supersedes=revisiting)
+    if revisiting is None:
+        field = next((name for kind, name in SUBJECT_FIELDS if isinstance(subject, kind)), None)
+        if field is None:
+            return ""
+        setattr(proposal, field, subject)
+    return proposal.auto_title()
 
 
 def exceptions_for_the_committee() -> QuerySet[ExceptionRequest]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -226,6 +226,7 @@ SUBJECTS = (
     "nominee",
     "exception_request__client",
     "exception_request__requested_by",
+    "supersedes",
 )
 
 
@@ -406,7 +407,8 @@ class Proposal(models.Model):
     @property
     def title(self) -> str:
         """The title as typed, or, when none was typed, said from the type and the subject in
-        the active language ("Grant key status: ACME")."""
+        the active language ("Grant key status: ACME"), or from the decision it revisits
+        ("Revisit: Grant key status: ACME")."""
         return self.typed_title or self.auto_title()
 
     @title.setter
@@ -441,7 +443,24 @@ class Proposal(models.Model):
         return {}
 
     def auto_title(self) -> str:
+        """The title SKAM says for the proposal in the active language: from the decision it
+        revisits, if any, else from its type and subject. The new-proposal flow suggests it."""
+        if self.supersedes_id is not None:
+            return gettext("Revisit: %(decision)s") % {"decision": self.supersedes.summary}
         return decision_text(self.type, self.subject())
+
+    def is_said_by_skam(self, title: str) -> bool:
+        """Whether ``title`` is the title SKAM says for this proposal in one of the site's
+        languages: a suggestion kept as it was, stored as no typed title so that each reader
+        reads it in their own language."""
+        title = title.strip()
+        if not title:
+            return False
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                if title == self.auto_title():
+                    return True
+        return False
 
     @property
     def verdict_text(self) -> str:

@@ -141,7 +141,7 @@ def test_the_ruler_steers_what_may_be_proposed_for_a_failing_client(
     )
     expect(page.get_by_test_id("proposal-form")).to_have_count(0)
     page.get_by_test_id("route-instead").click()
-    expect(page.get_by_label("Title")).to_have_value(f"Strategic bet on {account_of_kam.name}")
+    expect(page.get_by_label("Title")).to_have_value(f"Strategic bet: {account_of_kam.name}")
 
     page.get_by_label("Title").fill("Key status, please")
     page.get_by_label("Rationale").fill("They grow fast.")

@@ -1,6 +1,7 @@
 """A committee member proposes in the browser, in English and in Russian: the question first,
 then the client found by a part of its name as it is typed, with its coverage; the proposal
-opens under the suggested title and is there after a reload."""
+opens under the suggested title and is there after a reload; kept as suggested, the title is
+read in the other language by whoever reads in it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.factories import PASSWORD, ClientFactory, CommitteeMemberFactory, mee
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TITLES = {"en": "Key status for Volga Steel", "ru": "Статус ключевого клиента для Volga Steel"}
+TITLES = {"en": "Grant key status: Volga Steel", "ru": "Присвоить статус ключевого: Volga Steel"}
+OTHER = {"en": "ru", "ru": "en"}
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -62,4 +64,12 @@ def test_a_member_finds_a_client_as_they_type_sees_its_coverage_and_proposes_it(
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLES[language])
     proposal = Proposal.objects.get()
     assert (proposal.client, proposal.state) == (volga, ProposalState.OPEN)
+
+    # The suggestion was kept: whoever reads in the other language reads it in theirs.
+    other = OTHER[language]
+    context.add_cookies([{"name": "django_language", "value": other, "url": live_server.url}])
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLES[other])
+    page.goto(f"{live_server.url}/committee/proposals/?state=all")
+    expect(page.get_by_role("link", name=TITLES[other])).to_be_visible()
     context.close()

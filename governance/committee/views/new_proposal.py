@@ -102,11 +102,10 @@ def _question_page(
         if proposal is not None:
             return redirect(proposal)
     if not form.is_bound:
-        if revisiting is not None:
-            form.initial["title"] = _("Revisit: %(decision)s") % {"decision": revisiting.summary}
-        else:
-            subject = client or _subject_of(form, question, initial)
-            form.initial["title"] = title_suggested(question=question, subject=subject)
+        subject = client or _subject_of(form, question, initial)
+        form.initial["title"] = title_suggested(
+            question=question, subject=subject, revisiting=revisiting
+        )
     route = client_route(question=question, client=client) if client else None
     # Arriving from a request: what it asks, above the form that puts it to the committee.
     exception = None

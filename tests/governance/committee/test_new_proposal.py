@@ -331,11 +331,11 @@ def test_a_policy_question_names_a_draft_and_ignores_a_client(client_as, chair, 
 def test_the_title_is_suggested_from_the_question_and_the_client(client_as, chair, world) -> None:
     http = client_as(chair)
     form = http.get(question_url("strategic_bet"), {"client": world["fails"].pk}).context["form"]
-    assert form["title"].value() == "Strategic bet on Ural Pipes"
+    assert form["title"].value() == "Strategic bet: Ural Pipes"
 
     http.cookies["django_language"] = "ru"
     form = http.get(question_url("strategic_bet"), {"client": world["fails"].pk}).context["form"]
-    assert form["title"].value() == "Стратегическая ставка на Ural Pipes"
+    assert form["title"].value() == "Стратегическая ставка: Ural Pipes"
 
 
 def test_the_title_is_suggested_for_a_pre_chosen_mandate(client_as, chair, kam) -> None:
@@ -343,7 +343,7 @@ def test_the_title_is_suggested_for_a_pre_chosen_mandate(client_as, chair, kam) 
         kam=kam, title="Key accounts 2027", valid_from=datetime.date(2027, 1, 1)
     )
     form = client_as(chair).get(question_url("grant_mandate"), {"mandate": draft.pk})
-    assert form.context["form"]["title"].value() == f"Put in force the mandate {draft}"
+    assert form.context["form"]["title"].value() == f"Grant or change a mandate: {draft}"
     # A mandate link with a value the field cannot read suggests nothing, and does not fail.
     form = client_as(chair).get(question_url("grant_mandate"), {"mandate": "x"})
     assert form.status_code == 200

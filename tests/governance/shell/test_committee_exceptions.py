@@ -439,7 +439,7 @@ def test_the_new_proposal_flow_puts_a_request_to_the_committee(big, member, clie
     url = reverse("governance:proposal-new-question", args=[ProposalType.DECIDE_EXCEPTION])
     page = http.get(url, {"exception_request": big.pk}).text
     assert 'data-testid="chosen-exception"' in page
-    assert "Exception for Volga Steel Works JSC" in page
+    assert "Decide an exception: Volga Steel Works JSC, asked by" in page  # the title suggested
     deadline = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     opened = http.post(
         url,
