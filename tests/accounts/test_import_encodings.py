@@ -21,7 +21,6 @@ from accounts.imports import (
     import_encoding_choose,
 )
 from accounts.models import ImportBatch, ImportEncoding, ImportKind, ImportRow, ImportStatus
-from skam.celery import app as celery_app
 from tests.accounts.test_imports import check
 from tests.factories import UserFactory
 
@@ -39,19 +38,6 @@ NAMES = [
     "АО Северное пароходство",
     "ЗАО Тёплый дом",
 ]
-
-
-@pytest.fixture
-def worker(monkeypatch, django_capture_on_commit_callbacks) -> Any:
-    """The worker, eagerly: runs the tasks a request queued after its commit."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
-
-    def run(request: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return request()
-
-    return run
 
 
 @pytest.fixture(autouse=True)

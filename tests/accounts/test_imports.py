@@ -49,7 +49,6 @@ from accounts.models import (
 from accounts.roles import Role
 from accounts.tasks import import_check_task
 from accounts.taxids import inn_with_check_digits
-from skam.celery import app as celery_app
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory
 
 VOLGA = "7736207543"  # real INNs (Yandex's and Sberbank's), in the same order as before
@@ -120,20 +119,6 @@ def report_rows(batch: ImportBatch) -> dict[int, dict[str, Any]]:
 
 def register_counts() -> tuple[int, int, int]:
     return Client.objects.count(), ClientNeed.objects.count(), ClientFigure.objects.count()
-
-
-@pytest.fixture
-def worker(monkeypatch, django_capture_on_commit_callbacks) -> Any:
-    """The worker, eagerly: ``worker(lambda: http.post(…))`` makes the request, then runs the
-    tasks it queued after its commit, in this thread and on the test's database."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
-
-    def run(request: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return request()
-
-    return run
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,16 @@ nothing to)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.db.models import QuerySet
+from django.test import override_settings
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
 from accounts.models import Client, User
@@ -39,7 +42,8 @@ from governance.shell.departments import department_request, department_requests
 from governance.shell.exception_requests import exception_file, exception_requests_visible_to
 from governance.shell.incidents import incident_declare, incidents_visible_to
 from governance.shell.mandates import mandate_adopt, mandates_visible_to
-from tests.factories import UserFactory
+from tests.factories import ClientFactory, UserFactory
+from tests.test_permissions import _cast
 
 pytestmark = pytest.mark.django_db
 
@@ -73,13 +77,36 @@ def _decided(chair: User, member: User, client: Client) -> None:
     proposal_close(proposal=proposal, early=True)
 
 
-@pytest.fixture
-def people(cast: dict[str, User]) -> dict[str, User]:
-    return {**cast, "owner": UserFactory(username="logistics.head")}
+@pytest.fixture(scope="module")
+def built(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[tuple[dict[str, User], dict]]:
+    """The people and their world, built once for the module rather than for each of its 145
+    cells. Each test runs in a transaction of its own inside the module's and rolls back to the
+    world as built; the world itself is rolled back after the module's last test."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        people = {**_cast(), "owner": UserFactory(username="logistics.head")}
+        account_of_kam = ClientFactory(name="Volga Steel Works JSC", owner_kam=people["kam"])
+        account_of_kam2 = ClientFactory(name="Ural Chemical Plant LLC", owner_kam=people["kam2"])
+        yield people, _world(people, account_of_kam, account_of_kam2)
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def world(people: dict[str, User], account_of_kam: Client, account_of_kam2: Client) -> dict:
+def people(built: tuple[dict[str, User], dict], db: None) -> dict[str, User]:
+    return built[0]
+
+
+@pytest.fixture
+def world(built: tuple[dict[str, User], dict], db: None) -> dict:
+    return built[1]
+
+
+def _world(people: dict[str, User], account_of_kam: Client, account_of_kam2: Client) -> dict:
     """Each KAM with a mandate in force on their account, an exception request, a budget with
     spending, a department request and an incident; two proposals of the committee, one
     decided, and a meeting."""
