@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from governance.drift import drift_counts
 from governance.kpis.snapshots import snapshot_quarter
-from governance.models import KpiTarget
+from governance.models import ExceptionRequest, KpiTarget
 from tests.factories import ClientFactory, ExceptionRequestFactory, UserFactory
 from tests.kpi_world import NOW, Q, World, build_world, make_mandate
 from tests.queries import SIGN_IN_QUERIES
@@ -100,7 +100,12 @@ def test_a_kams_home_names_the_requests_they_wait_for(world: World, client_as) -
     waiting = section(page, "home-my-requests")
     # The world's request left unanswered since July, then the new one: soonest due first.
     assert "2 of your exception requests wait for an answer" in waiting
-    assert "B — Head of the KAM department, answer due 09/18/2026" in waiting
+    assert "B</a> — Head of the KAM department, answer due 09/18/2026" in waiting
+    # Each opens the request's own page, where the KAM sees who decides and may withdraw it.
+    pending = ExceptionRequest.objects.filter(mandate=world.mandate, state="pending")
+    assert pending.count() == 2
+    for asked in pending:
+        assert f'href="{reverse("governance:exception-detail", args=[asked.pk])}">' in waiting
     assert waiting.index("answer due 07/01/2026") < waiting.index("answer due 09/18/2026")
     page = client_as(world.kam2).get(HOME).text
     assert "Nothing you asked for is waiting." in section(page, "home-my-requests")
