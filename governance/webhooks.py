@@ -214,7 +214,8 @@ def webhook_exception_decided(
     )
 
 
-def webhook_budget_allocated(*, budget: Budget) -> int:
+def webhook_budgets_allocated(*, budgets: Iterable[Budget]) -> int:
+    """One event per budget allocated, written together (a mandate's adoption allocates many)."""
     return _emit(
         [
             (
@@ -227,6 +228,7 @@ def webhook_budget_allocated(*, budget: Budget) -> int:
                     "currency": settings.SKAM_CURRENCY,
                 },
             )
+            for budget in budgets
         ]
     )
 

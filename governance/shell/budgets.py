@@ -29,7 +29,7 @@ from governance.models import (
 )
 from governance.permissions import VIEW_BUDGET, VIEW_BUDGET_SPEND, VIEW_OWN_MANDATE
 from governance.shell.mandates import limits_of, mandate_account
-from governance.webhooks import webhook_budget_allocated
+from governance.webhooks import webhook_budgets_allocated
 
 
 def budgets_visible_to(user: User) -> QuerySet[Budget]:
@@ -192,7 +192,7 @@ def budget_allocate(
             budget.allocated = allocated
             budget.note = note or budget.note
             budget.save(update_fields=["allocated", "note"])
-        webhook_budget_allocated(budget=budget)
+        webhook_budgets_allocated(budgets=[budget])
         return budget
 
 
@@ -226,7 +226,7 @@ def budgets_from_mandate(*, mandate: Mandate) -> list[Budget]:
     in the adoption's transaction, each budget's row locked. Never below what is spent by then
     (spending recorded while the vote was open is not undone: the budget is what was spent),
     and only to clients still key (a budget is a key client's). A few statements, whatever the
-    number of budgets; one webhook per budget allocated, as ``budget_allocate`` sends."""
+    number of budgets; one webhook event per budget allocated, as ``budget_allocate`` sends."""
     drafted = list(MandateBudget.objects.filter(mandate=mandate).select_related("client"))
     drafted = [row for row in drafted if row.client.is_key]
     if not drafted:
@@ -259,6 +259,5 @@ def budgets_from_mandate(*, mandate: Mandate) -> list[Budget]:
                 changed.append(budget)
         Budget.objects.bulk_update(changed, ["allocated"])
         Budget.objects.bulk_create(created)
-        for budget in [*changed, *created]:
-            webhook_budget_allocated(budget=budget)
+        webhook_budgets_allocated(budgets=[*changed, *created])
     return [*changed, *created]
