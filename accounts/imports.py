@@ -992,12 +992,24 @@ class _Rejected(Exception):
         self.changed_rows = changed_rows
 
 
+def _record_at_commit() -> None:
+    """Have the record chain this transaction's entries as it commits, not as each chunk is
+    written (``RECORD_AT_COMMIT`` in ``governance/record/install.py``, whose setting this
+    names: the register cannot import governance). The record's lock, one writer at a time,
+    is then held for that last moment only, not for the whole import: a vote cast meanwhile
+    does not wait for the import to end."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('skam.record_at_commit', 'on', true)")
+
+
 def import_apply_run(*, batch_id: int) -> ImportBatch | None:
     """Import a claimed batch, all or nothing. The file is validated again against the register
     as it is now; if any row fails, nothing is written and the report says why. None when the
     batch is not being imported (done already, by this or another worker)."""
     try:
         with transaction.atomic():
+            _record_at_commit()
             # The lock holds until commit: a second worker waits, then finds the batch done.
             batch = (
                 ImportBatch.objects.select_for_update()
