@@ -125,7 +125,8 @@ class Client(models.Model):
     # (triggers of ``accounts/migrations/0012``) on every write of the owner, bulk ones and SQL
     # included, and on every change of a KAM's last name, so that the register's order by owner
     # is an index walk, not a sort of every client joined to its owner. NULL without an owner.
-    owner_kam_last_name = models.CharField(max_length=150, null=True, editable=False)
+    # NULL, not "", without an owner: ownerless clients sort where the join put them.
+    owner_kam_last_name = models.CharField(max_length=150, null=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
