@@ -121,6 +121,12 @@ class Client(models.Model):
     search_name = models.GeneratedField(
         expression=Folded("name"), output_field=models.TextField(), db_persist=True
     )
+    # The owner KAM's last name, what "sort by owner KAM" orders by: kept by the database itself
+    # (triggers of ``accounts/migrations/0012``) on every write of the owner, bulk ones and SQL
+    # included, and on every change of a KAM's last name, so that the register's order by owner
+    # is an index walk, not a sort of every client joined to its owner. NULL without an owner.
+    # NULL, not "", without an owner: ownerless clients sort where the join put them.
+    owner_kam_last_name = models.CharField(max_length=150, null=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -141,6 +147,7 @@ class Client(models.Model):
             models.Index(fields=["region", "id"], name="client_by_region"),
             models.Index(fields=["updated_at", "id"], name="client_by_updated_at"),
             models.Index(fields=["owner_kam", "name", "id"], name="client_by_owner_kam"),
+            models.Index(fields=["owner_kam_last_name", "id"], name="client_by_owner_name"),
             models.Index(
                 fields=["name", "id"], condition=models.Q(is_key=True), name="key_client_by_name"
             ),

@@ -231,6 +231,9 @@ def build(clients: int) -> None:
     )
     _member, kams = bench_users()
     kam_ids = "ARRAY[" + ", ".join(str(k.pk) for k in kams) + "]"
+    # The owner's last name each client keeps for sorting (``accounts.owner_name``): the
+    # build skips the triggers that would set it.
+    kam_names = sql_array([k.last_name for k in kams])
 
     def step(label: str, sql: str, params: list[object] | None = None) -> None:
         began = time.perf_counter()
@@ -248,7 +251,7 @@ def build(clients: int) -> None:
     step(
         "clients",
         f"INSERT INTO {table(Client)} (id, name, registration_number, segment, industry, region, "
-        "owner_kam_id, notes, is_key, created_at, updated_at) "
+        "owner_kam_id, owner_kam_last_name, notes, is_key, created_at, updated_at) "
         f"SELECT c, ({words})[1 + floor({h('c', 1)} * {len(NAME_WORDS)})::int] || ' ' "
         f"|| ({kinds})[1 + floor({h('c', 2)} * {len(NAME_KINDS)})::int] || ' ' || c, "
         "'R' || lpad(c::text, 10, '0'), "
@@ -258,6 +261,7 @@ def build(clients: int) -> None:
         f"CASE WHEN c %% 7 = 0 THEN '' "
         f"ELSE ({regions})[1 + floor({h('c', 4)} * {len(REGIONS)})::int] END, "
         f"CASE WHEN c %% 10 = 0 THEN NULL ELSE ({kam_ids})[1 + c / 10 %% {KAMS}] END, "
+        f"CASE WHEN c %% 10 = 0 THEN NULL ELSE ({kam_names})[1 + c / 10 %% {KAMS}] END, "
         "'', c %% 50 = 0, now() - interval '400 days', "
         f"now() - interval '1 second' * floor({h('c', 5)} * 31536000) "
         "FROM generate_series(1, %s) c",

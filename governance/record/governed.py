@@ -66,8 +66,10 @@ GOVERNED: tuple[str, ...] = (
 )
 
 # Columns never copied into the record: secrets, a file's bytes (its name and counts are
-# kept), and the time of the last sign-in (a change of it alone is no entry).
+# kept), the time of the last sign-in (a change of it alone is no entry), and a client's copy
+# of its owner's last name (kept by the database for sorting; the owner is recorded).
 NOT_COPIED: dict[str, tuple[str, ...]] = {
+    "accounts.Client": ("owner_kam_last_name",),
     "accounts.User": ("password", "last_login"),
     "accounts.ImportBatch": ("content",),
     "governance.WebhookEndpoint": ("secret",),

@@ -16,6 +16,14 @@ worked out along the statement's rows in order of id by an aggregate (``skam_rec
 Every entry still says who, when, through which path and where. The entry table refuses
 UPDATE and DELETE; a superuser may still disable that, which the chain and the rows' check in
 ``verify`` reveal.
+
+A long transaction that writes many governed rows (an import of 100,000 clients) would hold
+that lock from its first write to its commit, and every vote meanwhile would wait for it. Such
+a transaction asks for its entries to be chained *at its commit* (``RECORD_AT_COMMIT``, a
+transaction-local setting): the triggers then keep its entries, unchained and with everything
+else they say, in ``skam_record_pending`` (which only that transaction sees), and a deferred
+constraint trigger chains them all, under the lock, as the transaction commits. The lock is
+held for that last step only; the entries are the same, one per row changed.
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ from governance.record.governed import governed_tables
 
 # The advisory lock that orders the chain: one writer of the record at a time, until commit.
 RECORD_LOCK = 0x5CA3_2EC0
+# The transaction-local setting that defers chaining to the commit, when "on"; its entries wait
+# meanwhile in PENDING, and a row of COMMIT_MARK queues their chaining at commit, once.
+RECORD_AT_COMMIT = "skam.record_at_commit"
+PENDING = "skam_record_pending"
+COMMIT_MARK = "skam_record_commit"
 GENESIS = "0" * 64
 # One trigger per event; the insert's keeps the name the row-level trigger had, so that a
 # database recorded before knows its tables are recorded already.
@@ -106,6 +119,55 @@ SELECT id, at, table_name, row_pk, operation, before, after, actor_id, path, ori
 FROM chained"""
 
 
+def _staged_insert(source: str) -> str:
+    """One INSERT into ``PENDING`` of an entry per row of ``source``, unchained: what the
+    entry says but its id and hashes, given at commit (``_flush_sql``)."""
+    return f"""
+WITH ctx AS MATERIALIZED (
+    SELECT clock_timestamp() AS at,
+        nullif(current_setting('skam.actor', true), '')::bigint AS actor_id,
+        coalesce(nullif(current_setting('skam.path', true), ''), 'system') AS path,
+        left(coalesce(current_setting('skam.origin', true), ''), 200) AS origin,
+        left(coalesce(current_setting('skam.request', true), ''), 64) AS request_id
+)
+INSERT INTO {PENDING} (
+    at, table_name, row_pk, operation, before, after, actor_id, path, origin, request_id
+)
+SELECT ctx.at, TG_TABLE_NAME, src.row_pk, src.operation, src.before, src.after, ctx.actor_id,
+    ctx.path, ctx.origin, ctx.request_id
+FROM ({source}) src CROSS JOIN ctx"""
+
+
+def _flush_sql(entries: str, sequence: str) -> str:
+    """Chain the transaction's pending entries to the record's head, in the order they were
+    kept; the caller holds the lock."""
+    content = _columns("e.", CANONICAL_COLUMNS[1:])
+    return f"""
+WITH ctx AS MATERIALIZED (
+    SELECT coalesce(
+        (SELECT hash FROM {entries} ORDER BY id DESC LIMIT 1), '{GENESIS}'
+    ) AS head
+), numbered AS (
+    SELECT nextval('{sequence}') AS id, p.*
+    FROM (SELECT * FROM {PENDING} ORDER BY seq) p
+), chained AS (
+    SELECT e.*, skam_record_chain(ctx.head, jsonb_build_array({content}))
+        OVER (ORDER BY e.id ROWS UNBOUNDED PRECEDING) AS link
+    FROM (
+        SELECT n.id, n.at, n.table_name, n.row_pk, n.operation, n.before, n.after,
+            n.actor_id, n.path, n.origin, n.request_id
+        FROM numbered n
+    ) e CROSS JOIN ctx
+)
+INSERT INTO {entries} (
+    id, at, table_name, row_pk, operation, before, after, actor_id, path, origin,
+    request_id, prev_hash, hash
+)
+SELECT id, at, table_name, row_pk, operation, before, after, actor_id, path, origin,
+    request_id, left(link, 64), right(link, 64)
+FROM chained"""
+
+
 # The rows of a statement, as entries' sources: inside the trigger function, whose variables
 # ``v_pk`` (the primary key's column) and ``v_not_copied`` (columns never copied) they read.
 _INSERTED = """
@@ -141,9 +203,38 @@ WHERE b IS DISTINCT FROM a"""
 
 def _functions_sql(entries: str, sequence: str) -> str:
     def append(source: str) -> str:
-        return _chained_insert(entries, sequence, "TG_TABLE_NAME", source)
+        """Chain the statement's entries now, or keep them for the commit when the
+        transaction asked."""
+        return f"""
+        IF current_setting('{RECORD_AT_COMMIT}', true) = 'on' THEN
+            {_staged_insert(source)};
+            IF current_setting('skam.record_marked', true) IS DISTINCT FROM 'on' THEN
+                PERFORM set_config('skam.record_marked', 'on', true);
+                INSERT INTO {COMMIT_MARK} DEFAULT VALUES;
+            END IF;
+        ELSE
+            PERFORM pg_advisory_xact_lock({RECORD_LOCK});
+            {_chained_insert(entries, sequence, "TG_TABLE_NAME", source)};
+        END IF"""
 
     return f"""
+-- Entries kept for their transaction's commit (each transaction sees only its own), and the
+-- mark that queues their chaining at that commit.
+CREATE TABLE IF NOT EXISTS {PENDING} (
+    seq bigserial PRIMARY KEY,
+    at timestamptz NOT NULL,
+    table_name text NOT NULL,
+    row_pk text NOT NULL,
+    operation char(1) NOT NULL,
+    before jsonb,
+    after jsonb,
+    actor_id bigint,
+    path text NOT NULL,
+    origin text NOT NULL,
+    request_id text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {COMMIT_MARK} (id bigserial PRIMARY KEY);
+
 -- Dropped first, so that a change of their arguments installs too (nothing depends on them
 -- but the trigger function's body).
 DROP AGGREGATE IF EXISTS skam_record_chain(text, jsonb);
@@ -177,22 +268,36 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
-        PERFORM pg_advisory_xact_lock({RECORD_LOCK});
         {append(_INSERTED)};
     ELSIF TG_OP = 'DELETE' THEN
         IF NOT EXISTS (SELECT FROM old_rows) THEN RETURN NULL; END IF;
-        PERFORM pg_advisory_xact_lock({RECORD_LOCK});
         {append(_DELETED)};
     ELSE
         -- Nothing recorded changed (a sign-in's time, a save of the same values): no entry,
         -- and no wait for the lock.
         IF NOT EXISTS ({_UPDATED}) THEN RETURN NULL; END IF;
-        PERFORM pg_advisory_xact_lock({RECORD_LOCK});
         {append(_UPDATED)};
     END IF;
     RETURN NULL;
 END
 $fn$;
+
+-- At the commit of a transaction that kept its entries for it: chain them, under the lock.
+CREATE OR REPLACE FUNCTION skam_record_flush() RETURNS trigger
+LANGUAGE plpgsql SET TimeZone = 'UTC' AS $fn$
+BEGIN
+    DELETE FROM {COMMIT_MARK};
+    IF NOT EXISTS (SELECT FROM {PENDING}) THEN RETURN NULL; END IF;
+    PERFORM pg_advisory_xact_lock({RECORD_LOCK});
+    {_flush_sql(entries, sequence)};
+    DELETE FROM {PENDING};
+    RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS skam_record_at_commit ON {COMMIT_MARK};
+CREATE CONSTRAINT TRIGGER skam_record_at_commit AFTER INSERT ON {COMMIT_MARK}
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION skam_record_flush();
 
 CREATE OR REPLACE FUNCTION skam_record_refuse() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
