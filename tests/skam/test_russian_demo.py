@@ -6,19 +6,23 @@ rolled back at the end (as Django's ``TestCase.setUpTestData`` does).
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import fields
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import transaction
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from accounts.models import Client, User
 from criteria.models import EvaluationRun, RulerVersion
@@ -34,6 +38,7 @@ from skam.demo import (
     demo_load,
 )
 from skam.demo_texts import TEXTS, demo_texts
+from tests.skam.demo_figures import demo_figures
 
 # The pages each role opens first, every working day.
 ROLE_PAGES = {
@@ -173,17 +178,40 @@ def cyrillic_share(text: str) -> float:
     return cyrillic / (cyrillic + latin) if cyrillic + latin else 1.0
 
 
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A transaction rolled back at the end, whatever happened within."""
+    outer = transaction.atomic()
+    outer.__enter__()
+    try:
+        yield
+    finally:
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@dataclass(frozen=True)
+class EnglishDemo:
+    day: datetime.date
+    figures: dict[str, Any]
+
+
 @pytest.fixture(scope="module")
-def russian_demo(django_db_setup, django_db_blocker) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            demo_load(language="ru")
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+def english_demo(django_db_setup, django_db_blocker) -> EnglishDemo:
+    """The English demo's figures, loaded and rolled back before the Russian one is loaded."""
+    day = timezone.localdate()
+    with django_db_blocker.unblock(), rolled_back():
+        demo_load(language="en", today=day)
+        return EnglishDemo(day=day, figures=demo_figures(demo_texts("en")))
+
+
+@pytest.fixture(scope="module")
+def russian_demo(english_demo: EnglishDemo, django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The Russian demo, for the module; the English one was loaded (and its figures kept)
+    first, on the same day, so that the two can be compared."""
+    with django_db_blocker.unblock(), rolled_back():
+        demo_load(language="ru", today=english_demo.day)
+        yield
 
 
 def demo_ids() -> dict[str, int]:
@@ -218,6 +246,35 @@ def read_in_russian(username: str) -> dict[str, str]:
         assert response.status_code == 200, f"{username} {url}: {response.status_code}"
         texts[url] = visible_text(response.text)
     return texts
+
+
+@pytest.mark.django_db
+def test_the_russian_demo_is_the_english_one_in_russian(
+    english_demo: EnglishDemo, russian_demo: None
+) -> None:
+    """The same company in both languages: the same clients in the same order, with the same
+    needs, weights, coverage, scores, verdicts and key status; the same proposals, votes,
+    decisions, mandates, budgets, exceptions, incidents, meetings, KPIs and drift. Only the
+    words differ."""
+    english, russian = english_demo.figures, demo_figures(demo_texts("ru"))
+    assert set(russian) == set(english)
+    summary = {
+        what: (len(english[what]), len(russian[what]))
+        for what in ("proposals", "decisions", "exceptions", "budgets", "mandates")
+    }
+    print(f"\nRows in English and in Russian: {summary}; drift {russian['drift']}")
+    # The figures a committee compares first, each with its own message.
+    by_position = [
+        (english_row, russian_row)
+        for english_row, russian_row in zip(english["verdicts"], russian["verdicts"], strict=True)
+        if english_row != russian_row
+    ]
+    assert by_position == [], f"clients that differ (English, Russian): {by_position[:5]}"
+    assert russian["drift"] == english["drift"]
+    assert [len(m[-1]) for m in russian["mandates"]] == [len(m[-1]) for m in english["mandates"]]
+    assert summary == {what: (n, n) for what, (n, _) in summary.items()}
+    differing = [what for what in english if russian[what] != english[what]]
+    assert differing == [], f"the demos differ in: {differing}"
 
 
 @pytest.mark.django_db
