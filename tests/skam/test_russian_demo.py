@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -355,6 +355,16 @@ def test_every_language_names_everything_the_demo_builds(language: str) -> None:
             assert len(value) == len(reference), field.name
             if isinstance(value, dict):
                 assert set(value) == set(reference), field.name
+
+
+def test_a_language_whose_pools_differ_is_refused_when_it_is_built() -> None:
+    """The demo draws positions in its pools: a pool one word short (or repeating one) would
+    shift every draw after it, and make another company of the demo in that language."""
+    english = demo_texts("en")
+    with pytest.raises(ValueError, match="regions must be 10 different words"):
+        replace(english, regions=english.regions[:-1])
+    with pytest.raises(ValueError, match="name_stems must be 20 different words"):
+        replace(english, name_stems=(*english.name_stems[:-1], english.name_stems[0]))
 
 
 def test_a_regional_variant_is_its_language_and_an_unknown_one_is_refused() -> None:
