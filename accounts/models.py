@@ -119,7 +119,10 @@ class Client(models.Model):
     # The name as the register's search compares it (accounts/search.py), computed by the
     # database on every write, bulk ones included; trigram-indexed on PostgreSQL.
     search_name = models.GeneratedField(
-        expression=Folded("name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("name"),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("name for search"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
