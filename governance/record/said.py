@@ -21,8 +21,9 @@ from django.utils.functional import Promise
 from governance.models import RecordEntry
 from governance.record.governed import governed_tables
 
-# Columns whose values are codes with no words to say them in: shown as stored.
-VERBATIM_COLUMNS = frozenset({"digest", "version_digest"})
+# Digests: codes with no words to say them in, shown by their first characters (as a commit
+# is named by its short hash), whole in a tooltip, the export and the API.
+DIGEST_COLUMNS = frozenset({"digest", "version_digest"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ColumnChange:
     before: object
     after: object
     verbatim: bool = False  # shown as code: stored as data, not said in any language
+    digest: bool = False  # a digest, shown by its first characters
 
 
 @functools.cache
@@ -111,8 +113,11 @@ def entry_changes(entry: RecordEntry) -> list[ColumnChange]:
         if field is not None and field.primary_key:
             continue  # the row's number, shown with its table
         label = _column_label(field) if field is not None else column
-        verbatim = column in VERBATIM_COLUMNS or isinstance(field, models.JSONField)
+        digest = column in DIGEST_COLUMNS
+        verbatim = digest or isinstance(field, models.JSONField)
         said.append(
-            ColumnChange(column, label, _value(field, before), _value(field, after), verbatim)
+            ColumnChange(
+                column, label, _value(field, before), _value(field, after), verbatim, digest
+            )
         )
     return said

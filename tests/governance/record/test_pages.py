@@ -168,7 +168,8 @@ def test_moments_days_numbers_and_stored_structures_read_as_the_reader_writes_th
     """In Russian, a moment as «06.12.2026 09:46» in the company's time zone, a day as
     «01.10.2026» and a decimal with a comma, never as the triggers stored them
     ("2026-12-06T06:46:54.21+00:00", "2026-10-01", 300000.5); a structure stored as JSON
-    and a digest are shown as code, as stored, never as Python writes a dict."""
+    is shown as code, as stored, never as Python writes a dict; a digest by its first twelve
+    characters, whole in its tooltip."""
     client = ClientFactory()
     budget = Budget.objects.create(
         client=client, period=datetime.date(2026, 10, 1), allocated=Decimal("300000.50")
@@ -191,5 +192,5 @@ def test_moments_days_numbers_and_stored_structures_read_as_the_reader_writes_th
     created = timezone.localtime(Proposal.objects.get(pk=proposal.pk).created_at)
     assert f"<ins>{created:%d.%m.%Y %H:%M}</ins>" in said
     assert "<ins><code>{&quot;coverage&quot;: &quot;0.52&quot;}</code></ins>" in said
-    assert f"<ins><code>{'ab' * 32}</code></ins>" in said
+    assert f'<ins><code title="{"ab" * 32}">{"ab" * 6}…</code></ins>' in said
     assert "{&#x27;" not in said  # no Python dict
