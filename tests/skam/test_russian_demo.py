@@ -14,29 +14,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import transaction
-from django.test import Client as HttpClient
 from django.utils import timezone
 
 from accounts.imports import import_check
-from accounts.models import Client, ImportBatch, ImportKind, User
-from criteria.models import USP, EvaluationRun, RulerVersion
-from governance.committee.proposing import QUESTIONS
-from governance.models import (
-    Decision,
-    ExceptionRequest,
-    Incident,
-    Mandate,
-    Meeting,
-    Proposal,
-    WebhookEndpoint,
-)
+from accounts.models import ImportKind, User
+from governance.models import WebhookEndpoint
 from skam.demo import (
     DEMO_USERS,
     DEMO_WEBHOOK_SECRET,
@@ -49,111 +36,17 @@ from skam.demo import (
 )
 from skam.demo_texts import TEXTS, demo_texts
 from tests.skam.demo_figures import demo_figures
+from tests.skam.russian_pages import (
+    ANONYMOUS_PAGES,
+    READERS,
+    ROLE_PAGES,
+    cyrillic_share,
+    demo_ids,
+    read_every_page,
+    russian_client,
+    visible_text,
+)
 
-# The pages each role opens first, every working day.
-ROLE_PAGES = {
-    "chair": [
-        "/",
-        "/clients/",
-        "/committee/proposals/",
-        "/committee/proposals/{proposal}/",
-        "/committee/decisions/",
-        "/committee/drift/",
-        "/committee/policy/",
-        "/committee/meetings/",
-    ],
-    "member": ["/", "/committee/proposals/", "/committee/decisions/", "/committee/interests/"],
-    "kam": [
-        "/",
-        "/committee/my-mandate/",
-        "/clients/",
-        "/clients/{client}/",
-        "/ruler/clients/{client}/",
-        "/committee/incidents/",
-        "/committee/playbook/",
-    ],
-    "director": ["/", "/committee/dashboards/", "/committee/mandates/", "/clients/"],
-    "admin": ["/", "/clients/", "/ruler/", "/ruler/usps/", "/clients/imports/"],
-}
-# Every page a role may open, with the ids of the demo's rows filled in; a role's pages are those
-# of these it is allowed to open.
-ALL_PAGES = (
-    "/",
-    "/clients/",
-    "/clients/?q=а&segment=enterprise&ordering=-name",
-    "/clients/{client}/",
-    "/clients/{client}/edit/",
-    "/clients/{client}/needs/",
-    "/clients/{client}/figures/",
-    "/clients/imports/",
-    "/ruler/",
-    "/ruler/portfolio/",
-    "/ruler/usps/",
-    "/ruler/versions/{ruler}/",
-    "/ruler/versions/{draft}/",
-    "/ruler/runs/{run}/",
-    "/ruler/clients/{client}/",
-    "/ruler/clients/{client}/coverage/",
-    "/committee/proposals/",
-    "/committee/proposals/?state=adopted",
-    "/committee/proposals/{proposal}/",
-    "/committee/proposals/new/",
-    "/committee/decisions/",
-    "/committee/drift/",
-    "/committee/dashboards/",
-    "/committee/dashboards/account/{client}/",
-    "/committee/policy/",
-    "/committee/my-mandate/",
-    "/committee/mandates/",
-    "/committee/mandates/{mandate}/",
-    "/committee/mandates/{mandate}/targets/",
-    "/committee/exceptions/",
-    "/committee/departments/",
-    "/committee/incidents/",
-    "/committee/incidents/?state=all",
-    "/committee/incidents/{incident}/",
-    "/committee/incidents/new/",
-    "/committee/playbook/",
-    "/committee/absences/",
-    "/committee/budgets/",
-    "/committee/meetings/",
-    "/committee/meetings/{meeting}/",
-    "/committee/interests/",
-    "/committee/kpis/entries/",
-    # Those of tests/test_permissions.py's MATRIX the above did not open.
-    "/account/",
-    "/account/password/",
-    "/account/password/done/",
-    "/clients/new/",
-    "/clients/imports/{batch}/",
-    "/ruler/usps/new/",
-    "/ruler/usps/{usp}/",
-    *(f"/committee/proposals/new/{question}/" for question in QUESTIONS),
-    "/committee/decisions/{decision}/revisit/",
-    "/committee/mandates/drafting/",
-    "/committee/mandates/drafting/new/",
-    "/committee/mandates/{mandate}/draft/",
-    "/committee/mandates/{mandate}/compare/",
-    "/committee/dashboards/kam/{kam}/",
-    "/committee/exceptions/{exception}/",
-    "/committee/record/",
-    "/committee/record/?table=governance_decision",
-    "/committee/meetings/new/",
-    "/committee/meetings/{meeting}/minutes/",
-    "/committee/meetings/{meeting}/packs/",
-    "/committee/calendar/",
-)
-# The pages anyone opens before signing in; read as ``ANONYMOUS``, nobody signed in.
-ANONYMOUS = "anonymous"
-ANONYMOUS_PAGES = (
-    "/login/",
-    "/password/forgotten/",
-    "/password/sent/",
-    "/password/MQ/not-a-token/",
-    "/password/done/",
-)
-# Who reads the pages: each role, and someone not signed in yet.
-READERS = (*sorted(ROLE_PAGES), ANONYMOUS)
 # Latin that a Russian interface rightly shows: the product's name, abbreviations Russian
 # business writes in Latin, file formats, a key's name, standards named in the demo's USPs, and
 # the Roman numerals of quarters ("III кв. 2026").
@@ -166,67 +59,6 @@ LATIN_ALLOWED = {
 }
 # 52.9, but neither 05.12.2026 nor 2026.
 DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
-CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-LATIN = re.compile(r"[A-Za-z]")
-
-
-class _VisibleText(HTMLParser):
-    """The text a reader sees: no scripts, styles or templates. With ``interface_only``, also
-    none of what is marked as not being Russian prose: code (file headers, field names),
-    anything in another language (the language switch's "English"), and what is in no
-    language and marked not to be translated (a login, an e-mail address)."""
-
-    HIDDEN = {"script", "style", "template", "noscript", "head"}
-    VERBATIM = {"code", "kbd", "samp"}
-
-    def __init__(self, *, interface_only: bool = False) -> None:
-        super().__init__()
-        self.interface_only = interface_only
-        self.skipping: list[str] = []  # the tags whose content is being skipped, innermost last
-        self.parts: list[str] = []
-
-    def _skips(self, tag: str, attrs: dict[str, str | None]) -> bool:
-        if tag in self.HIDDEN:
-            return True
-        if not self.interface_only:
-            return False
-        return (
-            tag in self.VERBATIM
-            or (tag != "html" and attrs.get("lang") not in (None, "ru"))
-            or attrs.get("translate") == "no"
-        )
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        named = dict(attrs)
-        if self.skipping:
-            if tag == self.skipping[0]:
-                self.skipping.append(tag)
-            return
-        if self._skips(tag, named):
-            self.skipping.append(tag)
-        elif named.get("placeholder"):
-            self.parts.append(named["placeholder"] or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping and tag == self.skipping[0]:
-            self.skipping.pop()
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def visible_text(html: str, *, interface_only: bool = False) -> str:
-    parser = _VisibleText(interface_only=interface_only)
-    parser.feed(html)
-    return " ".join(" ".join(parser.parts).split())
-
-
-def cyrillic_share(text: str) -> float:
-    cyrillic, latin = len(CYRILLIC.findall(text)), len(LATIN.findall(text))
-    return cyrillic / (cyrillic + latin) if cyrillic + latin else 1.0
-
-
 # A client file as a Russian administrator checks it, with a mistyped INN: the import's pages
 # have something to show.
 RUSSIAN_FILE = (
@@ -276,35 +108,6 @@ def russian_demo(english_demo: EnglishDemo, django_db_setup, django_db_blocker) 
             user=User.objects.get(username="admin"),
         )
         yield
-
-
-def demo_ids() -> dict[str, int]:
-    """The rows the pages show: one of the KAM's key accounts, an open proposal…"""
-    kam = User.objects.get(username="kam")
-    return {
-        "client": Client.objects.filter(owner_kam=kam, is_key=True).order_by("pk").first().pk,
-        "proposal": Proposal.objects.filter(state="open").order_by("pk").first().pk,
-        "ruler": RulerVersion.objects.filter(status="in_force").get().pk,
-        "draft": RulerVersion.objects.filter(status="draft").order_by("pk").first().pk,
-        "run": EvaluationRun.objects.order_by("-pk").first().pk,
-        "mandate": Mandate.objects.filter(kam=kam, status="in_force").get().pk,
-        "incident": Incident.objects.order_by("pk").first().pk,
-        "meeting": Meeting.objects.order_by("pk").first().pk,
-        "kam": kam.pk,
-        "exception": ExceptionRequest.objects.order_by("pk").first().pk,
-        "decision": Decision.objects.filter(client__isnull=False).order_by("pk").first().pk,
-        "usp": USP.objects.order_by("pk").first().pk,
-        # None where the demo is read without the client file the module checks.
-        "batch": ImportBatch.objects.order_by("pk").values_list("pk", flat=True).first(),
-    }
-
-
-def russian_client(username: str) -> HttpClient:
-    http = HttpClient()
-    if username != ANONYMOUS:
-        http.force_login(User.objects.get(username=username))
-    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
-    return http
 
 
 def read_in_russian(username: str) -> dict[str, str]:
@@ -361,20 +164,9 @@ def test_russian_demo_reads_in_russian(russian_demo: None, username: str) -> Non
 
 @pytest.fixture(scope="module")
 def every_page_in_russian(russian_demo: None, django_db_blocker) -> dict[str, dict[str, str]]:
-    """Each role's pages (those of ALL_PAGES it may open), as HTML, fetched once per role."""
-    fetched: dict[str, dict[str, str]] = {}
+    """Each reader's pages (those of ALL_PAGES it may open), as HTML, fetched once."""
     with django_db_blocker.unblock():
-        for username in READERS:
-            http, ids = russian_client(username), demo_ids()
-            pages = fetched.setdefault(username, {})
-            for template in ANONYMOUS_PAGES if username == ANONYMOUS else ALL_PAGES:
-                url = template.format(**ids)
-                response = http.get(url)
-                if response.status_code in (403, 404):
-                    continue  # not this role's page
-                assert response.status_code == 200, f"{username} {url}: {response.status_code}"
-                pages[url] = response.text
-    return fetched
+        return read_every_page()
 
 
 @pytest.mark.django_db
