@@ -119,7 +119,10 @@ class Client(models.Model):
     # The name as the register's search compares it (accounts/search.py), computed by the
     # database on every write, bulk ones included; trigram-indexed on PostgreSQL.
     search_name = models.GeneratedField(
-        expression=Folded("name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("name"),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("name for search"),
     )
     # The owner KAM's last name, what "sort by owner KAM" orders by: kept by the database itself
     # (triggers of ``accounts/migrations/0012``) on every write of the owner, bulk ones and SQL

@@ -7,6 +7,7 @@ changes nothing, and it refuses a database that already holds someone else's dat
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import QuerySet
 from django.test.utils import override_settings
 from django.utils import timezone, translation
 
@@ -30,7 +32,7 @@ from accounts.models import (
 )
 from accounts.periods import months_before, previous_quarter, quarter_start, quarters_back
 from accounts.roles import Role
-from criteria.evaluation import run_all_chunks, run_start
+from criteria.evaluation import evaluation_preview, run_all_chunks, run_start
 from criteria.models import (
     USP,
     CriterionKind,
@@ -81,6 +83,7 @@ from governance.shell.departments import department_fulfil, department_request
 from governance.shell.exception_requests import exception_decide, exception_file
 from governance.shell.incidents import incident_close, incident_declare, incident_take
 from skam.demo_texts import DemoTexts, demo_texts
+from skam.demo_texts.base import POOL_SIZES
 
 DEMO_PASSWORD = "demo"
 # The demo's webhook endpoint, told of every event: ``make run`` starts the receiver listening
@@ -191,6 +194,14 @@ SEGMENT_SCALE = {  # typical quarterly revenue, roubles
 }
 
 
+def _draws(*what: object) -> random.Random:
+    """The random draws for one thing the demo builds, named by keys in no language (a
+    client's INN, a username, a KPI's code…): the same thing gets the same draws whatever the
+    language and whatever order things are built in, so the demo is one company in every
+    language. Never draw for something named by a word, nor in an order a word sets."""
+    return random.Random(":".join(map(str, (SEED, *what))))
+
+
 def _inn(rng: random.Random) -> str:
     """A 10-digit INN with a correct check digit (as a Russian company's has)."""
     digits = [rng.randint(0, 9) for _ in range(9)]
@@ -227,7 +238,6 @@ def demo_load(*, today: datetime.date | None = None, language: str | None = None
             "demo data is loaded only into an empty database."
         )
     today = today or timezone.localdate()
-    rng = random.Random(SEED)
     # The demo's people are fictitious: what they would be mailed goes nowhere.
     # What the services write as they go (a proposal's evidence, a decision's title) is written
     # in the demo's language, as it would be by a company working in it.
@@ -245,8 +255,8 @@ def demo_load(*, today: datetime.date | None = None, language: str | None = None
             created_by=users["admin"],
         )
         usps = _load_usps(texts, today)
-        _load_clients(rng, texts, users, today)
-        _load_ruler(rng, texts, users, usps, today)
+        _load_clients(texts, users, usps, today)
+        _load_ruler(texts, users, today)
     return True
 
 
@@ -373,25 +383,8 @@ def _load_usps(texts: DemoTexts, today: datetime.date) -> dict[str, USP]:
     return dict(zip(USPS, usps, strict=True))
 
 
-def _load_ruler(
-    rng: random.Random,
-    texts: DemoTexts,
-    users: dict[str, User],
-    usps: dict[str, USP],
-    today: datetime.date,
-) -> None:
-    """Coverage of every need, the ruler in force and a draft, fit ratings, three runs."""
-    usp_for_need = {texts.needs[need]: usp for need, usp, _weights in NEEDS}
-    coverage = []
-    for need in ClientNeed.objects.all():
-        usp = usp_for_need.get(need.name)
-        if usp is None:
-            continue
-        degree = rng.choices([Degree.FULL, Degree.PARTIAL, Degree.NONE], weights=(7, 2, 1))[0]
-        if degree:
-            coverage.append(NeedCoverage(need=need, usp=usps[usp], degree=degree))
-    NeedCoverage.objects.bulk_create(coverage, batch_size=1000)
-
+def _load_ruler(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
+    """The ruler in force and a draft, three runs, and what the committee made of them."""
     in_force = ruler_draft_create(title=texts.say["ruler_title"])
     RulerCriterion.objects.bulk_create(
         [
@@ -414,21 +407,16 @@ def _load_ruler(
     draft = ruler_draft_create(title=texts.say["ruler_draft_title"], based_on=in_force)
     RulerVersion.objects.filter(pk=draft.pk).update(coverage_threshold=Decimal("0.80"))
 
-    clients = list(Client.objects.filter(segment__in=[Segment.ENTERPRISE, Segment.PUBLIC]))
-    StrategicFitRating.objects.bulk_create(
-        StrategicFitRating(client=client, rating=rng.randint(2, 5), rated_by=users["chair"])
-        for client in clients
-    )
     # Two past quarters and today, so every scorecard has a history.
     for as_of in (_months_ago(today, 6), _months_ago(today, 3)):
         run = run_start(requested_by=users["admin"], as_of=as_of)
         run_all_chunks(run=run)
-    _load_committee_work(rng, texts, users, today)
+    _load_committee_work(texts, users, today)
     run_all_chunks(run=run_start(requested_by=users["admin"], as_of=today))
     _load_mandates(texts, users, today)
     _load_situations(texts, users, today)
     _load_meeting(texts, users, today)
-    _load_kpis(rng, texts, users, today)
+    _load_kpis(texts, users, today)
 
 
 def _load_mandates(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
@@ -446,8 +434,10 @@ def _load_mandates(texts: DemoTexts, users: dict[str, User], today: datetime.dat
     members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
     for index, username in enumerate(("kam", "kam2", "kam3")):
         kam = users[username]
-        owned = Client.objects.filter(owner_kam=kam)
-        accounts = list(owned.filter(is_key=True)) or list(owned.order_by("name")[:3])
+        # In the order they were written, never by name: a name sorts differently in each
+        # language, and the demo is the same company in every one.
+        owned = Client.objects.filter(owner_kam=kam).order_by("pk")
+        accounts = list(owned.filter(is_key=True)) or list(owned[:3])
         mandate = Mandate.objects.create(
             kam=kam,
             title=texts.say["mandate_title"].format(kam=kam.get_full_name()),
@@ -464,7 +454,7 @@ def _load_mandates(texts: DemoTexts, users: dict[str, User], today: datetime.dat
             MandateAccount(
                 mandate=mandate,
                 client=client,
-                # The largest account may go further on discount: a committee-set override.
+                # The first account may go further on discount: a committee-set override.
                 max_discount_percent=Decimal(10) if number == 0 else None,
             )
             for number, client in enumerate(accounts)
@@ -557,9 +547,7 @@ def _load_mandates(texts: DemoTexts, users: dict[str, User], today: datetime.dat
             )
 
 
-def _load_kpis(
-    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
-) -> None:
+def _load_kpis(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
     """The KPI catalogue, each KAM's earlier mandate (so that KPIs have a history), hand-entered
     satisfaction scores, the snapshots of every demo quarter, and targets around the actuals."""
 
@@ -606,7 +594,7 @@ def _load_kpis(
                 period=quarter,
                 kam=users[username],
                 client=None,
-                value=Decimal(rng.randint(62, 92)),
+                value=Decimal(_draws("satisfaction", username, quarter).randint(62, 92)),
                 note=texts.say["survey_note"],
                 by=users["headkam"],
             )
@@ -639,7 +627,8 @@ def _load_kpis(
                 elif actual is None:
                     continue
                 else:
-                    factor = Decimal(rng.choice(["0.9", "0.97", "1.05", "1.2"]))
+                    draws = _draws("target", username, quarter, kpi.code)
+                    factor = Decimal(draws.choice(["0.9", "0.97", "1.05", "1.2"]))
                     target = (abs(actual) * factor).quantize(Decimal(1))
                     if kpi.source == KpiSource.KEY_SHARE:
                         target = min(target, Decimal(100))
@@ -720,24 +709,26 @@ def _load_policy(texts: DemoTexts, users: dict[str, User], members: list[User]) 
     proposal_close(proposal=proposal, early=True)
 
 
-def _load_committee_work(
-    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
-) -> None:
+def _verdict_today(clients: QuerySet[Client], meets: bool, count: int) -> list[Client]:
+    """The first ``count`` of ``clients`` whose verdict today is still ``meets``: the committee
+    weighs the last run's evidence, but the route a proposal takes (key status or a strategic
+    bet) follows the client's verdict today, counting the USPs added since."""
+    today = (client for client in clients if evaluation_preview(client=client).meets_ruler == meets)
+    return list(itertools.islice(today, count))
+
+
+def _load_committee_work(texts: DemoTexts, users: dict[str, User], today: datetime.date) -> None:
     """Key clients by the committee's decisions (voted through the same services as in the
     browser), one strategic bet below the threshold, and two proposals still open."""
     members = [users[name] for name in ("chair", "member", "headkam", "commercial")]
     _load_policy(texts, users, members)
     last = EvaluationRun.objects.filter(status="done").order_by("-pk").first()
-    meeting = list(
-        Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=True)
-        .order_by("-evaluations__potential_revenue")
-        .distinct()
+    by_potential = Client.objects.filter(evaluations__run=last).order_by(
+        "-evaluations__potential_revenue", "pk"
     )
-    failing = list(
-        Client.objects.filter(evaluations__run=last, evaluations__meets_ruler=False)
-        .exclude(owner_kam=None)
-        .order_by("-evaluations__potential_revenue")
-        .distinct()[:2]
+    meeting = _verdict_today(by_potential.filter(evaluations__meets_ruler=True), True, 15)
+    failing = _verdict_today(
+        by_potential.filter(evaluations__meets_ruler=False).exclude(owner_kam=None), False, 2
     )
     deadline = timezone.now() + datetime.timedelta(days=7)
 
@@ -789,70 +780,113 @@ def _load_committee_work(
         ),
         deadline=deadline,
     )
-    del rng
 
 
-def _load_clients(
-    rng: random.Random, texts: DemoTexts, users: dict[str, User], today: datetime.date
-) -> None:
-    kams = [users["kam"], users["kam2"], users["kam3"]]
-    names: set[str] = set()
+@dataclass(frozen=True)
+class ClientDraw:
+    """A client of the demo's register as drawn, in no language: positions in the language
+    modules' pools (``POOL_SIZES``), never a word."""
+
+    name: tuple[int, int, int]  # positions of its stem, trade and legal form
+    inn: str
+    segment: str
+    industry: int
+    region: int
+    owner: str | None  # the owner KAM's username
+
+
+DEMO_KAMS = ("kam", "kam2", "kam3")
+
+
+def _register_draw() -> list[ClientDraw]:
+    """The 200 clients of the register, in the order they are written. Drawn from positions
+    and keys only, so every language writes the same clients in the same order."""
+    rng = _draws("register")
+    names: set[tuple[int, int, int]] = set()
     numbers: set[str] = set()
-    clients = []
-    while len(clients) < 200:
-        name = texts.client_name(
-            rng.choice(texts.name_stems),
-            rng.choice(texts.name_trades),
-            rng.choice(texts.legal_forms),
+    drawn: list[ClientDraw] = []
+    while len(drawn) < 200:
+        name = (
+            rng.randrange(POOL_SIZES["name_stems"]),
+            rng.randrange(POOL_SIZES["name_trades"]),
+            rng.randrange(POOL_SIZES["legal_forms"]),
         )
         number = _inn(rng)
         if name in names or number in numbers:
             continue
         names.add(name)
         numbers.add(number)
-        index = len(clients)
+        index = len(drawn)
         segment = rng.choices(list(SEGMENT_SCALE), weights=(2, 4, 3, 1))[0]
-        # About one in eight clients has no KAM yet: prospects the register still holds.
-        owner = None if index % 8 == 7 else kams[index % len(kams)]
-        clients.append(
-            Client(
+        drawn.append(
+            ClientDraw(
                 name=name,
-                registration_number=number,
+                inn=number,
                 segment=segment,
-                industry=rng.choice(texts.industries),
-                region=rng.choice(texts.regions),
-                owner_kam=owner,
+                industry=rng.randrange(POOL_SIZES["industries"]),
+                region=rng.randrange(POOL_SIZES["regions"]),
+                # About one in eight clients has no KAM yet: prospects the register still holds.
+                owner=None if index % 8 == 7 else DEMO_KAMS[index % len(DEMO_KAMS)],
             )
         )
-    Client.objects.bulk_create(clients)
-    filter_choices_rebuild()
-    clients = list(Client.objects.order_by("pk"))
+    return drawn
 
-    team, needs, figures = [], [], []
-    helpers = [users[username] for username in TEAM_HELPERS]
+
+def _load_clients(
+    texts: DemoTexts, users: dict[str, User], usps: dict[str, USP], today: datetime.date
+) -> None:
+    """The register, each client's team, needs (with how far our USPs cover each), eight
+    quarters of figures, and the chair's strategic-fit rating of the large ones."""
+    drawn = _register_draw()
+    Client.objects.bulk_create(
+        Client(
+            name=texts.client_name(
+                texts.name_stems[client.name[0]],
+                texts.name_trades[client.name[1]],
+                texts.legal_forms[client.name[2]],
+            ),
+            registration_number=client.inn,
+            segment=client.segment,
+            industry=texts.industries[client.industry],
+            region=texts.regions[client.region],
+            owner_kam=users[client.owner] if client.owner else None,
+        )
+        for client in drawn
+    )
+    filter_choices_rebuild()
+    clients = dict(Client.objects.values_list("registration_number", "pk"))
+
+    team, needs, degrees, figures, ratings = [], [], [], [], []
     last_quarter = quarter_start(quarter_start(today) - datetime.timedelta(days=1))
     quarters = []
     period = last_quarter
     for _ in range(8):
         quarters.append(period)
         period = quarter_start(period - datetime.timedelta(days=1))
-    for client in clients:
+    for client in drawn:
+        client_id, rng = clients[client.inn], _draws("client", client.inn)
         # Large accounts are worked by a team: the owner as lead, a second KAM, a specialist.
-        if client.owner_kam and client.segment == Segment.ENTERPRISE and rng.random() < 0.6:
-            second = rng.choice([k for k in kams if k != client.owner_kam])
+        if client.owner and client.segment == Segment.ENTERPRISE and rng.random() < 0.6:
+            second = rng.choice([kam for kam in DEMO_KAMS if kam != client.owner])
             team += [
-                AccountTeamMember(client=client, user=client.owner_kam, role=TeamRole.LEAD),
-                AccountTeamMember(client=client, user=second, role=TeamRole.KAM),
                 AccountTeamMember(
-                    client=client,
-                    user=rng.choice(helpers),
+                    client_id=client_id, user=users[client.owner], role=TeamRole.LEAD
+                ),
+                AccountTeamMember(client_id=client_id, user=users[second], role=TeamRole.KAM),
+                AccountTeamMember(
+                    client_id=client_id,
+                    user=users[rng.choice(TEAM_HELPERS)],
                     role=rng.choice([TeamRole.TECHNICAL, TeamRole.SERVICE, TeamRole.FINANCE]),
                 ),
             ]
-        for need, _usp, (low, high) in rng.sample(NEEDS, rng.randint(6, 11)):
-            needs.append(
-                ClientNeed(client=client, name=texts.needs[need], weight=rng.randint(low, high))
-            )
+        for need, usp, (low, high) in rng.sample(NEEDS, rng.randint(6, 11)):
+            weight = rng.randint(low, high)
+            needs.append(ClientNeed(client_id=client_id, name=texts.needs[need], weight=weight))
+            if usp is None:
+                degrees.append((None, Degree.NONE))
+            else:
+                degree = rng.choices([Degree.FULL, Degree.PARTIAL, Degree.NONE], weights=(7, 2, 1))
+                degrees.append((usp, degree[0]))
         low, high = SEGMENT_SCALE[client.segment]
         base = Decimal(rng.randint(low, high))
         growth = Decimal(str(rng.uniform(-0.04, 0.08)))
@@ -863,7 +897,7 @@ def _load_clients(
             revenue = (base * (1 + growth) ** age * season).quantize(Decimal(1))
             figures.append(
                 ClientFigure(
-                    client=client,
+                    client_id=client_id,
                     period=quarter,
                     revenue=revenue,
                     gross_margin=(revenue * margin).quantize(Decimal(1)),
@@ -873,6 +907,24 @@ def _load_clients(
                     share_of_wallet=min(Decimal(95), wallet + age).quantize(Decimal("0.1")),
                 )
             )
+        if client.segment in (Segment.ENTERPRISE, Segment.PUBLIC):
+            ratings.append(
+                StrategicFitRating(
+                    client_id=client_id, rating=rng.randint(2, 5), rated_by=users["chair"]
+                )
+            )
     AccountTeamMember.objects.bulk_create(team)
     ClientNeed.objects.bulk_create(needs)
     ClientFigure.objects.bulk_create(figures, batch_size=500)
+    StrategicFitRating.objects.bulk_create(ratings)
+    # How far our USPs cover each need, paired with the needs in the order they were written.
+    NeedCoverage.objects.bulk_create(
+        (
+            NeedCoverage(need_id=need_id, usp=usps[usp], degree=degree)
+            for need_id, (usp, degree) in zip(
+                ClientNeed.objects.order_by("pk").values_list("pk", flat=True), degrees, strict=True
+            )
+            if degree
+        ),
+        batch_size=1000,
+    )

@@ -373,7 +373,7 @@ class Proposal(models.Model):
     # Frozen when it closes: who was entitled to vote, and the final count.
     entitled = models.JSONField(_("members entitled to vote"), default=list, blank=True)
     final_tally = models.JSONField(_("final tally"), default=dict, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("proposal")
@@ -496,7 +496,9 @@ class Vote(models.Model):
     """A member's vote. Changing a vote keeps the old one (``is_current`` False); exactly one
     current vote per member and proposal, enforced by the database."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="votes"
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="committee_votes"
     )
@@ -504,7 +506,7 @@ class Vote(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     # Stamped by vote_cast under the proposal's lock, with the moment it checked the deadline.
     cast_at = models.DateTimeField(_("cast"), default=timezone.now, editable=False)
-    is_current = models.BooleanField(default=True)
+    is_current = models.BooleanField(_("current vote"), default=True)
 
     class Meta:
         verbose_name = _("vote")
@@ -528,7 +530,7 @@ class Recusal(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="recusals")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("recusal")
@@ -552,9 +554,12 @@ class DecisionQuerySet(models.QuerySet):
 class Decision(models.Model):
     """What an adopted proposal decided, applied in the same transaction as the adoption."""
 
-    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="decision")
+    proposal = models.OneToOneField(
+        Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="decision"
+    )
     client = models.ForeignKey(
         "accounts.Client",
+        verbose_name=_("client"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -570,7 +575,7 @@ class Decision(models.Model):
     superseded_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # SHA-256 of the ballots, the members entitled to vote, the rule and what was adopted: the
     # minutes cite it, and anyone can recompute it from the record.
     digest = models.CharField(_("digest"), max_length=64, blank=True)

@@ -124,7 +124,7 @@ class Mandate(MandateLimits):
     methods = models.ManyToManyField(
         RelationshipMethod, verbose_name=_("relationship methods"), blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
     # Set while a proposal to grant this draft is open: nothing changes it meanwhile.
     under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
@@ -164,7 +164,9 @@ class Mandate(MandateLimits):
 class MandateAccount(MandateLimits):
     """An account a mandate covers; a limit set here overrides the mandate's for this account."""
 
-    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="accounts")
+    mandate = models.ForeignKey(
+        Mandate, verbose_name=_("mandate"), on_delete=models.CASCADE, related_name="accounts"
+    )
     client = models.ForeignKey(
         "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
     )
@@ -185,7 +187,9 @@ class MandateBudget(models.Model):
     currency: drafted with the mandate, compared with the budget allocated today, and
     allocated (``Budget``) when the committee adopts the mandate."""
 
-    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="budgets")
+    mandate = models.ForeignKey(
+        Mandate, verbose_name=_("mandate"), on_delete=models.CASCADE, related_name="budgets"
+    )
     client = models.ForeignKey(
         "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
     )
@@ -214,7 +218,9 @@ class MandateBudget(models.Model):
 class MandateTeamMember(models.Model):
     """Someone working the mandate's accounts with the KAM, and in which role."""
 
-    mandate = models.ForeignKey(Mandate, on_delete=models.CASCADE, related_name="team")
+    mandate = models.ForeignKey(
+        Mandate, verbose_name=_("mandate"), on_delete=models.CASCADE, related_name="team"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),
@@ -280,7 +286,9 @@ class ExceptionRequestQuerySet(models.QuerySet):
 class ExceptionRequest(models.Model):
     """A KAM's request to go past a limit of the mandate for one deal, decided above them."""
 
-    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="exceptions")
+    mandate = models.ForeignKey(
+        Mandate, verbose_name=_("mandate"), on_delete=models.PROTECT, related_name="exceptions"
+    )
     client = models.ForeignKey(
         "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
     )
@@ -325,7 +333,7 @@ class ExceptionRequest(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("asked on"), auto_now_add=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
     # An approved exception is a licence for one thing, used up to its amount by the act it
     # licenses (spending past the threshold), in that act's transaction.
     used_amount = models.DecimalField(

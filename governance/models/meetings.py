@@ -45,7 +45,9 @@ class AgendaItem(models.Model):
     a client the ruler flagged, a decision due for review — or is free text; the database
     holds the kind and the link together, and lets each thing onto an agenda once."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda"
+    )
     order = models.PositiveIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=20, choices=AgendaKind.choices)
     proposal = models.ForeignKey(
@@ -128,7 +130,9 @@ class AgendaItem(models.Model):
 class Attendance(models.Model):
     """Whether a committee member was at a meeting."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendance"
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("member"),

@@ -84,7 +84,7 @@ class Policy(models.Model):
         choices=NamedVotesReaders.choices,
         default=NamedVotesReaders.COMMITTEE_AND_DIRECTORS,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     adopted_at = models.DateTimeField(_("adopted"), null=True, blank=True)
     # Set while a proposal to adopt this draft is open: nothing changes it meanwhile.
     under_vote = models.BooleanField(_("before the committee"), default=False, editable=False)
@@ -117,7 +117,9 @@ class Policy(models.Model):
 class PolicyRule(models.Model):
     """How one kind of proposal is decided under a policy."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("policy version"), on_delete=models.CASCADE, related_name="rules"
+    )
     proposal_type = models.CharField(_("proposal"), max_length=20, choices=ProposalType.choices)
     quorum_percent = models.PositiveSmallIntegerField(
         _("quorum, percent of members not recused"),

@@ -69,7 +69,9 @@ class BudgetSpend(models.Model):
     """Money the KAM spent from a budget; past the mandate's threshold, it cites an approved
     exception."""
 
-    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="spending")
+    budget = models.ForeignKey(
+        Budget, verbose_name=_("budget"), on_delete=models.PROTECT, related_name="spending"
+    )
     amount = models.DecimalField(
         _("amount"),
         max_digits=16,
@@ -88,9 +90,12 @@ class BudgetSpend(models.Model):
         related_name="+",
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("spending")
@@ -153,19 +158,25 @@ class DepartmentRequest(models.Model):
     all by then."""
 
     obligation = models.ForeignKey(
-        DepartmentObligation, on_delete=models.PROTECT, related_name="requests"
+        DepartmentObligation,
+        verbose_name=_("obligation"),
+        on_delete=models.PROTECT,
+        related_name="requests",
     )
     client = models.ForeignKey(
         "accounts.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="department_requests"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="department_requests",
     )
     text = models.CharField(_("request"), max_length=300)
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
     due_at = models.DateTimeField(_("due"))
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
 
     objects = DepartmentRequestQuerySet.as_manager()
 
@@ -313,7 +324,7 @@ class Incident(models.Model):
     taken_at = models.DateTimeField(_("taken in hand"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -339,12 +350,19 @@ class Incident(models.Model):
 class IncidentUpdate(models.Model):
     """A step in handling an incident, in the order it was taken."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="updates"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # As its author typed it; blank for an incident taken in hand with nothing typed, said
     # in the reader's language (``text_said``).
     text = models.TextField(_("update"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("incident update")

@@ -3,8 +3,9 @@
 
 Every text is looked up by a key the structure code names (a username, a USP's key, a
 situation's key…), so adding a language means adding a module, never touching the structure.
-The lists that the demo draws from at random (industries, regions, name stems…) keep the same
-length in every language: the same seed then builds the same company.
+The demo draws positions in the lists it picks from at random (industries, regions, name
+stems…), never their words, and every language's lists are as long (``base.POOL_SIZES``, checked
+when a module is built): the same seed then builds the same company in every language.
 """
 
 from __future__ import annotations

@@ -5,6 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# How many words each pool holds, in every language: the demo draws a position in a pool (the
+# same position whatever the language), never a word, so that one seed builds one company in
+# every language. A language module whose pool is longer, shorter or repeats a word is refused
+# when it is built.
+POOL_SIZES = {
+    "industries": 10,
+    "regions": 10,
+    "name_stems": 20,
+    "name_trades": 10,
+    "legal_forms": 3,
+    "relationship_methods": 4,
+}
+
 
 @dataclass(frozen=True)
 class DemoTexts:
@@ -32,3 +45,12 @@ class DemoTexts:
     kpis: dict[str, str]
     # obligation key -> title
     obligations: dict[str, str]
+
+    def __post_init__(self) -> None:
+        for pool, size in POOL_SIZES.items():
+            words = getattr(self, pool)
+            if len(words) != size or len(set(words)) != size:
+                raise ValueError(
+                    f"The {self.language!r} demo's {pool} must be {size} different words; "
+                    f"it has {len(set(words))} different of {len(words)}."
+                )

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.models import User
 from skam.demo import DEMO_PASSWORD, demo_load
 from tests.browser.conftest import TIMEOUT_MS
-from tests.skam.test_russian_demo import ROLE_PAGES, demo_ids
+from tests.skam.russian_pages import ROLE_PAGES, demo_ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

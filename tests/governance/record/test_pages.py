@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import re
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.models import User
-from governance.models import RecordEntry
+from governance.models import Budget, Proposal, RecordEntry
 from governance.record.context import Origin, recording_as
+from governance.record.governed import governed_tables
+from governance.record.said import _column_label
 from tests.factories import ClientFactory, ProposalFactory
 from tests.queries import SIGN_IN_QUERIES
 
@@ -138,3 +144,53 @@ def test_a_proposals_page_links_the_committee_to_its_history(client_as, chair: U
     proposal = ProposalFactory(proposed_by=chair)
     link = f"{URL}?table=governance_proposal&amp;row={proposal.pk}"
     assert link in client_as(chair).get(proposal.get_absolute_url()).text
+
+
+def test_every_column_the_record_shows_is_named_in_russian() -> None:
+    """A column is said by its field's name, or, for a relation nobody named, by what it
+    points to; never by the English name Django makes up from the field's ("created at").
+    An abbreviation both languages write alike ("KPI", "URL") is its own name."""
+    unnamed = {}
+    with translation.override("ru"):
+        for table in governed_tables():
+            for field in table.model._meta.concrete_fields:
+                if field.primary_key:
+                    continue
+                label = _column_label(field)
+                if not re.search("[а-яё]", label, re.IGNORECASE) and not label.isupper():
+                    unnamed[f"{table.table}.{field.column}"] = label
+    assert unnamed == {}
+
+
+def test_moments_days_numbers_and_stored_structures_read_as_the_reader_writes_them(
+    client_as, chair: User, member: User
+) -> None:
+    """In Russian, a moment as «06.12.2026 09:46» in the company's time zone, a day as
+    «01.10.2026» and a decimal with a comma, never as the triggers stored them
+    ("2026-12-06T06:46:54.21+00:00", "2026-10-01", 300000.5); a structure stored as JSON
+    is shown as code, as stored, never as Python writes a dict; a digest by its first twelve
+    characters, whole in its tooltip."""
+    client = ClientFactory()
+    budget = Budget.objects.create(
+        client=client, period=datetime.date(2026, 10, 1), allocated=Decimal("300000.50")
+    )
+    proposal = ProposalFactory(proposed_by=member, client=client)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        evidence={"coverage": "0.52"}, version_digest="ab" * 32
+    )
+    http = client_as(chair)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    def entries(table: str, row: int) -> str:
+        page = http.get(URL, {"table": table, "row": str(row)}).text
+        return page.split('data-testid="record"')[1]
+
+    said = entries("governance_budget", budget.pk)
+    assert "<ins>01.10.2026</ins>" in said
+    assert "<ins>300000,5</ins>" in said
+    said = entries("governance_proposal", proposal.pk)
+    created = timezone.localtime(Proposal.objects.get(pk=proposal.pk).created_at)
+    assert f"<ins>{created:%d.%m.%Y %H:%M}</ins>" in said
+    assert "<ins><code>{&quot;coverage&quot;: &quot;0.52&quot;}</code></ins>" in said
+    assert f'<ins><code title="{"ab" * 32}">{"ab" * 6}…</code></ins>' in said
+    assert "{&#x27;" not in said  # no Python dict
