@@ -129,7 +129,9 @@ class Client(models.Model):
     # included, and on every change of a KAM's last name, so that the register's order by owner
     # is an index walk, not a sort of every client joined to its owner. NULL without an owner.
     # NULL, not "", without an owner: ownerless clients sort where the join put them.
-    owner_kam_last_name = models.CharField(max_length=150, null=True, editable=False)  # noqa: DJ001
+    owner_kam_last_name = models.CharField(  # noqa: DJ001
+        _("owner KAM's last name"), max_length=150, null=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

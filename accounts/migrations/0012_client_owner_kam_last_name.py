@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='client',
             name='owner_kam_last_name',
-            field=models.CharField(editable=False, max_length=150, null=True),
+            field=models.CharField(editable=False, max_length=150, null=True, verbose_name="owner KAM's last name"),
         ),
         migrations.AddIndex(
             model_name='client',
