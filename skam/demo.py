@@ -673,6 +673,7 @@ def _load_meeting(texts: DemoTexts, users: dict[str, User], today: datetime.date
     """The next meeting, its agenda built from what is open, and one declared interest."""
     meeting = meeting_create(
         held_on=today + datetime.timedelta(days=7),
+        starts_at=datetime.time(10, 0),
         title=texts.say["meeting_title"],
         by=users["chair"],
         location=texts.say["meeting_location"],
