@@ -239,5 +239,5 @@ def test_a_strategic_bet_is_listed_apart_from_the_drift_on_every_page(
     expect(page.get_by_test_id("count-bets-overdue")).to_have_text("1")
     page.goto(f"{live_server.url}/")
     expect(page.get_by_test_id("home-drift")).to_contain_text(
-        "1 стратегическая ставка с просроченным пересмотром"
+        "1 решение о стратегической ставке с просроченным пересмотром"
     )
