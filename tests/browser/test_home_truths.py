@@ -178,7 +178,12 @@ def test_a_kam_sees_who_must_answer_each_request_and_every_amount_in_currency(
     page.goto(f"{live_server.url}/committee/my-mandate/")
     kpis = page.get_by_test_id("mandate-kpis")
     expect(kpis.locator("tr", has_text="Revenue")).to_contain_text("не менее 1\u00a0400\u00a0₽")
-    expect(page.get_by_test_id("exception-requests")).to_contain_text("500\u00a0000\u00a0₽")
+    requests = page.get_by_test_id("exception-requests")
+    expect(requests).to_contain_text("500\u00a0000\u00a0₽")
+    # My mandate names who must answer, off the same ladder as the home and the request.
+    expect(requests.get_by_test_id("answering-now")).to_have_text(
+        f"{chair} (сегодня замещает: {member})"
+    )
     page.reload()
     expect(page.get_by_test_id("mandate-kpis")).to_contain_text("не менее 1\u00a0400\u00a0₽")
 
