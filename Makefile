@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The demo's webhook receiver listens beside the web server, on a port of its own run's:
+# 8765 for PORT=8000, 8766 for PORT=8001, so that two `make run` share one machine.
+WEBHOOK_PORT ?= $(shell echo $$(( $(PORT) + 765 )))
 # The test suite runs against the real PostgreSQL and Redis on this machine.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/skam
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -29,9 +32,9 @@ dev-venv: $(BIN)/.dev-installed
 
 ## Run SKAM on its embedded default: SQLite, a filesystem broker, a real worker and beat, with
 ## DEBUG off as users see it (the product's 404 and 403 pages; a secret key kept in var/).
-run: RUN_MODE := DEBUG=0 SKAM_LOCAL=1
+run: RUN_MODE := DEBUG=0 SKAM_LOCAL=1 SKAM_DEMO_WEBHOOK_PORT=$(WEBHOOK_PORT)
 ## The same with DEBUG on, for development: Django's error pages, templates reloaded.
-run-debug: RUN_MODE := DEBUG=1
+run-debug: RUN_MODE := DEBUG=1 SKAM_DEMO_WEBHOOK_PORT=$(WEBHOOK_PORT)
 run run-debug: venv
 	$(RUN_MODE) $(BIN)/python manage.py migrate --noinput
 	$(RUN_MODE) $(BIN)/python manage.py demo_load --if-empty

@@ -4,7 +4,10 @@ says it, in its cell or in its column's header."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -20,6 +23,14 @@ def currency_sign() -> str:
     if (get_language() or "").startswith("ru"):
         return RUSSIAN_SIGNS.get(code, code)
     return code
+
+
+def money_text(amount: Decimal | float | str | None, *, places: str = "0g") -> str:
+    """An amount followed by the company's currency, grouped the reader's way ("1,500 RUB",
+    «1 500 ₽»); ``places`` as ``floatformat`` takes it. "—" for an amount not known."""
+    if amount is None or amount == "":
+        return "—"
+    return f"{floatformat(amount, places)}\N{NO-BREAK SPACE}{currency_sign()}"
 
 
 def in_currency(label: str) -> str:

@@ -40,23 +40,18 @@ DRIFT_ROWS = 50
 
 @dataclass
 class Drift:
+    """What decided itself, and the strategic bets beside it. A bet is below the ruler by
+    the committee's decision: it is listed apart (``bets``, with its review date), never
+    counted as a key client that fails the ruler; a bet past its review date is drift of its
+    own kind (``bets_past_review``), not counted again among decisions past their review."""
+
     key_without_decision: QuerySet[Client]
     review_overdue: QuerySet[Decision]
     key_failing_ruler: QuerySet[Client]
     meeting_never_considered: QuerySet[Client]
+    bets: QuerySet[Decision]
+    bets_past_review: QuerySet[Decision]
     run: EvaluationRun | None
-
-    @property
-    def total(self) -> int:
-        return sum(
-            query.count()
-            for query in (
-                self.key_without_decision,
-                self.review_overdue,
-                self.key_failing_ruler,
-                self.meeting_never_considered,
-            )
-        )
 
 
 def drift(*, today: datetime.date | None = None) -> Drift:
@@ -65,20 +60,24 @@ def drift(*, today: datetime.date | None = None) -> Drift:
     grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
     run = last_finished_run()
     latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
-    bet = in_force.filter(client=OuterRef("pk"), proposal__type=ProposalType.STRATEGIC_BET)
+    bets = in_force.filter(proposal__type=ProposalType.STRATEGIC_BET, client__isnull=False)
     ever_proposed = Proposal.objects.filter(client=OuterRef("pk"))
     clients = Client.objects.select_related("owner_kam").order_by("name")
+    listed_bets = bets.select_related("client", "proposal").order_by("review_date", "pk")
     return Drift(
         key_without_decision=clients.filter(is_key=True).exclude(Exists(grants_in_force)),
         review_overdue=Decision.objects.review_overdue(today)
+        .exclude(pk__in=bets.values("pk"))
         .select_related("client", "proposal")
         .order_by("review_date"),
         key_failing_ruler=clients.filter(is_key=True)
         .filter(Exists(latest.filter(meets_ruler=False)))
-        .annotate(is_bet=Exists(bet)),
+        .exclude(Exists(bets.filter(client=OuterRef("pk")))),
         meeting_never_considered=clients.filter(is_key=False)
         .filter(Exists(latest.filter(meets_ruler=True)))
         .exclude(Exists(ever_proposed)),
+        bets=listed_bets,
+        bets_past_review=listed_bets.filter(review_date__lt=today),
         run=run,
     )
 
@@ -195,6 +194,16 @@ def drift_counts(*, now: datetime.datetime | None = None) -> list[DriftCount]:
                 n,
             ),
             found.review_overdue,
+        ),
+        (
+            "bets-overdue",
+            _("Strategic bets past their review date"),
+            lambda n: ngettext(
+                "strategic bet past its review date",
+                "strategic bets past their review date",
+                n,
+            ),
+            found.bets_past_review,
         ),
         (
             "key-failing",

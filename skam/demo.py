@@ -87,9 +87,10 @@ from skam.demo_texts.base import POOL_SIZES
 
 DEMO_PASSWORD = "demo"
 # The demo's webhook endpoint, told of every event: ``make run`` starts the receiver listening
-# there (``manage.py webhook_receiver``), which checks each delivery's signature with this
-# secret. The secret is the demo's alone, printed in the README: never one for production.
-DEMO_WEBHOOK_URL = "http://127.0.0.1:8765/skam-events"
+# there (``manage.py webhook_receiver``, on ``SKAM_DEMO_WEBHOOK_PORT``), which checks each
+# delivery's signature with this secret. The secret is the demo's alone, printed in the README:
+# never one for production.
+DEMO_WEBHOOK_PATH = "/skam-events"
 DEMO_WEBHOOK_SECRET = "demo-webhook-secret-not-for-production"
 DEMO_EMAIL_DOMAIN = "demo.skam.local"
 SEED = 20261127
@@ -215,6 +216,27 @@ class DemoRefused(Exception):
     """The database already holds data that is not SKAM's demo."""
 
 
+def demo_webhook_url() -> str:
+    """Where the demo's receiver listens in this run: its port follows the run's
+    (``SKAM_DEMO_WEBHOOK_PORT``, which `make run` derives from its PORT)."""
+    return f"http://127.0.0.1:{settings.SKAM_DEMO_WEBHOOK_PORT}{DEMO_WEBHOOK_PATH}"
+
+
+def demo_webhook_point() -> bool:
+    """Point the demo's endpoint at this run's receiver, when the demo was loaded by a run on
+    another port. True when it moved. Only the demo's own endpoint (its secret, on this
+    machine) is touched."""
+    url = demo_webhook_url()
+    moved = (
+        WebhookEndpoint.objects.filter(
+            secret=DEMO_WEBHOOK_SECRET, url__startswith="http://127.0.0.1:"
+        )
+        .exclude(url=url)
+        .update(url=url)
+    )
+    return moved > 0
+
+
 def demo_is_loaded() -> bool:
     return User.objects.filter(username="chair", email=f"chair@{DEMO_EMAIL_DOMAIN}").exists()
 
@@ -249,7 +271,7 @@ def demo_load(*, today: datetime.date | None = None, language: str | None = None
         users = _load_users(texts, today)
         WebhookEndpoint.objects.create(
             name=texts.say["webhook_endpoint"],
-            url=DEMO_WEBHOOK_URL,
+            url=demo_webhook_url(),
             secret=DEMO_WEBHOOK_SECRET,
             events=list(WebhookEventType.values),
             created_by=users["admin"],
@@ -640,6 +662,7 @@ def _load_meeting(texts: DemoTexts, users: dict[str, User], today: datetime.date
     """The next meeting, its agenda built from what is open, and one declared interest."""
     meeting = meeting_create(
         held_on=today + datetime.timedelta(days=7),
+        starts_at=datetime.time(10, 0),
         title=texts.say["meeting_title"],
         by=users["chair"],
         location=texts.say["meeting_location"],

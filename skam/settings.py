@@ -419,6 +419,14 @@ SKAM_WEBHOOKS_ALLOW_PRIVATE = _flag("SKAM_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG
 SKAM_WEBHOOK_PAUSE_AFTER = env.int("SKAM_WEBHOOK_PAUSE_AFTER", default=15)
 if SKAM_WEBHOOK_PAUSE_AFTER < 1:
     raise ImproperlyConfigured("SKAM_WEBHOOK_PAUSE_AFTER must be 1 or more.")
+# The port of the demo's webhook receiver on 127.0.0.1 (``manage.py webhook_receiver``) and of
+# the demo endpoint that points at it: `make run` sets it from its own PORT (PORT + 765), so
+# two runs on one machine each have their own.
+SKAM_DEMO_WEBHOOK_PORT = env.int("SKAM_DEMO_WEBHOOK_PORT", default=8765)
+if not 1 <= SKAM_DEMO_WEBHOOK_PORT <= 65535:
+    raise ImproperlyConfigured(
+        f"SKAM_DEMO_WEBHOOK_PORT must be a port number (1 to 65535), not {SKAM_DEMO_WEBHOOK_PORT}."
+    )
 # The company's one currency: every amount SKAM shows carries its ISO 4217 code.
 SKAM_CURRENCY = env.str("SKAM_CURRENCY", default="RUB").strip().upper()
 if not (len(SKAM_CURRENCY) == 3 and SKAM_CURRENCY.isascii() and SKAM_CURRENCY.isalpha()):

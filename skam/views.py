@@ -15,14 +15,15 @@ from django.views.i18n import set_language
 from accounts.models import User
 from accounts.periods import quarter_start
 from accounts.selectors import clients_visible_to
+from governance.committee.meetings import meetings_upcoming
 from governance.committee.proposals import proposals_needing_vote
 from governance.drift import drift_counts
 from governance.kpis.access import may_see_portfolio
 from governance.kpis.dashboards.portfolio import quarter_kpi_states
 from governance.kpis.states import KpiState, kpi_rows_for_kam
 from governance.models import SUBJECTS
-from governance.permissions import VIEW_OWN_MANDATE
-from governance.shell.exception_requests import exception_requests_waiting
+from governance.permissions import VIEW_DECISION, VIEW_OWN_MANDATE
+from governance.shell.exception_requests import answers_awaited, exception_requests_waiting
 from governance.shell.mandates import mandate_summary
 
 # How many rows of a list the home page shows before "see all".
@@ -46,7 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 "quarter": quarter_start(today),
                 "my_kpis_off": [row for row in kpis if row.state == KpiState.BAD],
                 "my_kpis_watch": [row for row in kpis if row.state == KpiState.WATCH],
-                "my_requests": list(waiting[:HOME_ROWS]),
+                # Each with who must answer it now, off My mandate's escalation ladder.
+                "my_requests": answers_awaited(waiting[:HOME_ROWS]),
                 "my_requests_count": waiting.count(),
             },
         )
@@ -55,14 +57,19 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"summary": summary}
     if user.has_perm("governance.add_vote"):  # sits on the committee
         waiting = proposals_needing_vote(user)
-        context["needs_my_vote"] = list(waiting.select_related(*SUBJECTS)[:5])
+        context["needs_my_vote"] = list(waiting.select_related(*SUBJECTS)[:HOME_ROWS])
         context["needs_my_vote_count"] = waiting.count()
-    if may_see_portfolio(user):
-        # The director's day: the quarter's KPI states, as the portfolio's KAM table counts
-        # them, and the drift panel's own counts (never counted a second way).
-        context["kpi_states"] = quarter_kpi_states(quarter_start(timezone.localdate()))
+    if user.has_perm(VIEW_DECISION):  # follows the committee: its meetings and its drift
+        upcoming = meetings_upcoming(user)
+        context["meetings"] = list(upcoming[:HOME_ROWS])
+        context["meetings_count"] = upcoming.count()
+        # The drift panel's own counts, never counted a second way.
         context["drift_counts"] = drift_counts()
         context["drift_total"] = sum(indicator.count for indicator in context["drift_counts"])
+    if may_see_portfolio(user):
+        # The director's day: the quarter's KPI states, as the portfolio's KAM table counts
+        # them.
+        context["kpi_states"] = quarter_kpi_states(quarter_start(timezone.localdate()))
     return render(request, "home.html", context)
 
 

@@ -6,18 +6,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.template.defaultfilters import floatformat
 
-from accounts.money import currency_sign, in_currency
+from accounts.money import currency_sign, in_currency, money_text
 
 register = template.Library()
 
 
 @register.filter
 def money(amount: Decimal | float | str | None) -> str:
-    if amount is None or amount == "":
-        return "—"
-    return f"{floatformat(amount, '0g')}\N{NO-BREAK SPACE}{currency_sign()}"
+    return money_text(amount)
+
+
+@register.filter
+def money_exact(amount: Decimal | float | str | None) -> str:
+    """An amount with the cents it has (a limit, a request): "1,500.50 RUB", "1,500 RUB"."""
+    return money_text(amount, places="-2g")
 
 
 @register.simple_tag

@@ -36,6 +36,11 @@ class MeetingForm(forms.Form):
     held_on = forms.DateField(
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    starts_at = forms.TimeField(
+        label=gettext_lazy("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200, validators=[single_line])
     location = forms.CharField(label=gettext_lazy("Location"), max_length=200, required=False)
     notes = forms.CharField(

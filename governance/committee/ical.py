@@ -58,7 +58,7 @@ def meeting_event(meeting: Meeting) -> Event:
         pk=meeting.pk,
         summary=_("Committee meeting: %(title)s") % {"title": meeting.title},
         path=meeting.get_absolute_url(),
-        start=meeting.held_on,
+        start=meeting.starts(),
     )
     event["transp"] = "OPAQUE"
     if meeting.location:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,16 +53,39 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
 
 
 def meeting_create(
-    *, held_on: datetime.date, title: str, by: User, location: str = "", notes: str = ""
+    *,
+    held_on: datetime.date,
+    title: str,
+    by: User,
+    starts_at: datetime.time | None = None,
+    location: str = "",
+    notes: str = "",
 ) -> Meeting:
     """Schedule a meeting; the members seated on its day are told, with an invitation for
     their calendar, once it is saved."""
     with transaction.atomic():
         meeting = Meeting.objects.create(
-            held_on=held_on, title=title, location=location, notes=notes, created_by=by
+            held_on=held_on,
+            starts_at=starts_at,
+            title=title,
+            location=location,
+            notes=notes,
+            created_by=by,
         )
         notify_meeting_scheduled(meeting=meeting)
     return meeting
+
+
+def meetings_upcoming(user: User, *, today: datetime.date | None = None) -> QuerySet[Meeting]:
+    """The meetings ``user`` may see from ``today`` on, the soonest first, each with the
+    number of points on its agenda: a committee member's home."""
+    today = today or timezone.localdate()
+    return (
+        meetings_visible_to(user)
+        .filter(held_on__gte=today)
+        .annotate(agenda_points=Count("agenda"))
+        .order_by("held_on", "starts_at", "pk")
+    )
 
 
 def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:

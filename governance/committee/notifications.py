@@ -64,6 +64,8 @@ def notify_opened(*, proposal: Proposal) -> None:
 def notify_meeting_scheduled(*, meeting: Meeting) -> None:
     """Tell the members seated on the meeting's day, with the meeting for their calendar."""
     day = meeting.held_on.strftime("%d.%m.%Y")
+    if meeting.starts_at is not None:
+        day = f"{day} {meeting.starts_at:%H:%M}"
     place = f", {meeting.location}" if meeting.location else ""
     mail_queue(
         key=f"meeting-scheduled:{meeting.pk}",

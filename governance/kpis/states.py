@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.money import money_text
 from accounts.periods import quarter_start, quarters_back
 from governance.kpis.counting import mandates_for_quarter, scope_key_of
 from governance.kpis.snapshots import HUNDRED
@@ -20,6 +21,7 @@ from governance.models import (
     KpiDirection,
     KpiSnapshot,
     KpiTarget,
+    KpiUnit,
 )
 
 # State against target ------------------------------------------------------------------------
@@ -73,6 +75,16 @@ def target_words(kpi: Kpi, target: str) -> str:
     return gettext("at least %(target)s") % {"target": target}
 
 
+def kpi_value_text(kpi: Kpi, value: Decimal | None) -> str:
+    """An actual or a target as a sentence says it: a money KPI's with the company's currency
+    ("1,400 RUB"), any other as a number; "—" when there is none."""
+    if value is None:
+        return "—"
+    if kpi.unit == KpiUnit.MONEY:
+        return money_text(value)
+    return floatformat(value, "-2g")
+
+
 # Reading the snapshots -----------------------------------------------------------------------
 
 
@@ -94,10 +106,19 @@ class KpiRow:
 
     @property
     def target_text(self) -> str:
-        """The target as My mandate says it, "at most 1"; "—" when none is set."""
+        """The target as My mandate says it, "at most 1", "at least 1,400 RUB"; "—" when none
+        is set."""
         if self.target is None:
             return "—"
-        return target_words(self.kpi, floatformat(self.target, "-2g"))
+        return target_words(self.kpi, kpi_value_text(self.kpi, self.target))
+
+    @property
+    def actual_text(self) -> str:
+        return kpi_value_text(self.kpi, self.actual)
+
+    @property
+    def trend_texts(self) -> list[str]:
+        return [kpi_value_text(self.kpi, value) for _quarter, value in self.trend]
 
 
 def kpi_rows_for_kam(*, kam: User | int, period: datetime.date, history: int = 4) -> list[KpiRow]:

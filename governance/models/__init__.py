@@ -49,6 +49,7 @@ from governance.models.kpis import (
 from governance.models.mail import MailState, OutgoingMail
 from governance.models.mandates import (
     LIMIT_FIELDS,
+    MONEY_LIMITS,
     Approver,
     EscalationTier,
     ExceptionRequest,
@@ -109,6 +110,7 @@ __all__ = [
     "CLOSED_STATES",
     "DEFAULT_RULE",
     "LIMIT_FIELDS",
+    "MONEY_LIMITS",
     "SEAT_PROPOSALS",
     "SUBJECTS",
     "Absence",

@@ -38,6 +38,9 @@ class LimitKind(models.TextChoices):
     BUDGET_SPEND = "budget_spend", _("Budget spend without approval")
 
 
+# The limits counted in money: their amounts are said with the company's currency.
+MONEY_LIMITS = frozenset({LimitKind.DEAL_VALUE, LimitKind.CREDIT, LimitKind.BUDGET_SPEND})
+
 LIMIT_FIELDS = {
     LimitKind.DISCOUNT: "max_discount_percent",
     LimitKind.DEAL_VALUE: "max_deal_value",
@@ -376,6 +379,7 @@ class ExceptionRequest(models.Model):
                 "label": LimitKind(b["limit"]).label,
                 "asked": Decimal(b["asked"]),
                 "allowed": Decimal(b["allowed"]),
+                "is_money": b["limit"] in MONEY_LIMITS,
             }
             for b in self.breaches
         ]

@@ -1,8 +1,11 @@
 """The committee's meetings: agendas, attendance, and the register of members' interests."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +13,9 @@ class Meeting(models.Model):
     """A sitting of the committee: its agenda, who attended, and the minutes drawn from both."""
 
     held_on = models.DateField(_("date"))
+    # When on that day it starts, in the company's time zone; none for a meeting whose hour is
+    # not set yet (the calendar then shows the whole day).
+    starts_at = models.TimeField(_("time"), null=True, blank=True)
     title = models.CharField(_("title"), max_length=200)
     location = models.CharField(_("location"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -31,6 +37,13 @@ class Meeting(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("governance:meeting-detail", args=[self.pk])
+
+    def starts(self) -> datetime.date | datetime.datetime:
+        """The moment it starts, aware in the company's time zone; the day alone when its
+        hour is not set."""
+        if self.starts_at is None:
+            return self.held_on
+        return timezone.make_aware(datetime.datetime.combine(self.held_on, self.starts_at))
 
 
 class AgendaKind(models.TextChoices):

@@ -20,6 +20,7 @@ from accounts.money import in_currency
 from accounts.periods import quarter_label, quarter_start
 from governance.models import (
     LIMIT_FIELDS,
+    MONEY_LIMITS,
     Budget,
     KpiTarget,
     LimitKind,
@@ -39,6 +40,12 @@ class Change(models.TextChoices):
     REMOVED = "removed", gettext_lazy("removed")
     CHANGED = "changed", gettext_lazy("changed")
     SAME = "same", gettext_lazy("unchanged")
+
+
+def _limit_label(kind: str) -> str:
+    """A limit's name; a limit counted in money says its currency: "Credit limit, RUB"."""
+    label = str(LimitKind(kind).label)
+    return in_currency(label) if kind in MONEY_LIMITS else label
 
 
 def _change(
@@ -148,7 +155,7 @@ def mandate_compare(*, draft: Mandate, day: datetime.date | None = None) -> Comp
     ]
     limits = [
         Line(
-            label=LimitKind(kind).label,
+            label=_limit_label(kind),
             before=getattr(base, name) if base else None,
             after=getattr(draft, name),
             change=_change(
@@ -168,7 +175,7 @@ def mandate_compare(*, draft: Mandate, day: datetime.date | None = None) -> Comp
         old, new = before_accounts.get(client_id), after_accounts.get(client_id)
         details = tuple(
             Line(
-                label=LimitKind(kind).label,
+                label=_limit_label(kind),
                 before=getattr(old, name),
                 after=getattr(new, name),
                 change=_change(getattr(old, name), getattr(new, name)),

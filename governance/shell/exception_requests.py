@@ -5,6 +5,7 @@ deputy stands in for an approver away, and a request left unanswered escalates o
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -335,6 +336,12 @@ class LadderStep:
     def answer_within_days(self) -> int:
         return self.answer_within.days
 
+    @property
+    def answering_now(self) -> list[LadderPerson]:
+        """Who must answer at this step today: its holders who are in, and the deputies of
+        those away."""
+        return [person for person in self.people if person.away_until is None]
+
 
 def escalation_ladder(*, day: datetime.date | None = None) -> list[LadderStep]:
     """Who decides past a KAM's limits, step by step, as it stands today: each tier of
@@ -385,6 +392,33 @@ def ladder_from(ladder: list[LadderStep], approver: str | None) -> list[LadderSt
             path.append(by_approver[approver])
         approver = NEXT_APPROVER.get(approver)
     return path
+
+
+@dataclass(frozen=True)
+class AwaitedAnswer:
+    """A pending request and the step of the escalation ladder it waits on now: who must
+    answer it today (``step.answering_now``) and by when (``request.respond_by``)."""
+
+    request: ExceptionRequest
+    step: LadderStep
+
+
+def answers_awaited(
+    requests: Iterable[ExceptionRequest], *, ladder: list[LadderStep] | None = None
+) -> list[AwaitedAnswer]:
+    """Who must answer each of ``requests`` now, read off the escalation ladder that My
+    mandate shows (``escalation_ladder``): the people of the step the request is at, or their
+    deputies today. The same queries however many requests, none for no request."""
+    requests = list(requests)
+    if not requests:
+        return []
+    ladder = escalation_ladder() if ladder is None else ladder
+    awaited = []
+    for request in requests:
+        path = ladder_from(ladder, request.approver)
+        step = path[0] if path else LadderStep(request.approver, None, [])
+        awaited.append(AwaitedAnswer(request=request, step=step))
+    return awaited
 
 
 def exception_requests_waiting(*, kam: User) -> QuerySet[ExceptionRequest]:

@@ -18,6 +18,7 @@ from accounts.models import Client, User
 from accounts.refusals import ChangedMeanwhile, NotYours
 from accounts.selectors import clients_visible_to
 from governance.models import (
+    MONEY_LIMITS,
     Approver,
     EscalationTier,
     LimitKind,
@@ -55,6 +56,10 @@ class Breach:
     @property
     def label(self) -> str:
         return str(LimitKind(self.limit).label)
+
+    @property
+    def is_money(self) -> bool:
+        return self.limit in MONEY_LIMITS
 
 
 @dataclass

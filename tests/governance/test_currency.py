@@ -13,9 +13,9 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import User
-from governance.models import Budget, Mandate, MandateAccount
+from governance.models import Budget, KpiTarget, Mandate, MandateAccount
 from governance.shell.mandates import mandate_adopt
-from tests.factories import FigureFactory
+from tests.factories import ExceptionRequestFactory, FigureFactory, KpiFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine("2026-11-18T12:00+03:00")]
 QUARTER = datetime.date(2026, 10, 1)
@@ -86,3 +86,41 @@ def test_the_schema_documents_the_currency_beside_the_amounts() -> None:
         currency = schema["components"]["schemas"][component]["properties"]["currency"]
         assert currency["readOnly"] is True and currency["pattern"] == "^[A-Z]{3}$"
         assert amounts in currency["description"] and "ISO 4217" in currency["description"]
+
+
+def test_limits_passed_and_money_kpis_say_the_currency(
+    figures, kam: User, chair: User, client_as, settings
+) -> None:
+    """A limit counted in money says the currency wherever a request's limits are listed; a
+    discount stays a percentage. A money KPI's target does too, on My mandate."""
+    mandate = Mandate.objects.create(kam=kam, title="Key", valid_from=datetime.date(2025, 1, 1))
+    MandateAccount.objects.create(mandate=mandate, client=figures)
+    mandate_adopt(mandate=mandate)
+    asked = ExceptionRequestFactory(
+        mandate=mandate,
+        client=figures,
+        breaches=[
+            {"limit": "deal_value", "allowed": "100000", "asked": "250000.50"},
+            {"limit": "discount_percent", "allowed": "5", "asked": "9"},
+        ],
+    )
+    KpiTarget.objects.create(
+        kpi=KpiFactory(code="revenue", name="Revenue"), mandate=mandate, period=QUARTER, target=1400
+    )
+    settings.SKAM_CURRENCY = "EUR"
+    said = (
+        "Deal value without approval: asked 250,000.50\xa0EUR, allowed 100,000\xa0EUR; "
+        "Discount, %: asked 9, allowed 5"
+    )
+    detail = client_as(kam).get(reverse("governance:exception-detail", args=[asked.pk])).text
+    assert said in detail
+    assert said in client_as(chair).get(reverse("governance:exception-list")).text
+    mine = client_as(kam).get(reverse("governance:my-mandate")).text
+    assert said in mine
+    assert "at least 1,400\xa0EUR" in mine
+    http = client_as(kam)
+    http.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert (
+        "запрошено 250\xa0000,50\xa0€, разрешено 100\xa0000\xa0€"
+        in http.get(reverse("governance:exception-detail", args=[asked.pk])).text
+    )

@@ -4,6 +4,7 @@ target. Their cost does not grow with the number of KAMs, KPIs or drifting clien
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -11,10 +12,18 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import User
+from governance.committee.meetings import agenda_build, meeting_create
+from governance.committee.proposals import proposal_create, proposal_open
 from governance.drift import drift_counts
 from governance.kpis.snapshots import snapshot_quarter
 from governance.models import ExceptionRequest, KpiTarget
-from tests.factories import ClientFactory, ExceptionRequestFactory, UserFactory
+from tests.factories import (
+    AbsenceFactory,
+    ClientFactory,
+    CommitteeMemberFactory,
+    ExceptionRequestFactory,
+    UserFactory,
+)
 from tests.kpi_world import NOW, Q, World, build_world, make_mandate
 from tests.queries import SIGN_IN_QUERIES
 
@@ -94,13 +103,21 @@ def test_a_kams_home_names_their_kpis_off_target(world: World, client_as) -> Non
     assert "None of your KPIs is off target so far." in section(page, "home-my-kpis")
 
 
-def test_a_kams_home_names_the_requests_they_wait_for(world: World, client_as) -> None:
+def test_a_kams_home_names_the_requests_they_wait_for(
+    world: World, client_as, chair: User, member: User
+) -> None:
+    CommitteeMemberFactory(user=chair, committee_role="executive_director", is_chair=True)
+    CommitteeMemberFactory(user=member, committee_role="head_of_kam")
     ExceptionRequestFactory(mandate=world.mandate, client=world.b)  # pending, due in two days
     page = client_as(world.kam).get(HOME).text
     waiting = section(page, "home-my-requests")
     # The world's request left unanswered since July, then the new one: soonest due first.
+    # Each names who must answer it now, as My mandate's ladder does, and by when.
     assert "2 of your exception requests wait for an answer" in waiting
-    assert "B</a> — Head of the KAM department, answer due 09/18/2026" in waiting
+    assert (
+        f'B</a> — Head of the KAM department: <span data-testid="answering-now">{member}</span>, '
+        "answer due 09/18/2026"
+    ) in waiting
     # Each opens the request's own page, where the KAM sees who decides and may withdraw it.
     pending = ExceptionRequest.objects.filter(mandate=world.mandate, state="pending")
     assert pending.count() == 2
@@ -110,8 +127,27 @@ def test_a_kams_home_names_the_requests_they_wait_for(world: World, client_as) -
     page = client_as(world.kam2).get(HOME).text
     assert "Nothing you asked for is waiting." in section(page, "home-my-requests")
 
+    # The head of KAM away today: their deputy answers, on the home page and the request's.
+    AbsenceFactory(
+        user=member,
+        deputy=chair,
+        starts_on=datetime.date(2026, 9, 14),
+        ends_on=datetime.date(2026, 9, 20),
+    )
+    page = client_as(world.kam).get(HOME).text
+    deputy = f'<span data-testid="answering-now">{chair} (deputy for {member} today)</span>'
+    assert deputy in section(page, "home-my-requests")
+    asked = pending.order_by("respond_by").last()
+    request_page = client_as(world.kam).get(reverse("governance:exception-detail", args=[asked.pk]))
+    assert deputy in request_page.text
+    assert f"Head of the KAM department — {deputy}" in request_page.text.replace(
+        '<span data-testid="who-answers">', ""
+    )
 
-HOME_DIRECTOR_QUERIES = SIGN_IN_QUERIES + 16
+
+# The committee's upcoming meetings (a page and its count), the KPI states, and one count per
+# indicator of drift.
+HOME_DIRECTOR_QUERIES = SIGN_IN_QUERIES + 19
 
 
 def _grow(world: World) -> None:
@@ -122,6 +158,8 @@ def _grow(world: World) -> None:
         KpiTarget.objects.create(kpi=world.kpis["revenue"], mandate=mandate, period=Q, target=5)
     for _ in range(5):
         ClientFactory(is_key=True)
+    for _ in range(2):  # more requests waiting on the KAM's home
+        ExceptionRequestFactory(mandate=world.mandate, client=world.b)
     snapshot_quarter(Q, now=NOW)
 
 
@@ -145,4 +183,57 @@ def test_the_home_pages_cost_does_not_grow_with_the_company(
         kam_http.get(HOME)
 
 
-KAM_HOME_QUERIES = SIGN_IN_QUERIES + 11
+# With a request waiting: the escalation ladder that names who must answer it (the tiers, the
+# absences, and each step's people), however many requests wait.
+KAM_HOME_QUERIES = SIGN_IN_QUERIES + 18
+
+
+def test_a_committee_members_home_shows_the_meetings_ahead_and_what_needs_their_vote(
+    world: World, client_as, chair: User, member: User, kam: User, account_of_kam
+) -> None:
+    for user, is_chair in ((chair, True), (member, False)):
+        CommitteeMemberFactory(user=user, committee_role="sales_director", is_chair=is_chair)
+    proposal = proposal_open(
+        proposal=proposal_create(
+            type="strategic_bet",
+            title="Key for Volga",
+            rationale="Why",
+            by=chair,
+            client=account_of_kam,
+            review_date=datetime.date(2027, 6, 30),
+        ),
+        deadline=datetime.datetime(2026, 9, 18, 18, 0, tzinfo=datetime.UTC),
+    )
+    meeting_create(held_on=datetime.date(2026, 9, 1), title="Held already", by=chair)
+    ahead = meeting_create(
+        held_on=datetime.date(2026, 12, 13),
+        starts_at=datetime.time(10, 0),
+        title="Q4 committee",
+        location="Board room",
+        by=chair,
+    )
+    agenda_build(meeting=ahead)
+
+    for user in (chair, member):
+        page = client_as(user).get(HOME).text
+        meetings = section(page, "home-meetings")
+        assert "1 upcoming meeting of the committee" in meetings
+        assert "Held already" not in meetings
+        assert f'<a href="{ahead.get_absolute_url()}">Q4 committee</a>' in meetings
+        assert '<span data-testid="meeting-when">12/13/2026, 10 a.m.</span>, Board room' in meetings
+        assert f'href="{ahead.get_absolute_url()}#h-agenda">1 point on the agenda</a>' in meetings
+        votes = section(page, "needs-my-vote")
+        assert "1 proposal needs your vote" in votes
+        assert f'href="{proposal.get_absolute_url()}">Key for Volga</a>' in votes
+        assert "votes close 09/18/2026 9 p.m." in votes  # Moscow time
+        assert "home-drift" in page  # the drift to decide, as the panel counts it
+
+    http = client_as(member)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    meetings = section(http.get(HOME).text, "home-meetings")
+    assert "1 предстоящее заседание комитета" in meetings
+    assert "13.12.2026, 10:00" in meetings
+    assert "1 пункт повестки" in meetings
+    # A KAM follows no committee: no meetings, no drift on their home.
+    page = client_as(kam).get(HOME).text
+    assert "home-meetings" not in page and "home-drift" not in page

@@ -27,12 +27,12 @@ from governance.models import WebhookEndpoint
 from skam.demo import (
     DEMO_USERS,
     DEMO_WEBHOOK_SECRET,
-    DEMO_WEBHOOK_URL,
     NEEDS,
     SITUATIONS,
     TEAM_HELPERS,
     USPS,
     demo_load,
+    demo_webhook_url,
 )
 from skam.demo_texts import TEXTS, demo_texts
 from tests.skam.demo_figures import demo_figures
@@ -265,7 +265,7 @@ def test_the_demo_tells_its_webhook_endpoint_of_its_events(russian_demo: None) -
     """The demo's endpoint points at the receiver ``make run`` starts; the demo's own history
     (decisions, key status, mandates, exceptions, budgets, KPI snapshots) waits for it."""
     endpoint = WebhookEndpoint.objects.get()
-    assert (endpoint.url, endpoint.secret) == (DEMO_WEBHOOK_URL, DEMO_WEBHOOK_SECRET)
+    assert (endpoint.url, endpoint.secret) == (demo_webhook_url(), DEMO_WEBHOOK_SECRET)
     told = set(endpoint.deliveries.values_list("event__type", flat=True))
     print(f"\nThe demo's webhook events: {sorted(told)}")
     assert told >= {

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.models import Client
 from governance.committee.filters import DecisionFilter
@@ -62,6 +63,10 @@ def drift_panel(request: HttpRequest) -> HttpResponse:
         "key_without_decision": list(found.key_without_decision[:limit]),
         "review_overdue": list(found.review_overdue[:limit]),
         "key_failing_ruler": list(found.key_failing_ruler[:limit]),
+        "bets_past_review": list(found.bets_past_review[:limit]),
+        "bets": list(found.bets[:limit]),
+        "bets_count": found.bets.count(),
+        "today": timezone.localdate(),
         "meeting_never_considered": list(found.meeting_never_considered[:limit]),
         "buying_decisions": list(clients_buying_decisions()[:limit]),
         "key_outside_mandates": list(shell.key_outside_mandates[:limit]),

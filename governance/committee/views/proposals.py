@@ -38,6 +38,7 @@ from governance.committee.proposals import (
 )
 from governance.lists import page_data, page_query
 from governance.models import (
+    MONEY_LIMITS,
     SUBJECTS,
     Decision,
     LimitKind,
@@ -140,6 +141,7 @@ def _proposal_context(request: HttpRequest, proposal: Proposal) -> dict[str, obj
                 "label": LimitKind(breach["limit"]).label,
                 "asked": Decimal(breach["asked"]),
                 "allowed": Decimal(breach["allowed"]),
+                "is_money": breach["limit"] in MONEY_LIMITS,
             }
             for breach in proposal.version_content.get("breaches", [])
         ]

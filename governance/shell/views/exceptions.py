@@ -26,6 +26,7 @@ from governance.shell.exception_requests import (
     DECIDED_IN,
     AlreadyDecided,
     CommitteeDecides,
+    answers_awaited,
     exception_decide,
     exception_file,
     exception_requests_visible_to,
@@ -131,6 +132,8 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deal_value": deal_value,
             "may_decide": may_decide(user=request.user, request=item),
             "may_propose": may_propose(user=request.user, request=item),
+            # Who must answer it now, as My mandate's escalation ladder names them.
+            "awaited": answers_awaited([item])[0] if item.state == ExceptionState.PENDING else None,
         },
     )
 

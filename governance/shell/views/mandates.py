@@ -18,6 +18,7 @@ from governance.models import (
     DepartmentObligation,
     DepartmentRequest,
     ExceptionRequest,
+    ExceptionState,
     LimitKind,
     Mandate,
 )
@@ -26,6 +27,7 @@ from governance.shell.budgets import budgets_of
 from governance.shell.exception_requests import (
     DECIDED_IN,
     RESPONSE_TIME,
+    answers_awaited,
     escalation_ladder,
     exception_requests_with_proposal,
     exceptions_granted_by_client,
@@ -106,6 +108,14 @@ def _mandate_page(request: HttpRequest, mandate: Mandate | None, *, own: bool) -
     if mandate:
         ladder = escalation_ladder()
         context["ladder"] = ladder
+        # Who must answer each pending request now, off the ladder shown below it.
+        pending = [
+            item
+            for item in context["exception_requests"]
+            if item.state == ExceptionState.PENDING and not item.is_for_the_committee
+        ]
+        for awaited in answers_awaited(pending, ladder=ladder):
+            awaited.request.waiting_on = awaited.step
         if check is not None and not check.within_mandate:
             context["check_ladder"] = ladder_from(ladder, check.escalate_to)
             context["answer_due"] = timezone.now() + RESPONSE_TIME

@@ -1,7 +1,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from skam.demo import DEMO_PASSWORD, DEMO_USERS, DemoRefused, demo_load
+from skam.demo import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    DemoRefused,
+    demo_load,
+    demo_webhook_point,
+    demo_webhook_url,
+)
 from skam.demo_texts import TEXTS, demo_texts
 
 
@@ -34,6 +41,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Demo company loaded. Its language: {language}."))
+        elif demo_webhook_point():
+            # Loaded by a run on another port: its receiver is this run's now.
+            self.stdout.write(
+                f"Demo company already loaded; its webhooks now go to {demo_webhook_url()}."
+            )
         else:
             self.stdout.write("Demo company already loaded; nothing changed.")
         self.stdout.write(f"\nDemo users (password '{DEMO_PASSWORD}'):")

@@ -8,6 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from governance.webhooks import (
@@ -24,7 +25,12 @@ class Command(BaseCommand):
     help = "Receive SKAM's webhooks on 127.0.0.1, check their signatures and print each event."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.SKAM_DEMO_WEBHOOK_PORT,
+            help="Where to listen (default: SKAM_DEMO_WEBHOOK_PORT, the demo endpoint's port).",
+        )
         parser.add_argument(
             "--secret", default=DEMO_WEBHOOK_SECRET, help="The endpoint's secret (the demo's)."
         )

@@ -182,6 +182,20 @@ def test_a_scheduled_meeting_is_announced_with_its_invitation(
     assert event_uid("meeting", meeting.pk) in _uids(feed)
 
 
+def test_a_meeting_with_its_hour_is_invited_at_that_hour(chair, member, dates, mailoutbox):
+    meeting_create(
+        held_on=datetime.date(2026, 12, 10),
+        starts_at=datetime.time(10, 0),
+        title="Q4",
+        by=chair,
+    )
+    mail_deliver_due()
+    (event,) = _invite(mailoutbox[0]).walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert start == timezone.make_aware(datetime.datetime(2026, 12, 10, 10, 0))
+    assert "10.12.2026 10:00" in mailoutbox[0].body
+
+
 def test_an_opened_vote_is_announced_with_its_deadline(
     chair, member, dates, account_of_kam, mailoutbox
 ):

@@ -79,10 +79,37 @@ def test_drift_finds_each_kind_of_undecided_state(seats):
     found = drift(today=datetime.date(2026, 11, 27))
 
     assert list(found.key_without_decision) == [legacy]
-    assert [d.client for d in found.review_overdue] == [overdue_bet]
-    failing = {c.name: c.is_bet for c in found.key_failing_ruler}
-    assert failing == {"Bet overdue": True, "Key, failing": False}
+    # A bet is below the ruler by decision: listed apart, never a key client failing it, and
+    # its overdue review is drift of its own kind, not counted twice.
+    assert [c.name for c in found.key_failing_ruler] == ["Key, failing"]
+    assert [d.client for d in found.bets] == [overdue_bet]
+    assert [d.client for d in found.bets_past_review] == [overdue_bet]
+    assert list(found.review_overdue) == []
     assert list(found.meeting_never_considered) == [never]
+
+
+def test_a_bet_is_listed_apart_and_counted_only_once_its_review_is_past(seats, client_as, chair):
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    on_time = ClientFactory(name="Bet on time")
+    _covered(on_time, "0.5")
+    _granted(on_time, seats, review=datetime.date(2027, 6, 30))
+    late = ClientFactory(name="Bet late")
+    _covered(late, "0.5")
+    decision = _granted(late, seats, review=datetime.date(2027, 6, 30))
+    Decision.objects.filter(pk=decision.pk).update(review_date=datetime.date(2026, 9, 30))
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+
+    counts = {indicator.code: indicator.count for indicator in drift_counts()}
+    assert counts["key-failing"] == 0  # both fail the ruler, as bets do
+    assert counts["bets-overdue"] == 1
+    assert counts["review-overdue"] == 0
+
+    page = client_as(chair).get(reverse("governance:drift")).text
+    bets = page.split('<section class="card" id="bets">')[1].split("</section>")[0]
+    assert "Bet on time" in bets and "review due 06/30/2027" in bets
+    assert "Bet late" in bets and "review was due 09/30/2026" in bets
+    failing = page.split('<section class="card" id="key-failing">')[1].split("</section>")[0]
+    assert "Bet" not in failing
 
 
 def test_drift_page_for_the_committee_and_directors_only(client_as, chair, director, kam, seats):

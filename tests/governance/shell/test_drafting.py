@@ -562,7 +562,7 @@ def test_the_comparison_shows_what_is_added_removed_and_changed_part_by_part(
     assert terms == {"title": "same", "valid from": "changed", "valid to": "changed"}
     limits = {str(line.label): (line.before, line.after, line.change) for line in comparison.limits}
     assert limits["Discount, %"] == (Decimal(5), Decimal(7), "changed")
-    assert limits["Credit limit"] == (None, None, "same")
+    assert limits["Credit limit, RUB"] == (None, None, "same")  # a money limit says its currency
     accounts = {line.label.name: line for line in comparison.accounts}
     assert accounts["Baltic Grain"].change == "added"
     assert accounts["Baltic Grain"].budget == Decimal(250000)
