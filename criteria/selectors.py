@@ -149,9 +149,11 @@ def scorecard_for(evaluation: Evaluation) -> Scorecard:
         )
         for criterion in ruler.criteria.all()
     ]
+    # The largest shortfalls first; among equal ones, the need entered first: an order that does
+    # not depend on the names' language, so a verdict names the same needs in English and Russian.
     gaps = sorted(
         (line for line in needs if line.degree < 1 and line.weight > 0),
-        key=lambda line: (-line.shortfall, line.name),
+        key=lambda line: (-line.shortfall, line.need_id),
     )
     return Scorecard(evaluation=evaluation, ruler=ruler, needs=needs, criteria=criteria, gaps=gaps)
 

@@ -56,6 +56,7 @@ from criteria.models import (
     RulerVersion,
     RunStatus,
 )
+from criteria.selectors import scorecard_for
 from criteria.services import RulerNotDraft, coverage_set, fit_rate, ruler_adopt, ruler_draft_create
 from skam.celery import app
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory, USPFactory
@@ -563,6 +564,27 @@ def test_a_failing_gate_fails_the_verdict_despite_full_coverage(db: None) -> Non
     assert evaluation(run, small).coverage_ratio == 1
     assert evaluation(run, small).meets_ruler is False
     assert evaluation(run, large).meets_ruler is True
+
+
+def test_a_verdict_names_the_same_unmet_needs_whatever_their_names(ruler: RulerVersion) -> None:
+    """The verdict names the largest shortfalls; among equal ones, the needs entered first, so
+    that renaming needs (or reading the demo in Russian) does not change which are named."""
+    client = ClientFactory()
+    usp = USPFactory()
+    need(client, 9, (usp, "1"))  # met: never named
+    half = need(client, 6, (usp, "0.5"))  # shortfall 3, after the unmet ones of 4
+    names = ["Zeta", "Epsilon", "Delta", "Gamma", "Beta", "Alpha"]  # entered in this order
+    unmet = [NeedFactory(client=client, weight=4, name=name) for name in names]
+
+    def named() -> list[str]:
+        verdict = scorecard_for(evaluation(evaluate(), client)).verdict()
+        return [line["need"] for line in verdict["unmet"]]
+
+    assert named() == ["Zeta", "Epsilon", "Delta", "Gamma", "Beta"]
+    for position, unmet_need in enumerate(reversed(unmet)):
+        ClientNeed.objects.filter(pk=unmet_need.pk).update(name=f"Renamed {position}")
+    assert named() == ["Renamed 5", "Renamed 4", "Renamed 3", "Renamed 2", "Renamed 1"]
+    assert half.name not in named()
 
 
 @pytest.mark.parametrize(
