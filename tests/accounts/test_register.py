@@ -90,6 +90,35 @@ def test_search_forgives_a_typo_and_puts_the_closest_match_first(client_as, chai
     assert found("volga steel") == ["Volga Steel", "Volga Steam Co"]
 
 
+def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
+    client_as, chair, settings
+):
+    settings.SKAM_CLIENT_PAGE_SIZE = 3
+    works = [ClientFactory(name=f"Volga Steel Works {n}") for n in range(4)]
+    exact = ClientFactory(name="Volga Steel")
+    ClientFactory(name="Ural Chemical Plant")
+    http = client_as(chair)
+    url = reverse("accounts:client-list")
+
+    def names(response: object) -> list[str]:
+        results = response.text.split('id="client-results"')[1]
+        everyone = [exact, *works]
+        return sorted((c.name for c in everyone if f">{c.name}<" in results), key=results.index)
+
+    http.get(url)
+    with CaptureQueriesContext(connection) as listed:
+        http.get(url)
+    with CaptureQueriesContext(connection) as searched:
+        first = http.get(url, {"q": "volga steel"})
+    second = http.get(url, {"q": "volga steel", "page": 2})
+
+    assert len(searched.captured_queries) <= len(listed.captured_queries)
+    assert "Page 1 of 2" in first.text
+    assert names(first) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
+    assert names(second) == ["Volga Steel Works 2", "Volga Steel Works 3"]
+    assert "Ural Chemical Plant" not in first.text + second.text
+
+
 def test_the_search_column_follows_bulk_writes(chair):
     Client.objects.bulk_create([Client(name="Ёлка", registration_number="1234567890")])
     Client.objects.filter(registration_number="1234567890").update(name="Ёжик Ltd")
@@ -133,6 +162,8 @@ def test_the_filter_offers_the_industries_and_regions_the_clients_have(
     mine = ClientFactory(owner_kam=kam, industry="Mining", region="Kazan")
     ClientFactory(owner_kam=kam2, industry="Telecom", region="Perm")
     ClientFactory(owner_kam=kam2, industry="Telecom", region="Perm")
+    on_my_team = ClientFactory(owner_kam=kam2, industry="Agriculture", region="Omsk")
+    TeamMemberFactory(client=on_my_team, user=kam)
 
     def offered(user: object) -> str:
         return client_as(user).get(reverse("accounts:client-list")).text
@@ -140,7 +171,10 @@ def test_the_filter_offers_the_industries_and_regions_the_clients_have(
     assert '<option value="Mining">' in offered(chair)
     assert '<option value="Telecom">' in offered(chair)
     assert '<option value="Telecom">' not in offered(kam)  # only a KAM's own accounts' values
+    assert '<option value="Perm">' not in offered(kam)
     assert '<option value="Kazan">' in offered(kam)
+    assert '<option value="Agriculture">' in offered(kam)  # an account whose team the KAM is on
+    assert '<option value="Omsk">' in offered(kam)
 
     client_as(administrator).post(
         reverse("accounts:client-edit", args=[mine.pk]),
@@ -161,7 +195,7 @@ def test_the_filter_offers_the_industries_and_regions_the_clients_have(
     assert '<option value="Mining">' not in page  # no client has it any more
     assert '<option value="Tver">' not in page
     regions = FilterChoice.objects.filter(kind="region").values_list("value", flat=True)
-    assert list(regions) == ["Kazan", "Perm"]
+    assert list(regions) == ["Kazan", "Omsk", "Perm"]
 
 
 def test_the_filter_keeps_its_choices_once_the_api_schema_was_built(client_as, chair):
