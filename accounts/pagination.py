@@ -37,11 +37,12 @@ class RowCount:
     estimated: bool
 
 
-def count_rows(queryset: QuerySet) -> RowCount:
+def count_rows(queryset: QuerySet, *, at_least: int | None = None) -> RowCount:
     """How many rows ``queryset`` has: exact up to ``EXACT_COUNT_LIMIT``, estimated beyond on
-    PostgreSQL (exact on SQLite, the embedded default's size)."""
+    PostgreSQL (exact on SQLite, the embedded default's size). ``at_least``: rows the caller
+    already read (up to the limit and one), which need not be counted again."""
     ids = queryset.order_by().values("pk")
-    exact = ids[: EXACT_COUNT_LIMIT + 1].count()
+    exact = ids[: EXACT_COUNT_LIMIT + 1].count() if at_least is None else at_least
     if exact <= EXACT_COUNT_LIMIT:
         return RowCount(exact, estimated=False)
     connection = connections[queryset.db]
@@ -69,15 +70,31 @@ class CheapCountPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
-        if isinstance(rows, QuerySet):
+        ranked = self._ranked_ids
+        if ranked is not None and top <= len(ranked):
+            rows = rows.filter(pk__in=ranked[bottom:top])
+        elif isinstance(rows, QuerySet):
             rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
         else:
             rows = rows[bottom:top]
         return self._get_page(rows, number, self)
 
     @cached_property
+    def _ranked_ids(self) -> list[Any] | None:
+        """For a search ordered by closeness, the ids of its first matches (up to the exact
+        count's limit and one), in order: one pass that both counts and pages them. No index
+        serves that order, so the closeness of every match is computed whichever page is asked;
+        counting them apart, then cutting the page, searched twice."""
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or rows.query.order_by[:1] != ("-search_rank",):
+            return None
+        return list(rows.values_list("pk", flat=True)[: EXACT_COUNT_LIMIT + 1])
+
+    @cached_property
     def row_count(self) -> RowCount:
-        return count_rows(self.object_list)
+        ranked = self._ranked_ids
+        at_least = None if ranked is None else len(ranked)
+        return count_rows(self.object_list, at_least=at_least)
 
     @cached_property
     def count(self) -> int:
