@@ -7,8 +7,9 @@
 
 Playwright drives Debian's Chromium (``/usr/bin/chromium``, or ``SKAM_CHROMIUM``); no browser
 is downloaded. Each shot is the top of the page as a 1,366 px laptop window shows it (one of My
-mandate as a 390 px phone shows it), in the interface's English or Russian; a PNG past
-``--max-kb`` is reduced to 256 colours, which keeps text sharp.
+mandate as a 390 px phone shows it; a path with a ``#fragment``, as the drift panel's, opens
+scrolled to that section), in the interface's English or Russian; a PNG past ``--max-kb`` is
+reduced to 256 colours, which keeps text sharp.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SHOTS = (
     Shot("home-kam", "kam", "/"),
     Shot("home-director", "director", "/"),
     Shot("home-admin", "admin", "/"),
+    Shot("drift-panel", "chair", "/committee/drift/#key-failing"),
     Shot("vote-page", "member", "/committee/proposals/{proposal}/"),
     Shot("vote-page-ru", "member", "/committee/proposals/{proposal}/", language="ru"),
     Shot("my-mandate", "kam", "/committee/my-mandate/"),
