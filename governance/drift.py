@@ -60,7 +60,7 @@ def drift(*, today: datetime.date | None = None) -> Drift:
     grants_in_force = in_force.filter(client=OuterRef("pk"), key_status=True)
     run = last_finished_run()
     latest = Evaluation.objects.filter(run=run, client=OuterRef("pk"))
-    bets = in_force.filter(proposal__type=ProposalType.STRATEGIC_BET, client__isnull=False)
+    bets = bets_in_force()
     ever_proposed = Proposal.objects.filter(client=OuterRef("pk"))
     clients = Client.objects.select_related("owner_kam").order_by("name")
     listed_bets = bets.select_related("client", "proposal").order_by("review_date", "pk")
@@ -79,6 +79,14 @@ def drift(*, today: datetime.date | None = None) -> Drift:
         bets=listed_bets,
         bets_past_review=listed_bets.filter(review_date__lt=today),
         run=run,
+    )
+
+
+def bets_in_force() -> QuerySet[Decision]:
+    """The strategic bets in force: clients the committee holds key below the ruler, each until
+    its review date (which brings it back to the committee, not the ruler's verdict)."""
+    return Decision.objects.in_force().filter(
+        proposal__type=ProposalType.STRATEGIC_BET, client__isnull=False
     )
 
 

@@ -21,7 +21,7 @@ from accounts.models import Client, User
 from criteria.models import ReviewItem
 from governance.committee.notifications import notify_meeting_scheduled
 from governance.committee.proposals import proposals_with_tally, tally_of
-from governance.drift import decisions_due_for_review
+from governance.drift import bets_in_force, decisions_due_for_review
 from governance.models import (
     SUBJECTS,
     AgendaItem,
@@ -103,8 +103,9 @@ def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:
 
 
 def agenda_build(*, meeting: Meeting) -> int:
-    """Put on the agenda every open proposal, every open review item of the ruler and every
-    decision due for review within 30 days (or overdue) that is not on it yet, after what is
+    """Put on the agenda every open proposal, every open review item of the ruler (but those of
+    a client with an open proposal or a strategic bet in force) and every decision due for
+    review within 30 days (or overdue) that is not on it yet, after what is
     there already. Idempotent: a second call adds only what has come up since. Returns the
     number of items added.
 
@@ -119,9 +120,16 @@ def agenda_build(*, meeting: Meeting) -> int:
             .order_by("deadline", "pk")
             .values_list("pk", flat=True)
         )
+        # A client flagged by the ruler comes up once: not again beside its open proposal (a
+        # point of its own), nor while a strategic bet holds it key below the ruler (the bet's
+        # review date brings it back, as a decision due for review).
         review_items = (
             ReviewItem.objects.filter(closed_at__isnull=True)
             .filter(~Exists(on_agenda.filter(review_item=OuterRef("pk"))))
+            .exclude(
+                Exists(Proposal.objects.filter(state=ProposalState.OPEN, client=OuterRef("client")))
+            )
+            .exclude(Exists(bets_in_force().filter(client=OuterRef("client"))))
             .order_by("opened_at", "pk")
             .values_list("pk", flat=True)
         )

@@ -112,10 +112,16 @@ def run() -> EvaluationRun:
     return EvaluationRun.objects.create(ruler=ruler, as_of=today(), status="done", in_progress=None)
 
 
-def review_item(run: EvaluationRun, *, closed: bool = False) -> ReviewItem:
+def review_item(
+    run: EvaluationRun,
+    *,
+    closed: bool = False,
+    client: Client | None = None,
+    kind: str = ReviewKind.MEETS_BUT_NOT_KEY,
+) -> ReviewItem:
     return ReviewItem.objects.create(
-        client=ClientFactory(),
-        kind=ReviewKind.MEETS_BUT_NOT_KEY,
+        client=client or ClientFactory(),
+        kind=kind,
         opened_by_run=run,
         opened_at=timezone.now(),
         closed_at=timezone.now() if closed else None,
@@ -168,6 +174,35 @@ def test_the_agenda_gathers_open_proposals_open_review_items_and_decisions_due(
         (AgendaKind.REVIEW_ITEM, flagged.pk),
         (AgendaKind.DECISION_REVIEW, overdue.pk),
         (AgendaKind.DECISION_REVIEW, due_soon.pk),
+    ]
+
+
+def test_a_client_comes_up_once_not_beside_its_proposal_nor_while_a_bet_holds_it(
+    meeting: Meeting, committee: list[User], run: EvaluationRun
+) -> None:
+    chair = committee[0]
+    proposed = opened(by=chair)
+    beside_its_proposal = review_item(run, client=proposed.client)
+    bet = decided(by=chair, review_in_days=90)
+    Proposal.objects.filter(pk=bet.proposal_id).update(
+        type=ProposalType.STRATEGIC_BET, review_date=bet.review_date
+    )
+    held_by_a_bet = review_item(run, client=bet.client, kind=ReviewKind.KEY_BUT_FAILS)
+    flagged = review_item(run, kind=ReviewKind.KEY_BUT_FAILS)
+
+    assert agenda_build(meeting=meeting) == 2
+    assert agenda_of(meeting) == [
+        (AgendaKind.PROPOSAL, proposed.pk),
+        (AgendaKind.REVIEW_ITEM, flagged.pk),
+    ]
+
+    # Once the proposal is closed and the bet is over, the ruler's flags come up.
+    Proposal.objects.filter(pk=proposed.pk).update(state=ProposalState.WITHDRAWN)
+    Proposal.objects.filter(pk=bet.proposal_id).update(type=ProposalType.GRANT_KEY)
+    assert agenda_build(meeting=meeting) == 2
+    assert agenda_of(meeting)[2:] == [
+        (AgendaKind.REVIEW_ITEM, beside_its_proposal.pk),
+        (AgendaKind.REVIEW_ITEM, held_by_a_bet.pk),
     ]
 
 
