@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Client, FilterChoice, FilterChoiceKind
 
@@ -55,21 +54,9 @@ def filter_choices_rebuild() -> None:
             FilterChoice.objects.bulk_create(FilterChoice(kind=kind, value=v) for v in values)
 
 
-def filter_choices_offered(among: QuerySet[Client] | None = None) -> dict[str, list[str]]:
-    """Every offered value by kind, in order: one query. With ``among`` (a KAM's accounts), only
-    the values some of those clients have: each kept value is probed for one such client, which
-    stops at the first found, rather than reading every account for its distinct values."""
-    choices = FilterChoice.objects.order_by("kind", "value")
-    if among is not None:
-        among = among.order_by()
-        choices = choices.filter(
-            Q(
-                Exists(among.filter(industry=OuterRef("value"))),
-                kind=FilterChoiceKind.INDUSTRY,
-            )
-            | Q(Exists(among.filter(region=OuterRef("value"))), kind=FilterChoiceKind.REGION)
-        )
+def filter_choices_offered() -> dict[str, list[str]]:
+    """Every offered value by kind, in order: one query."""
     offered: dict[str, list[str]] = {kind: [] for kind in FilterChoiceKind}
-    for kind, value in choices.values_list("kind", "value"):
+    for kind, value in FilterChoice.objects.order_by("kind", "value").values_list("kind", "value"):
         offered[kind].append(value)
     return offered
