@@ -23,7 +23,11 @@ from governance.kpis.dashboards.portfolio import quarter_kpi_states
 from governance.kpis.states import KpiState, kpi_rows_for_kam
 from governance.models import SUBJECTS
 from governance.permissions import VIEW_DECISION, VIEW_OWN_MANDATE
-from governance.shell.exception_requests import answers_awaited, exception_requests_waiting
+from governance.shell.exception_requests import (
+    answers_awaited,
+    exception_requests_to_decide,
+    exception_requests_waiting,
+)
 from governance.shell.mandates import mandate_summary
 
 # How many rows of a list the home page shows before "see all".
@@ -59,6 +63,10 @@ def home(request: HttpRequest) -> HttpResponse:
         waiting = proposals_needing_vote(user)
         context["needs_my_vote"] = list(waiting.select_related(*SUBJECTS)[:HOME_ROWS])
         context["needs_my_vote_count"] = waiting.count()
+        # The exception requests of the tiers this member decides (or stands in for).
+        to_decide = exception_requests_to_decide(user)
+        context["to_decide"] = list(to_decide[:HOME_ROWS])
+        context["to_decide_count"] = to_decide.count()
     if user.has_perm(VIEW_DECISION):  # follows the committee: its meetings and its drift
         upcoming = meetings_upcoming(user)
         context["meetings"] = list(upcoming[:HOME_ROWS])

@@ -429,3 +429,18 @@ def exception_requests_waiting(*, kam: User) -> QuerySet[ExceptionRequest]:
         .select_related("client")
         .order_by("respond_by", "pk")
     )
+
+
+def exception_requests_to_decide(user: User) -> QuerySet[ExceptionRequest]:
+    """The pending requests ``user`` answers today, the soonest due first: those of the tiers
+    they hold or stand in for as deputy (``may_decide``'s rule, as one query), never their own
+    and never the committee's tier. What waits on an approver, on their home page."""
+    roles = approver_roles_of(user) - {Approver.COMMITTEE}
+    if not roles:
+        return ExceptionRequest.objects.none()
+    return (
+        ExceptionRequest.objects.filter(state=ExceptionState.PENDING, approver__in=roles)
+        .exclude(requested_by=user)
+        .select_related("client", "requested_by")
+        .order_by("respond_by", "pk")
+    )

@@ -237,3 +237,47 @@ def test_a_committee_members_home_shows_the_meetings_ahead_and_what_needs_their_
     # A KAM follows no committee: no meetings, no drift on their home.
     page = client_as(kam).get(HOME).text
     assert "home-meetings" not in page and "home-drift" not in page
+
+
+def test_an_approvers_home_shows_the_requests_waiting_for_their_answer(
+    world: World, client_as, chair: User, member: User
+) -> None:
+    CommitteeMemberFactory(user=chair, committee_role="executive_director", is_chair=True)
+    CommitteeMemberFactory(user=member, committee_role="head_of_kam")
+    sales = UserFactory(username="sales", role="committee_member")
+    CommitteeMemberFactory(user=sales, committee_role="sales_director")
+    ExceptionRequestFactory(mandate=world.mandate, client=world.b)  # pending, due in two days
+    pending = ExceptionRequest.objects.filter(state="pending").order_by("respond_by")
+    assert {asked.approver for asked in pending} == {"head_of_kam"}
+
+    # The head of KAM answers both, the soonest due first, each opening its page; the chair
+    # decides every tier; the sales director none of these.
+    for user in (member, chair):
+        waiting = section(client_as(user).get(HOME).text, "home-to-decide")
+        assert "2 exception requests wait for your answer" in waiting
+        kam = world.kam.get_full_name()
+        assert f"asked by {kam} · tier: Head of the KAM department · answer due 07/01/2026" in (
+            waiting
+        )
+        assert waiting.index("07/01/2026") < waiting.index("09/18/2026")
+        for asked in pending:
+            assert f'href="{reverse("governance:exception-detail", args=[asked.pk])}">' in waiting
+    assert "home-to-decide" not in client_as(sales).get(HOME).text
+    assert "home-to-decide" not in client_as(world.kam).get(HOME).text
+
+    # Away today, the head of KAM's requests wait on the deputy, the sales director.
+    AbsenceFactory(
+        user=member,
+        deputy=sales,
+        starts_on=datetime.date(2026, 9, 14),
+        ends_on=datetime.date(2026, 9, 20),
+    )
+    http = client_as(sales)
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    waiting = section(http.get(HOME).text, "home-to-decide")
+    assert "2 запроса на исключение ждут вашего ответа" in waiting
+    assert "ответ до 01.07.2026" in waiting
+
+    # Answered, it leaves the home.
+    pending.update(state="approved")
+    assert "home-to-decide" not in client_as(member).get(HOME).text
