@@ -112,6 +112,19 @@ def test_a_bet_is_listed_apart_and_counted_only_once_its_review_is_past(seats, c
     assert "Bet" not in failing
 
 
+def test_the_drift_panel_says_when_no_kam_owns_a_client(seats, client_as, chair, kam):
+    RulerVersion.objects.create(number=1, title="Ruler", status=RulerStatus.IN_FORCE)
+    for name, owner in (("Owned", kam), ("Unowned", None)):
+        _covered(ClientFactory(name=name, owner_kam=owner), "1")
+    run_all_chunks(run=run_start(as_of=datetime.date(2026, 10, 1)))
+
+    page = client_as(chair).get(reverse("governance:drift")).text
+    never = page.split('<section class="card" id="never-considered">')[1].split("</section>")[0]
+    assert f"Owned</a> — {kam}</li>" in never
+    assert "Unowned</a> — no KAM owns it</li>" in never
+    assert "— —" not in page
+
+
 def test_drift_page_for_the_committee_and_directors_only(client_as, chair, director, kam, seats):
     assert client_as(chair).get(reverse("governance:drift")).status_code == 200
     assert client_as(director).get(reverse("governance:drift")).status_code == 200
