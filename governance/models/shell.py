@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.periods import quarter_label
+
 
 class SpendCategory(models.TextChoices):
     HOSPITALITY = "hospitality", _("Hospitality")
@@ -62,7 +64,7 @@ class Budget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client} {self.period:%Y-%m}"
+        return f"{self.client}, {quarter_label(self.period)}"
 
 
 class BudgetSpend(models.Model):
