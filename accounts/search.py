@@ -7,8 +7,9 @@ finds "Volga". The client keeps its folded name in a column the database compute
 included), and the query is folded the same way here in Python.
 
 On PostgreSQL the folded name and the registration number carry trigram indexes (pg_trgm,
-``accounts/migrations/0003``): a part of a word is found through the index, a typo through
-trigram word similarity, and the closest match comes first. SQLite, the embedded default, keeps
+``accounts/migrations/0003``): what holds the text typed (a part of a word) is found through
+the index; when nothing does, a typo is found through trigram word similarity, the closest
+match first. SQLite, the embedded default, keeps
 the plain substring search it always had (its column holds the name in lower case only: its
 parser cannot nest the replacements). A leaf: it imports no model.
 """
@@ -95,8 +96,15 @@ class Folded(Func):
 
 
 def clients_search(queryset: QuerySet, text: str) -> QuerySet:
-    """The clients of ``queryset`` whose name or registration number matches ``text``, the
-    closest first (on PostgreSQL; by name on SQLite)."""
+    """The clients of ``queryset`` whose name or registration number holds ``text``, in the
+    register's order; when none does, those whose name comes closest to it (a typo, another
+    spelling), the closest first (on PostgreSQL; SQLite finds only what holds the text).
+
+    Ranking every name by closeness costs the same as reading every match: at a million
+    clients, a few common words match tens of thousands of names, and ranking them took half
+    a second. What holds the text as typed is found through the trigram index and read in
+    the name's order, so the closeness is computed only when nothing holds it (one query
+    tells which)."""
     text = text.strip()
     if not text:
         return queryset
@@ -105,20 +113,36 @@ def clients_search(queryset: QuerySet, text: str) -> QuerySet:
     folded = fold(text)
     # ``~*`` rather than Django's ``UPPER(…) LIKE UPPER(…)``, which no trigram index serves: an
     # OR with one unindexed branch reads every client.
-    contains = Q(search_name__contains=folded) | Q(registration_number__iregex=re.escape(text))
-    # ``%>`` (word similarity above pg_trgm's threshold) and LIKE both use the trigram indexes.
-    # The closeness is kept in double precision, so that a cursor holding it finds it again.
+    holding = queryset.filter(
+        Q(search_name__contains=folded) | Q(registration_number__iregex=re.escape(text))
+    )
+    if holding.exists():
+        return holding.order_by("name", "pk")
+    return closest(queryset, text)
+
+
+def closest(queryset: QuerySet, text: str) -> QuerySet:
+    """The clients whose name comes close to ``text`` (pg_trgm's word similarity above its
+    threshold, through the trigram index), the closest first. The closeness is kept in double
+    precision, so that a cursor holding it finds it again."""
+    folded = fold(text.strip())
     return (
-        queryset.filter(contains | Q(search_name__trigram_word_similar=folded))
+        queryset.filter(search_name__trigram_word_similar=folded)
         .annotate(
             search_rank=Cast(
                 Greatest(
                     TrigramWordSimilarity(Value(folded), F("search_name")),
-                    TrigramWordSimilarity(Value(text.lower()), F("registration_number")),
+                    TrigramWordSimilarity(Value(text.strip().lower()), F("registration_number")),
                 ),
                 FloatField(),
             ),
         )
-        # Equally close matches (every name that holds the words typed) in the register's order.
+        # Equally close names in the register's order.
         .order_by("-search_rank", "name", "pk")
     )
+
+
+def is_closest(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` is a search that found nothing holding the text, and lists the
+    closest names instead (the page says so)."""
+    return "search_rank" in queryset.query.annotations

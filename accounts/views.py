@@ -52,6 +52,7 @@ from accounts.models import (
 from accounts.needs import needs_recorded
 from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
+from accounts.search import is_closest
 from accounts.selectors import client_get_for_user, clients_visible_to, imports_visible_to
 from accounts.tasks import import_apply_task, import_check_task, import_enqueue
 
@@ -86,7 +87,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        # Nothing holds the search's text: the closest names are listed, and the page says so.
+        "closest": is_closest(filterset.qs),
+    }
     template = "accounts/client_list.html"
     # A history restore asks for the whole page even though it comes from htmx.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:

@@ -55,8 +55,9 @@ def clients_picked(
     *, clients: QuerySet[Client], text: str, page: int = 1, limit: int = PICKER_LIMIT
 ) -> ClientPage:
     """The clients of ``clients`` (already narrowed to what the reader may see and the
-    question may be about) matching ``text``, the closest first, page ``page`` of ``limit``:
-    two queries, whatever the number of clients and the page."""
+    question may be about) matching ``text`` (``clients_search``: what holds it, or else the
+    closest names), page ``page`` of ``limit``: three queries, whatever the number of clients
+    and the page."""
     page = max(page, 1)
     ruler = RulerVersion.objects.filter(status=RulerStatus.IN_FORCE).first()
     found_by_text = clients_search(clients, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -85,9 +86,31 @@ def test_search_forgives_a_typo_and_puts_the_closest_match_first(client_as, chai
         return [row["name"] for row in http.get("/api/clients/", {"q": text}).json()["results"]]
 
     assert found("Северстль") == [severstal.name]
-    # Both hold most of the words; the one that holds them all comes first, though it sorts
-    # after the other by name.
-    assert found("volga steel") == ["Volga Steel", "Volga Steam Co"]
+    # No name holds "volga steell": both come close, the closer first, though it sorts after
+    # the other by name.
+    assert found("volga steell") == ["Volga Steel", "Volga Steam Co"]
+    # What holds the text typed is what is found, in the register's order.
+    assert found("volga ste") == ["Volga Steam Co", "Volga Steel"]
+    assert found("volga steel") == ["Volga Steel"]
+
+
+def test_the_register_says_when_it_lists_the_closest_names(client_as, chair):
+    ClientFactory(name="Volga Steel")
+    http = client_as(chair)
+    url = reverse("accounts:client-list")
+
+    typo = http.get(url, {"q": "volga steell"}).text
+    assert "Volga Steel" in typo
+    assert "No name or registration number holds “volga steell”" in typo
+    holds = http.get(url, {"q": "volga"}).text
+    assert "Volga Steel" in holds and "closest-names" not in holds
+    nothing = http.get(url, {"q": "zzzz"}).text
+    assert "closest-names" not in nothing
+    assert "No clients match." in nothing
+
+    http.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    typo = http.get(url, {"q": "volga steell"}).text
+    assert "Ни наименование, ни ИНН не содержат «volga steell»" in typo
 
 
 def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
@@ -109,10 +132,11 @@ def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
     with CaptureQueriesContext(connection) as listed:
         http.get(url)
     with CaptureQueriesContext(connection) as searched:
-        first = http.get(url, {"q": "volga steel"})
-    second = http.get(url, {"q": "volga steel", "page": 2})
+        first = http.get(url, {"q": "volga steell"})  # a typo: the closest names, ranked
+    second = http.get(url, {"q": "volga steell", "page": 2})
 
-    assert len(searched.captured_queries) <= len(listed.captured_queries)
+    # One more than the list: whether any name holds the text (none: the closest are ranked).
+    assert len(searched.captured_queries) <= len(listed.captured_queries) + 1
     assert "Page 1 of 2" in first.text
     assert names(first) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
     assert names(second) == ["Volga Steel Works 2", "Volga Steel Works 3"]

@@ -224,7 +224,8 @@ def test_the_picker_search_costs_the_same_few_queries_for_many_clients(
     http = client_as(chair)
     # Warm: the session and the content types the permission check caches.
     http.get(question_url("grant_key"), {"q": "Client"})
-    expected = SIGN_IN_QUERIES + 2  # the ruler in force; the clients with their verdicts
+    # The ruler in force; whether a name holds the text; the clients with their verdicts.
+    expected = SIGN_IN_QUERIES + 3
     with django_assert_num_queries(expected):
         assert http.get(question_url("grant_key"), {"q": "Client"}).status_code == 200
     for _number in range(3 * PICKER_LIMIT):
