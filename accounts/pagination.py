@@ -57,11 +57,46 @@ def count_rows(queryset: QuerySet, *, at_least: int | None = None) -> RowCount:
     return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), exact), estimated=True)
 
 
+def _is_postgresql(rows: QuerySet) -> bool:
+    return connections[rows.db].vendor == "postgresql"
+
+
+def _sorted_ids(rows: QuerySet, bottom: int, top: int) -> list[Any]:
+    """The ids of ``rows[bottom:top]``, its matches read first (through the search's index)
+    and then sorted. Asked for a page in the list's order, the planner may instead walk the
+    index of that order and test every row on the way, not knowing how few rows a pattern
+    matches, nor where in that order they lie: at a million clients, one name took a second
+    to find that way and a millisecond this way; the 55,000 names holding one common word
+    (sorting last, in Cyrillic) 755 ms and 60 ms."""
+    ordering = [str(name) for name in rows.query.order_by]
+    if not ordering or ordering[-1].lstrip("-") not in {"pk", "id"}:
+        ordering.append("pk")
+    columns = list(dict.fromkeys(["pk", *(name.lstrip("-") for name in ordering)]))
+    sql, params = rows.order_by().values_list(*columns).query.sql_with_params()
+    order = ", ".join(
+        f"{columns.index(name.lstrip('-')) + 1} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in ordering
+    )
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH matches AS MATERIALIZED ({sql}) SELECT * FROM matches ORDER BY {order} "
+            "LIMIT %s OFFSET %s",
+            [*params, top - bottom, bottom],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 class CheapCountPaginator(Paginator):
     """Django's paginator over ``count_rows``: ``count_is_estimate`` tells the page to say
     "about". A page of a queryset is cut from its ids alone, then read whole (one query):
     an order no index serves (the owner KAM's name, a joined column) sorts every row, and
-    sorting ids costs a fraction of sorting whole rows with their owner and annotations."""
+    sorting ids costs a fraction of sorting whole rows with their owner and annotations.
+    ``sort_matches`` (a search): its matches are read, then sorted (``_sorted_ids``), rather
+    than looked for along an index in the list's order."""
+
+    def __init__(self, *args: Any, sort_matches: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sort_matches = sort_matches
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
@@ -73,6 +108,8 @@ class CheapCountPaginator(Paginator):
         ranked = self._ranked_ids
         if ranked is not None and top <= len(ranked):
             rows = rows.filter(pk__in=ranked[bottom:top])
+        elif isinstance(rows, QuerySet) and self.sort_matches and _is_postgresql(rows):
+            rows = rows.filter(pk__in=_sorted_ids(rows, bottom, top))
         elif isinstance(rows, QuerySet):
             rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
         else:
@@ -191,6 +228,7 @@ class KeysetPagination(BasePagination):
 
     page_size = 50
     cursor_query_param = "cursor"
+    search_query_param = "q"
     invalid_cursor_message = _("Invalid cursor")
 
     def paginate_queryset(
@@ -212,7 +250,13 @@ class KeysetPagination(BasePagination):
             queryset = queryset.filter(
                 _keyset(queryset.model, ordering, values, nulls_largest=nulls_largest)
             )
-        rows = list(queryset.order_by(*ordering)[: self.page_size + 1])
+        queryset = queryset.order_by(*ordering)
+        if request.query_params.get(self.search_query_param, "").strip() and _is_postgresql(
+            queryset
+        ):
+            # A search's matches, read and then sorted (``_sorted_ids``), the page's rows next.
+            queryset = queryset.filter(pk__in=_sorted_ids(queryset, 0, self.page_size + 1))
+        rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if backwards:

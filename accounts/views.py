@@ -82,9 +82,11 @@ def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
 def client_list(request: HttpRequest) -> HttpResponse:
     clients = clients_with_revenue(clients_visible_to(request.user).select_related("owner_kam"))
     filterset = ClientFilter(request.GET, queryset=clients, request=request)
-    page = CheapCountPaginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = CheapCountPaginator(
+        filterset.qs,
+        settings.SKAM_CLIENT_PAGE_SIZE,
+        sort_matches=bool(filterset.form.is_valid() and filterset.form.cleaned_data.get("q")),
+    ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

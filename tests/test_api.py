@@ -216,6 +216,34 @@ def test_cursor_pages_walk_every_ordering_without_repeating_or_skipping(
     assert len(set(seen)) == 7
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # What holds the text, in the register's order.
+        ("volga steel", ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]),
+        # Nothing holds the typo: the closest names, the closest first.
+        ("volga steell", ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]),
+    ],
+)
+def test_a_search_pages_by_cursor_forward_and_back(client_as, chair, text, expected):
+    for name in ("Volga Steel Works 1", "Volga Steel", "Volga Steel Works 0", "Kama Foods"):
+        ClientFactory(name=name)
+    paging = ClientViewSet.pagination_class
+    http = client_as(chair)
+    paging.page_size = 2
+    try:
+        first = http.get("/api/clients/", {"q": text}).json()
+        second = http.get(first["next"]).json()
+        back = http.get(second["previous"]).json()
+    finally:
+        paging.page_size = 50
+
+    assert first["count"] == 3
+    assert [row["name"] for row in first["results"] + second["results"]] == expected
+    assert second["next"] is None
+    assert back["results"] == first["results"]
+
+
 def test_a_deep_cursor_page_starts_the_index_at_the_cursor(client_as, chair):
     """Ordered by name, the page after a cursor asks for ``name >= <the cursor's name>``, which
     the (name, id) index starts at, rather than reading every client before it; an ordering

@@ -141,6 +141,10 @@ def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
     assert names(first) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
     assert names(second) == ["Volga Steel Works 2", "Volga Steel Works 3"]
     assert "Ural Chemical Plant" not in first.text + second.text
+    # What holds the text is paged in the register's order.
+    holding = [http.get(url, {"q": "volga steel", "page": n}) for n in (1, 2)]
+    assert names(holding[0]) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
+    assert names(holding[1]) == ["Volga Steel Works 2", "Volga Steel Works 3"]
 
 
 def test_the_search_column_follows_bulk_writes(chair):
