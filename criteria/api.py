@@ -527,7 +527,9 @@ class CoverageViewSet(viewsets.ModelViewSet):
             with transaction.atomic():
                 serializer.save()
         except IntegrityError as error:
-            raise serializers.ValidationError({"non_field_errors": [COVERAGE_ONCE]}) from error
+            raise serializers.ValidationError(
+                {"non_field_errors": [COVERAGE_ONCE]}, code="unique"
+            ) from error
 
 
 class RulerViewSet(

@@ -313,6 +313,18 @@ def test_a_usp_is_retired_never_deleted(client_as, cast, role, delivery):
     assert USP.objects.filter(pk=delivery.pk).exists()
 
 
+def test_a_usp_name_taken_is_a_409(client_as, administrator, delivery):
+    response = post(
+        client_as(administrator), "/api/usps/", {"name": "24-hour delivery", "since": "2024-01-01"}
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "name: USP with this name already exists.",
+        "code": "unique",
+    }
+    assert USP.objects.count() == 1
+
+
 def test_a_usp_is_not_retired_before_it_was_offered(client_as, administrator, delivery):
     response = patch(
         client_as(administrator), f"/api/usps/{delivery.pk}/", {"retired_on": "2019-12-31"}
@@ -422,9 +434,10 @@ def test_a_usp_covers_a_need_once(client_as, chair, delivery, account_of_kam):
         client_as(chair), "/api/coverages/", {"need": need.pk, "usp": delivery.pk, "degree": "1"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
-        "non_field_errors": ["This USP already covers this need: change that coverage instead."]
+        "detail": "This USP already covers this need: change that coverage instead.",
+        "code": "unique",
     }
     assert NeedCoverage.objects.get().degree == Decimal("0.5")
 
@@ -604,7 +617,7 @@ def test_an_adopted_version_cannot_be_changed(client_as, administrator, ruler, s
 
     for response in (patched, replaced):
         assert response.status_code == 409
-        assert response.json() == {"detail": ADOPTED_IS_IMMUTABLE}
+        assert response.json() == {"detail": ADOPTED_IS_IMMUTABLE, "code": "state"}
     ruler.refresh_from_db()
     assert ruler.title == "Ruler 2026"
     assert ruler.criteria.count() == 1
@@ -682,7 +695,10 @@ def test_no_run_starts_without_a_ruler_in_force(
         response = post(client_as(administrator), "/api/runs/")
 
     assert response.status_code == 409
-    assert response.json() == {"detail": "No ruler version is in force yet: adopt one first."}
+    assert response.json() == {
+        "detail": "No ruler version is in force yet: adopt one first.",
+        "code": "state",
+    }
     assert not EvaluationRun.objects.exists()
     assert queued == []
 
