@@ -569,6 +569,19 @@ def test_a_draft_is_changed_and_its_criteria_replaced(client_as, chair, ruler):
     assert RulerCriterion.objects.filter(ruler_id=draft.json()["id"]).count() == 1
 
 
+def test_a_ruler_is_sent_as_json_only(client_as, chair):
+    """A form cannot carry the nested criteria: a form-encoded draft is refused (415), not
+    created without them; the schema offers JSON only."""
+    http = client_as(chair)
+    form = http.post("/api/rulers/", {"title": "By form", "criteria": [CRITERIA[1]]})
+    schema = http.get("/api/schema/", {"format": "json"}).json()
+
+    assert form.status_code == 415
+    assert not RulerVersion.objects.exists()
+    for path, method in (("/api/rulers/", "post"), ("/api/rulers/{id}/", "patch")):
+        assert list(schema["paths"][path][method]["requestBody"]["content"]) == ["application/json"]
+
+
 def test_a_criterion_appears_once_per_version(client_as, chair):
     response = post(
         client_as(chair),
@@ -576,8 +589,12 @@ def test_a_criterion_appears_once_per_version(client_as, chair):
         {"title": "Twice", "criteria": [CRITERIA[1], {**CRITERIA[1], "threshold": "3"}]},
     )
     assert response.status_code == 400
+    # On the item that repeats the kind.
     assert response.json() == {
-        "criteria": ["Each kind of criterion can appear only once in a ruler version."]
+        "criteria": [
+            {},
+            {"kind": ["Each kind of criterion can appear only once in a ruler version."]},
+        ]
     }
     assert not RulerVersion.objects.exists()
 
