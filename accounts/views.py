@@ -41,6 +41,7 @@ from accounts.imports import (
     import_upload,
     is_xlsx,
 )
+from accounts.left_out import LeftOut, filters_left_out, page_of
 from accounts.models import (
     Client,
     ClientFigure,
@@ -81,12 +82,17 @@ def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
 def client_list(request: HttpRequest) -> HttpResponse:
     clients = clients_with_revenue(clients_visible_to(request.user).select_related("owner_kam"))
     filterset = ClientFilter(request.GET, queryset=clients, request=request)
-    page = CheapCountPaginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page, page_left_out = page_of(
+        CheapCountPaginator(filterset.qs, settings.SKAM_CLIENT_PAGE_SIZE), request.GET.get("page")
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "left_out": [*filters_left_out(filterset), *page_left_out],
+    }
     template = "accounts/client_list.html"
     # A history restore asks for the whole page even though it comes from htmx.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
@@ -199,10 +205,17 @@ def import_list(request: HttpRequest) -> HttpResponse:
         )
         transaction.on_commit(lambda: import_enqueue(import_check_task, batch.pk))
         return redirect(batch)
-    batches = Paginator(
-        imports_visible_to(request.user).select_related("uploaded_by").defer("content"), 20
-    ).get_page(request.GET.get("page"))
-    return render(request, "accounts/import_list.html", {"form": form, "page": batches})
+    batches, left_out = page_of(
+        Paginator(
+            imports_visible_to(request.user).select_related("uploaded_by").defer("content"), 20
+        ),
+        request.GET.get("page"),
+    )
+    return render(
+        request,
+        "accounts/import_list.html",
+        {"form": form, "page": batches, "left_out": left_out},
+    )
 
 
 def _import_for(request: HttpRequest, pk: int) -> ImportBatch:
@@ -233,11 +246,14 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts = import_counts(batch)
     show = request.GET.get("show", "all")
     rows = ImportRow.objects.filter(batch=batch).order_by("row")
+    left_out = []
     if show in counts:
         rows = rows.filter(action=show)
-    else:
+    elif show != "all":
+        reason = _("Not a kind of row of this import: every row is shown.")
+        left_out.append(LeftOut(parameter="show", value=show, reason=reason))
         show = "all"
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    page, page_left_out = page_of(Paginator(rows, 100), request.GET.get("page"))
     return render(
         request,
         "accounts/import_detail.html",
@@ -254,6 +270,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": import_rows_shown(batch, page.object_list),
             "counts": counts,
             "show": show,
+            "left_out": [*left_out, *page_left_out],
         },
     )
 
