@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet, RestrictedError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,7 +23,7 @@ from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed
 from accounts.money import CurrencyField
 from accounts.needs import needs_recorded
 from accounts.pagination import KeysetPagination
-from accounts.refusals import ChangedMeanwhile
+from accounts.refusals import STATE, ChangedMeanwhile
 from accounts.selectors import clients_visible_to, figures_visible_to, kams, needs_visible_to
 
 
@@ -225,8 +227,12 @@ class ReadsOrOwn(permissions.BasePermission):
 
 
 class Conflict(exceptions.APIException):
+    """A 409, with a machine code beside the reason (``code``): ``state`` (its state forbids
+    this, or it changed meanwhile), ``unique`` (one like it exists already), ``history`` (it
+    has a history that must stay)."""
+
     status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    default_code = STATE
 
 
 def _history(rows: Iterable[Model]) -> str:
@@ -236,44 +242,70 @@ def _history(rows: Iterable[Model]) -> str:
     }
 
 
+# The codes of a rule's reasons that say how things stand, not what was sent: a refusal made
+# only of them is a 409. ``unique`` is DRF's and Django's for a value another row holds.
+CONFLICT_CODES = (STATE, "unique")
+# The code of a reference to a row that is not there for this person.
+MISSING = "does_not_exist"
+# Where the reasons of no one field are kept: DRF's, Django's, and this handler's own.
+NO_FIELD = {"non_field_errors", NON_FIELD_ERRORS, "detail"}
+
+
 def exception_handler(exc: Exception, context: dict[str, object]) -> Response | None:
     """The API's answer to every refusal of the domain (``accounts.refusals``): a change made
-    meanwhile is a 409, and so is deleting what has a history that must stay (a client with
-    proposals, a user with votes); a rule broken is a 400 with the reasons by field, except a
-    request whose only fault is naming rows that are not there for this person (another KAM's
-    client, an id that does not exist), a 404 that says which;
+    meanwhile is a 409, and so is a well-formed request that the state of things refuses (a
+    rule's reasons all coded ``state``: a client that is not key, a budget spent already), one
+    that repeats what exists (all coded ``unique``: a registration number taken), and deleting
+    what has a history that must stay (a client with proposals, a user with votes); each 409
+    names its kind in ``code``. A rule broken by what was sent is a 400 with the reasons by
+    field, except a request whose only fault is naming rows that are not there for this person
+    (another KAM's client, an id that does not exist), a 404 that says which;
     ``NotAllowed`` and ``NotYours`` are Django's 403 and 404, which DRF answers with their
     message."""
     if isinstance(exc, ChangedMeanwhile):
-        exc = Conflict(str(exc))
+        exc = Conflict(str(exc), code=STATE)
     elif isinstance(exc, ProtectedError):
-        exc = Conflict(_history(exc.protected_objects))
+        exc = Conflict(_history(exc.protected_objects), code="history")
     elif isinstance(exc, RestrictedError):
-        exc = Conflict(_history(exc.restricted_objects))
+        exc = Conflict(_history(exc.restricted_objects), code="history")
     elif isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = serializers.ValidationError(detail)
-    if isinstance(exc, serializers.ValidationError) and _only_missing_rows(exc.get_codes()):
-        exc = exceptions.NotFound(" ".join(_messages(exc.detail)))
-    return drf_exception_handler(exc, context)
+        detail = get_error_detail(exc)
+        exc = serializers.ValidationError(
+            detail if isinstance(detail, dict) else {"detail": detail}
+        )
+    if isinstance(exc, serializers.ValidationError):
+        codes = exc.get_codes()
+        reasons = " ".join(_messages(exc.detail))
+        if _only(codes, CONFLICT_CODES):
+            exc = Conflict(reasons, code="unique" if _only(codes, ("unique",)) else STATE)
+        elif _only(codes, (MISSING, *CONFLICT_CODES)):
+            # Rows that are not there, maybe beside a conflict: the missing rows first.
+            exc = exceptions.NotFound(reasons)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, Conflict) and response is not None:
+        response.data["code"] = exc.get_codes()
+    return response
 
 
-def _only_missing_rows(codes: object) -> bool:
-    """Whether every reason is a reference to a row that is not there for this person."""
+def _only(codes: object, kinds: tuple[str, ...]) -> bool:
+    """Whether every reason's code is one of ``kinds``."""
     if isinstance(codes, dict):
-        return bool(codes) and all(_only_missing_rows(code) for code in codes.values())
+        return bool(codes) and all(_only(code, kinds) for code in codes.values())
     if isinstance(codes, list):
-        return bool(codes) and all(_only_missing_rows(code) for code in codes)
-    return codes == "does_not_exist"
+        return bool(codes) and all(_only(code, kinds) for code in codes)
+    return codes in kinds
 
 
 def _messages(detail: object, name: str = "") -> list[str]:
-    """Each reason, after the field it is about ("client: …")."""
+    """Each reason, after the field it is about ("client: …"); those of no one field alone."""
     if isinstance(detail, dict):
         return [
             message
             for key, value in detail.items()
-            for message in _messages(value, f"{name}.{key}" if name else str(key))
+            for message in _messages(
+                value,
+                name if key in NO_FIELD else (f"{name}.{key}" if name else str(key)),
+            )
         ]
     if isinstance(detail, list):
         return [message for value in detail for message in _messages(value, name)]

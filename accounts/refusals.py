@@ -11,6 +11,7 @@ refusal                    meaning                                              
 ``NotYours``               no such thing for this person (Django's ``Http404``)     404
 ``ChangedMeanwhile``       someone changed it meanwhile, or its state forbids it    409
 ``ValidationError``        the input breaks a rule (Django's own, with the fields)   400
+``ValidationError``        well-formed, but how things stand refuses it (``STATE``)  409
 =========================  =======================================================  ====
 
 They live in ``accounts``, the bottom of the apps' order, so that ``criteria`` and
@@ -23,6 +24,11 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
+
+# The code of a rule's reason that is about how things stand, not about what was sent: the
+# request would pass another day, on another object. Pages show it on its field as any other;
+# the API answers a refusal made only of such reasons 409 (``code``: ``state``).
+STATE = "state"
 
 
 class NotAllowed(PermissionDenied):

@@ -41,6 +41,7 @@ from accounts.imports import (
     import_upload,
     is_xlsx,
 )
+from accounts.left_out import LeftOut, filters_left_out, page_of
 from accounts.models import (
     Client,
     ClientFigure,
@@ -82,11 +83,14 @@ def clients_with_revenue(queryset: QuerySet[Client]) -> QuerySet[Client]:
 def client_list(request: HttpRequest) -> HttpResponse:
     clients = clients_with_revenue(clients_visible_to(request.user).select_related("owner_kam"))
     filterset = ClientFilter(request.GET, queryset=clients, request=request)
-    page = CheapCountPaginator(
-        filterset.qs,
-        settings.SKAM_CLIENT_PAGE_SIZE,
-        sort_matches=bool(filterset.form.is_valid() and filterset.form.cleaned_data.get("q")),
-    ).get_page(request.GET.get("page"))
+    page, page_left_out = page_of(
+        CheapCountPaginator(
+            filterset.qs,
+            settings.SKAM_CLIENT_PAGE_SIZE,
+            sort_matches=bool(filterset.form.is_valid() and filterset.form.cleaned_data.get("q")),
+        ),
+        request.GET.get("page"),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -95,6 +99,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         # Nothing holds the search's text: the closest names are listed, and the page says so.
         "closest": is_closest(filterset.qs),
+        "left_out": [*filters_left_out(filterset), *page_left_out],
     }
     template = "accounts/client_list.html"
     # A history restore asks for the whole page even though it comes from htmx.
@@ -208,10 +213,17 @@ def import_list(request: HttpRequest) -> HttpResponse:
         )
         transaction.on_commit(lambda: import_enqueue(import_check_task, batch.pk))
         return redirect(batch)
-    batches = Paginator(
-        imports_visible_to(request.user).select_related("uploaded_by").defer("content"), 20
-    ).get_page(request.GET.get("page"))
-    return render(request, "accounts/import_list.html", {"form": form, "page": batches})
+    batches, left_out = page_of(
+        Paginator(
+            imports_visible_to(request.user).select_related("uploaded_by").defer("content"), 20
+        ),
+        request.GET.get("page"),
+    )
+    return render(
+        request,
+        "accounts/import_list.html",
+        {"form": form, "page": batches, "left_out": left_out},
+    )
 
 
 def _import_for(request: HttpRequest, pk: int) -> ImportBatch:
@@ -242,11 +254,14 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts = import_counts(batch)
     show = request.GET.get("show", "all")
     rows = ImportRow.objects.filter(batch=batch).order_by("row")
+    left_out = []
     if show in counts:
         rows = rows.filter(action=show)
-    else:
+    elif show != "all":
+        reason = _("Not a kind of row of this import: every row is shown.")
+        left_out.append(LeftOut(parameter="show", value=show, reason=reason))
         show = "all"
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    page, page_left_out = page_of(Paginator(rows, 100), request.GET.get("page"))
     return render(
         request,
         "accounts/import_detail.html",
@@ -263,6 +278,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": import_rows_shown(batch, page.object_list),
             "counts": counts,
             "show": show,
+            "left_out": [*left_out, *page_left_out],
         },
     )
 

@@ -24,6 +24,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -201,6 +202,7 @@ class ActiveUSPField(serializers.PrimaryKeyRelatedField):
 
 
 DEGREE_IS_A_SHARE = _("A degree is a share from 0 to 1.")
+KIND_ONCE = _("Each kind of criterion can appear only once in a ruler version.")
 COVERAGE_ONCE = _("This USP already covers this need: change that coverage instead.")
 
 
@@ -284,11 +286,16 @@ class RulerVersionSerializer(serializers.ModelSerializer):
         read_only_fields = ["number", "status", "created_at", "adopted_at", "adopted_by"]
 
     def validate_criteria(self, criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        kinds = [criterion["kind"] for criterion in criteria]
-        if len(kinds) != len(set(kinds)):
-            raise serializers.ValidationError(
-                _("Each kind of criterion can appear only once in a ruler version.")
-            )
+        """Each kind once: a repeated kind is refused on the item that repeats it, as a
+        criterion's own fields are."""
+        seen: set[str] = set()
+        errors: list[dict[str, list[str]]] = []
+        for criterion in criteria:
+            repeated = criterion["kind"] in seen
+            seen.add(criterion["kind"])
+            errors.append({"kind": [KIND_ONCE]} if repeated else {})
+        if any(errors):
+            raise serializers.ValidationError(errors)
         return criteria
 
     def validate_title(self, title: str) -> str:
@@ -527,7 +534,9 @@ class CoverageViewSet(viewsets.ModelViewSet):
             with transaction.atomic():
                 serializer.save()
         except IntegrityError as error:
-            raise serializers.ValidationError({"non_field_errors": [COVERAGE_ONCE]}) from error
+            raise serializers.ValidationError(
+                {"non_field_errors": [COVERAGE_ONCE]}, code="unique"
+            ) from error
 
 
 class RulerViewSet(
@@ -543,6 +552,9 @@ class RulerViewSet(
 
     serializer_class = RulerVersionSerializer
     permission_classes = [RolePermissions]
+    # JSON only: a form cannot carry the nested criteria, and a form-encoded draft would be
+    # created without them (415 instead).
+    parser_classes = [JSONParser]
     filterset_fields = ["status"]
 
     def get_queryset(self) -> QuerySet[RulerVersion]:

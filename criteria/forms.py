@@ -134,14 +134,17 @@ class PortfolioFilter(forms.Form):
         self.fields["owner_kam"].queryset = kams()
 
     def apply(self, evaluations: QuerySet) -> QuerySet:
-        if not self.is_bound or not self.is_valid():
+        """Narrow by every filter read; one that cannot be read is left out (the page says
+        so), not the others with it."""
+        if not self.is_bound:
             return evaluations
+        self.is_valid()
         data = self.cleaned_data
-        if data["segment"]:
+        if data.get("segment"):
             evaluations = evaluations.filter(client__segment=data["segment"])
-        if data["owner_kam"]:
+        if data.get("owner_kam"):
             evaluations = evaluations.filter(client__owner_kam=data["owner_kam"])
-        if data["verdict"]:
+        if data.get("verdict"):
             evaluations = evaluations.filter(meets_ruler=data["verdict"] == "meets")
         return evaluations
 

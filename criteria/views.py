@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import form_left_out, page_of
 from accounts.models import User
 from accounts.needs import need_changes_since
 from accounts.selectors import client_get_for_user, clients_visible_to
@@ -135,8 +136,9 @@ def coverage_matrix(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("criteria.view_evaluationrun", raise_exception=True)
 def ruler_overview(request: HttpRequest) -> HttpResponse:
-    runs = Paginator(EvaluationRun.objects.select_related("ruler", "requested_by"), 10).get_page(
-        request.GET.get("page")
+    runs, left_out = page_of(
+        Paginator(EvaluationRun.objects.select_related("ruler", "requested_by"), 10),
+        request.GET.get("page"),
     )
     context = {
         "in_force": RulerVersion.objects.filter(status="in_force")
@@ -147,6 +149,7 @@ def ruler_overview(request: HttpRequest) -> HttpResponse:
         "last_run": last_finished_run(),
         "page": runs,
         "review_items": open_review_items_for(request.user)[:50],
+        "left_out": left_out,
     }
     return render(request, "criteria/overview.html", context)
 
@@ -298,14 +301,16 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         .select_related("client", "client__owner_kam")
         .order_by("-potential_revenue", "client__name")
     )
+    page, page_left_out = page_of(Paginator(disagreements, 50), request.GET.get("page"))
     context = {
         "run": run,
         "filters": filters,
         "summary": summary,
         "chart": chart,
         "truncated": summary["clients"] > PORTFOLIO_POINTS,
-        "page": Paginator(disagreements, 50).get_page(request.GET.get("page")),
+        "page": page,
         "query": _query_without_page(request),
+        "left_out": [*form_left_out(filters, request.GET), *page_left_out],
     }
     return render(request, "criteria/portfolio.html", context)
 

@@ -39,6 +39,9 @@ class ListFilterSet(django_filters.FilterSet):
     not exist (a client, a situation…) lists nothing: leaving that filter out, as django-filter
     does with a value it cannot read, would list every other object's rows instead."""
 
+    # Read by ``accounts.left_out.filters_left_out``, which tells the reader why.
+    missing_lists_nothing = True
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if any(
             isinstance(self.filters[name], django_filters.ModelChoiceFilter)

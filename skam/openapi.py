@@ -106,10 +106,20 @@ class AutoSchema(openapi.AutoSchema):
         return schema
 
 
-# Every refusal but a broken rule: {"detail": "why"} (accounts.openapi.ERROR, as a schema).
+# Every refusal but a broken rule: {"detail": "why"}, and a 409's kind in ``code``
+# (accounts.openapi.ERROR, as a schema).
 ERROR = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {
+            "enum": ["state", "unique", "history"],
+            "type": "string",
+            "description": "A 409's kind: state (its state forbids this, or it changed "
+            "meanwhile), unique (one like it exists already), history (it has a history that "
+            "must stay).",
+        },
+    },
     "required": ["detail"],
 }
 # A broken rule: the reasons by field, each a list of messages; a nested field's are an object,
@@ -135,8 +145,8 @@ WHY = {
     "401": "No valid token: send `Authorization: Token <token>`.",
     "403": "Not this person's to do.",
     "404": "No such thing for this person (or no such page of the list).",
-    "409": "Someone changed it meanwhile, or its state forbids this, or it has a history "
-    "that must stay.",
+    "409": "Someone changed it meanwhile, or its state forbids this, or one like it exists "
+    "already, or it has a history that must stay: `code` says which.",
     "413": "The request body is larger than allowed.",
     "415": "The body's media type is not one this operation reads.",
     "429": "Too many writes (or failed sign-ins) for now: retry after `Retry-After` seconds.",

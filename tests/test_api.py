@@ -157,6 +157,19 @@ def test_a_token_is_obtained_with_username_and_password(kam, account_of_kam):
     assert ids(listing) == {account_of_kam.pk}
 
 
+def test_no_credentials_is_a_401_that_names_the_scheme(account_of_kam):
+    """Signed out: 401 with ``WWW-Authenticate`` (DRF answers 403 when the first
+    authentication class names no scheme), on a read and on a write alike."""
+    anonymous = HttpClient()
+    for response in (
+        anonymous.get("/api/clients/"),
+        anonymous.post("/api/needs/", {"client": account_of_kam.pk, "name": "x"}),
+    ):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+    assert not ClientNeed.objects.exists()
+
+
 def test_no_token_for_a_wrong_password(kam):
     response = HttpClient().post("/api/auth/token/", {"username": "kam", "password": "guess"})
     assert response.status_code == 401
@@ -373,9 +386,10 @@ def test_a_need_name_is_used_once_per_client(client_as, kam, account_of_kam):
     response = post(
         client_as(kam), "/api/needs/", {"client": account_of_kam.pk, "name": "24-hour delivery"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
-        "non_field_errors": ["This client already has a need with this name."]
+        "detail": "This client already has a need with this name.",
+        "code": "unique",
     }
     assert ClientNeed.objects.count() == 1
 
@@ -476,6 +490,27 @@ def test_the_administrator_creates_a_client(client_as, administrator, kam):
     assert (client.name, client.owner_kam) == ("Kama Foods LLC", kam)
 
 
+def test_a_registration_number_taken_is_a_409(client_as, administrator, account_of_kam):
+    """One like it exists: a conflict with how things stand, coded ``unique``, not a 400."""
+    taken = {**NEW_CLIENT, "registration_number": account_of_kam.registration_number}
+
+    response = post(client_as(administrator), "/api/clients/", taken)
+    beside_a_missing_kam = post(
+        client_as(administrator), "/api/clients/", {**taken, "owner_kam": 2**40}
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "registration_number: client with this registration number already exists.",
+        "code": "unique",
+    }
+    # A reference to what is not there comes first: 404, naming both.
+    assert beside_a_missing_kam.status_code == 404
+    assert "owner_kam: " in beside_a_missing_kam.json()["detail"]
+    assert "registration_number: " in beside_a_missing_kam.json()["detail"]
+    assert Client.objects.count() == 1
+
+
 def test_the_owner_kam_must_be_a_kam(client_as, administrator, director):
     response = post(
         client_as(administrator), "/api/clients/", {**NEW_CLIENT, "owner_kam": director.pk}
@@ -514,9 +549,10 @@ def test_one_figure_per_client_and_quarter(client_as, administrator, account_of_
     response = post(
         client_as(administrator), "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
-        "non_field_errors": ["This client already has figures for this quarter."]
+        "detail": "This client already has figures for this quarter.",
+        "code": "unique",
     }
 
 

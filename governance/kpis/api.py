@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -147,7 +148,10 @@ class KpiTargetSerializer(serializers.ModelSerializer):
             target_id=instance.pk if instance else None,
         )
         if errors:
-            raise serializers.ValidationError(errors)
+            # With their codes: only an account outside the mandate or a twin is a 409.
+            raise serializers.ValidationError(
+                {name: get_error_detail(error) for name, error in errors.items()}
+            )
         return data
 
 
@@ -176,7 +180,8 @@ class KpiTargetViewSet(viewsets.ModelViewSet):
                 return serializer.save()
         except IntegrityError:
             raise serializers.ValidationError(
-                {"period": [_("This KPI already has a target for that quarter and account.")]}
+                {"period": [_("This KPI already has a target for that quarter and account.")]},
+                code="unique",
             ) from None
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:

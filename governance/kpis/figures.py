@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Client, User
 from accounts.periods import quarter_start, validate_quarter_start
-from accounts.refusals import NotAllowed
+from accounts.refusals import STATE, NotAllowed
 from governance.kpis.cache import dashboards_changed
 from governance.kpis.counting import PORTFOLIO, mandate_for_quarter, scope_key_of
 from governance.kpis.snapshots import quantized
@@ -69,24 +69,28 @@ def kpi_entry_record(
     entry is never changed: a correction is a new entry, and the latest one counts. Nobody
     records their own actuals (``NotAllowed``).
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str | ValidationError] = {}
     value = Decimal(value)
     if kpi.source != KpiSource.MANUAL:
         errors["kpi"] = gettext("This KPI is computed from the data; it is not entered by hand.")
     if error := _not_a_quarter(period):
         errors["period"] = error
     elif period > quarter_start(timezone.localdate()):
-        errors["period"] = gettext("This quarter has not started yet.")
+        errors["period"] = ValidationError(gettext("This quarter has not started yet."), STATE)
     mandate = None
     if "period" not in errors:
         mandate = mandate_for_quarter(kam=kam, period=period)
         if mandate is None:
-            errors["kam"] = gettext("This person holds no mandate for that quarter.")
+            errors["kam"] = ValidationError(
+                gettext("This person holds no mandate for that quarter."), STATE
+            )
         elif (
             client is not None
             and not MandateAccount.objects.filter(mandate=mandate, client=client).exists()
         ):
-            errors["client"] = gettext("This account is not in the mandate for that quarter.")
+            errors["client"] = ValidationError(
+                gettext("This account is not in the mandate for that quarter."), STATE
+            )
     problem = value_error(kpi, value)
     if problem:
         errors["value"] = problem
@@ -153,20 +157,22 @@ def kpi_target_errors(
     period: datetime.date,
     client: Client | None,
     target_id: int | None = None,
-) -> dict[str, str]:
+) -> dict[str, ValidationError]:
     """What is wrong with a target for a mandate, by field (empty when it is fine): the period
-    is a quarter's first day, the account is one of the mandate's, one target per KPI, quarter
-    and account (or the whole mandate)."""
-    errors: dict[str, str] = {}
+    is a quarter's first day, the account is one of the mandate's (``STATE``), one target per
+    KPI, quarter and account, or the whole mandate (``unique``)."""
+    errors: dict[str, ValidationError] = {}
     if error := _not_a_quarter(period):
-        errors["period"] = error
+        errors["period"] = ValidationError(error, "invalid")
     if client is not None and not mandate.accounts.filter(client=client).exists():
-        errors["client"] = gettext("This account is not in the mandate.")
+        errors["client"] = ValidationError(gettext("This account is not in the mandate."), STATE)
     twins = KpiTarget.objects.filter(mandate=mandate, kpi=kpi, period=period, client=client)
     if target_id is not None:
         twins = twins.exclude(pk=target_id)
     if "period" not in errors and twins.exists():
-        errors["period"] = gettext("This KPI already has a target for that quarter and account.")
+        errors["period"] = ValidationError(
+            gettext("This KPI already has a target for that quarter and account."), "unique"
+        )
     return errors
 
 

@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from accounts.left_out import LeftOut, filters_left_out, page_of
 from governance.lists import page_query
 from governance.permissions import VIEW_RECORD
 from governance.record.exports import export_csv, export_xlsx
@@ -27,7 +29,11 @@ def record_list(request: HttpRequest) -> HttpResponse:
         return export_csv(entries.qs)
     if export == "xlsx":
         return export_xlsx(entries.qs)
-    page = Paginator(entries.qs, 50).get_page(request.GET.get("page"))
+    left_out = filters_left_out(entries)
+    if export is not None:
+        reason = _("Not a format the record is exported in (csv, xlsx): the page is shown.")
+        left_out.append(LeftOut(parameter="export", value=export, reason=reason))
+    page, page_left_out = page_of(Paginator(entries.qs, 50), request.GET.get("page"))
     for entry in page.object_list:  # said in the reader's language; the data stays as stored
         entry.table_label = table_label(entry.table_name)
         entry.changes_said = entry_changes(entry)
@@ -35,5 +41,5 @@ def record_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/record/record_list.html",
-        {"filter": entries, "page": page, "query": query},
+        {"filter": entries, "page": page, "query": query, "left_out": [*left_out, *page_left_out]},
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Client, User
 from accounts.numbers import amount_text
 from accounts.periods import quarter_start
-from accounts.refusals import NotAllowed
+from accounts.refusals import STATE, NotAllowed
 from governance.models import (
     Budget,
     BudgetSpend,
@@ -90,10 +90,11 @@ def budget_spend(
     if amount > threshold and exception is None:
         raise ValidationError(
             {
-                "exception": _(
-                    "Spending over %(threshold)s needs an exception approved for this client."
+                "exception": ValidationError(
+                    _("Spending over %(threshold)s needs an exception approved for this client.")
+                    % {"threshold": amount_text(threshold)},
+                    STATE,
                 )
-                % {"threshold": amount_text(threshold)}
             }
         )
     with transaction.atomic():
@@ -104,7 +105,8 @@ def budget_spend(
         if amount > locked.allocated - spent:
             raise ValidationError(
                 _("Only %(remaining)s is left of this budget.")
-                % {"remaining": amount_text(locked.allocated - spent)}
+                % {"remaining": amount_text(locked.allocated - spent)},
+                STATE,
             )
         return BudgetSpend.objects.create(
             budget=locked,
@@ -145,7 +147,7 @@ def _licence_use(
             "left": max(left, Decimal(0)),
             "amount": amount,
         }
-    raise ValidationError({"exception": refusal})
+    raise ValidationError({"exception": ValidationError(refusal, STATE)})
 
 
 def has_stake_in_client(*, user: User, client_id: int) -> bool:
@@ -173,7 +175,9 @@ def budget_allocate(
             )
         )
     if not client.is_key:
-        raise ValidationError({"client": _("Budgets are allocated to key clients only.")})
+        raise ValidationError(
+            {"client": ValidationError(_("Budgets are allocated to key clients only."), STATE)}
+        )
     with transaction.atomic():
         budget = Budget.objects.select_for_update().filter(client=client, period=period).first()
         if budget is None:
@@ -185,8 +189,11 @@ def budget_allocate(
             if allocated < spent:
                 raise ValidationError(
                     {
-                        "allocated": _("%(spent)s is spent already; allocate at least that.")
-                        % {"spent": amount_text(spent)}
+                        "allocated": ValidationError(
+                            _("%(spent)s is spent already; allocate at least that.")
+                            % {"spent": amount_text(spent)},
+                            STATE,
+                        )
                     }
                 )
             budget.allocated = allocated

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.refusals import ChangedMeanwhile, NotAllowed
+from accounts.refusals import STATE, ChangedMeanwhile, NotAllowed
 from governance.models import (
     Absence,
     Approver,
@@ -82,7 +82,7 @@ def exception_file(
         raise ValidationError({"justification": _("Say why the deal is worth the exception.")})
     check = mandate_check(kam=kam, client_id=client_id, asked=asked)
     if check.within_mandate:
-        raise ValidationError(_("This deal is within your mandate: you decide it yourself."))
+        raise ValidationError(_("This deal is within your mandate: you decide it yourself."), STATE)
     with transaction.atomic():
         request = ExceptionRequest.objects.create(
             mandate=check.mandate,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.refusals import ChangedMeanwhile, NotAllowed
+from accounts.refusals import STATE, ChangedMeanwhile, NotAllowed
 from governance.models import Incident, IncidentState, IncidentUpdate, SituationType
 from governance.permissions import ADD_INCIDENT, CHANGE_INCIDENT, VIEW_INCIDENT
 from governance.shell.mandates import mandate_account
@@ -78,7 +78,9 @@ def incident_declare(
     the playbook's response time. ``NotInMandate`` for a client outside the KAM's mandate."""
     mandate_account(kam=kam, client_id=client_id)
     if not situation.is_active:
-        raise ValidationError({"situation": _("This situation is no longer in the playbook.")})
+        raise ValidationError(
+            {"situation": ValidationError(_("This situation is no longer in the playbook."), STATE)}
+        )
     if not description.strip():
         raise ValidationError({"description": _("Say what happened.")})
     with transaction.atomic():

@@ -313,6 +313,18 @@ def test_a_usp_is_retired_never_deleted(client_as, cast, role, delivery):
     assert USP.objects.filter(pk=delivery.pk).exists()
 
 
+def test_a_usp_name_taken_is_a_409(client_as, administrator, delivery):
+    response = post(
+        client_as(administrator), "/api/usps/", {"name": "24-hour delivery", "since": "2024-01-01"}
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "name: USP with this name already exists.",
+        "code": "unique",
+    }
+    assert USP.objects.count() == 1
+
+
 def test_a_usp_is_not_retired_before_it_was_offered(client_as, administrator, delivery):
     response = patch(
         client_as(administrator), f"/api/usps/{delivery.pk}/", {"retired_on": "2019-12-31"}
@@ -422,9 +434,10 @@ def test_a_usp_covers_a_need_once(client_as, chair, delivery, account_of_kam):
         client_as(chair), "/api/coverages/", {"need": need.pk, "usp": delivery.pk, "degree": "1"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
-        "non_field_errors": ["This USP already covers this need: change that coverage instead."]
+        "detail": "This USP already covers this need: change that coverage instead.",
+        "code": "unique",
     }
     assert NeedCoverage.objects.get().degree == Decimal("0.5")
 
@@ -556,6 +569,19 @@ def test_a_draft_is_changed_and_its_criteria_replaced(client_as, chair, ruler):
     assert RulerCriterion.objects.filter(ruler_id=draft.json()["id"]).count() == 1
 
 
+def test_a_ruler_is_sent_as_json_only(client_as, chair):
+    """A form cannot carry the nested criteria: a form-encoded draft is refused (415), not
+    created without them; the schema offers JSON only."""
+    http = client_as(chair)
+    form = http.post("/api/rulers/", {"title": "By form", "criteria": [CRITERIA[1]]})
+    schema = http.get("/api/schema/", {"format": "json"}).json()
+
+    assert form.status_code == 415
+    assert not RulerVersion.objects.exists()
+    for path, method in (("/api/rulers/", "post"), ("/api/rulers/{id}/", "patch")):
+        assert list(schema["paths"][path][method]["requestBody"]["content"]) == ["application/json"]
+
+
 def test_a_criterion_appears_once_per_version(client_as, chair):
     response = post(
         client_as(chair),
@@ -563,8 +589,12 @@ def test_a_criterion_appears_once_per_version(client_as, chair):
         {"title": "Twice", "criteria": [CRITERIA[1], {**CRITERIA[1], "threshold": "3"}]},
     )
     assert response.status_code == 400
+    # On the item that repeats the kind.
     assert response.json() == {
-        "criteria": ["Each kind of criterion can appear only once in a ruler version."]
+        "criteria": [
+            {},
+            {"kind": ["Each kind of criterion can appear only once in a ruler version."]},
+        ]
     }
     assert not RulerVersion.objects.exists()
 
@@ -604,7 +634,7 @@ def test_an_adopted_version_cannot_be_changed(client_as, administrator, ruler, s
 
     for response in (patched, replaced):
         assert response.status_code == 409
-        assert response.json() == {"detail": ADOPTED_IS_IMMUTABLE}
+        assert response.json() == {"detail": ADOPTED_IS_IMMUTABLE, "code": "state"}
     ruler.refresh_from_db()
     assert ruler.title == "Ruler 2026"
     assert ruler.criteria.count() == 1
@@ -682,7 +712,10 @@ def test_no_run_starts_without_a_ruler_in_force(
         response = post(client_as(administrator), "/api/runs/")
 
     assert response.status_code == 409
-    assert response.json() == {"detail": "No ruler version is in force yet: adopt one first."}
+    assert response.json() == {
+        "detail": "No ruler version is in force yet: adopt one first.",
+        "code": "state",
+    }
     assert not EvaluationRun.objects.exists()
     assert queued == []
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.left_out import filters_left_out, page_of
 from accounts.models import Client
 from governance.committee.filters import DecisionFilter
 from governance.committee.proposals import decisions_visible_to
@@ -38,7 +39,7 @@ def decision_register(request: HttpRequest) -> HttpResponse:
             "client", "proposal", "superseded_by"
         ),
     )
-    page = Paginator(decisions.qs, 50).get_page(request.GET.get("page"))
+    page, page_left_out = page_of(Paginator(decisions.qs, 50), request.GET.get("page"))
     return render(
         request,
         "governance/committee/decision_list.html",
@@ -47,6 +48,7 @@ def decision_register(request: HttpRequest) -> HttpResponse:
             "types": ProposalType.choices,
             "type": request.GET.get("type", ""),
             "query": page_query(request.GET),
+            "left_out": [*filters_left_out(decisions), *page_left_out],
         },
     )
 

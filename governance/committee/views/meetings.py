@@ -15,6 +15,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import page_of
 from governance.committee.board_pack import (
     board_pack_request,
     board_packs_of,
@@ -44,8 +45,10 @@ from governance.permissions import CHANGE_PROPOSAL, VIEW_DECISION
 @permission_required(VIEW_DECISION, raise_exception=True)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     meetings = meetings_visible_to(request.user).order_by("-held_on", "-pk")
-    page = Paginator(meetings, 25).get_page(request.GET.get("page"))
-    return render(request, "governance/committee/meeting_list.html", {"page": page})
+    page, left_out = page_of(Paginator(meetings, 25), request.GET.get("page"))
+    return render(
+        request, "governance/committee/meeting_list.html", {"page": page, "left_out": left_out}
+    )
 
 
 @login_required

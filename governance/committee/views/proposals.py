@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import filters_left_out, page_of
 from accounts.needs import need_changes_since
 from accounts.refusals import ChangedMeanwhile, add_refusal
 from governance.committee.filters import ProposalFilter
@@ -72,7 +73,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         data["state"] = "all"
     proposals = ProposalFilter(data, queryset=visible.select_related(*SUBJECTS).order_by("-pk"))
     queryset = proposals_with_my_vote(proposals_with_tally(proposals.qs), user=user)
-    page = Paginator(queryset, 25).get_page(data.get("page"))
+    page, page_left_out = page_of(Paginator(queryset, 25), data.get("page"))
     waiting = set(
         needing.filter(pk__in=[proposal.pk for proposal in page.object_list]).values_list(
             "pk", flat=True
@@ -100,6 +101,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             "state": "" if mine else data["state"],
             "states": ProposalState.choices,
             "query": page_query(data),
+            "left_out": [*filters_left_out(proposals), *page_left_out],
         },
     )
 

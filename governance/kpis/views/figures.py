@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.left_out import page_of
 from accounts.numbers import number_text
 from accounts.refusals import add_refusal, tell_refusal
 from governance.kpis.figures import kpi_entry_record, kpi_targets_save
@@ -47,8 +48,12 @@ def kpi_entries(request: HttpRequest) -> HttpResponse:
             )
             return redirect("governance:kpi-entries")
     entries = KpiEntry.objects.select_related("kpi", "kam", "client", "entered_by")
-    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "governance/kpis/kpi_entries.html", {"form": form, "page": page})
+    page, left_out = page_of(Paginator(entries, ENTRIES_PER_PAGE), request.GET.get("page"))
+    return render(
+        request,
+        "governance/kpis/kpi_entries.html",
+        {"form": form, "page": page, "left_out": left_out},
+    )
 
 
 @login_required

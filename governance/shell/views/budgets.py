@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import LeftOut
 from accounts.numbers import amount_text
-from accounts.periods import next_quarter, previous_quarter, quarter_containing
+from accounts.periods import next_quarter, previous_quarter, quarter_containing, quarter_start
 from accounts.refusals import add_refusal, tell_refusal
 from governance.models import (
     ExceptionRequest,
@@ -77,15 +78,27 @@ def budget_spend_view(request: HttpRequest) -> HttpResponse:
     return redirect("governance:my-mandate")
 
 
-def _period_of(request: HttpRequest) -> datetime.date:
-    return quarter_containing(request.GET.get("quarter"), default=timezone.localdate())
+def _period_of(request: HttpRequest) -> tuple[datetime.date, list[LeftOut]]:
+    """The quarter asked for (any day of it), or this quarter, with the parameter left out when
+    it names no day of a quarter the calendar holds."""
+    raw = request.GET.get("quarter")
+    period = quarter_containing(raw, default=timezone.localdate())
+    if not raw:
+        return period, []
+    try:
+        if quarter_start(datetime.date.fromisoformat(raw)) == period:
+            return period, []
+    except ValueError:
+        pass
+    reason = _("Not a day of a quarter on the calendar (YYYY-MM-DD): this quarter is shown.")
+    return period, [LeftOut(parameter="quarter", value=raw, reason=reason)]
 
 
 @login_required
 @permission_required(VIEW_BUDGET, raise_exception=True)
 def budget_list(request: HttpRequest) -> HttpResponse:
     """Budgets of a quarter: allocated, spent, remaining; the committee allocates here."""
-    period = _period_of(request)
+    period, left_out = _period_of(request)
     form = None
     if request.user.has_perm(ADD_BUDGET):
         form = BudgetForm(request.POST or None, initial={"period": period})
@@ -120,5 +133,6 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             "previous": previous,
             "following": following,
             "form": form,
+            "left_out": left_out,
         },
     )

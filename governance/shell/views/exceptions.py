@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import filters_left_out, page_of
 from accounts.refusals import tell_refusal
 from criteria.selectors import mismatch_shares
 from governance.lists import page_data, page_query
@@ -82,7 +83,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         .order_by("state", "respond_by"),
     )
     roles = approver_roles_of(request.user)
-    page = Paginator(requests.qs, 50).get_page(data.get("page"))
+    page, page_left_out = page_of(Paginator(requests.qs, 50), data.get("page"))
     shares = mismatch_shares(client_ids={r.client_id for r in page.object_list})
     rows = []
     for r in page.object_list:
@@ -109,6 +110,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
             "query": page_query(data),
             "state": data["state"],
             "states": ExceptionState.choices,
+            "left_out": [*filters_left_out(requests), *page_left_out],
         },
     )
 

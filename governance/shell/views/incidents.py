@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.left_out import filters_left_out, page_of
 from accounts.refusals import add_refusal, tell_refusal
 from governance.lists import ANY_STATE, page_data, page_query
 from governance.models import (
@@ -51,7 +52,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     incidents = IncidentFilter(
         data, queryset=incidents_visible_to(request.user).order_by("-declared_at", "-pk")
     )
-    page = Paginator(incidents.qs, 25).get_page(data.get("page"))
+    page, page_left_out = page_of(Paginator(incidents.qs, 25), data.get("page"))
     # A state the page cannot read lists every incident, under the "All" tab.
     tab = incidents.form.cleaned_data.get("state") or ANY_STATE
     return render(
@@ -64,6 +65,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "query": page_query(data),
             "now": timezone.now(),
             "may_declare": request.user.has_perm(ADD_INCIDENT),
+            "left_out": [*filters_left_out(incidents), *page_left_out],
         },
     )
 

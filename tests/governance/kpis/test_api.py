@@ -129,8 +129,11 @@ def test_targets_a_kam_reads_own_the_committee_writes(world, kam, kam2, member, 
         "/api/kpi-targets/",
         {"kpi": world.kpis["revenue"].pk, "mandate": world.mandate.pk, "period": Q, "target": 5},
     )
-    assert twin.status_code == 400
-    assert "period" in twin.json()
+    assert twin.status_code == 409
+    assert twin.json() == {
+        "detail": "period: This KPI already has a target for that quarter and account.",
+        "code": "unique",
+    }
     outside = http.post(
         "/api/kpi-targets/",
         {
@@ -165,6 +168,25 @@ def test_an_entry_through_the_api(world, director, client_as):
     assert computed.status_code == 404
     assert computed.json()["detail"].startswith("kpi: ")
     assert KpiEntry.objects.count() == 1
+
+
+def test_an_entry_for_a_quarter_not_begun_is_a_409(world, director, client_as):
+    """Well formed, refused by the calendar and not by what was typed: a conflict with how
+    things stand (``code``: state), not a 400."""
+    payload = {"kpi": world.kpis["nps"].pk, "period": "2099-01-01", "kam": world.kam.pk}
+
+    early = client_as(director).post("/api/kpi-entries/", {**payload, "value": "81"})
+    malformed = client_as(director).post("/api/kpi-entries/", {**payload, "value": "5000"})
+
+    assert early.status_code == 409
+    assert early.json() == {
+        "detail": "period: This quarter has not started yet.",
+        "code": "state",
+    }
+    # Out of bounds besides: what was typed is wrong, a 400 with every reason by field.
+    assert malformed.status_code == 400
+    assert set(malformed.json()) == {"period", "value"}
+    assert not KpiEntry.objects.exists()
 
 
 def test_a_kam_cannot_enter_actuals(world, kam, client_as):
@@ -408,7 +430,7 @@ def test_the_mandates_list_links_to_targets_and_entries(world, member, director,
     assert targets not in as_director and "/committee/kpis/entries/" in as_director
 
 
-def test_a_twin_target_saved_between_the_check_and_the_write_is_a_400_not_a_500(
+def test_a_twin_target_saved_between_the_check_and_the_write_is_a_409_not_a_500(
     world, member, client_as, monkeypatch
 ):
     """Two committee members adding the same target at once: the second one's check ran
@@ -421,6 +443,9 @@ def test_a_twin_target_saved_between_the_check_and_the_write_is_a_400_not_a_500(
         {"kpi": world.kpis["revenue"].pk, "mandate": world.mandate.pk, "period": Q, "target": 5},
     )
 
-    assert twin.status_code == 400
-    assert "already has a target" in twin.json()["period"][0]
+    assert twin.status_code == 409
+    assert twin.json() == {
+        "detail": "period: This KPI already has a target for that quarter and account.",
+        "code": "unique",
+    }
     assert KpiTarget.objects.filter(mandate=world.mandate).count() == 1

@@ -140,7 +140,9 @@ def _licence(kam, client, asked: dict, member) -> object:
 
 
 def _spend_by_page_and_api(client_as, kam, budget, amount: str, exception) -> tuple[int, str]:
-    """Spend through the page and the API; what the API answered, and the page's message."""
+    """Spend through the page and the API; what the API answered, and the page's message. A
+    licence that does not cover the spending is how things stand, not a malformed request: the
+    API answers 409."""
     data = {
         "budget": budget.pk,
         "amount": amount,
@@ -159,7 +161,7 @@ def test_a_discount_exception_licenses_no_spending(client_as, kam, member, accou
     with pytest.raises(ValidationError, match="not spending from the budget"):
         _spend(kam, budget, "60000", exception=discount)
     status, page = _spend_by_page_and_api(client_as, kam, budget, "60000", discount)
-    assert status == 400
+    assert status == 409
     assert "not spending from the budget" in page
     assert not budget.spending.exists()
 
@@ -179,7 +181,7 @@ def test_another_kams_exception_licenses_nothing(
     with pytest.raises(ValidationError, match="another KAM's"):
         _spend(kam, budget, "60000", exception=theirs)
     status, _page = _spend_by_page_and_api(client_as, kam, budget, "60000", theirs)
-    assert status == 400
+    assert status == 409
     assert not budget.spending.exists()
 
 
@@ -193,7 +195,7 @@ def test_a_licence_is_used_up_to_its_amount_and_no_further(
     assert licence.used_amount == Decimal(60_000)
     # 10 000 is left of it: a second spending over the threshold can't use it again.
     status, page = _spend_by_page_and_api(client_as, kam, budget, "55000", licence)
-    assert status == 400
+    assert status == 409
     assert "licenses 10000.00 more of spending" in page
     _spend(kam, budget, "10000", exception=licence)
     licence.refresh_from_db()

@@ -415,6 +415,57 @@ def test_a_budget_goes_to_key_clients_only(account_of_kam2, member):
         budget_allocate(client=account_of_kam2, period=TODAY, allocated=Decimal(1), by=member)
 
 
+def test_the_api_answers_what_the_state_of_things_refuses_409(
+    kam, member, account_of_kam, account_of_kam2, shell, situation
+):
+    """Well-formed and permitted, refused because of how things stand: 409 with the reason and
+    its field, coded ``state``; a request malformed besides is a 400 by field, as ever."""
+    allocate = {"client": account_of_kam2.pk, "period": TODAY.isoformat(), "allocated": "100"}
+    not_key = _api(member).post("/api/budgets/", allocate, format="json")
+    assert not_key.status_code == 409
+    assert not_key.json() == {
+        "detail": "client: Budgets are allocated to key clients only.",
+        "code": "state",
+    }
+    malformed = _api(member).post("/api/budgets/", {**allocate, "allocated": "-1"}, format="json")
+    assert malformed.status_code == 400
+    assert set(malformed.json()) == {"allocated"}
+
+    Client.objects.filter(pk=account_of_kam.pk).update(is_key=True)
+    budget = Budget.objects.create(
+        client=account_of_kam, period=quarter_start(TODAY), allocated=Decimal(10_000)
+    )
+    budget_spend(
+        kam=kam,
+        budget=budget,
+        amount=Decimal(8_000),
+        category="travel",
+        spent_on=TODAY,
+        description="Visit",
+    )
+    below_spent = _api(member).post(
+        "/api/budgets/", {**allocate, "client": account_of_kam.pk}, format="json"
+    )
+    assert below_spent.status_code == 409
+    assert below_spent.json()["code"] == "state"
+    assert below_spent.json()["detail"].startswith("allocated: ")
+    budget.refresh_from_db()
+    assert budget.allocated == Decimal(10_000)
+
+    SituationType.objects.filter(pk=situation.pk).update(is_active=False)
+    retired = _api(kam).post(
+        "/api/incidents/",
+        {"situation": situation.pk, "client": account_of_kam.pk, "description": "Defects"},
+        format="json",
+    )
+    assert retired.status_code == 409
+    assert retired.json() == {
+        "detail": "situation: This situation is no longer in the playbook.",
+        "code": "state",
+    }
+    assert not Incident.objects.exists()
+
+
 def test_my_mandate_shows_how_much_of_each_accounts_budget_is_used(
     client_as, kam, member, account_of_kam, shell
 ):
@@ -459,8 +510,9 @@ def test_the_api_files_decides_and_refuses_twice(kam, member, account_of_kam, sh
         {"client": account_of_kam.pk, "discount_percent": "2", "justification": "x"},
         format="json",
     )
-    assert within.status_code == 400
-    assert "within your mandate" in str(within.json())
+    assert within.status_code == 409
+    assert within.json()["code"] == "state"
+    assert "within your mandate" in within.json()["detail"]
     decided = _api(member).post(
         f"/api/exception-requests/{pk}/decide/", {"approve": True}, format="json"
     )
@@ -520,8 +572,10 @@ def test_the_api_refuses_spending_past_the_threshold_without_an_exception(
         },
         format="json",
     )
-    assert refused.status_code == 400
-    assert "needs an exception approved" in str(refused.json())
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "state"
+    assert "exception: Spending over" in refused.json()["detail"]
+    assert "needs an exception approved" in refused.json()["detail"]
     assert not budget.spending.exists()
 
 
