@@ -124,24 +124,12 @@ class ClientFilter(django_filters.FilterSet):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Offer only the industries and regions that occur among the clients this user sees:
-        # for those who see every client, the values kept in ``FilterChoice`` (one query); for a
-        # KAM, those of their own accounts. Read only when the form is shown or the filter used.
-        user = getattr(self.request, "user", None)
-        sees_all = user is not None and user.has_perm("accounts.view_all_clients")
-        base = self.queryset
-
-        @functools.cache
-        def offered() -> dict[str, list[str]]:
-            if sees_all:
-                return filter_choices_offered()
-            # A KAM's: both fields' values read in one pass over their accounts.
-            pairs = base.order_by().values_list("industry", "region").distinct()
-            found: dict[str, set[str]] = {"industry": set(), "region": set()}
-            for industry, region in pairs:
-                found["industry"].add(industry)
-                found["region"].add(region)
-            return {name: sorted(values - {""}) for name, values in found.items()}
+        # Offer the industries and regions some client has, as ``FilterChoice`` keeps them
+        # (every write of a client keeps it): one query, whoever asks and however many clients.
+        # A KAM is offered the company's values too: narrowing them to their own accounts read
+        # every one of those on each request, 31 ms of a KAM's register at a million clients.
+        # Read only when the form is shown or the filter used.
+        offered = functools.cache(filter_choices_offered)
 
         def choices(name: str) -> Callable[[], list[tuple[str, str]]]:
             @functools.cache
