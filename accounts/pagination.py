@@ -27,6 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from accounts.selectors import AnyOf
+
 # Counted exactly up to here; reading further to count costs more than the page itself.
 EXACT_COUNT_LIMIT = 10_000
 
@@ -196,18 +198,34 @@ def _after(
 
 
 def _keyset(
-    model: type[Model], ordering: list[str], values: list[Any], *, nulls_largest: bool
+    model: type[Model],
+    ordering: list[str],
+    values: list[Any],
+    *,
+    nulls_largest: bool,
+    bound: bool = True,
 ) -> Q:
     """``_after``, and, when the first column cannot be NULL, the bound it sets on its own
     (``name >= 'Volga'``): an index on the ordering starts at the cursor, rather than reading
-    every row before it to filter them out."""
+    every row before it to filter them out. ``bound=False`` leaves the bound out."""
     nullable = [_may_be_null(model, name.lstrip("-")) for name in ordering]
     after = _after(ordering, values, nulls_largest=nulls_largest, nullable=nullable)
-    if nullable[0] or values[0] is None:
+    if not bound or nullable[0] or values[0] is None:
         return after
     path = ordering[0].lstrip("-")
     bound = Q(**{f"{path}__lte" if ordering[0].startswith("-") else f"{path}__gte": values[0]})
     return bound & after
+
+
+def _holds_any_of(node: Any) -> bool:
+    """Whether a query's conditions hold an ``AnyOf`` (a KAM's team accounts, ``id =
+    ANY(ARRAY(…))``). Beside it, the cursor's bound misleads PostgreSQL: not knowing the
+    array's size, it reads the (name, id) index from the cursor to the end for the few ids
+    it expects, where reading the team's ids costs nothing. At a million clients, a KAM's
+    page deep in the API took 177 ms with the bound and 21 ms without."""
+    return any(
+        isinstance(child, AnyOf) or _holds_any_of(child) for child in getattr(node, "children", ())
+    )
 
 
 def encode_cursor(values: list[Any], *, backwards: bool = False) -> str:
@@ -248,7 +266,13 @@ class KeysetPagination(BasePagination):
             nulls_largest = not nulls_largest
         if values is not None:
             queryset = queryset.filter(
-                _keyset(queryset.model, ordering, values, nulls_largest=nulls_largest)
+                _keyset(
+                    queryset.model,
+                    ordering,
+                    values,
+                    nulls_largest=nulls_largest,
+                    bound=not _holds_any_of(queryset.query.where),
+                )
             )
         queryset = queryset.order_by(*ordering)
         if request.query_params.get(self.search_query_param, "").strip() and _is_postgresql(

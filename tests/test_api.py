@@ -278,6 +278,33 @@ def test_a_deep_cursor_page_starts_the_index_at_the_cursor(client_as, chair):
     assert "IS NULL" not in page_query  # neither the name nor the id can be NULL
 
 
+def test_a_kams_cursor_pages_walk_own_and_team_accounts_without_the_bound(client_as, kam, kam2):
+    """A KAM's list holds their team's accounts as ``id = ANY(ARRAY(…))``, beside which the
+    cursor's bound would send PostgreSQL along the name index to its end: it is left out,
+    and the pages still walk every account once, in order."""
+    mine = [ClientFactory(owner_kam=kam) for _ in range(3)]
+    on_team = [ClientFactory(owner_kam=kam2) for _ in range(2)]
+    for client in on_team:
+        TeamMemberFactory(client=client, user=kam)
+    ClientFactory(owner_kam=kam2)  # not the KAM's
+    expected = [c.pk for c in sorted(mine + on_team, key=lambda c: (c.name, c.pk))]
+    paging = ClientViewSet.pagination_class
+    http = client_as(kam)
+    paging.page_size, seen, url = 2, [], "/api/clients/?ordering=name"
+    try:
+        while url:
+            with CaptureQueriesContext(connection) as queries:
+                page = http.get(url).json()
+            seen += [row["id"] for row in page["results"]]
+            url = page["next"]
+    finally:
+        paging.page_size = 50
+
+    assert seen == expected
+    page_query = next(q["sql"] for q in queries.captured_queries if q["sql"].endswith("LIMIT 3"))
+    assert not re.search(r'"accounts_client"\."name" >= ', page_query)
+
+
 def test_an_unreadable_cursor_is_a_404(client_as, chair):
     assert client_as(chair).get("/api/clients/", {"cursor": "not-a-cursor"}).status_code == 404
 
