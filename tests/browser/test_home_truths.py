@@ -188,6 +188,38 @@ def test_a_kam_sees_who_must_answer_each_request_and_every_amount_in_currency(
     expect(page.get_by_test_id("mandate-kpis")).to_contain_text("не менее 1\u00a0400\u00a0₽")
 
 
+def test_the_approver_finds_the_request_waiting_on_their_home_and_answers_it(
+    page: Page, live_server, seats, member: User, kam: User, mandate: Mandate, account_of_kam
+) -> None:
+    asked = ExceptionRequestFactory(
+        mandate=mandate,
+        client=account_of_kam,
+        asked={"deal_value": "500000"},
+        breaches=[{"limit": "deal_value", "allowed": "100000", "asked": "500000"}],
+        approver="sales_director",
+    )
+    login(page, live_server, "member")  # the sales director
+    waiting = page.get_by_test_id("home-to-decide")
+    expect(waiting).to_contain_text("1 exception request waits for your answer")
+    expect(waiting.get_by_test_id("home-to-decide-request")).to_contain_text(
+        f"asked by {kam.get_full_name()} · tier: Sales director · answer due"
+    )
+    page.reload()
+    in_russian(page)
+    expect(waiting).to_contain_text("1 запрос на исключение ждёт вашего ответа")
+    expect(waiting).to_contain_text("уровень: Директор по продажам")
+
+    waiting.get_by_role("link", name=str(account_of_kam)).click()
+    expect(page).to_have_url(f"{live_server.url}{asked.get_absolute_url()}")
+    page.get_by_role("button", name="Одобрить").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_test_id("needs-my-vote")).to_be_visible()
+    expect(page.get_by_test_id("home-to-decide")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("home-to-decide")).to_have_count(0)
+
+
 def test_a_strategic_bet_is_listed_apart_from_the_drift_on_every_page(
     page: Page, live_server, seats, chair: User, member: User, director: User
 ) -> None:
