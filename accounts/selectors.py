@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Lookup, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.lookups import AnyOf
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, ImportBatch, User
 from accounts.roles import Role
 
@@ -21,25 +20,6 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
         return Client.objects.all()
     on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
     return Client.objects.filter(Q(owner_kam=user) | Q(AnyOf(F("pk"), on_team)))
-
-
-class AnyOf(Lookup):
-    """``lhs = ANY(ARRAY(subquery))`` on PostgreSQL: the array is computed once, so an OR with
-    it is a union of index scans, where ``IN (subquery)`` or ``EXISTS`` in an OR make it read
-    every row. ``IN (subquery)`` elsewhere."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY({rhs}))", [*lhs_params, *rhs_params]
 
 
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:

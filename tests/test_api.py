@@ -321,6 +321,27 @@ def test_a_large_count_is_an_estimate_and_says_so(client_as, chair, monkeypatch)
     assert "(an estimate)" in page
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's")
+def test_a_page_costs_the_same_queries_whether_its_count_is_exact_or_estimated(
+    client_as, chair, monkeypatch
+):
+    ClientFactory.create_batch(5)
+    http = client_as(chair)
+    costs = {}
+    for limit in (10_000, 3):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", limit)
+        http.get(reverse("accounts:client-list"))
+        with CaptureQueriesContext(connection) as page:
+            text = http.get(reverse("accounts:client-list")).text
+        with CaptureQueriesContext(connection) as api:
+            body = http.get("/api/clients/").json()
+        costs[limit] = (len(page.captured_queries), len(api.captured_queries))
+        assert ("(an estimate)" in text) is (limit == 3)
+        assert body["count_is_estimate"] is (limit == 3)
+
+    assert costs[3] == costs[10_000]
+
+
 def test_clients_are_searched_by_name_or_registration_number(client_as, chair):
     volga = ClientFactory(name="Volga Steel Works JSC", registration_number="7701234567")
     ural = ClientFactory(name="Ural Chemical Plant LLC", registration_number="6609876543")
