@@ -305,6 +305,39 @@ def test_a_kams_cursor_pages_walk_own_and_team_accounts_without_the_bound(client
     assert not re.search(r'"accounts_client"\."name" >= ', page_query)
 
 
+@pytest.mark.parametrize("ordering", ["owner_kam", "-owner_kam"])
+def test_a_kams_sort_by_owner_walks_pages_and_the_register_as_the_column_orders(
+    client_as, kam, kam2, ordering
+):
+    """A KAM's sort by owner reads the kept name through an expression no index serves; it
+    orders as the column does, an account with no owner included, on the page and the API."""
+    mine = [ClientFactory(owner_kam=kam) for _ in range(3)]
+    on_team = [ClientFactory(owner_kam=kam2) for _ in range(2)] + [ClientFactory(owner_kam=None)]
+    for client in on_team:
+        TeamMemberFactory(client=client, user=kam)
+    column = "-owner_kam_last_name" if ordering.startswith("-") else "owner_kam_last_name"
+    expected = list(
+        Client.objects.filter(pk__in=[c.pk for c in mine + on_team])
+        .order_by(column, "-pk" if ordering.startswith("-") else "pk")
+        .values_list("pk", flat=True)
+    )
+    paging = ClientViewSet.pagination_class
+    http = client_as(kam)
+    paging.page_size, seen, url = 2, [], f"/api/clients/?ordering={ordering}"
+    try:
+        while url:
+            page = http.get(url).json()
+            seen += [row["id"] for row in page["results"]]
+            url = page["next"]
+    finally:
+        paging.page_size = 50
+
+    assert seen == expected
+    listed = http.get(reverse("accounts:client-list"), {"ordering": ordering}).text
+    names = [Client.objects.get(pk=pk).name for pk in expected]
+    assert sorted(names, key=listed.index) == names
+
+
 def test_an_unreadable_cursor_is_a_404(client_as, chair):
     assert client_as(chair).get("/api/clients/", {"cursor": "not-a-cursor"}).status_code == 404
 
