@@ -105,6 +105,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     # A history restore asks for the whole page even though it comes from htmx.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#client-results"
+        context["partial"] = True  # the region says itself what the address left out
     response = render(request, template, context)
     # The same URL answers with the page or its results region: caches must tell them apart.
     patch_vary_headers(response, ["HX-Request"])

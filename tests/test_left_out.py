@@ -81,6 +81,20 @@ def test_a_list_page_says_which_parameter_it_left_out(
     assert reason.split("</li>", 1)[0].strip()
 
 
+def test_the_registers_results_say_what_was_left_out_when_htmx_refreshes_them(client_as, chair):
+    http = client_as(chair)
+    url = reverse("accounts:client-list")
+
+    region = http.get(url, {"segment": "galactic"}, headers={"HX-Request": "true"}).text
+    page = http.get(url, {"segment": "galactic"}).text
+
+    assert region.lstrip().startswith('<section id="client-results"')
+    assert region.count('data-testid="left-out-segment"') == 1
+    assert page.count('data-testid="left-out-segment"') == 1  # above, not again in the region
+    clean = http.get(url, {"segment": "enterprise"}, headers={"HX-Request": "true"}).text
+    assert "left-out" not in clean
+
+
 def test_the_rest_of_the_address_still_applies(client_as, chair):
     """One parameter left out, the others filter as asked."""
     ClientFactory(name="Alpha Mills", segment="enterprise")
