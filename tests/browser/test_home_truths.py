@@ -21,6 +21,7 @@ from governance.committee.proposals import proposal_close, proposal_create, prop
 from governance.models import (
     CommitteeMember,
     Decision,
+    ExceptionRequest,
     KpiTarget,
     Mandate,
     MandateAccount,
@@ -131,16 +132,29 @@ def mandate(kam: User, account_of_kam: Client) -> Mandate:
     return mandate_adopt(mandate=mandate)
 
 
-def test_a_kam_sees_who_must_answer_each_request_and_every_amount_in_currency(
-    page: Page, live_server, seats, chair: User, member: User, mandate: Mandate, account_of_kam
-) -> None:
-    asked = ExceptionRequestFactory(
+@pytest.fixture
+def asked(mandate: Mandate, account_of_kam: Client) -> ExceptionRequest:
+    """The KAM's request for a deal of 500,000 where the mandate allows 100,000: the sales
+    director's to answer."""
+    return ExceptionRequestFactory(
         mandate=mandate,
         client=account_of_kam,
         asked={"deal_value": "500000"},
         breaches=[{"limit": "deal_value", "allowed": "100000", "asked": "500000"}],
         approver="sales_director",
     )
+
+
+def test_a_kam_sees_who_must_answer_each_request_and_every_amount_in_currency(
+    page: Page,
+    live_server,
+    seats,
+    chair: User,
+    member: User,
+    mandate: Mandate,
+    account_of_kam,
+    asked: ExceptionRequest,
+) -> None:
     revenue = KpiFactory(code="revenue", name="Revenue")
     KpiTarget.objects.create(
         kpi=revenue, mandate=mandate, period=quarter_start(timezone.localdate()), target=1400
@@ -189,15 +203,8 @@ def test_a_kam_sees_who_must_answer_each_request_and_every_amount_in_currency(
 
 
 def test_the_approver_finds_the_request_waiting_on_their_home_and_answers_it(
-    page: Page, live_server, seats, member: User, kam: User, mandate: Mandate, account_of_kam
+    page: Page, live_server, seats, kam: User, account_of_kam, asked: ExceptionRequest
 ) -> None:
-    asked = ExceptionRequestFactory(
-        mandate=mandate,
-        client=account_of_kam,
-        asked={"deal_value": "500000"},
-        breaches=[{"limit": "deal_value", "allowed": "100000", "asked": "500000"}],
-        approver="sales_director",
-    )
     login(page, live_server, "member")  # the sales director
     waiting = page.get_by_test_id("home-to-decide")
     expect(waiting).to_contain_text("1 exception request waits for your answer")
