@@ -165,6 +165,17 @@ class ClientFilter(django_filters.FilterSet):
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         return clients_search(queryset, value)
 
+    def filter_queryset(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        """Every filter in turn, the search last but for the order: it chooses between what
+        holds the text and the closest names among the clients the other filters kept, not
+        among the whole register (where a client of another industry holding the text left
+        an industry's list empty)."""
+        data = self.form.cleaned_data
+        last = [name for name in ("q", "ordering") if name in data]
+        for name in [*(name for name in data if name not in last), *last]:
+            queryset = self.filters[name].filter(queryset, data[name])
+        return queryset
+
 
 def _visible_clients(request: HttpRequest | None) -> QuerySet[Client]:
     """The clients a ``?client=`` filter accepts: only those the requesting user may see, so that

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
@@ -48,7 +48,10 @@ def count_rows(queryset: QuerySet, *, at_least: int | None = None) -> RowCount:
     if connection.vendor == "postgresql" and at_least is None:
         # One query either way (``skam_count_rows``, migration accounts 0014): the same
         # number of queries for a page at a thousand clients and at a million.
-        sql, params = ids.query.sql_with_params()
+        try:
+            sql, params = ids.query.sql_with_params()
+        except EmptyResultSet:  # ``none()``, ``pk__in=[]``: nothing to count, no query
+            return RowCount(0, estimated=False)
         with connection.cursor() as cursor:
             query = cursor.mogrify(sql, params).decode()
             cursor.execute(
@@ -85,7 +88,10 @@ def _sorted_ids(rows: QuerySet, bottom: int, top: int) -> list[Any]:
     if not ordering or ordering[-1].lstrip("-") not in {"pk", "id"}:
         ordering.append("pk")
     columns = list(dict.fromkeys(["pk", *(name.lstrip("-") for name in ordering)]))
-    sql, params = rows.order_by().values_list(*columns).query.sql_with_params()
+    try:
+        sql, params = rows.order_by().values_list(*columns).query.sql_with_params()
+    except EmptyResultSet:
+        return []
     order = ", ".join(
         f"{columns.index(name.lstrip('-')) + 1} {'DESC' if name.startswith('-') else 'ASC'}"
         for name in ordering

@@ -107,9 +107,11 @@ def clients_search(queryset: QuerySet, text: str) -> QuerySet:
     a second. What holds the text as typed is found through the trigram index and read in
     the name's order, so the closeness is computed only when nothing holds it (one query
     tells which: ``count_rows``, as the paginator counts)."""
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # a NUL no database column holds
     if not text:
         return queryset
+    if not fold(text).strip() and not text.isdigit():
+        return queryset.none()  # "ь" alone: nothing any name could hold
     if connections[queryset.db].vendor != "postgresql":
         return queryset.filter(Q(name__icontains=text) | Q(registration_number__icontains=text))
     folded = fold(text)

@@ -87,7 +87,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         CheapCountPaginator(
             filterset.qs,
             settings.SKAM_CLIENT_PAGE_SIZE,
-            sort_matches=bool(filterset.form.is_valid() and filterset.form.cleaned_data.get("q")),
+            # A search, even when another parameter is left out (the rest still applies).
+            sort_matches=bool(getattr(filterset.form, "cleaned_data", {}).get("q")),
         ),
         request.GET.get("page"),
     )

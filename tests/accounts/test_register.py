@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Client, ClientNeed, FilterChoice, Segment, TeamRole
+from accounts.pagination import RowCount, count_rows
 from accounts.roles import Role
 from accounts.selectors import clients_visible_to
 from governance.committee.proposals import proposal_create
@@ -145,6 +146,41 @@ def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
     holding = [http.get(url, {"q": "volga steel", "page": n}) for n in (1, 2)]
     assert names(holding[0]) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
     assert names(holding[1]) == ["Volga Steel Works 2", "Volga Steel Works 3"]
+
+
+def test_the_search_chooses_among_what_the_other_filters_kept(client_as, chair):
+    """Another industry's client holding the text does not leave this industry's list
+    empty: the closest names are looked for among the clients the filters kept."""
+    ClientFactory(name="Volga Steel", industry="Metals")
+    ClientFactory(name="Volga Stel", industry="Retail")
+    http = client_as(chair)
+
+    def found(**filters: str) -> list[str]:
+        answer = http.get("/api/clients/", {"q": "volga steel", **filters}).json()
+        return [row["name"] for row in answer["results"]]
+
+    assert found() == ["Volga Steel"]
+    assert found(industry="Retail") == ["Volga Stel"]
+    page = http.get(reverse("accounts:client-list"), {"q": "volga steel", "industry": "Retail"})
+    assert "Volga Stel" in page.text and "closest-names" in page.text
+
+
+@pytest.mark.parametrize("text", ["ь", "ЪЬ"])
+def test_a_search_for_what_no_name_can_hold_lists_nothing_not_everything(client_as, chair, text):
+    ClientFactory(name="Volga Steel")
+    http = client_as(chair)
+
+    answer = http.get("/api/clients/", {"q": text})
+    page = http.get(reverse("accounts:client-list"), {"q": text})
+
+    assert answer.status_code == 200
+    assert answer.json()["results"] == [] and answer.json()["count"] == 0
+    assert "No clients match." in page.text
+
+
+def test_nothing_to_count_is_zero_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert count_rows(Client.objects.none()) == RowCount(0, estimated=False)
 
 
 def test_the_search_column_follows_bulk_writes(chair):

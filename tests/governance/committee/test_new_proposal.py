@@ -238,6 +238,11 @@ def test_the_picker_search_costs_the_same_few_queries_for_many_clients(
     assert "type more of the name" in results
 
 
+def test_the_picker_reads_a_nul_in_its_search_as_nothing(client_as, chair, world) -> None:
+    answer = client_as(chair).get(question_url("grant_key"), {"q": "Cli\x00ent"})
+    assert answer.status_code == 200
+
+
 # The route, told and enforced -----------------------------------------------------------------
 
 
