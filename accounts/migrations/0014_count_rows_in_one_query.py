@@ -19,6 +19,8 @@ BEGIN
     END IF;
 END
 $fn$;
+-- It runs the text it is given: only its owner, the application, may call it.
+REVOKE ALL ON FUNCTION skam_count_rows(text, integer) FROM PUBLIC;
 """
 DROP = "DROP FUNCTION IF EXISTS skam_count_rows(text, integer)"
 
