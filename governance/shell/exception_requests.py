@@ -127,15 +127,10 @@ def exception_decide(
         raise NotAllowed(_("Nobody decides their own request: it waits for another approver."))
     if request.approver == Approver.COMMITTEE:
         raise CommitteeDecides
-    # The committee's tier is never a person's, whatever their seat (the chair decides every
-    # other tier): a request escalated to it meanwhile is left alone here.
-    roles = approver_roles_of(by) - {Approver.COMMITTEE}
     with transaction.atomic():
         decided = (
-            ExceptionRequest.objects.filter(
-                pk=request.pk, state=ExceptionState.PENDING, approver__in=roles
-            )
-            .exclude(requested_by=by)
+            _pending_for(by)
+            .filter(pk=request.pk)
             .update(
                 state=ExceptionState.APPROVED if approve else ExceptionState.REJECTED,
                 decided_by=by,
@@ -431,16 +426,18 @@ def exception_requests_waiting(*, kam: User) -> QuerySet[ExceptionRequest]:
     )
 
 
-def exception_requests_to_decide(user: User) -> QuerySet[ExceptionRequest]:
-    """The pending requests ``user`` answers today, the soonest due first: those of the tiers
-    they hold or stand in for as deputy (``may_decide``'s rule, as one query), never their own
-    and never the committee's tier. What waits on an approver, on their home page."""
+def _pending_for(user: User) -> QuerySet[ExceptionRequest]:
+    """The pending requests ``user`` may decide today (``may_decide``'s rule, as a query): of
+    the tiers they hold or stand in for as deputy, never their own. The committee's tier is
+    never a person's, whatever their seat (the chair decides every other tier): a request
+    escalated to it is left to the committee's vote."""
     roles = approver_roles_of(user) - {Approver.COMMITTEE}
-    if not roles:
-        return ExceptionRequest.objects.none()
-    return (
-        ExceptionRequest.objects.filter(state=ExceptionState.PENDING, approver__in=roles)
-        .exclude(requested_by=user)
-        .select_related("client", "requested_by")
-        .order_by("respond_by", "pk")
-    )
+    return ExceptionRequest.objects.filter(
+        state=ExceptionState.PENDING, approver__in=roles
+    ).exclude(requested_by=user)
+
+
+def exception_requests_to_decide(user: User) -> QuerySet[ExceptionRequest]:
+    """The pending requests ``user`` answers today (``_pending_for``), the soonest due first:
+    what waits on an approver, on their home page."""
+    return _pending_for(user).select_related("client", "requested_by").order_by("respond_by", "pk")
