@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.lookups import AnyOf
+from accounts.lookups import OnTeamOf
 from accounts.models import AccountTeamMember, Client, ClientFigure, ClientNeed, ImportBatch, User
 from accounts.roles import Role
 
@@ -19,7 +19,7 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
     if user.has_perm("accounts.view_all_clients"):
         return Client.objects.all()
     on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
-    return Client.objects.filter(Q(owner_kam=user) | Q(AnyOf(F("pk"), on_team)))
+    return Client.objects.filter(Q(owner_kam=user) | Q(OnTeamOf(F("pk"), on_team, person=user.pk)))
 
 
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:

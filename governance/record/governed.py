@@ -75,6 +75,13 @@ NOT_COPIED: dict[str, tuple[str, ...]] = {
     "governance.WebhookEndpoint": ("secret",),
 }
 
+# Columns the database keeps beside a model's fields, which no field names: a client's team
+# members' ids (migration ``accounts/0015``, for the register's visibility), copies of the
+# team's rows, which are recorded.
+KEPT_BY_DATABASE: dict[str, tuple[str, ...]] = {
+    "accounts.Client": ("team_ids",),
+}
+
 # SKAM's own models that are not recorded, and why.
 NOT_RECORDED: dict[str, str] = {
     "governance.RecordEntry": "the record itself",
@@ -116,7 +123,9 @@ def governed_tables() -> list[GovernedTable]:
         model: type[models.Model] = apps.get_model(app_label, model_name)
         if field:
             model = model._meta.get_field(field[0]).remote_field.through
-        not_copied = tuple(model._meta.get_field(name).column for name in NOT_COPIED.get(label, ()))
+        not_copied = tuple(
+            model._meta.get_field(name).column for name in NOT_COPIED.get(label, ())
+        ) + KEPT_BY_DATABASE.get(label, ())
         tables.append(
             GovernedTable(label, model, model._meta.db_table, model._meta.pk.column, not_copied)
         )
