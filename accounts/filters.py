@@ -6,7 +6,6 @@ import functools
 from collections.abc import Callable
 
 import django_filters
-from django import forms
 from django.db.models import CharField, F, Func, QuerySet, Value
 from django.forms.utils import pretty_name
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from accounts.models import Client, ClientFigure, ClientNeed, Segment
 from accounts.ordering import ORDERING_REFUSAL
 from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
+from accounts.widgets import QuickSelect
 
 
 def _unknown_ordering(offered: list[str]) -> str:
@@ -107,13 +107,17 @@ class ClientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search", help_text=_("Name or registration number")
     )
-    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Segment.choices)
-    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=[])
-    region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
-    owner_kam = django_filters.ModelChoiceFilter(label=_("Owner KAM"), queryset=kams())
+    segment = django_filters.ChoiceFilter(
+        label=_("Segment"), choices=Segment.choices, widget=QuickSelect
+    )
+    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=[], widget=QuickSelect)
+    region = django_filters.ChoiceFilter(label=_("Region"), choices=[], widget=QuickSelect)
+    owner_kam = django_filters.ModelChoiceFilter(
+        label=_("Owner KAM"), queryset=kams(), widget=QuickSelect
+    )
     is_key = django_filters.BooleanFilter(
         label=_("Key client"),
-        widget=forms.Select(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
+        widget=QuickSelect(choices=[("", _("Any")), ("true", _("Key")), ("false", _("Regular"))]),
     )
     ordering = RegisterOrdering(
         fields=(
@@ -135,6 +139,7 @@ class ClientFilter(django_filters.FilterSet):
             "updated_at": _("Updated"),
         },
         label=_("Sort by"),
+        widget=QuickSelect,
     )
 
     class Meta:
