@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 
 import django_filters
-from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models import QuerySet
 from django.forms.utils import pretty_name
 from django.http import HttpRequest
 from django.utils.functional import lazy
@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import filter_choices_offered
-from accounts.models import Client, ClientFigure, ClientNeed, Segment
+from accounts.models import Client, ClientFigure, ClientNeed, Segment, owner_name_sort_key
 from accounts.ordering import ORDERING_REFUSAL
 from accounts.search import clients_search
 from accounts.selectors import clients_visible_to, kams
@@ -83,19 +83,7 @@ class RegisterOrdering(OrderingFilter):
 
     def filter(self, qs: QuerySet[Client], value: list[str] | None) -> QuerySet[Client]:
         if value and any(self.get_ordering_value(v).lstrip("-") == OWNER_SORT for v in value):
-            # ``name || ''``: NULL stays NULL, so an account with no owner sorts where the
-            # column would put it.
-            qs = qs.annotate(
-                **{
-                    OWNER_SORT: Func(
-                        F("owner_kam_last_name"),
-                        Value(""),
-                        template="(%(expressions)s)",
-                        arg_joiner=" || ",
-                        output_field=CharField(),
-                    )
-                }
-            )
+            qs = qs.annotate(**{OWNER_SORT: owner_name_sort_key()})
         qs = super().filter(qs, value)
         if value:
             last = self.get_ordering_value(value[-1])
@@ -169,6 +157,13 @@ class ClientFilter(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         return clients_search(queryset, value)
+
+    def sorted_by_kept_owner_name(self) -> bool:
+        """Whether the list is sorted first by the owner's name as a KAM's sort reads it
+        (``OWNER_SORT``): one name for all the KAM's own accounts, whose page the view reads
+        by parts (``accounts.selectors.visibility_parts``)."""
+        first = next(iter(self.qs.query.order_by), "")
+        return str(first).lstrip("-") == OWNER_SORT
 
     def filter_queryset(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
         """Every filter in turn, the search last but for the order: it chooses between what

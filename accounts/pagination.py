@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
@@ -78,6 +79,23 @@ def _is_postgresql(rows: QuerySet) -> bool:
     return connections[rows.db].vendor == "postgresql"
 
 
+def _total_ordering(rows: QuerySet) -> tuple[list[str], list[str]]:
+    """The list's ordering, ended by the id, and the columns to read for it (the id first)."""
+    ordering = [str(name) for name in rows.query.order_by]
+    if not ordering or ordering[-1].lstrip("-") not in {"pk", "id"}:
+        ordering.append("pk")
+    columns = list(dict.fromkeys(["pk", *(name.lstrip("-") for name in ordering)]))
+    return ordering, columns
+
+
+def _positions(ordering: list[str], columns: list[str]) -> str:
+    """``ORDER BY`` by the columns' positions in the select list."""
+    return ", ".join(
+        f"{columns.index(name.lstrip('-')) + 1} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in ordering
+    )
+
+
 def _sorted_ids(rows: QuerySet, bottom: int, top: int) -> list[Any]:
     """The ids of ``rows[bottom:top]``, its matches read first (through the search's index)
     and then sorted. Asked for a page in the list's order, the planner may instead walk the
@@ -85,25 +103,45 @@ def _sorted_ids(rows: QuerySet, bottom: int, top: int) -> list[Any]:
     matches, nor where in that order they lie: at a million clients, one name took a second
     to find that way and a millisecond this way; the 55,000 names holding one common word
     (sorting last, in Cyrillic) 755 ms and 60 ms."""
-    ordering = [str(name) for name in rows.query.order_by]
-    if not ordering or ordering[-1].lstrip("-") not in {"pk", "id"}:
-        ordering.append("pk")
-    columns = list(dict.fromkeys(["pk", *(name.lstrip("-") for name in ordering)]))
+    ordering, columns = _total_ordering(rows)
     try:
         sql, params = rows.order_by().values_list(*columns).query.sql_with_params()
     except EmptyResultSet:
         return []
-    order = ", ".join(
-        f"{columns.index(name.lstrip('-')) + 1} {'DESC' if name.startswith('-') else 'ASC'}"
-        for name in ordering
-    )
     with connections[rows.db].cursor() as cursor:
         cursor.execute(
-            f"WITH matches AS MATERIALIZED ({sql}) SELECT * FROM matches ORDER BY {order} "
-            "LIMIT %s OFFSET %s",
+            f"WITH matches AS MATERIALIZED ({sql}) SELECT * FROM matches "
+            f"ORDER BY {_positions(ordering, columns)} LIMIT %s OFFSET %s",
             [*params, top - bottom, bottom],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def _merged_ids(rows: QuerySet, parts: list[Q], bottom: int, top: int) -> RawSQL:
+    """The ids of ``rows[bottom:top]``, as a subquery of the page's own query, where ``parts``
+    split ``rows`` into sets that do not meet: the first ``top`` of each part in the list's
+    order, each read along an index of its own, then merged. A KAM's accounts sorted by
+    owner are their own, under one owner's name (an index of owner and name), and their
+    teams' (a few, read and sorted): sorting them all in one read took 40 ms at a million
+    clients with fifty thousand accounts a KAM, and 10 ms so."""
+    ordering, columns = _total_ordering(rows)
+    selects, params = [], []
+    for part in parts:
+        branch = rows.filter(part).values_list(*columns).order_by(*ordering)[:top]
+        try:
+            sql, branch_params = branch.query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        selects.append(f"({sql})")
+        params += branch_params
+    if not selects:
+        selects.append(f"(SELECT {', '.join(['NULL'] * len(columns))} WHERE false)")
+    return RawSQL(
+        f"SELECT page.{connections[rows.db].ops.quote_name('pk')} FROM ("
+        f"SELECT * FROM ({' UNION ALL '.join(selects)}) merged "
+        f"ORDER BY {_positions(ordering, columns)} LIMIT %s OFFSET %s) page",
+        [*params, top - bottom, bottom],
+    )
 
 
 class CheapCountPaginator(Paginator):
@@ -112,11 +150,19 @@ class CheapCountPaginator(Paginator):
     an order no index serves (the owner KAM's name, a joined column) sorts every row, and
     sorting ids costs a fraction of sorting whole rows with their owner and annotations.
     ``sort_matches`` (a search): its matches are read, then sorted (``_sorted_ids``), rather
-    than looked for along an index in the list's order."""
+    than looked for along an index in the list's order. ``parts``: sets that split the list,
+    each paged along its own index, then merged (``_merged_ids``)."""
 
-    def __init__(self, *args: Any, sort_matches: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        sort_matches: bool = False,
+        parts: list[Q] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.sort_matches = sort_matches
+        self.parts = parts
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
@@ -130,6 +176,8 @@ class CheapCountPaginator(Paginator):
             rows = rows.filter(pk__in=ranked[bottom:top])
         elif isinstance(rows, QuerySet) and self.sort_matches and _is_postgresql(rows):
             rows = rows.filter(pk__in=_sorted_ids(rows, bottom, top))
+        elif isinstance(rows, QuerySet) and self.parts and _is_postgresql(rows):
+            rows = rows.filter(pk__in=_merged_ids(rows, self.parts, bottom, top))
         elif isinstance(rows, QuerySet):
             rows = rows.filter(pk__in=rows.values("pk")[bottom:top])
         else:

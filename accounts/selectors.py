@@ -22,6 +22,20 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
     return Client.objects.filter(Q(owner_kam=user) | Q(OnTeamOf(F("pk"), on_team, person=user.pk)))
 
 
+def visibility_parts(user: User) -> list[Q] | None:
+    """``clients_visible_to(user)`` as sets that do not meet, for a list read part by part
+    (``accounts.pagination.CheapCountPaginator``): for a KAM, the accounts they own, then
+    those they work on in another's team, or with no owner. None for whoever sees every
+    client, or none."""
+    if not user.is_authenticated or user.has_perm("accounts.view_all_clients"):
+        return None
+    if not user.has_perm("accounts.view_client"):
+        return None
+    on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
+    owned = Q(owner_kam=user)
+    return [owned, Q(OnTeamOf(F("pk"), on_team, person=user.pk)) & ~owned]
+
+
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:
     """The client ``pk`` if ``user`` may see it and holds ``perm``.
 

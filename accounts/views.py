@@ -54,7 +54,12 @@ from accounts.needs import needs_recorded
 from accounts.pagination import CheapCountPaginator
 from accounts.periods import quarters_back
 from accounts.search import is_closest
-from accounts.selectors import client_get_for_user, clients_visible_to, imports_visible_to
+from accounts.selectors import (
+    client_get_for_user,
+    clients_visible_to,
+    imports_visible_to,
+    visibility_parts,
+)
 from accounts.tasks import import_apply_task, import_check_task, import_enqueue
 
 
@@ -89,6 +94,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
             settings.SKAM_CLIENT_PAGE_SIZE,
             # A search, even when another parameter is left out (the rest still applies).
             sort_matches=bool(getattr(filterset.form, "cleaned_data", {}).get("q")),
+            # A KAM's accounts by owner: their own (one name) and their teams', each read
+            # along an index of its own.
+            parts=visibility_parts(request.user) if filterset.sorted_by_kept_owner_name() else None,
         ),
         request.GET.get("page"),
     )

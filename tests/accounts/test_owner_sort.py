@@ -4,7 +4,10 @@ and for a KAM (their own accounts) alike."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
 
 from accounts.models import Client, TeamRole
 from accounts.roles import Role
@@ -73,3 +76,42 @@ def test_a_kam_sees_their_own_accounts_in_the_same_order(client_as, owners) -> N
     ClientFactory(name="Not mine", owner_kam=owners["zhukov"])
 
     assert listed(client_as(kam), "-owner_kam") == ["Zhukov's, on my team", "Mine"]
+
+
+def page_ids(http, ordering: str) -> list[int]:
+    """Every client on every page of the register in this order, page after page."""
+    ids, number = [], 1
+    while True:
+        response = http.get("/clients/", {"ordering": ordering, "page": number})
+        assert response.status_code == 200
+        ids += [int(pk) for pk in re.findall(r'<td><a href="/clients/(\d+)/">', response.text)]
+        if f"page={number + 1}" not in response.text:
+            return ids
+        number += 1
+
+
+def test_a_kams_pages_by_owner_hold_each_account_once_in_order(client_as, owners, settings):
+    """A KAM's pages sorted by owner are read in parts (their own accounts, and their teams'),
+    then merged: across pages, every account they see comes once, in the owner's name's order,
+    ties by id, the accounts with no owner where the database puts a missing name."""
+    settings.SKAM_CLIENT_PAGE_SIZE = 3
+    kam = UserFactory(username="petrov", last_name="Petrov", role=Role.KAM)
+    namesake = UserFactory(username="petrov2", last_name="Petrov", role=Role.KAM)
+    own = [ClientFactory(name=f"Own {number}", owner_kam=kam) for number in range(5)]
+    TeamMemberFactory(client=own[0], user=kam, role=TeamRole.SERVICE)  # and in its team
+    for owner in (owners["antonov"], owners["zhukov"], namesake, None, owners["zhukov"]):
+        on_team = ClientFactory(name="On the team", owner_kam=owner)
+        TeamMemberFactory(client=on_team, user=kam, role=TeamRole.TECHNICAL)
+        ClientFactory(name="Not theirs", owner_kam=owner)
+    seen = Client.objects.exclude(name="Not theirs")
+    nulls_last = connection.vendor == "postgresql"  # PostgreSQL; SQLite puts NULL first
+
+    def key(client: Client) -> tuple:
+        name = client.owner_kam_last_name
+        return ((name is None) == nulls_last, name or "", client.pk)
+
+    ascending = [client.pk for client in sorted(seen, key=key)]
+    http = client_as(kam)
+
+    assert page_ids(http, "owner_kam") == ascending
+    assert page_ids(http, "-owner_kam") == ascending[::-1]
