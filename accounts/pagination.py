@@ -75,6 +75,22 @@ def count_rows(queryset: QuerySet, *, at_least: int | None = None) -> RowCount:
     return RowCount(max(int(plan[0]["Plan"]["Plan Rows"]), exact), estimated=True)
 
 
+def first_ids(rows: QuerySet, limit: int) -> list[Any]:
+    """The ids of up to ``limit`` rows of ``rows``, in no order, its matches read as a set
+    (through the indexes of its conditions) rather than looked for along an index in some
+    order, which PostgreSQL, asked for a few rows, may prefer (``_sorted_ids``)."""
+    try:
+        sql, params = rows.order_by().values_list("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH matches AS MATERIALIZED ({sql}) SELECT * FROM matches LIMIT %s",
+            [*params, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _is_postgresql(rows: QuerySet) -> bool:
     return connections[rows.db].vendor == "postgresql"
 

@@ -3,6 +3,7 @@ pagination over htmx, the detail page and the edit forms."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -146,6 +147,50 @@ def test_a_search_pages_through_its_matches_closest_first_in_the_lists_queries(
     holding = [http.get(url, {"q": "volga steel", "page": n}) for n in (1, 2)]
     assert names(holding[0]) == ["Volga Steel", "Volga Steel Works 0", "Volga Steel Works 1"]
     assert names(holding[1]) == ["Volga Steel Works 2", "Volga Steel Works 3"]
+
+
+def register_ids(http, **query) -> list[list[int]]:
+    """The ids on every page of the register for ``query``, page by page."""
+    pages, number = [], 1
+    while True:
+        response = http.get(reverse("accounts:client-list"), {**query, "page": number})
+        assert response.status_code == 200
+        pages.append(
+            [int(pk) for pk in re.findall(r'<td><a href="/clients/(\d+)/">', response.text)]
+        )
+        if f"page={number + 1}" not in response.text:
+            return pages
+        number += 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram search")
+def test_a_search_with_few_matches_reads_them_once_and_pages_as_one_with_many(
+    client_as, chair, settings, monkeypatch
+):
+    """A search holding few names reads them once, by id (``FEW_MATCHES``), and takes its
+    count, pages and order from them; one holding more reads the index for each. Both list
+    the same clients on the same pages, in the name's order or another."""
+    settings.SKAM_CLIENT_PAGE_SIZE = 2
+    holding = ("Volga Steel B", "Volga Steel A", "New Volga Steel", "Volga Steel Works")
+    for name in (*holding, "Volga-Steel C", "Steel of Volga", "Kama"):
+        ClientFactory(name=name)
+    http = client_as(chair)
+    few = {
+        ordering: register_ids(http, q="volga steel", ordering=ordering)
+        for ordering in ("name", "-updated_at")
+    }
+    with CaptureQueriesContext(connection) as read:
+        http.get(reverse("accounts:client-list"), {"q": "volga steel"})
+    assert sum("LIKE" in query["sql"] for query in read.captured_queries) == 1
+
+    monkeypatch.setattr("accounts.search.FEW_MATCHES", 1)
+    many = {
+        ordering: register_ids(http, q="volga steel", ordering=ordering)
+        for ordering in ("name", "-updated_at")
+    }
+    assert many == few
+    listed = [Client.objects.get(pk=pk).name for page in few["name"] for pk in page]
+    assert listed == sorted(holding)
 
 
 def test_the_search_chooses_among_what_the_other_filters_kept(client_as, chair):
