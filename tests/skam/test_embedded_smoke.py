@@ -11,6 +11,7 @@ import http.cookiejar
 import json
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,14 +20,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from accounts.models import Client, ClientFigure, ClientNeed, User
+from criteria.models import USP
 from skam.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.embedded import (
     BASE_DIR,
+    DATABASE_FILE,
     MANAGE,
     embedded_env,
     manage,
@@ -110,17 +115,20 @@ PAGES = (
     "/api/docs/",
     "/admin/",
 )
-COUNTS = (
-    "import json; "
-    "from accounts.models import Client, ClientFigure, ClientNeed, User; "
-    "from criteria.models import USP; "
-    "print(json.dumps({m.__name__: m.objects.count() "
-    "for m in (Client, ClientFigure, ClientNeed, User, USP)}))"
-)
+# What the demo loads, counted straight from the database file.
+COUNTED = (Client, ClientFigure, ClientNeed, User, USP)
 
 
 def counts(var_dir: Path) -> dict[str, int]:
-    return json.loads(manage_ok(var_dir, "shell", "-c", COUNTS).strip().splitlines()[-1])
+    """Rows of each of COUNTED, read by SQLite itself: a SKAM process to count them would take
+    a second and a half to start, for the same COUNT(*)."""
+    with closing(sqlite3.connect(var_dir / DATABASE_FILE)) as database:
+        return {
+            model.__name__: database.execute(
+                f'SELECT COUNT(*) FROM "{model._meta.db_table}"'
+            ).fetchone()[0]
+            for model in COUNTED
+        }
 
 
 def free_port() -> int:
