@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import translation
 
 from accounts.models import Client, TeamRole, User
 from accounts.roles import Role
+from tests.embedded import database_migrated_once
 from tests.factories import ClientFactory, TeamMemberFactory, UserFactory
 
 
@@ -142,6 +144,13 @@ def flush_only_tables_written() -> Iterator[None]:
     PostgreSQLOperations.sql_flush = _delete_rows_written
     yield
     PostgreSQLOperations.sql_flush = _truncate_every_table
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded default's database file, migrated as `make run` migrates it, once for the
+    whole run (tests/embedded.py): a test that runs SKAM on SQLite copies it into its var dir."""
+    return database_migrated_once(tmp_path_factory)
 
 
 @pytest.fixture

@@ -11,12 +11,14 @@ import datetime
 import functools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -59,6 +61,7 @@ from criteria.models import (
 from criteria.selectors import scorecard_for
 from criteria.services import RulerNotDraft, coverage_set, fit_rate, ruler_adopt, ruler_draft_create
 from skam.celery import app
+from tests.embedded import DATABASE_FILE, var_dir_with
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory, USPFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -334,8 +337,10 @@ def test_scenario_on_postgresql() -> None:
     assert scenario_results(run) == SCENARIO_EXPECTED
 
 
-def test_scenario_on_sqlite(tmp_path: Path) -> None:
-    """The same scenario on the embedded default, SQLite, in a fresh process and database."""
+def test_scenario_on_sqlite(tmp_path: Path, migrated_sqlite_database: Path) -> None:
+    """The same scenario on the embedded default, SQLite, in a fresh process and a freshly
+    migrated database (a copy of the run's, migrated once: tests/embedded.py)."""
+    var_dir_with(migrated_sqlite_database, tmp_path)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -343,10 +348,6 @@ def test_scenario_on_sqlite(tmp_path: Path) -> None:
     }
     env.update(SKAM_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="skam.settings")
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    subprocess.run(
-        [*manage, "migrate", "--verbosity", "0"],
-        cwd=BASE_DIR, env=env, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
     script = (
         "import json\n"
         "from django.db import connection\n"
@@ -360,7 +361,10 @@ def test_scenario_on_sqlite(tmp_path: Path) -> None:
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert shell.returncode == 0, shell.stderr
-    assert (tmp_path / "skam.sqlite3").exists()
+    # The run was written into the database file in SKAM_VAR_DIR.
+    with closing(sqlite3.connect(tmp_path / DATABASE_FILE)) as database:
+        runs = f'SELECT COUNT(*) FROM "{EvaluationRun._meta.db_table}"'
+        assert database.execute(runs).fetchone() == (1,)
     [line] = [line for line in shell.stdout.splitlines() if line.startswith("RESULT ")]
     assert json.loads(line.removeprefix("RESULT ")) == SCENARIO_EXPECTED
 

@@ -26,7 +26,8 @@ from governance.webhooks import (
     signature_of,
 )
 from skam.demo import DEMO_WEBHOOK_SECRET, demo_webhook_point, demo_webhook_url
-from tests.skam.test_embedded_smoke import BASE_DIR, MANAGE, Service, embedded_env
+from tests.embedded import BASE_DIR, MANAGE, embedded_env
+from tests.skam.test_embedded_smoke import Service
 
 STARTUP_TIMEOUT = 30
 
