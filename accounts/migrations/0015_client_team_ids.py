@@ -29,18 +29,12 @@ CREATE INDEX client_by_team_member ON accounts_client USING gin (team_ids)
 
 CREATE OR REPLACE FUNCTION skam_client_team_ids() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE accounts_client SET team_ids = NULLIF(ARRAY(
-            SELECT user_id FROM accounts_accountteammember
-            WHERE client_id = OLD.client_id ORDER BY user_id
-        ), '{}') WHERE id = OLD.client_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE accounts_client SET team_ids = NULLIF(ARRAY(
-            SELECT user_id FROM accounts_accountteammember
-            WHERE client_id = NEW.client_id ORDER BY user_id
-        ), '{}') WHERE id = NEW.client_id;
-    END IF;
+    -- The client the row leaves and the one it joins (OLD is NULL on insert, NEW on delete).
+    UPDATE accounts_client c SET team_ids = NULLIF(ARRAY(
+        SELECT t.user_id FROM accounts_accountteammember t
+        WHERE t.client_id = c.id ORDER BY t.user_id
+    ), '{}')
+    WHERE c.id IN (OLD.client_id, NEW.client_id);
     RETURN NULL;
 END
 $fn$;
