@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 from accounts.api import RolePermissions, VisibleClientField
 from accounts.models import Client, ClientNeed
 from accounts.openapi import ERROR
-from accounts.refusals import ChangedMeanwhile
+from accounts.refusals import STATE, ChangedMeanwhile
 from accounts.selectors import clients_visible_to
 from criteria.evaluation import NoRulerInForce, run_start_or_resume
 from criteria.models import (
@@ -171,8 +171,12 @@ class USPSerializer(serializers.ModelSerializer):
         since = attrs.get("since", getattr(self.instance, "since", None))
         retired_on = attrs.get("retired_on", getattr(self.instance, "retired_on", None))
         if since and retired_on and retired_on < since:
+            # Both dates sent: what was sent breaks the rule (400). One of them stored: the
+            # same body would pass on another USP, so it is how things stand (409, ``state``).
+            sent_both = "since" in attrs and "retired_on" in attrs
             raise serializers.ValidationError(
-                {"retired_on": _("A USP cannot be retired before it was offered.")}
+                {"retired_on": _("A USP cannot be retired before it was offered.")},
+                code=None if sent_both else STATE,
             )
         return attrs
 

@@ -326,11 +326,22 @@ def test_a_usp_name_taken_is_a_409(client_as, administrator, delivery):
 
 
 def test_a_usp_is_not_retired_before_it_was_offered(client_as, administrator, delivery):
+    http = client_as(administrator)
+    # Both dates in the body: the body breaks the rule.
     response = patch(
-        client_as(administrator), f"/api/usps/{delivery.pk}/", {"retired_on": "2019-12-31"}
+        http, f"/api/usps/{delivery.pk}/", {"since": "2020-01-01", "retired_on": "2019-12-31"}
     )
     assert response.status_code == 400
     assert response.json() == {"retired_on": ["A USP cannot be retired before it was offered."]}
+    # Only the retirement sent, before the stored date it was offered: the USP's state refuses it.
+    response = patch(http, f"/api/usps/{delivery.pk}/", {"retired_on": "2019-12-31"})
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "retired_on: A USP cannot be retired before it was offered.",
+        "code": "state",
+    }
+    delivery.refresh_from_db()
+    assert delivery.retired_on is None
 
 
 # --- Coverage --------------------------------------------------------------------------------
