@@ -194,9 +194,25 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
 FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
+# What a form sends for "none": a form cannot say null, so DRF reads an empty value of a field
+# that takes null as null (``Field.get_value``), whatever the field's type.
+EMPTY = {"type": "string", "maxLength": 0}
+# The keys that describe a field rather than constrain its value.
+DESCRIBING = ("title", "description")
+
+
+def _form_field(value: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema in a form body: a field that takes null takes its value or empty."""
+    if not value.get("nullable"):
+        return value
+    kept = {k: v for k, v in value.items() if k != "nullable" and k not in DESCRIBING}
+    described = {k: v for k, v in value.items() if k in DESCRIBING}
+    return {**described, "anyOf": [kept, EMPTY]}
+
+
 def _form_schema(schemas: dict[str, Any], name: str) -> str:
-    """The component a form body of ``name`` follows: the same fields, none of them null (a
-    form cannot say null: the field is left out, or sent empty where that means none)."""
+    """The component a form body of ``name`` follows: the same fields, none of them null; a
+    field that takes null takes an empty value instead, which is how a form says none."""
     component = schemas.get(name, {})
     nullable = [
         key for key, value in component.get("properties", {}).items() if value.get("nullable")
@@ -205,10 +221,7 @@ def _form_schema(schemas: dict[str, Any], name: str) -> str:
         return name
     form_name = f"{name}Form"
     if form_name not in schemas:
-        properties = {
-            key: {k: v for k, v in value.items() if k != "nullable"}
-            for key, value in component["properties"].items()
-        }
+        properties = {key: _form_field(value) for key, value in component["properties"].items()}
         schemas[form_name] = {**component, "properties": properties}
     return form_name
 

@@ -634,6 +634,26 @@ def test_the_administrator_creates_a_figure(client_as, administrator, account_of
     assert account_of_kam.figures.get().revenue == 1200000
 
 
+def test_a_form_sends_no_share_of_wallet_as_an_empty_value(
+    client_as, administrator, account_of_kam
+):
+    """A form cannot say null: an empty share of wallet is none, and the schema says so."""
+    http = client_as(administrator)
+    response = http.post(
+        "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk, "share_of_wallet": ""}
+    )
+    assert response.status_code == 201
+    assert response.json()["share_of_wallet"] is None
+    assert account_of_kam.figures.get().share_of_wallet is None
+
+    schema = http.get("/api/schema/", {"format": "json"}).json()
+    content = schema["paths"]["/api/figures/"]["post"]["requestBody"]["content"]
+    form = schema["components"]["schemas"][
+        content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    ]
+    assert {"type": "string", "maxLength": 0} in form["properties"]["share_of_wallet"]["anyOf"]
+
+
 def test_a_figure_period_is_the_first_day_of_a_quarter(client_as, administrator, account_of_kam):
     response = post(
         client_as(administrator),
