@@ -108,8 +108,10 @@ class ClientFigureSerializer(serializers.ModelSerializer):
     client = VisibleClientField()
     period_label = serializers.CharField(read_only=True)
     # No digit limit: a tiny revenue against a large margin gives a huge percentage, which must
-    # be shown, not fail the whole list.
-    margin_percent = serializers.DecimalField(max_digits=None, decimal_places=1, read_only=True)
+    # be shown, not fail the whole list. No revenue, no percentage: null.
+    margin_percent = serializers.DecimalField(
+        max_digits=None, decimal_places=1, read_only=True, allow_null=True
+    )
 
     currency = CurrencyField(amounts="revenue, gross_margin and potential_revenue")
 

@@ -654,6 +654,20 @@ def test_a_form_sends_no_share_of_wallet_as_an_empty_value(
     assert {"type": "string", "maxLength": 0} in form["properties"]["share_of_wallet"]["anyOf"]
 
 
+def test_no_revenue_gives_no_margin_percentage_as_the_schema_allows(
+    client_as, administrator, account_of_kam
+):
+    http = client_as(administrator)
+    response = post(
+        http, "/api/figures/", {**NEW_FIGURE, "client": account_of_kam.pk, "revenue": "0"}
+    )
+    assert response.status_code == 201
+    assert response.json()["margin_percent"] is None
+    schema = http.get("/api/schema/", {"format": "json"}).json()
+    answer = schema["components"]["schemas"]["ClientFigure"]["properties"]["margin_percent"]
+    assert answer["nullable"] is True
+
+
 def test_a_figure_period_is_the_first_day_of_a_quarter(client_as, administrator, account_of_kam):
     response = post(
         client_as(administrator),
