@@ -18,8 +18,15 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
         return Client.objects.none()
     if user.has_perm("accounts.view_all_clients"):
         return Client.objects.all()
-    on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
-    return Client.objects.filter(Q(owner_kam=user) | Q(OnTeamOf(F("pk"), on_team, person=user.pk)))
+    owned, on_team = _kams_accounts(user)
+    return Client.objects.filter(owned | on_team)
+
+
+def _kams_accounts(user: User) -> tuple[Q, Q]:
+    """A KAM's accounts, as two conditions: those they own, and those they work on as a team
+    member (which may include some they own)."""
+    team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
+    return Q(owner_kam=user), Q(OnTeamOf(F("pk"), team, person=user.pk))
 
 
 def visibility_parts(user: User) -> list[Q] | None:
@@ -31,9 +38,8 @@ def visibility_parts(user: User) -> list[Q] | None:
         return None
     if not user.has_perm("accounts.view_client"):
         return None
-    on_team = AccountTeamMember.objects.filter(user=user).order_by().values("client_id")
-    owned = Q(owner_kam=user)
-    return [owned, Q(OnTeamOf(F("pk"), on_team, person=user.pk)) & ~owned]
+    owned, on_team = _kams_accounts(user)
+    return [owned, on_team & ~owned]
 
 
 def client_get_for_user(user: User, pk: int, *, perm: str = "accounts.view_client") -> Client:
