@@ -19,7 +19,13 @@ from accounts.imports import import_apply_run, import_check_run
 from accounts.models import Client, ImportBatch, ImportStatus, Segment
 from accounts.periods import quarter_start
 from tests.browser.conftest import login
-from tests.factories import PASSWORD, ClientFactory, FigureFactory, NeedFactory
+from tests.factories import (
+    PASSWORD,
+    ClientFactory,
+    FigureFactory,
+    NeedFactory,
+    TeamMemberFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -552,3 +558,61 @@ def test_back_within_the_list_after_a_search_restores_the_unfiltered_list(
     expect(page.get_by_role("heading", level=1)).to_have_text("Clients")
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     expect(page.get_by_label("Search")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_kam_sorts_own_and_team_accounts_by_owner_across_pages_and_a_reload(
+    page: Page, live_server, kam, kam2, language
+):
+    """A KAM's sort by owner reads their own accounts and their team accounts in two parts and
+    merges them: the pages show every account once, in the column's order both ways, on the
+    second page and after a reload, in either language."""
+    for person, last_name in ((kam, "Orlov"), (kam2, "Belov")):
+        person.last_name = last_name
+        person.save(update_fields=["last_name"])
+    mine = [ClientFactory(owner_kam=kam) for _ in range(24)]
+    theirs = [ClientFactory(owner_kam=kam2) for _ in range(3)]
+    theirs.append(ClientFactory(owner_kam=None))
+    # On the team of one of their own accounts too: it is still listed once.
+    for client in [*theirs, mine[0]]:
+        TeamMemberFactory(client=client, user=kam)
+    ClientFactory(owner_kam=kam2)  # another KAM's account, not on their team
+    login(page, live_server, kam.username)
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    sort_by = page.locator("select[name=ordering]")
+    for ordering in ("owner_kam", "-owner_kam"):
+        descending = ordering.startswith("-")
+        expected = list(
+            Client.objects.filter(pk__in=[c.pk for c in mine + theirs])
+            .order_by(f"{ordering}_last_name", "-pk" if descending else "pk")
+            .values_list("name", flat=True)
+        )
+        assert len(expected) == 28
+        page.goto("/clients/")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        sort_by.select_option(ordering)
+
+        expect(page).to_have_url(re.compile(rf"[?&]ordering={re.escape(ordering)}(&|$)"))
+        expect(result_rows(page)).to_have_count(25)
+        expect(result_rows(page)).to_contain_text(expected[:25])
+        if not descending:
+            expect(sort_by.locator("option:checked")).to_have_text(
+                "Ответственный КАМ" if language == "ru" else "Owner KAM"
+            )
+        page.locator("nav.pagination a[rel=next]").click()
+
+        expect(page).to_have_url(re.compile(r"[?&]page=2(&|$)"))
+        expect(result_rows(page)).to_have_count(3)
+        expect(result_rows(page)).to_contain_text(expected[25:])
+
+        page.reload()
+
+        expect(result_rows(page)).to_have_count(3)
+        expect(result_rows(page)).to_contain_text(expected[25:])
+        expect(sort_by).to_have_value(ordering)
+        page.locator("nav.pagination a[rel=prev]").click()
+
+        expect(result_rows(page)).to_have_count(25)
+        expect(result_rows(page)).to_contain_text(expected[:25])
