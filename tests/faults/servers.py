@@ -29,6 +29,15 @@ def free_port(candidates: range) -> int:
     raise RuntimeError(f"No free port in {candidates}.")
 
 
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the block runs: bound, never
+    listening, so that no server another test starts meanwhile can take it."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
+
+
 class ThrowawayRedis:
     """A redis-server of our own on 127.0.0.1, without persistence, that a test may stop."""
 

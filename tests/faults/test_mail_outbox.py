@@ -5,6 +5,7 @@ tries, marked sent only once the server accepted them, and delivered once each."
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
@@ -15,7 +16,7 @@ from governance.committee.proposals import proposal_create, proposal_open
 from governance.mail import mail_deliver_due, message_id
 from governance.models import CommitteeMember, MailState, OutgoingMail, Proposal
 from tests.factories import UserFactory
-from tests.faults.servers import RefusingMailServer, free_port, mail_server
+from tests.faults.servers import RefusingMailServer, closed_port, mail_server
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -40,10 +41,17 @@ def later(minutes: float) -> datetime.datetime:
     return timezone.now() + datetime.timedelta(minutes=minutes)
 
 
+@pytest.fixture
+def nothing_listening() -> Iterator[int]:
+    """A port where no mail server listens, nor can start from a test running beside this one."""
+    with closed_port() as port:
+        yield port
+
+
 def test_the_new_proposal_form_answers_while_the_mail_server_is_down(
-    settings, client_as, chair, seats, account_of_kam
+    settings, client_as, chair, seats, account_of_kam, nothing_listening
 ) -> None:
-    smtp_on(settings, free_port(range(8025, 8100)))  # nothing listens there
+    smtp_on(settings, nothing_listening)
     answer = client_as(chair).post(
         reverse("governance:proposal-new"),
         {
