@@ -10,15 +10,10 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -61,7 +56,7 @@ from criteria.models import (
 from criteria.selectors import scorecard_for
 from criteria.services import RulerNotDraft, coverage_set, fit_rate, ruler_adopt, ruler_draft_create
 from skam.celery import app
-from tests.embedded import DATABASE_FILE, var_dir_with
+from tests.embedded import manage, rows_in, var_dir_with
 from tests.factories import ClientFactory, FigureFactory, NeedFactory, UserFactory, USPFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -341,13 +336,6 @@ def test_scenario_on_sqlite(tmp_path: Path, migrated_sqlite_database: Path) -> N
     """The same scenario on the embedded default, SQLite, in a fresh process and a freshly
     migrated database (a copy of the run's, migrated once: tests/embedded.py)."""
     var_dir_with(migrated_sqlite_database, tmp_path)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER")
-    }
-    env.update(SKAM_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="skam.settings")
-    manage = [sys.executable, str(BASE_DIR / "manage.py")]
     script = (
         "import json\n"
         "from django.db import connection\n"
@@ -356,15 +344,10 @@ def test_scenario_on_sqlite(tmp_path: Path, migrated_sqlite_database: Path) -> N
         "build_scenario()\n"
         "print('RESULT ' + json.dumps(scenario_results(evaluate())))\n"
     )
-    shell = subprocess.run(
-        [*manage, "shell", "--no-imports", "-c", script],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    shell = manage(tmp_path, "shell", "--no-imports", "-c", script)
     assert shell.returncode == 0, shell.stderr
     # The run was written into the database file in SKAM_VAR_DIR.
-    with closing(sqlite3.connect(tmp_path / DATABASE_FILE)) as database:
-        runs = f'SELECT COUNT(*) FROM "{EvaluationRun._meta.db_table}"'
-        assert database.execute(runs).fetchone() == (1,)
+    assert rows_in(tmp_path, EvaluationRun) == {"EvaluationRun": 1}
     [line] = [line for line in shell.stdout.splitlines() if line.startswith("RESULT ")]
     assert json.loads(line.removeprefix("RESULT ")) == SCENARIO_EXPECTED
 

@@ -10,18 +10,13 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
-import socket
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,11 +26,13 @@ from criteria.models import USP
 from skam.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.embedded import (
     BASE_DIR,
-    DATABASE_FILE,
     MANAGE,
+    Service,
     embedded_env,
+    free_port,
     manage,
     manage_ok,
+    rows_in,
     var_dir_with,
 )
 
@@ -120,51 +117,7 @@ COUNTED = (Client, ClientFigure, ClientNeed, User, USP)
 
 
 def counts(var_dir: Path) -> dict[str, int]:
-    """Rows of each of COUNTED, read by SQLite itself: a SKAM process to count them would take
-    a second and a half to start, for the same COUNT(*)."""
-    with closing(sqlite3.connect(var_dir / DATABASE_FILE)) as database:
-        return {
-            model.__name__: database.execute(
-                f'SELECT COUNT(*) FROM "{model._meta.db_table}"'
-            ).fetchone()[0]
-            for model in COUNTED
-        }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Service:
-    """A long-running subprocess whose combined output is collected by a reader thread."""
-
-    name: str
-    process: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+    return rows_in(var_dir, *COUNTED)
 
 
 def start(name: str, args: list[str], var_dir: Path) -> Service:

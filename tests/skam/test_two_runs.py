@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,7 @@ from governance.webhooks import (
     signature_of,
 )
 from skam.demo import DEMO_WEBHOOK_SECRET, demo_webhook_point, demo_webhook_url
-from tests.embedded import BASE_DIR, MANAGE, embedded_env
-from tests.skam.test_embedded_smoke import Service
+from tests.embedded import BASE_DIR, MANAGE, Service, embedded_env, free_port
 
 STARTUP_TIMEOUT = 30
 
@@ -71,12 +69,6 @@ def procfile_command(name: str) -> str:
         if process.strip() == name:
             return command.strip()
     raise AssertionError(f"no {name} in Procfile.dev")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def deliver(port: int, event_id: str) -> int:
